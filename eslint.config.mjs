@@ -1,0 +1,23 @@
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'build/', 'coverage/', 'storage/', 'framework/console/stubs/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      // Lazy `require()` is how the CLI and providers avoid loading drivers they do not use.
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: ['framework/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+    },
+  },
+)

@@ -1,0 +1,6 @@
+export { defineConfig } from './define_config'
+export type { ConfigDefinition, ConfigOf, ConfigProblem, AppEnvironment, EnvShape } from './define_config'
+export { env, parseDuration } from './env'
+export { Config } from './config'
+export type { ConfigMap } from './config'
+export { loadConfig, discoverConfigFiles, configKeys, secretKeys } from './loader'

@@ -1,0 +1,101 @@
+import { Command, CommanderError } from 'commander'
+import type { ApplicationOptions } from '../foundation/application'
+import type { CommandGroup, CommandSpec } from './command'
+import { commands as allCommands } from './manifest'
+import { Output } from './output'
+
+const GROUP_HEADINGS: Record<CommandGroup, string> = {
+  general: 'General:',
+  config: 'Config:',
+  make: 'Make:',
+  migrate: 'Migrate:',
+  agent: 'Agent:',
+  server: 'Server:',
+  auth: 'Auth:',
+}
+
+export interface RunOptions {
+  output?: Output
+  app?: ApplicationOptions
+  commands?: CommandSpec[]
+}
+
+const VERSION: string = require('../../package.json').version
+
+function addCommand(program: Command, spec: CommandSpec, run: (spec: CommandSpec, args: string[], options: Record<string, unknown>) => Promise<void>) {
+  const command = program.command(spec.name).description(spec.description).helpGroup(GROUP_HEADINGS[spec.group])
+  for (const argument of spec.arguments ?? []) {
+    const name = `${argument.name}${argument.variadic ? '...' : ''}`
+    command.argument(argument.required === false ? `[${name}]` : `<${name}>`, argument.description)
+  }
+  for (const option of spec.options ?? []) command.option(option.flags, option.description, option.default)
+  command.action(async (...received: unknown[]) => {
+    const self = received[received.length - 1] as Command
+    await run(spec, self.args, self.opts())
+  })
+}
+
+/**
+ * Builds the CLI from the command manifest and runs it. Returns the exit code
+ * instead of exiting, so tests run the CLI in-process.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv)
+ */
+export async function runCli(argv: string[], options: RunOptions = {}): Promise<number> {
+  const output = options.output ?? new Output()
+  const program = new Command('langvel')
+    .description('Build, serve and operate LangGraph agents')
+    .version(VERSION, '-V, --version')
+    .option('--verbose', 'print stack traces of errors')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => output.line(text.replace(/\n$/, '')),
+      writeErr: (text) => output.error(text.replace(/^error: /, '').replace(/\n$/, '')),
+      outputError: (text, write) => write(text),
+    })
+  program.configureHelp({ sortSubcommands: true })
+
+  let exitCode = 0
+  const run = async (spec: CommandSpec, args: string[], commandOptions: Record<string, unknown>) => {
+    const verbose = Boolean(program.opts().verbose)
+    // Required here, not at the top: `langvel --help` must not load zod, winston or any driver.
+    const { Application } = require('../foundation/application') as typeof import('../foundation/application')
+    const { defaultProviders } = require('../foundation/providers') as typeof import('../foundation/providers')
+    const app = Application.create({ providers: defaultProviders(), ...options.app })
+    try {
+      await app.boot()
+      const handler = spec.load().default
+      const code = await handler({ app, args, options: commandOptions, output })
+      exitCode = typeof code === 'number' ? code : 0
+    } catch (error) {
+      exitCode = 1
+      reportError(output, error, verbose)
+    } finally {
+      await app.shutdown()
+    }
+  }
+  for (const spec of options.commands ?? allCommands) addCommand(program, spec, run)
+
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode
+    reportError(output, error, true)
+    return 1
+  }
+  return exitCode
+}
+
+function reportError(output: Output, error: unknown, verbose: boolean): void {
+  const { isException } = require('../errors/exception') as typeof import('../errors/exception')
+  if (isException(error)) {
+    output.error(`[${error.code}] ${error.message}`)
+    if (error.help) output.error(error.help)
+  } else {
+    output.error(error instanceof Error ? error.message : String(error))
+  }
+  if (verbose && error instanceof Error && error.stack) output.error(error.stack)
+}

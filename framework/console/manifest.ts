@@ -1,0 +1,7 @@
+import type { CommandSpec } from './command'
+import { generalCommands } from './manifests/general'
+import { makeCommands } from './manifests/make'
+import { migrateCommands } from './manifests/migrate'
+
+/** Every CLI command. Each group's specs live in manifests/<group>.ts. */
+export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands]

@@ -1,0 +1,94 @@
+import { createError } from './create_error'
+
+export { Exception, isException } from './exception'
+export type { ExceptionOptions } from './exception'
+export type { ErrorCode } from './codes'
+export { createError } from './create_error'
+
+/* Foundation */
+export const E_RUNTIME = createError('E_RUNTIME', 500, (message: string) => message)
+export const E_INVALID_CONFIG = createError(
+  'E_INVALID_CONFIG',
+  500,
+  (problems: string[]) => `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  { help: 'Fix the listed keys in your environment or .env file (see docs/CONFIGURATION.md).' },
+)
+export const E_UNKNOWN_DRIVER = createError(
+  'E_UNKNOWN_DRIVER',
+  500,
+  (kind: string, name: string, available: string[]) =>
+    `Unknown ${kind} driver "${name}". Available: ${available.join(', ') || '(none)'}`,
+)
+export const E_INVALID_NAME = createError('E_INVALID_NAME', 400, (kind: string, name: string, reason: string) =>
+  `Invalid ${kind} name ${JSON.stringify(name)}: ${reason}`,
+)
+export const E_FILE_EXISTS = createError('E_FILE_EXISTS', 409, (path: string) => `${path} already exists`, {
+  help: 'Pass --force to overwrite it.',
+})
+export const E_KEY_EXISTS = createError('E_KEY_EXISTS', 409, (key: string, file: string) => `${key} is already set in ${file}`, {
+  help: 'Pass --force to replace it (every token signed with the old key stops working).',
+})
+export const E_PRODUCTION_GUARD = createError('E_PRODUCTION_GUARD', 400, (action: string) =>
+  `Refusing to ${action} in production`,
+  { help: 'Pass --force if you really mean it.' },
+)
+export const E_MIGRATION_FAILED = createError('E_MIGRATION_FAILED', 500, (name: string, reason: string) =>
+  `Migration ${name} failed: ${reason}`,
+)
+export const E_MIGRATION_LOCKED = createError('E_MIGRATION_LOCKED', 409, (seconds: number) =>
+  `Another process held the migration lock for more than ${seconds}s`,
+  { help: 'If no migration is running, a crashed run left the lock: run `langvel migrate:unlock`.' },
+)
+export const E_MISSING_STUB = createError('E_MISSING_STUB', 500, (kind: string) => `No stub found for "${kind}"`)
+export const E_BUILD_FAILED = createError('E_BUILD_FAILED', 500, (reason: string) => `Build failed: ${reason}`)
+
+/* Input and HTTP */
+export const E_VALIDATION = createError('E_VALIDATION', 422, (summary: string) => summary)
+export const E_BAD_REQUEST = createError('E_BAD_REQUEST', 400, (message: string) => message)
+export const E_NOT_FOUND = createError('E_NOT_FOUND', 404, (what: string) => `${what} not found`)
+export const E_PAYLOAD_TOO_LARGE = createError('E_PAYLOAD_TOO_LARGE', 413, (limit: number) =>
+  `Request body exceeds the limit of ${limit} bytes`,
+)
+export const E_UNSUPPORTED_MEDIA_TYPE = createError('E_UNSUPPORTED_MEDIA_TYPE', 415, (type: string) =>
+  `Unsupported content type ${JSON.stringify(type)}; send application/json`,
+)
+export const E_OVERLOADED = createError('E_OVERLOADED', 503, () => 'Server is at capacity; retry later')
+export const E_TIMEOUT = createError('E_TIMEOUT', 504, (seconds: number) => `Run exceeded the timeout of ${seconds}s`)
+export const E_ABORTED = createError('E_ABORTED', 499, (reason: string) => `Run aborted: ${reason}`)
+export const E_UNAUTHORIZED = createError('E_UNAUTHORIZED', 401, () => 'Unauthenticated')
+export const E_FORBIDDEN = createError('E_FORBIDDEN', 403, () => 'Forbidden')
+export const E_TOO_MANY_REQUESTS = createError('E_TOO_MANY_REQUESTS', 429, () => 'Too many requests')
+
+/* Agents, routes, graphs */
+export const E_AGENT_NOT_FOUND = createError('E_AGENT_NOT_FOUND', 404, (path: string) => `No agent is registered at ${JSON.stringify(path)}`)
+export const E_ROUTE_INVALID = createError('E_ROUTE_INVALID', 400, (path: string, reason: string) =>
+  `Invalid route path ${JSON.stringify(path)}: ${reason}`,
+)
+export const E_DUPLICATE_ROUTE = createError('E_DUPLICATE_ROUTE', 500, (path: string) => `A route is already registered at ${JSON.stringify(path)}`)
+export const E_UNKNOWN_MIDDLEWARE = createError('E_UNKNOWN_MIDDLEWARE', 500, (name: string, available: string[]) =>
+  `Unknown middleware "${name}". Registered: ${available.join(', ') || '(none)'}`,
+)
+export const E_GRAPH_INVALID = createError('E_GRAPH_INVALID', 500, (agent: string, problems: string[]) =>
+  `Graph of ${agent} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+)
+export const E_BRANCH_UNKNOWN = createError('E_BRANCH_UNKNOWN', 500, (value: unknown, available: string[]) =>
+  `Branch selector returned ${JSON.stringify(value)}, which is not a route. Available routes: ${available.join(', ')}`,
+)
+export const E_LOOP_LIMIT = createError('E_LOOP_LIMIT', 500, (node: string, max: number) =>
+  `Loop "${node}" reached its limit of ${max} iterations`,
+)
+export const E_THREAD_NOT_FOUND = createError('E_THREAD_NOT_FOUND', 404, (threadId: string) => `Thread ${JSON.stringify(threadId)} not found`)
+export const E_NOTHING_TO_RESUME = createError('E_NOTHING_TO_RESUME', 409, (threadId: string) =>
+  `Thread ${JSON.stringify(threadId)} has no pending interrupt to resume`,
+)
+
+/* Tools */
+export const E_TOOL_TIMEOUT = createError('E_TOOL_TIMEOUT', 504, (tool: string, ms: number) => `Tool "${tool}" timed out after ${ms} ms`)
+export const E_TOOL_FAILED = createError('E_TOOL_FAILED', 500, (tool: string, reason: string) => `Tool "${tool}" failed: ${reason}`)
+export const E_TOOL_INPUT = createError('E_TOOL_INPUT', 422, (tool: string, summary: string) => `Invalid input for tool "${tool}": ${summary}`)
+export const E_TOOL_NOT_FOUND = createError('E_TOOL_NOT_FOUND', 404, (tool: string) => `Tool "${tool}" is not registered`)
+
+/* Models */
+export const E_LLM_UNAVAILABLE = createError('E_LLM_UNAVAILABLE', 503, (reason: string) => `Model provider unavailable: ${reason}`)
+export const E_LLM_RATE_LIMITED = createError('E_LLM_RATE_LIMITED', 503, (reason: string) => `Model provider rate limit: ${reason}`)
+export const E_LLM_BAD_OUTPUT = createError('E_LLM_BAD_OUTPUT', 502, (reason: string) => `Model output invalid: ${reason}`)

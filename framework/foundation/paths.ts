@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+
+/**
+ * Where the application's code lives: the repository root when running from
+ * TypeScript sources, `build/` when running the compiled output. config/,
+ * app/, routes/ and database/migrations are loaded from here.
+ */
+export const CODE_ROOT = resolve(__dirname, '..', '..')
+
+/** True when running the compiled JavaScript in build/. */
+export const IS_COMPILED = __filename.endsWith('.js')
+
+/**
+ * The project root: .env, storage/ and stubs/ live here and generators write
+ * here. LANGVEL_BASE_PATH overrides it (tests point it at a scratch folder).
+ */
+export function defaultBasePath(): string {
+  if (process.env.LANGVEL_BASE_PATH) return resolve(process.env.LANGVEL_BASE_PATH)
+  if (IS_COMPILED && !existsSync(join(CODE_ROOT, 'package.json'))) return dirname(CODE_ROOT)
+  return CODE_ROOT
+}
+
+/** File extensions of loadable source in this mode. */
+export const SOURCE_EXTENSIONS = IS_COMPILED ? ['.js'] : ['.ts', '.js']

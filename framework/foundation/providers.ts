@@ -1,0 +1,11 @@
+import type { Provider } from '../contracts/provider'
+import { databaseProvider } from '../database/database_provider'
+import { redisProvider } from '../redis/redis_provider'
+
+/**
+ * The framework's providers, in boot order. They only bind factories, so
+ * booting costs nothing until a service is used.
+ */
+export function defaultProviders(): Provider[] {
+  return [databaseProvider, redisProvider]
+}

@@ -1,0 +1,3 @@
+export { Logger, createLogger } from './logger'
+export type { LoggerOptions, LogLevel } from './logger'
+export { redact, redactString, isSecretKey, serializeError, REDACTED } from './redact'

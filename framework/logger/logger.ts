@@ -1,0 +1,134 @@
+import winston from 'winston'
+import { redact } from './redact'
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly'
+
+export interface LoggerOptions {
+  /** The logger name, shown on every line (`langvel`, `http`, `agents`...). */
+  name?: string
+  level?: LogLevel
+  format?: 'json' | 'pretty'
+  /** Also append JSON lines to this file. */
+  file?: string
+  /** Colors in pretty output; defaults to a TTY without NO_COLOR. */
+  colors?: boolean
+  /** Extra transports (tests use one to capture lines). */
+  transports?: winston.transport[]
+  silent?: boolean
+}
+
+type Meta = Record<string, unknown>
+
+const RESERVED = new Set(['level', 'message', 'timestamp', 'logger', Symbol.for('level'), Symbol.for('message')])
+
+const redactFormat = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (!RESERVED.has(key)) info[key] = redact(info[key])
+  }
+  if (typeof info.message === 'string') info.message = redact(info.message) as string
+  return info
+})
+
+function prettyFormat(colors: boolean) {
+  const paint = winston.format.colorize({ all: false })
+  return winston.format.printf((info) => {
+    const { level, message, timestamp, logger, ...rest } = info as Meta & { level: string; message: unknown }
+    const fields = Object.entries(rest)
+      .filter(([key]) => typeof key === 'string')
+      .map(([key, value]) => (key === 'error' && value && typeof value === 'object' && 'stack' in value ? `\n${(value as { stack: string }).stack}` : ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`))
+      .join('')
+    const shownLevel = level.toUpperCase().padEnd(5)
+    const levelText = colors ? paint.colorize(level, shownLevel) : shownLevel
+    const time = String(timestamp).slice(11, 23)
+    return `${time} ${levelText} [${String(logger ?? 'langvel')}] ${String(message)}${fields}`
+  })
+}
+
+/**
+ * Structured logger over winston. Child loggers add context (request id,
+ * agent, trace id) to every line they write; secrets are redacted by key name
+ * and in URLs before anything reaches a transport.
+ *
+ * @example
+ * const log = createLogger({ name: 'http', format: 'json' })
+ * log.child({ requestId }).info('request finished', { status: 200, durationMs: 3.2 })
+ */
+export class Logger {
+  constructor(
+    private readonly base: winston.Logger,
+    private readonly context: Meta = {},
+  ) {}
+
+  /** A logger whose lines all carry `context` (merged over this logger's). */
+  child(context: Meta): Logger {
+    return new Logger(this.base, { ...this.context, ...context })
+  }
+
+  isLevelEnabled(level: LogLevel): boolean {
+    return this.base.isLevelEnabled(level)
+  }
+
+  error(message: string, meta?: Meta | Error): void {
+    this.write('error', message, meta)
+  }
+  warn(message: string, meta?: Meta | Error): void {
+    this.write('warn', message, meta)
+  }
+  info(message: string, meta?: Meta): void {
+    this.write('info', message, meta)
+  }
+  debug(message: string, meta?: Meta): void {
+    this.write('debug', message, meta)
+  }
+
+  log(level: LogLevel, message: string, meta?: Meta | Error): void {
+    this.write(level, message, meta)
+  }
+
+  /** Waits until every transport has written what it was given. */
+  async flush(): Promise<void> {
+    await Promise.all(
+      this.base.transports.map(
+        (transport) =>
+          new Promise<void>((resolve) => {
+            const stream = transport as unknown as NodeJS.WritableStream & { writableNeedDrain?: boolean }
+            if (stream.writableNeedDrain) stream.once('drain', () => resolve())
+            else resolve()
+          }),
+      ),
+    )
+  }
+
+  close(): void {
+    this.base.close()
+  }
+
+  private write(level: LogLevel, message: string, meta?: Meta | Error): void {
+    if (!this.base.isLevelEnabled(level)) return
+    const fields: Meta = meta instanceof Error ? { error: meta } : { ...meta }
+    this.base.log({ level, message, ...this.context, ...fields })
+  }
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const colors = options.colors ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)
+  const base = [winston.format.timestamp(), redactFormat()]
+  const transports: winston.transport[] = options.transports ?? [
+    new winston.transports.Console({
+      stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'],
+      format: options.format === 'json' ? winston.format.json() : prettyFormat(colors),
+    }),
+  ]
+  if (options.file) {
+    transports.push(new winston.transports.File({ filename: options.file, format: winston.format.json() }))
+  }
+  const logger = winston.createLogger({
+    level: options.level ?? 'info',
+    silent: options.silent,
+    defaultMeta: { logger: options.name ?? 'langvel' },
+    format: winston.format.combine(...base),
+    transports,
+  })
+  return new Logger(logger)
+}
+
