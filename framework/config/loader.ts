@@ -61,7 +61,7 @@ export function loadConfig(definitions: Record<string, ConfigDefinition>, rawEnv
   const environment: RawEnv = {}
   for (const [key, value] of Object.entries(rawEnv)) environment[key] = value === '' ? undefined : value
   const secrets = secretKeys(definitions)
-  const errors: string[] = []
+  const errors: Array<{ key: string; message: string }> = []
   const warnings: ConfigProblem[] = []
   const parsed: Record<string, Record<string, unknown>> = {}
 
@@ -75,7 +75,7 @@ export function loadConfig(definitions: Record<string, ConfigDefinition>, rawEnv
     }
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? name)
-      errors.push(`${key}=${shownValue(key, environment[key], secrets)}: ${issue.message}`)
+      errors.push({ key, message: issue.message })
     }
   }
 
@@ -87,13 +87,19 @@ export function loadConfig(definitions: Record<string, ConfigDefinition>, rawEnv
     values[name] = resolved
     for (const problem of definition.check?.(resolved, { appEnv }) ?? []) {
       if (problem.severity === 'error') {
-        errors.push(`${problem.key}=${shownValue(problem.key, environment[problem.key], secrets)}: ${problem.message}`)
+        errors.push({ key: problem.key, message: problem.message })
       } else {
         warnings.push(problem)
       }
     }
   }
 
-  if (errors.length > 0) throw new E_INVALID_CONFIG(errors)
+  if (errors.length > 0) {
+    const details = errors.map(({ key, message }) => ({ key, value: shownValue(key, environment[key], secrets), message }))
+    throw new E_INVALID_CONFIG(
+      details.map(({ key, value, message }) => `${key}=${value}: ${message}`),
+      { details },
+    )
+  }
   return { values, warnings, definitions, appEnv }
 }

@@ -1,5 +1,5 @@
 import winston from 'winston'
-import { redact } from './redact'
+import { isSecretKey, redact, redactString, REDACTED } from './redact'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly'
 
@@ -23,9 +23,11 @@ const RESERVED = new Set(['level', 'message', 'timestamp', 'logger', Symbol.for(
 
 const redactFormat = winston.format((info) => {
   for (const key of Object.keys(info)) {
-    if (!RESERVED.has(key)) info[key] = redact(info[key])
+    if (RESERVED.has(key)) continue
+    const value = info[key]
+    info[key] = isSecretKey(key) && value !== undefined && value !== null && typeof value !== 'boolean' ? REDACTED : redact(value)
   }
-  if (typeof info.message === 'string') info.message = redact(info.message) as string
+  if (typeof info.message === 'string') info.message = redactString(info.message)
   return info
 })
 
