@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_MIGRATION_FAILED'
   | 'E_MIGRATION_LOCKED'
   | 'E_MISSING_STUB'
+  | 'E_INVALID_STUB'
   | 'E_BUILD_FAILED'
   | 'E_VALIDATION'
   | 'E_INVALID_INPUT'
