@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_PRODUCTION_GUARD'
   | 'E_MIGRATION_FAILED'
   | 'E_MIGRATION_LOCKED'
+  | 'E_NOT_MIGRATED'
   | 'E_MISSING_STUB'
   | 'E_INVALID_STUB'
   | 'E_BUILD_FAILED'

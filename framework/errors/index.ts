@@ -40,6 +40,9 @@ export const E_MIGRATION_LOCKED = createError('E_MIGRATION_LOCKED', 409, (second
   { help: 'If no migration is running, a crashed run left the lock: run `langvel migrate:unlock`.' },
 )
 export const E_MISSING_STUB = createError('E_MISSING_STUB', 500, (kind: string) => `No stub found for "${kind}"`)
+export const E_NOT_MIGRATED = createError('E_NOT_MIGRATED', 500, (what: string) => `${what} do not exist yet`, {
+  help: 'Run `langvel migrate` to create them.',
+})
 export const E_INVALID_STUB = createError('E_INVALID_STUB', 500, (stub: string, reason: string) => `Stub ${stub} is invalid: ${reason}`)
 export const E_BUILD_FAILED = createError('E_BUILD_FAILED', 500, (reason: string) => `Build failed: ${reason}`)
 
