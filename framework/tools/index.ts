@@ -1,0 +1,5 @@
+export { defineTool } from './define_tool'
+export { Tool } from './tool'
+export { ToolRegistry } from './tool_registry'
+export { backoffDelay, sleep, abortError } from './backoff'
+export type { ToolDefinition, ToolHandlerContext, ToolCallOptions, RetryOptions } from './types'

@@ -1,0 +1,153 @@
+import { tool as langchainTool, type DynamicStructuredTool } from '@langchain/core/tools'
+import { z, type ZodType } from 'zod'
+import type { RequestContext } from '../contracts/request_context'
+import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../errors'
+import { abortError, backoffDelay, sleep } from './backoff'
+import type { RetryOptions, ToolCallOptions, ToolDefinition } from './types'
+
+type ResolvedRetry = Required<Omit<RetryOptions, 'when'>> & Pick<RetryOptions, 'when'>
+
+/** Client errors (bad arguments, forbidden...) do not get better by asking again. */
+function defaultRetryable(error: unknown): boolean {
+  return !(isException(error) && error.status < 500)
+}
+
+function resolveRetry(retry: number | RetryOptions | undefined): ResolvedRetry {
+  const options = typeof retry === 'number' ? { retries: retry } : (retry ?? { retries: 0 })
+  return { baseDelayMs: 200, maxDelayMs: 5000, ...options }
+}
+
+function issueSummary(error: z.ZodError): { summary: string; issues: Array<{ path: string; message: string; code: string }> } {
+  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message, code: issue.code }))
+  return { summary: issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), issues }
+}
+
+/** The LangGraph run context travels as `config.context`; older callers put it under `configurable`. */
+function contextFrom(config: unknown): RequestContext | undefined {
+  const c = config as { context?: unknown; configurable?: { context?: unknown } } | undefined
+  const value = c?.context ?? c?.configurable?.context
+  return value && typeof value === 'object' ? (value as RequestContext) : undefined
+}
+
+/**
+ * A typed, validated, retrying, time-limited function an agent (or a model)
+ * can call. Create one with `defineTool()`.
+ *
+ * @example
+ * const result = await searchDocsTool.call({ query: 'checkpointer' }, { signal })
+ * const forModel = searchDocsTool.toLangChain() // hand to model.bindTools([...]) or a ToolNode
+ */
+export class Tool<S extends ZodType = ZodType, O = unknown> {
+  readonly name: string
+  readonly description: string
+  readonly schema: S
+  readonly timeoutMs?: number
+  readonly retry: ResolvedRetry
+  private langchain?: DynamicStructuredTool
+
+  constructor(private readonly definition: ToolDefinition<S, O>) {
+    this.name = definition.name
+    this.description = definition.description
+    this.schema = definition.schema
+    this.timeoutMs = definition.timeoutMs
+    this.retry = resolveRetry(definition.retry)
+  }
+
+  /** Validates `input` against the schema; throws E_TOOL_INPUT with per-field details. */
+  parse(input: unknown): z.output<S> {
+    const result = this.schema.safeParse(input)
+    if (result.success) return result.data as z.output<S>
+    const { summary, issues } = issueSummary(result.error)
+    throw new E_TOOL_INPUT(this.name, summary, { details: { tool: this.name, issues } })
+  }
+
+  /**
+   * Runs the tool: validate, then up to `1 + retries` attempts, each bounded
+   * by `timeoutMs`, then the fallback if one is defined.
+   *
+   * Rejects with E_TOOL_INPUT (bad input, no retry), E_TOOL_TIMEOUT (last
+   * attempt timed out), E_TOOL_FAILED (last attempt threw; `cause` is the
+   * handler's error) or E_ABORTED / the signal's reason (run cancelled; no
+   * retry, no fallback).
+   */
+  async call(input: z.input<S> | unknown, options: ToolCallOptions = {}): Promise<O> {
+    const parsed = this.parse(input)
+    const { signal } = options
+    const when = this.retry.when ?? defaultRetryable
+    let lastError: unknown
+    let attempts = 0
+    for (let attempt = 0; attempt <= this.retry.retries; attempt++) {
+      if (signal?.aborted) throw abortError(signal)
+      if (attempt > 0) await sleep(backoffDelay(attempt, this.retry.baseDelayMs, this.retry.maxDelayMs), signal)
+      attempts++
+      try {
+        return await this.attempt(parsed, attempt, options)
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal)
+        lastError = error
+        if (!when(error)) break
+      }
+    }
+    const finalError =
+      lastError instanceof E_TOOL_TIMEOUT
+        ? lastError
+        : new E_TOOL_FAILED(this.name, lastError instanceof Error ? lastError.message : String(lastError), {
+            cause: lastError,
+            details: { tool: this.name, attempts },
+          })
+    if (this.definition.fallback) return this.definition.fallback(finalError, parsed)
+    throw finalError
+  }
+
+  /** JSON schema of the input, as a model sees it (defaults make fields optional). */
+  toJSONSchema(): Record<string, unknown> {
+    const { $schema: _ignored, ...schema } = z.toJSONSchema(this.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+    return schema
+  }
+
+  /**
+   * A LangChain tool over this one, for `model.bindTools()` or a LangGraph
+   * ToolNode. Calls go through `call()`, so validation, retries, timeouts and
+   * the fallback apply; objects are returned to the model as JSON text.
+   */
+  toLangChain(): DynamicStructuredTool {
+    this.langchain ??= langchainTool(
+      async (input: unknown, config) => {
+        const output = await this.call(input, {
+          signal: config?.signal,
+          context: contextFrom(config),
+          toolCallId: (config as { toolCall?: { id?: string } } | undefined)?.toolCall?.id,
+        })
+        return typeof output === 'string' ? output : JSON.stringify(output)
+      },
+      // A JSON schema (not the zod one) so LangChain only checks the shape and
+      // our zod parse in call() applies defaults and transforms exactly once.
+      { name: this.name, description: this.description, schema: this.toJSONSchema() },
+    ) as unknown as DynamicStructuredTool
+    return this.langchain
+  }
+
+  private async attempt(input: z.output<S>, attempt: number, options: ToolCallOptions): Promise<O> {
+    const controller = new AbortController()
+    const runSignal = options.signal
+    const onRunAbort = () => controller.abort(runSignal?.reason)
+    runSignal?.addEventListener('abort', onRunAbort, { once: true })
+    const timeoutMs = this.timeoutMs
+    const timer = timeoutMs ? setTimeout(() => controller.abort(new E_TOOL_TIMEOUT(this.name, timeoutMs)), timeoutMs) : undefined
+    // Rejects the moment the attempt is stopped, even if the handler ignores its signal.
+    const stopped = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(abortError(controller.signal)), { once: true })
+    })
+    try {
+      const work = Promise.resolve().then(() =>
+        this.definition.handler(input, { signal: controller.signal, context: options.context, attempt, toolCallId: options.toolCallId }),
+      )
+      // A handler abandoned after a timeout may still reject later; that is expected, not unhandled.
+      work.catch(() => undefined)
+      return await Promise.race([work, stopped])
+    } finally {
+      clearTimeout(timer)
+      runSignal?.removeEventListener('abort', onRunAbort)
+    }
+  }
+}

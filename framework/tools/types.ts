@@ -1,0 +1,48 @@
+import type { ZodType, z } from 'zod'
+import type { RequestContext } from '../contracts/request_context'
+
+/** What a tool handler receives beside its validated input. */
+export interface ToolHandlerContext {
+  /** Aborted when the attempt times out or the run is cancelled: pass it to fetch, db drivers, child tools. */
+  signal: AbortSignal
+  /** Read-only facts about the request the run belongs to (principal, request id). */
+  context?: RequestContext
+  /** 0 for the first attempt, 1 for the first retry, ... */
+  attempt: number
+  /** Set when a model called the tool through LangChain. */
+  toolCallId?: string
+}
+
+export interface RetryOptions {
+  /** Retries after the first attempt (3 = up to 4 attempts in all). */
+  retries: number
+  /** Delay before the first retry; doubles on each retry, with jitter. Default 200 ms. */
+  baseDelayMs?: number
+  /** Upper bound of one delay. Default 5000 ms. */
+  maxDelayMs?: number
+  /** Whether an error is worth another attempt. Default: everything except 4xx Langvel exceptions. */
+  when?: (error: unknown) => boolean
+}
+
+export interface ToolDefinition<S extends ZodType, O> {
+  /** What the model calls it by: letters, digits, `_` and `-`, at most 64 characters. */
+  name: string
+  /** Read by the model to decide when to call the tool: say what it does and when to use it. */
+  description: string
+  /** Zod object schema of the input; violations are rejected with E_TOOL_INPUT and never retried. */
+  schema: S
+  handler: (input: z.output<S>, ctx: ToolHandlerContext) => O | Promise<O>
+  /** `3` = three retries with exponential backoff; or the full options. */
+  retry?: number | RetryOptions
+  /** Per-attempt time limit: the handler's signal aborts and the attempt fails with E_TOOL_TIMEOUT. */
+  timeoutMs?: number
+  /** Produces a result from the final error (E_TOOL_TIMEOUT or E_TOOL_FAILED) instead of rejecting. */
+  fallback?: (error: Error, input: z.output<S>) => O | Promise<O>
+}
+
+export interface ToolCallOptions {
+  /** The run's signal: aborting it stops the handler, skips retries and the fallback. */
+  signal?: AbortSignal
+  context?: RequestContext
+  toolCallId?: string
+}
