@@ -1,0 +1,8 @@
+export { MiddlewareRegistry } from './middleware_registry'
+export { createAgentMiddlewareRegistry } from './agent_middleware_registry'
+export { parseMiddleware } from './parse_middleware'
+export type { ParsedMiddleware } from './parse_middleware'
+export { loggingMiddleware } from './logging_middleware'
+export { validateMiddleware } from './validate_middleware'
+export { isStreamOutcome } from './types'
+export type { AgentMiddleware, AgentMiddlewareContext, AgentMiddlewareFactory, AgentRunMode, AgentRunOutcome } from './types'

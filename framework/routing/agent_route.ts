@@ -1,0 +1,78 @@
+import { E_RUNTIME } from '../errors'
+import type { AgentClass } from '../agents/agent_pool'
+import { parseMiddleware } from '../agents/middleware/parse_middleware'
+
+/** A registered route as the runner and the CLI read it. */
+export interface RouteDefinition {
+  readonly path: string
+  readonly agent: AgentClass
+  /** Route middleware, group middleware first; runs before the agent's own. */
+  readonly middleware: readonly string[]
+  readonly name?: string
+  readonly description?: string
+  readonly timeoutSeconds?: number
+}
+
+/** Called by a route when it takes a name, so the router can refuse duplicates. */
+export type NameClaim = (route: AgentRoute, name: string, previous?: string) => void
+
+/**
+ * One agent route, configured fluently after `Route.agent(path, Agent)`.
+ *
+ * @example
+ * Route.agent('/support', SupportAgent).middleware('auth', 'throttle:10,60').name('support').timeout(120)
+ */
+export class AgentRoute {
+  private readonly state: { -readonly [K in keyof RouteDefinition]: RouteDefinition[K] }
+
+  constructor(
+    path: string,
+    agent: AgentClass,
+    groupMiddleware: readonly string[],
+    private readonly namePrefix: string,
+    private readonly claimName: NameClaim,
+  ) {
+    if (typeof agent !== 'function') throw new E_RUNTIME(`Route ${path}: expected an agent class, got ${typeof agent}`)
+    this.state = { path, agent, middleware: [...groupMiddleware] }
+  }
+
+  get path(): string {
+    return this.state.path
+  }
+
+  /** A snapshot of what was declared. */
+  get definition(): RouteDefinition {
+    return { ...this.state, middleware: [...this.state.middleware] }
+  }
+
+  /** Appends named middleware (`'auth'`, `'throttle:10,60'`); names are checked against the registry at boot. */
+  middleware(...specs: Array<string | readonly string[]>): this {
+    for (const spec of specs.flat()) {
+      parseMiddleware(spec)
+      if (!this.state.middleware.includes(spec)) this.state.middleware = [...this.state.middleware, spec]
+    }
+    return this
+  }
+
+  /** A unique route name (group `as` prefixes it), used by `route:list` and for lookups. */
+  name(name: string): this {
+    if (typeof name !== 'string' || name.trim() === '') throw new E_RUNTIME(`Route ${this.path}: a route name cannot be empty`)
+    const full = `${this.namePrefix}${name}`
+    this.claimName(this, full, this.state.name)
+    this.state.name = full
+    return this
+  }
+
+  /** Run timeout in seconds for this route; overrides the agent's and AGENT_TIMEOUT. */
+  timeout(seconds: number): this {
+    if (!(Number.isFinite(seconds) && seconds > 0)) throw new E_RUNTIME(`Route ${this.path}: timeout must be a positive number of seconds, got ${String(seconds)}`)
+    this.state.timeoutSeconds = seconds
+    return this
+  }
+
+  /** Overrides the agent's description in listings and the HTTP index. */
+  description(text: string): this {
+    this.state.description = text
+    return this
+  }
+}

@@ -1,0 +1,7 @@
+export { Router } from './router'
+export type { RouteGroupOptions } from './router'
+export { AgentRoute } from './agent_route'
+export type { RouteDefinition } from './agent_route'
+export { Route } from './route'
+export { loadRoutes } from './load_routes'
+export { assertRoutePath, joinRoutePath, MAX_ROUTE_PATH_LENGTH } from './route_path'
