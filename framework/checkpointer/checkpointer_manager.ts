@@ -1,0 +1,146 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint'
+import type { Redis } from 'ioredis'
+import type { ConfigMap } from '../config/config'
+import { E_INVALID_CONFIG, E_UNKNOWN_DRIVER } from '../errors'
+import type { Logger } from '../logger'
+import { createPgPool } from './pg_pool'
+import { PostgresCheckpointer } from './postgres_checkpointer'
+import { RedisSaver } from './redis_saver'
+
+export type CheckpointerConfig = ConfigMap['checkpointer']
+export type CheckpointerDriverName = CheckpointerConfig['default']
+
+export interface CheckpointerManagerOptions {
+  config: CheckpointerConfig
+  /** Project root; `config.sqlitePath` is relative to it. */
+  basePath: string
+  /** DATABASE_URL: the postgres driver opens its own pool on it. */
+  databaseUrl?: string
+  /** Schema of the postgres checkpoint tables; defaults to the connection's current schema. */
+  postgresSchema?: string
+  /** Pool size of the postgres driver. */
+  postgresPoolMax?: number
+  /** The Redis connection of the redis driver; owned (and closed) by whoever gives it. */
+  redis?: () => Redis
+  /** Key prefix of the redis driver (`redis.prefix` config). */
+  redisPrefix?: string
+  logger?: Logger
+}
+
+/** Builds one saver; returns it with the function that releases what it opened. */
+export type CheckpointerFactory = (manager: CheckpointerManager) => { saver: BaseCheckpointSaver; close?: () => Promise<void> | void }
+
+interface Opened {
+  saver: BaseCheckpointSaver
+  close?: () => Promise<void> | void
+}
+
+/**
+ * Gives LangGraph checkpoint savers by driver name (memory, sqlite, postgres,
+ * redis). Each driver is created on first use and cached, so every agent on
+ * a driver shares one saver and one pool; `close()` releases only what was
+ * opened.
+ *
+ * @example
+ * const saver = app.make('checkpointer').use()          // the STATE_CHECKPOINTER driver
+ * const graph = workflow.compile({ checkpointer: saver })
+ * const scratch = app.make('checkpointer').use('memory')
+ */
+export class CheckpointerManager {
+  private readonly factories = new Map<string, CheckpointerFactory>([
+    ['memory', () => this.createMemory()],
+    ['sqlite', () => this.createSqlite()],
+    ['postgres', () => this.createPostgres()],
+    ['redis', () => this.createRedis()],
+  ])
+  private readonly opened = new Map<string, Opened>()
+
+  constructor(readonly options: CheckpointerManagerOptions) {}
+
+  /** The configured default driver name. */
+  get defaultDriver(): string {
+    return this.options.config.default
+  }
+
+  /** Names of every driver `use()` accepts. */
+  get drivers(): string[] {
+    return [...this.factories.keys()]
+  }
+
+  /**
+   * The saver of driver `name` (the configured default when omitted).
+   * Throws E_UNKNOWN_DRIVER for a name no driver answers to.
+   */
+  use(name: string = this.defaultDriver): BaseCheckpointSaver {
+    const existing = this.opened.get(name)
+    if (existing) return existing.saver
+    const factory = this.factories.get(name)
+    if (!factory) throw new E_UNKNOWN_DRIVER('checkpointer', name, this.drivers)
+    const created = factory(this)
+    this.opened.set(name, created)
+    this.options.logger?.debug('checkpointer opened', { driver: name })
+    return created.saver
+  }
+
+  /** Registers (or replaces) a driver, for savers the framework does not ship. */
+  extend(name: string, factory: CheckpointerFactory): this {
+    this.factories.set(name, factory)
+    return this
+  }
+
+  /** True once driver `name` has been created. */
+  isOpen(name: string): boolean {
+    return this.opened.has(name)
+  }
+
+  /** Closes every pool and file the drivers opened; the next `use()` opens them again. */
+  async close(): Promise<void> {
+    const open = [...this.opened.entries()]
+    this.opened.clear()
+    const failures: unknown[] = []
+    for (const [name, { close }] of open) {
+      try {
+        await close?.()
+      } catch (error) {
+        failures.push(error)
+        this.options.logger?.error('checkpointer failed to close', { driver: name, error })
+      }
+    }
+    if (failures.length > 0) throw failures[0]
+  }
+
+  private createMemory(): Opened {
+    const { MemorySaver } = require('@langchain/langgraph-checkpoint') as typeof import('@langchain/langgraph-checkpoint')
+    return { saver: new MemorySaver() }
+  }
+
+  private createSqlite(): Opened {
+    const file = resolve(this.options.basePath, this.options.config.sqlitePath)
+    mkdirSync(dirname(file), { recursive: true })
+    const { SqliteSaver } = require('@langchain/langgraph-checkpoint-sqlite') as typeof import('@langchain/langgraph-checkpoint-sqlite')
+    const saver = SqliteSaver.fromConnString(file)
+    return { saver, close: () => void (saver.db as { close(): void }).close() }
+  }
+
+  private createPostgres(): Opened {
+    const url = this.options.databaseUrl
+    if (!url || !/^postgres(ql)?:\/\//.test(url)) {
+      throw new E_INVALID_CONFIG(['DATABASE_URL must be a postgres:// URL when STATE_CHECKPOINTER=postgres'])
+    }
+    const pool = createPgPool({ connectionString: url, max: this.options.postgresPoolMax ?? 10 })
+    const saver = new PostgresCheckpointer(pool, { schema: this.options.postgresSchema })
+    return { saver, close: () => saver.end() }
+  }
+
+  private createRedis(): Opened {
+    if (!this.options.redis) throw new E_INVALID_CONFIG(['the redis checkpointer needs a Redis connection (is the redis provider registered?)'])
+    const saver = new RedisSaver(this.options.redis(), {
+      prefix: this.options.redisPrefix,
+      ttlSeconds: this.options.config.redisTtlSeconds,
+    })
+    // The connection belongs to the Redis manager, which closes it on shutdown.
+    return { saver }
+  }
+}

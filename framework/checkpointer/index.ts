@@ -1,0 +1,8 @@
+export { CheckpointerManager } from './checkpointer_manager'
+export type { CheckpointerConfig, CheckpointerDriverName, CheckpointerFactory, CheckpointerManagerOptions } from './checkpointer_manager'
+export { checkpointerProvider } from './checkpointer_provider'
+export { RedisSaver } from './redis_saver'
+export type { RedisSaverOptions } from './redis_saver'
+export { PostgresCheckpointer } from './postgres_checkpointer'
+export type { PostgresCheckpointerOptions } from './postgres_checkpointer'
+export { setupPostgresCheckpointTables, dropPostgresCheckpointTables } from './postgres_schema'
