@@ -24,7 +24,12 @@ export interface CommandSpec {
   group: CommandGroup
   arguments?: Array<{ name: string; description: string; required?: boolean; variadic?: boolean }>
   options?: Array<{ flags: string; description: string; default?: string | boolean }>
-  /** Boot providers (database, redis...) before running; config is always validated. */
+  /**
+   * `false` skips config validation and boot: only for commands that repair the
+   * configuration itself (key:generate), which `app.path()` and `app.env` serve.
+   */
+  validateConfig?: false
+  /** @deprecated every command boots; kept until the migrate manifest drops it. */
   boot?: boolean
   load: () => { default: CommandHandler }
 }

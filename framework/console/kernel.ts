@@ -64,9 +64,11 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     // Required here, not at the top: `langvel --help` must not load zod, winston or any driver.
     const { Application } = require('../foundation/application') as typeof import('../foundation/application')
     const { defaultProviders } = require('../foundation/providers') as typeof import('../foundation/providers')
-    const app = Application.create({ providers: defaultProviders(), ...options.app })
+    // Configuration warnings matter where something is served or run, not for generators.
+    const configWarnings = ['server', 'agent', 'config', 'auth'].includes(spec.group)
+    const app = Application.create({ providers: defaultProviders(), configWarnings, ...options.app })
     try {
-      await app.boot()
+      if (spec.validateConfig !== false) await app.boot()
       const handler = spec.load().default
       const code = await handler({ app, args, options: commandOptions, output })
       exitCode = typeof code === 'number' ? code : 0

@@ -20,6 +20,8 @@ export interface ApplicationOptions {
   loadDotenv?: boolean
   providers?: Provider[]
   logger?: Logger
+  /** Log configuration warnings at boot (default true). */
+  configWarnings?: boolean
 }
 
 type State = 'created' | 'booted' | 'terminating' | 'terminated'
@@ -110,7 +112,7 @@ export class Application {
         file: logging.file ? resolve(this.basePath, logging.file) : undefined,
       })
     }
-    for (const warning of config.warnings) {
+    for (const warning of this.options.configWarnings === false ? [] : config.warnings) {
       this.logger.warn(`${warning.key} ${warning.message}`, { key: warning.key })
     }
     for (const provider of this.providers) provider.register?.(this)

@@ -17,7 +17,8 @@ export const IS_COMPILED = __filename.endsWith('.js')
  */
 export function defaultBasePath(): string {
   if (process.env.LANGVEL_BASE_PATH) return resolve(process.env.LANGVEL_BASE_PATH)
-  if (IS_COMPILED && !existsSync(join(CODE_ROOT, 'package.json'))) return dirname(CODE_ROOT)
+  // Compiled output inside a project (build/) keeps using the project's .env and storage/.
+  if (IS_COMPILED && existsSync(join(dirname(CODE_ROOT), 'package.json'))) return dirname(CODE_ROOT)
   return CODE_ROOT
 }
 

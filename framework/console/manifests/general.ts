@@ -16,6 +16,8 @@ export const generalCommands: CommandSpec[] = [
       { flags: '--force', description: 'replace an existing key' },
       { flags: '--show', description: 'print the key instead of writing .env' },
     ],
+    // It is the fix for a missing key, so it must run when the configuration is invalid.
+    validateConfig: false,
     load: () => require('../commands/key_generate'),
   },
   {
