@@ -1,0 +1,22 @@
+import { E_BAD_REQUEST } from '../../errors'
+import type { CommandHandler } from '../command'
+import { guardProduction, migratorFor, plural, progressPrinter, type MigrateCommandOptions } from './migrate_shared'
+
+/** `langvel migrate:rollback [--step <n>] [--force] [--path <dir>]`: undoes the last batch, or the last n migrations. */
+const migrateRollback: CommandHandler<MigrateCommandOptions & { step?: string }> = async ({ app, options, output }) => {
+  let step: number | undefined
+  if (options.step !== undefined) {
+    step = /^\d+$/.test(options.step) ? Number(options.step) : Number.NaN
+    if (!(step >= 1)) throw new E_BAD_REQUEST(`--step must be a positive integer, got ${JSON.stringify(options.step)}`)
+  }
+  guardProduction(app, options, 'roll back migrations')
+  const progress = progressPrinter(output)
+  const result = await migratorFor(app, options).rollback({ step, onEvent: progress.onEvent })
+  if (result.migrations.length === 0) {
+    output.info('Nothing to roll back')
+    return
+  }
+  output.success(`Rolled back ${plural(result.migrations.length, 'migration')}${result.batch === null ? '' : ` of batch ${result.batch}`}`)
+}
+
+export default migrateRollback
