@@ -1,0 +1,101 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AgentRouteInfo } from '../contracts/agent_run'
+import type { Principal, RequestContext } from '../contracts/request_context'
+import type { Logger } from '../logger'
+
+/** The route template used when nothing matched: keeps metric labels bounded. */
+export const UNMATCHED_ROUTE = '<unmatched>'
+
+/**
+ * One HTTP request on its way through the kernel. Middleware read and extend
+ * it (`principal` is set by authentication, `body` by the JSON body reader),
+ * controllers answer through it. Express objects stay inside; nothing past the
+ * kernel needs to know Express is the transport.
+ *
+ * @example
+ * ctx.json(200, { ok: true })
+ * ctx.logger.info('resumed', { threadId })
+ */
+export class HttpContext {
+  requestId = ''
+  traceId = ''
+  /** The matched route template (`/agents/:path`); used for metrics and the access log. */
+  routeTemplate = UNMATCHED_ROUTE
+  params: Record<string, string> = {}
+  body: unknown = undefined
+  principal?: Principal
+  /** The agent route a request under /agents/ resolved to. */
+  agent?: AgentRouteInfo
+  /** The error the exception handler answered with, for the access log. */
+  error?: { code: string; status: number }
+  readonly startedAt = performance.now()
+  readonly method: string
+  /** The request target without the query string, exactly as received (not decoded). */
+  readonly path: string
+  readonly query: string
+  private childLogger?: Logger
+  private disconnect?: AbortController
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly baseLogger: Logger,
+  ) {
+    this.method = req.method ?? 'GET'
+    const url = req.url ?? '/'
+    const mark = url.indexOf('?')
+    this.path = mark === -1 ? url : url.slice(0, mark)
+    this.query = mark === -1 ? '' : url.slice(mark + 1)
+  }
+
+  /** A logger whose lines carry the request and trace ids; created only if something logs. */
+  get logger(): Logger {
+    this.childLogger ??= this.baseLogger.child({ requestId: this.requestId, traceId: this.traceId })
+    return this.childLogger
+  }
+
+  /** Aborted when the client goes away before the response is complete. */
+  get clientSignal(): AbortSignal {
+    if (!this.disconnect) {
+      const controller = new AbortController()
+      this.disconnect = controller
+      if (this.res.writableEnded) return controller.signal
+      this.res.once('close', () => {
+        if (!this.res.writableFinished) controller.abort()
+      })
+    }
+    return this.disconnect.signal
+  }
+
+  /** The read-only request facts handed to agent runs (never taken from the body). */
+  requestContext(): RequestContext {
+    return Object.freeze({
+      requestId: this.requestId,
+      traceId: this.traceId,
+      principal: this.principal,
+      ip: this.req.socket.remoteAddress,
+    })
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name]
+    return Array.isArray(value) ? value[0] : value
+  }
+
+  searchParam(name: string): string | null {
+    return this.query ? new URLSearchParams(this.query).get(name) : null
+  }
+
+  /** Writes a JSON response in one call: no ETag, no content negotiation. */
+  json(status: number, body: unknown): void {
+    this.send(status, JSON.stringify(body), 'application/json; charset=utf-8')
+  }
+
+  send(status: number, payload: string, contentType: string): void {
+    const res = this.res
+    res.statusCode = status
+    res.setHeader('Content-Type', contentType)
+    res.setHeader('Content-Length', Buffer.byteLength(payload))
+    res.end(this.method === 'HEAD' ? undefined : payload)
+  }
+}

@@ -1,0 +1,126 @@
+import { isException } from '../errors'
+import type { Logger } from '../logger'
+import type { HttpContext } from './context'
+
+export interface ErrorBody {
+  error: {
+    code: string
+    message: string
+    trace_id: string
+    details?: unknown
+    /** Only with DEBUG=true. */
+    stack?: string
+  }
+}
+
+export interface RenderedError {
+  status: number
+  headers: Record<string, string>
+  body: ErrorBody
+}
+
+export interface ExceptionHandlerOptions {
+  logger: Logger
+  /** DEBUG=true: internal messages and stacks reach the client. Never in production. */
+  debug: boolean
+  /** Seconds sent in Retry-After with E_OVERLOADED. */
+  retryAfterSeconds?: number
+}
+
+/** Server-side codes whose messages were written for clients and hold no internals. */
+const SAFE_SERVER_CODES = new Set(['E_OVERLOADED', 'E_TIMEOUT'])
+
+const GENERIC_MESSAGES: Record<number, string> = {
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+}
+
+/**
+ * The one place errors become responses. `report` logs the whole error (stack,
+ * cause, trace id) for operators; `render` builds what the client sees: the
+ * code, a message, the trace id and, for client errors, the details (invalid
+ * fields). Server errors show a generic message unless debug is on, so a
+ * stack, a SQL statement or a connection string never reaches a client.
+ *
+ * @example
+ * const handler = new ExceptionHandler({ logger, debug: false })
+ * handler.handle(error, ctx)
+ */
+export class ExceptionHandler {
+  private readonly retryAfter: string
+
+  constructor(private readonly options: ExceptionHandlerOptions) {
+    this.retryAfter = String(options.retryAfterSeconds ?? 1)
+  }
+
+  /** Reports and renders; if the response has started (a stream), only reports. */
+  handle(error: unknown, ctx: HttpContext): void {
+    const rendered = this.render(error, ctx.traceId || ctx.requestId)
+    ctx.error = { code: rendered.body.error.code, status: rendered.status }
+    this.report(error, ctx, rendered.status)
+    const res = ctx.res
+    if (res.headersSent || res.writableEnded) {
+      if (!res.writableEnded) res.end()
+      return
+    }
+    for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value)
+    ctx.json(rendered.status, rendered.body)
+  }
+
+  /** Logs server errors in full; client errors are summarised by the access log line. */
+  report(error: unknown, ctx: HttpContext, status = this.statusOf(error)): void {
+    if (status < 500) {
+      if (this.options.logger.isLevelEnabled('debug')) {
+        this.options.logger.debug('request rejected', { requestId: ctx.requestId, traceId: ctx.traceId, error: error as Error })
+      }
+      return
+    }
+    this.options.logger.error('request failed', {
+      requestId: ctx.requestId,
+      traceId: ctx.traceId,
+      method: ctx.method,
+      route: ctx.routeTemplate,
+      error: error instanceof Error ? error : new Error(String(error)),
+    })
+  }
+
+  render(error: unknown, traceId: string): RenderedError {
+    const debug = this.options.debug
+    const headers: Record<string, string> = {}
+    const extraHeaders = (error as { headers?: unknown } | null)?.headers
+    if (extraHeaders && typeof extraHeaders === 'object') {
+      for (const [name, value] of Object.entries(extraHeaders)) headers[name] = String(value)
+    }
+
+    if (isException(error)) {
+      const exposed = error.expose || SAFE_SERVER_CODES.has(error.code) || debug
+      if (error.code === 'E_OVERLOADED' && !headers['Retry-After']) headers['Retry-After'] = this.retryAfter
+      const body: ErrorBody = {
+        error: {
+          code: error.code,
+          message: exposed ? error.message : (GENERIC_MESSAGES[error.status] ?? GENERIC_MESSAGES[500]),
+          trace_id: traceId,
+        },
+      }
+      if (error.details !== undefined && (error.expose || debug)) body.error.details = error.details
+      if (debug && error.stack) body.error.stack = error.stack
+      return { status: error.status, headers, body }
+    }
+
+    const body: ErrorBody = {
+      error: {
+        code: 'E_RUNTIME',
+        message: debug && error instanceof Error ? error.message : GENERIC_MESSAGES[500],
+        trace_id: traceId,
+      },
+    }
+    if (debug && error instanceof Error && error.stack) body.error.stack = error.stack
+    return { status: 500, headers, body }
+  }
+
+  private statusOf(error: unknown): number {
+    return isException(error) ? error.status : 500
+  }
+}

@@ -1,0 +1,60 @@
+import type { HttpMiddleware } from '../compose'
+
+export interface CorsOptions {
+  /** Exact origins (`https://app.example.com`); `*` allows any origin, without credentials. */
+  origins: readonly string[]
+  methods?: readonly string[]
+  headers?: readonly string[]
+  exposeHeaders?: readonly string[]
+  maxAgeSeconds?: number
+}
+
+/**
+ * CORS from an allowlist. A listed origin is echoed back with credentials
+ * allowed; `*` (refused in production by config) answers `*` and never
+ * allows credentials; an unlisted origin gets no CORS headers at all, so the
+ * browser blocks it. Preflights are answered here with 204.
+ *
+ * @example
+ * kernel.use(cors({ origins: ['https://app.example.com'] }))
+ */
+export function cors(options: CorsOptions): HttpMiddleware {
+  const allowed = new Set(options.origins)
+  const wildcard = allowed.has('*')
+  const methods = (options.methods ?? ['GET', 'POST', 'OPTIONS']).join(', ')
+  const headers = (options.headers ?? ['Content-Type', 'Authorization', 'Accept', 'X-Request-Id', 'Last-Event-ID', 'traceparent']).join(', ')
+  const expose = (options.exposeHeaders ?? ['X-Request-Id', 'Retry-After']).join(', ')
+  const maxAge = String(options.maxAgeSeconds ?? 600)
+
+  return {
+    name: 'cors',
+    handle(ctx, next) {
+      const origin = ctx.req.headers.origin
+      const res = ctx.res
+      if (allowed.size > 0) res.setHeader('Vary', 'Origin')
+      const listed = origin !== undefined && allowed.has(origin)
+      if (origin !== undefined && (listed || wildcard)) {
+        if (listed) {
+          res.setHeader('Access-Control-Allow-Origin', origin)
+          res.setHeader('Access-Control-Allow-Credentials', 'true')
+        } else {
+          res.setHeader('Access-Control-Allow-Origin', '*')
+        }
+        res.setHeader('Access-Control-Expose-Headers', expose)
+      }
+      if (ctx.method === 'OPTIONS' && ctx.req.headers['access-control-request-method'] !== undefined) {
+        if (origin !== undefined && (listed || wildcard)) {
+          res.setHeader('Access-Control-Allow-Methods', methods)
+          res.setHeader('Access-Control-Allow-Headers', headers)
+          res.setHeader('Access-Control-Max-Age', maxAge)
+        }
+        ctx.routeTemplate = 'OPTIONS *'
+        res.statusCode = 204
+        res.setHeader('Content-Length', '0')
+        res.end()
+        return
+      }
+      return next()
+    },
+  }
+}

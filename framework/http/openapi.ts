@@ -1,0 +1,205 @@
+import { z, type ZodType } from 'zod'
+import type { AgentRouteInfo } from '../contracts/agent_run'
+import { normalizeAgentPath } from './agent_path'
+
+export interface OpenApiOptions {
+  title: string
+  version: string
+}
+
+type Schema = Record<string, unknown>
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (schema: Schema) => ({ 'application/json': { schema } })
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) })
+
+/**
+ * A route's input schema as JSON Schema (zod 4's converter). Schemas that
+ * cannot be represented (transforms, custom checks) degrade to `{}` instead
+ * of failing the document.
+ *
+ * @example
+ * inputJsonSchema(z.object({ query: z.string() }))
+ */
+export function inputJsonSchema(schema: ZodType | undefined): Schema {
+  if (!schema) return {}
+  try {
+    const converted = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema
+    delete converted.$schema
+    return converted
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * Builds the OpenAPI 3.1 document of the HTTP API from the registered agent
+ * routes and their zod input schemas. Built once at startup and cached.
+ *
+ * @example
+ * const document = buildOpenApiDocument(runner.routes(), { title: 'langvel', version: '0.1.0' })
+ */
+export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options: OpenApiOptions): Schema {
+  const paths: Record<string, Schema> = {
+    '/agents': {
+      get: { summary: 'List agent routes', operationId: 'listAgents', responses: { 200: { description: 'Agent routes', content: json(ref('AgentList')) } } },
+    },
+    '/health/live': { get: { summary: 'Liveness', operationId: 'live', responses: { 200: { description: 'The process answers' } } } },
+    '/health/ready': {
+      get: { summary: 'Readiness', operationId: 'ready', responses: { 200: { description: 'Ready' }, 503: { description: 'Booting, draining or a required dependency is down' } } },
+    },
+    '/health': {
+      get: { summary: 'Dependency checks', operationId: 'health', responses: { 200: { description: 'All required checks pass' }, 503: { description: 'A required check fails' } } },
+    },
+    '/metrics': {
+      get: { summary: 'Prometheus metrics', operationId: 'metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: errorResponse('Bearer token required') } },
+    },
+  }
+
+  for (const route of routes) {
+    const agentPath = normalizeAgentPath(route.path)
+    const base = `/agents/${agentPath}`
+    const tag = route.name ?? agentPath
+    const id = agentPath.replace(/[^a-z0-9]+(.)?/g, (_, next: string | undefined) => (next ?? '').toUpperCase())
+    const threadParam = { name: 'thread_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}$' } }
+    const runResponses = {
+      200: { description: 'Run result (or text/event-stream when streaming)', content: { ...json(ref('RunResult')), 'text/event-stream': { schema: { type: 'string' } } } },
+      400: errorResponse('Malformed request'),
+      404: errorResponse('Unknown agent or thread'),
+      413: errorResponse('Body too large'),
+      415: errorResponse('Not JSON'),
+      422: errorResponse('Input failed validation'),
+      503: errorResponse('At capacity: retry after Retry-After seconds'),
+      504: errorResponse('Run timed out'),
+    }
+    paths[base] = {
+      post: {
+        tags: [tag],
+        summary: route.description ?? `Run ${tag}`,
+        operationId: `invoke${capitalize(id)}`,
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['input'],
+            properties: {
+              input: inputJsonSchema(route.inputSchema),
+              config: ref('RunConfig'),
+              stream: { type: 'boolean' },
+              stream_mode: ref('StreamMode'),
+            },
+          }),
+        },
+        responses: runResponses,
+      },
+    }
+    paths[`${base}/graph`] = {
+      get: { tags: [tag], summary: 'Mermaid diagram of the graph', operationId: `graph${capitalize(id)}`, responses: { 200: { description: 'Mermaid', content: json(ref('Graph')) } } },
+    }
+    paths[`${base}/threads/{thread_id}/state`] = {
+      get: { tags: [tag], summary: 'Current thread state', operationId: `state${capitalize(id)}`, parameters: [threadParam], responses: { 200: { description: 'State', content: json(ref('ThreadState')) }, 404: errorResponse('Unknown thread') } },
+    }
+    paths[`${base}/threads/{thread_id}/history`] = {
+      get: {
+        tags: [tag],
+        summary: 'Thread checkpoints, newest first',
+        operationId: `history${capitalize(id)}`,
+        parameters: [threadParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+        responses: { 200: { description: 'History', content: json({ type: 'object', properties: { thread_id: { type: 'string' }, history: { type: 'array', items: ref('ThreadState') } } }) } },
+      },
+    }
+    paths[`${base}/threads/{thread_id}/resume`] = {
+      post: {
+        tags: [tag],
+        summary: 'Resume an interrupted run with a value',
+        operationId: `resume${capitalize(id)}`,
+        parameters: [threadParam],
+        requestBody: { required: true, content: json({ type: 'object', required: ['value'], properties: { value: {}, stream: { type: 'boolean' }, stream_mode: ref('StreamMode') } }) },
+        responses: { ...runResponses, 409: errorResponse('Nothing to resume') },
+      },
+    }
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: { title: options.title, version: options.version },
+    paths,
+    components: { schemas: COMPONENTS },
+  }
+}
+
+function capitalize(value: string): string {
+  return value.charAt(0).toUpperCase() + value.slice(1)
+}
+
+const INTERRUPT = {
+  type: 'object',
+  required: ['id', 'value', 'resume'],
+  properties: {
+    id: { type: 'string' },
+    value: {},
+    node: { type: 'string' },
+    resume: { type: 'object', properties: { method: { const: 'POST' }, url: { type: 'string' } } },
+  },
+}
+
+const COMPONENTS: Record<string, Schema> = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'trace_id'],
+        properties: { code: { type: 'string' }, message: { type: 'string' }, trace_id: { type: 'string' }, details: {} },
+      },
+    },
+  },
+  StreamMode: {
+    oneOf: [
+      { type: 'string', enum: ['values', 'updates', 'messages', 'custom'] },
+      { type: 'array', minItems: 1, items: { type: 'string', enum: ['values', 'updates', 'messages', 'custom'] } },
+    ],
+  },
+  RunConfig: { type: 'object', properties: { thread_id: { type: 'string' } }, additionalProperties: true },
+  Interrupt: INTERRUPT,
+  RunResult: {
+    type: 'object',
+    required: ['output', 'thread_id', 'interrupts', 'metadata'],
+    properties: {
+      output: {},
+      thread_id: { type: 'string' },
+      interrupts: { type: 'array', items: ref('Interrupt') },
+      metadata: {
+        type: 'object',
+        properties: { agent: { type: 'string' }, path: { type: 'string' }, trace_id: { type: 'string' }, duration_ms: { type: 'number' } },
+      },
+    },
+  },
+  ThreadState: {
+    type: 'object',
+    properties: {
+      thread_id: { type: 'string' },
+      values: {},
+      next: { type: 'array', items: { type: 'string' } },
+      interrupts: { type: 'array', items: ref('Interrupt') },
+      checkpoint_id: { type: ['string', 'null'] },
+      parent_checkpoint_id: { type: ['string', 'null'] },
+      created_at: { type: ['string', 'null'] },
+      metadata: { type: 'object' },
+    },
+  },
+  Graph: { type: 'object', properties: { path: { type: 'string' }, format: { const: 'mermaid' }, graph: { type: 'string' } } },
+  AgentList: {
+    type: 'object',
+    properties: {
+      agents: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { path: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, input_schema: { type: 'object' } },
+        },
+      },
+    },
+  },
+}

@@ -1,0 +1,253 @@
+import { createServer as createNodeServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express, { type Express } from 'express'
+import type { AgentRunner } from '../contracts/agent_run'
+import { E_ABORTED } from '../errors'
+import type { Application } from '../foundation/application'
+import type { Logger } from '../logger'
+import { getMetrics, type Metrics } from '../observability/metrics'
+import { AgentRouter } from './agent_router'
+import { ConcurrencyLimiter } from './concurrency_limiter'
+import { AgentsController } from './controllers/agents_controller'
+import { HealthController, type ServerState } from './controllers/health_controller'
+import { MetricsController } from './controllers/metrics_controller'
+import { RunsController } from './controllers/runs_controller'
+import { ExceptionHandler } from './exception_handler'
+import { defaultHealthChecks, type DefaultChecksOptions } from './health/default_checks'
+import { HealthRegistry, type HealthCheck } from './health/health_registry'
+import { HttpKernel } from './kernel'
+import { cors } from './middleware/cors'
+import { jsonBody } from './middleware/json_body'
+import { observeRequest } from './middleware/observe_request'
+import { requestId } from './middleware/request_id'
+import { securityHeaders } from './middleware/security_headers'
+import { MiddlewareRegistry } from './middleware_registry'
+import { buildOpenApiDocument } from './openapi'
+import { RunSupervisor } from './run_supervisor'
+
+export interface NodeTimeouts {
+  /** Time allowed to send the request headers (slowloris). */
+  headersMs?: number
+  /** Time allowed to send the whole request, body included. */
+  requestMs?: number
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveMs?: number
+}
+
+export interface ServerOptions {
+  app: Application
+  runner: AgentRunner
+  /** Named middleware for agent routes (`auth`, `throttle:60,1`...). */
+  middleware?: MiddlewareRegistry
+  /** Which dependencies /health checks, plus extra checks. */
+  health?: DefaultChecksOptions & { checks?: HealthCheck[] }
+  metrics?: {
+    /** Bearer token for /metrics; defaults to config/metrics `token` when that file exists. */
+    token?: string
+    /** Where /metrics text comes from; under node:cluster, all workers aggregated. */
+    source?: () => Promise<string>
+    registry?: Metrics
+  }
+  /** Seconds between SSE heartbeat comments. */
+  heartbeatSeconds?: number
+  /** Retry-After seconds sent with 503 E_OVERLOADED. */
+  retryAfterSeconds?: number
+  /** How long a cancelled run may take to stop before its slot is reclaimed. */
+  abortGraceMs?: number
+  timeouts?: NodeTimeouts
+}
+
+export interface ListeningAddress {
+  host: string
+  port: number
+  url: string
+}
+
+const DEFAULT_TIMEOUTS: Required<NodeTimeouts> = { headersMs: 20_000, requestMs: 60_000, keepAliveMs: 5_000 }
+
+/**
+ * The HTTP server. Express is the transport only: it hands each request to
+ * Langvel's kernel, which runs the global middleware (request id, access log
+ * and metrics, security headers, CORS), routes, and answers errors through
+ * the one exception handler. Agent runs go through the RunSupervisor
+ * (concurrency limit and queue, timeout, cancellation).
+ *
+ * @example
+ * const server = createServer({ app, runner })
+ * const { url } = await server.listen()
+ * process.once('SIGTERM', () => server.shutdown().then(() => app.shutdown()))
+ */
+export class HttpServer {
+  readonly express: Express
+  readonly kernel: HttpKernel
+  readonly health: HealthRegistry
+  readonly limiter: ConcurrencyLimiter
+  readonly supervisor: RunSupervisor
+  private readonly logger: Logger
+  private server?: Server
+  private currentState: ServerState = 'booting'
+  private shuttingDown?: Promise<void>
+
+  constructor(private readonly options: ServerOptions) {
+    const { app, runner } = options
+    const config = app.config.get('server')
+    const debug = app.config.get('app').debug
+    const metrics = options.metrics?.registry ?? getMetrics()
+    this.logger = app.logger
+
+    const exceptionHandler = new ExceptionHandler({ logger: this.logger, debug, retryAfterSeconds: options.retryAfterSeconds })
+    this.limiter = new ConcurrencyLimiter({
+      maxConcurrent: config.maxConcurrentRequests,
+      maxQueue: config.maxQueueSize,
+      onChange: (active, queued) => metrics.setConcurrency(active, queued),
+    })
+    metrics.setLimits(config.maxConcurrentRequests, config.maxQueueSize)
+    this.supervisor = new RunSupervisor({
+      limiter: this.limiter,
+      metrics,
+      logger: this.logger,
+      timeoutSeconds: config.agentTimeoutSeconds,
+      abortGraceMs: options.abortGraceMs,
+    })
+
+    this.health = new HealthRegistry(this.logger)
+    for (const check of [...defaultHealthChecks(app, options.health), ...(options.health?.checks ?? [])]) this.health.register(check)
+
+    this.kernel = new HttpKernel({
+      logger: this.logger,
+      exceptionHandler,
+      middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins })],
+    })
+
+    const agents = new AgentsController(runner)
+    const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, abortGraceMs: options.abortGraceMs })
+    const router = new AgentRouter({
+      runner,
+      registry: options.middleware ?? new MiddlewareRegistry(),
+      body: jsonBody({ limit: config.maxRequestBodyBytes }),
+      agents,
+      runs,
+    })
+    const healthController = new HealthController(this.health, () => this.currentState)
+    const metricsController = new MetricsController({
+      source: options.metrics?.source ?? (() => metrics.render()),
+      contentType: metrics.contentType,
+      token: options.metrics?.token ?? configuredMetricsToken(app),
+    })
+    let openApi: string | undefined
+    const appName = app.config.get('app').name
+
+    this.kernel
+      .route('GET', '/agents', agents.list)
+      .route('GET', '/openapi.json', (ctx) => {
+        openApi ??= JSON.stringify(buildOpenApiDocument(runner.routes(), { title: `${appName} agents API`, version: PACKAGE_VERSION }))
+        ctx.send(200, openApi, 'application/json; charset=utf-8')
+      })
+      .route('GET', '/health/live', healthController.live)
+      .route('GET', '/health/ready', healthController.ready)
+      .route('GET', '/health', healthController.full)
+      .route('GET', '/metrics', metricsController.show)
+      .prefix('/agents/', router.handle)
+
+    this.express = express()
+    this.express.disable('x-powered-by')
+    this.express.set('etag', false)
+    this.express.use((req, res) => this.kernel.handle(req, res))
+  }
+
+  get state(): ServerState {
+    return this.currentState
+  }
+
+  /** The Node server once listening. */
+  get nodeServer(): Server | undefined {
+    return this.server
+  }
+
+  /** Readiness turns green; `listen` calls it. In-process tests call it directly. */
+  markReady(): void {
+    if (this.currentState === 'booting') this.currentState = 'ready'
+  }
+
+  /** Listens (port 0 picks a free port) and reports ready. */
+  async listen(port?: number, host?: string): Promise<ListeningAddress> {
+    const config = this.options.app.config.get('server')
+    const server = createNodeServer(this.express)
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...this.options.timeouts }
+    server.headersTimeout = timeouts.headersMs
+    server.requestTimeout = Math.max(timeouts.requestMs, timeouts.headersMs)
+    server.keepAliveTimeout = timeouts.keepAliveMs
+    this.server = server
+    const bindHost = host ?? config.host
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port ?? config.port, bindHost, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    this.markReady()
+    const address = server.address() as AddressInfo
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return { host: address.address, port: address.port, url: `http://${shownHost}:${address.port}` }
+  }
+
+  /**
+   * Drains: readiness turns 503, no new connections are accepted, in-flight
+   * requests and streams may finish within the grace period; what is left is
+   * then cancelled through its run's signal and the connections closed.
+   * Does not close the application's services (the caller runs `app.shutdown()`).
+   */
+  shutdown(graceSeconds?: number): Promise<void> {
+    this.shuttingDown ??= this.drain(graceSeconds ?? this.options.app.config.get('server').shutdownGraceSeconds)
+    return this.shuttingDown
+  }
+
+  private async drain(graceSeconds: number): Promise<void> {
+    this.currentState = 'draining'
+    this.kernel.draining = true
+    const server = this.server
+    const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
+    server?.closeIdleConnections()
+    const inFlight = this.kernel.inFlight
+    if (inFlight > 0) this.logger.info('draining', { inFlight, graceSeconds })
+    if (!(await within(this.kernel.idle(), graceSeconds * 1000))) {
+      this.logger.warn('shutdown grace period over: cancelling what is still running', { inFlight: this.kernel.inFlight })
+      this.supervisor.abortAll(new E_ABORTED('the server is shutting down'))
+      await within(this.kernel.idle(), 1000)
+    }
+    server?.closeAllConnections()
+    await closed
+    this.currentState = 'stopped'
+  }
+}
+
+/**
+ * Creates the HTTP server for an application and an agent runner.
+ *
+ * @example
+ * const server = createServer({ app, runner })
+ * await server.listen(8000, '127.0.0.1')
+ */
+export function createServer(options: ServerOptions): HttpServer {
+  return new HttpServer(options)
+}
+
+const PACKAGE_VERSION: string = require('../../package.json').version
+
+/** METRICS_TOKEN lives in config/metrics.ts when the application defines it. */
+function configuredMetricsToken(app: Application): string | undefined {
+  if (!app.config.has('metrics')) return undefined
+  return app.config.get<{ token?: string }>('metrics').token || undefined
+}
+
+/** True when `promise` settled within `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    promise.then(() => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+}

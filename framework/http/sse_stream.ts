@@ -1,0 +1,71 @@
+import type { ServerResponse } from 'node:http'
+
+export interface SseStreamOptions {
+  /** Seconds between `: heartbeat` comments, which keep proxies from closing an idle stream. */
+  heartbeatSeconds: number
+}
+
+/**
+ * A Server-Sent Events response: numbered events (`id:`), JSON data on one
+ * line, heartbeat comments while the run is quiet, and back-pressure (a slow
+ * reader pauses the writer instead of growing memory).
+ *
+ * @example
+ * const sse = new SseStream(res, { heartbeatSeconds: 15 })
+ * sse.open()
+ * await sse.send('metadata', { thread_id })
+ * sse.close()
+ */
+export class SseStream {
+  private nextId = 1
+  private heartbeat?: NodeJS.Timeout
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: SseStreamOptions,
+  ) {}
+
+  get closed(): boolean {
+    return this.res.writableEnded || this.res.destroyed
+  }
+
+  open(): void {
+    const res = this.res
+    res.statusCode = 200
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8')
+    res.setHeader('Cache-Control', 'no-cache, no-transform')
+    // Tells nginx not to buffer the stream.
+    res.setHeader('X-Accel-Buffering', 'no')
+    res.flushHeaders()
+    if (this.options.heartbeatSeconds > 0) {
+      this.heartbeat = setInterval(() => this.comment('heartbeat'), this.options.heartbeatSeconds * 1000)
+      this.heartbeat.unref()
+    }
+  }
+
+  /** Writes one event; resolves once the socket can take more. */
+  send(event: string, data: unknown): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    const frame = `id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
+    if (this.res.write(frame)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done)
+        this.res.off('close', done)
+        resolve()
+      }
+      this.res.once('drain', done)
+      this.res.once('close', done)
+    })
+  }
+
+  comment(text: string): void {
+    if (!this.closed) this.res.write(`: ${text}\n\n`)
+  }
+
+  close(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    if (!this.closed) this.res.end()
+  }
+}

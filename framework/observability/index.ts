@@ -1,0 +1,2 @@
+export { Metrics, getMetrics, recordNodeDuration, recordToolExecution, recordAgentRun } from './metrics'
+export type { RunOutcome, ToolOutcome, MetricsOptions } from './metrics'

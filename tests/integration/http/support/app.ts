@@ -1,0 +1,54 @@
+import Transport from 'winston-transport'
+import { Application } from '../../../../framework/foundation/application'
+import { defaultProviders } from '../../../../framework/foundation/providers'
+import { createLogger, type Logger } from '../../../../framework/logger'
+import { createServer, type HttpServer, type ServerOptions } from '../../../../framework/http/server'
+import { GraphRunner, type GraphRunnerOptions } from './graph_runner'
+
+/** Collects log records in memory so tests can read what was logged. */
+export class CaptureTransport extends Transport {
+  readonly records: Array<Record<string, unknown>> = []
+
+  override log(info: Record<string, unknown>, callback: () => void): void {
+    this.records.push(info)
+    callback()
+  }
+}
+
+export interface TestServer {
+  app: Application
+  server: HttpServer
+  runner: GraphRunner
+  logs: CaptureTransport
+  close(): Promise<void>
+}
+
+/** A booted application (embedded defaults plus `env`) and a server over the graph runner. */
+export async function makeTestServer(
+  env: Record<string, string> = {},
+  options: Partial<Omit<ServerOptions, 'app' | 'runner'>> & { runner?: GraphRunnerOptions } = {},
+): Promise<TestServer> {
+  const logs = new CaptureTransport()
+  const logger: Logger = createLogger({ level: 'debug', transports: [logs] })
+  const app = Application.create({
+    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'error', ...env },
+    loadDotenv: false,
+    providers: defaultProviders(),
+    logger,
+  })
+  await app.boot()
+  const runner = new GraphRunner(options.runner)
+  const { runner: _runnerOptions, ...serverOptions } = options
+  const server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions })
+  server.markReady()
+  return {
+    app,
+    server,
+    runner,
+    logs,
+    async close() {
+      await server.shutdown(1)
+      await app.shutdown()
+    },
+  }
+}

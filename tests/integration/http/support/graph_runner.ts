@@ -1,0 +1,255 @@
+import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from '@langchain/langgraph'
+import type { LangGraphRunnableConfig } from '@langchain/langgraph'
+import { z } from 'zod'
+import type {
+  AgentRouteInfo,
+  AgentRunner,
+  InterruptInfo,
+  RunOptions,
+  RunResult,
+  StreamEvent,
+  StreamOptions,
+  ThreadState,
+} from '../../../../framework/contracts/agent_run'
+import { E_AGENT_NOT_FOUND, E_NOTHING_TO_RESUME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../../../../framework/errors'
+
+/**
+ * A small AgentRunner over real compiled LangGraph graphs (MemorySaver): the
+ * test double for the agents layer the HTTP server talks to. It is not a mock:
+ * graphs really run, stream, interrupt, resume and honour the abort signal.
+ */
+
+const State = Annotation.Root({
+  query: Annotation<string>(),
+  response: Annotation<string>(),
+  approved: Annotation<boolean>(),
+  delayMs: Annotation<number>(),
+  steps: Annotation<string[]>({ reducer: (a, b) => [...a, ...b], default: () => [] }),
+})
+type S = typeof State.State
+
+/** What the slow graph's nodes observed, for asserting cancellation. */
+export interface Observations {
+  started: string[]
+  aborted: string[]
+  completed: string[]
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, observations: Observations, node: string): Promise<void> {
+  observations.started.push(node)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      observations.completed.push(node)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      observations.aborted.push(node)
+      reject(signal?.reason ?? new Error('aborted'))
+    }
+    if (signal?.aborted) return onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+function buildGraphs(observations: Observations) {
+  const checkpointer = new MemorySaver()
+  const echo = new StateGraph(State)
+    .addNode('prepare', (s: S) => ({ query: s.query.trim(), steps: ['prepare'] }))
+    .addNode('respond', (s: S) => ({ response: `Processed: ${s.query}`, steps: ['respond'] }))
+    .addEdge(START, 'prepare')
+    .addEdge('prepare', 'respond')
+    .addEdge('respond', END)
+    .compile({ checkpointer })
+
+  const approval = new StateGraph(State)
+    .addNode('draft', (s: S) => ({ response: `Draft for ${s.query}`, steps: ['draft'] }))
+    .addNode('review', (s: S) => {
+      const answer = interrupt({ question: `Approve "${s.response}"?` })
+      return { approved: answer === 'yes', steps: ['review'] }
+    })
+    .addNode('finish', (s: S) => ({ response: s.approved ? `${s.response} (approved)` : `${s.response} (rejected)`, steps: ['finish'] }))
+    .addEdge(START, 'draft')
+    .addEdge('draft', 'review')
+    .addEdge('review', 'finish')
+    .addEdge('finish', END)
+    .compile({ checkpointer })
+
+  const slow = new StateGraph(State)
+    .addNode('wait', async (s: S, config: LangGraphRunnableConfig) => {
+      await sleep(s.delayMs ?? 5000, config.signal, observations, 'wait')
+      return { steps: ['wait'] }
+    })
+    .addNode('after', () => {
+      observations.started.push('after')
+      observations.completed.push('after')
+      return { response: 'done', steps: ['after'] }
+    })
+    .addEdge(START, 'wait')
+    .addEdge('wait', 'after')
+    .addEdge('after', END)
+    .compile({ checkpointer })
+
+  const boom = new StateGraph(State)
+    .addNode('fail', () => {
+      throw new Error('connect ECONNREFUSED postgres://admin:hunter2@db.internal:5432 while running SELECT secret FROM vault')
+    })
+    .addEdge(START, 'fail')
+    .addEdge('fail', END)
+    .compile({ checkpointer })
+
+  return { echo, approval, slow, boom }
+}
+
+type Graphs = ReturnType<typeof buildGraphs>
+type Graph = Graphs[keyof Graphs]
+
+export interface GraphRunnerOptions {
+  /** Per-route timeout of the slow agent (seconds). */
+  slowTimeoutSeconds?: number
+  /** Extra named middleware on the echo route. */
+  echoMiddleware?: string[]
+}
+
+export class GraphRunner implements AgentRunner {
+  readonly observations: Observations = { started: [], aborted: [], completed: [] }
+  private readonly graphs: Graphs
+  private readonly infos: AgentRouteInfo[]
+  private readonly byPath = new Map<string, { info: AgentRouteInfo; graph: Graph }>()
+
+  constructor(options: GraphRunnerOptions = {}) {
+    this.graphs = buildGraphs(this.observations)
+    const base = { middleware: [] as string[], checkpointer: 'memory', interrupts: [] as string[], tools: [] as string[] }
+    this.infos = [
+      {
+        ...base,
+        path: '/echo',
+        name: 'echo',
+        description: 'Echoes the query',
+        agent: 'EchoAgent',
+        middleware: options.echoMiddleware ?? [],
+        inputSchema: z.object({ query: z.string().min(1) }),
+      },
+      { ...base, path: '/support/approval', name: 'approval', description: 'Asks a human to approve', agent: 'ApprovalAgent', inputSchema: z.object({ query: z.string() }), interrupts: ['review'] },
+      { ...base, path: '/slow', name: 'slow', agent: 'SlowAgent', timeoutSeconds: options.slowTimeoutSeconds, inputSchema: z.object({ delayMs: z.number().int().min(0) }) },
+      { ...base, path: '/boom', name: 'boom', agent: 'BoomAgent' },
+    ]
+    const graphOf: Record<string, Graph> = { '/echo': this.graphs.echo, '/support/approval': this.graphs.approval, '/slow': this.graphs.slow, '/boom': this.graphs.boom }
+    for (const info of this.infos) this.byPath.set(info.path, { info, graph: graphOf[info.path] })
+  }
+
+  routes(): AgentRouteInfo[] {
+    return this.infos
+  }
+
+  route(path: string): AgentRouteInfo {
+    return this.entry(path).info
+  }
+
+  async invoke(path: string, input: unknown, options: RunOptions = {}): Promise<RunResult> {
+    const { info, graph } = this.entry(path)
+    const parsed = this.validate(info, input)
+    const threadId = options.threadId ?? 'generated'
+    const config = { configurable: { thread_id: threadId }, signal: options.signal }
+    const output = (await graph.invoke(parsed as S, config)) as Record<string, unknown>
+    delete output.__interrupt__
+    return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
+  }
+
+  async *stream(path: string, input: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+    const { info, graph } = this.entry(path)
+    const parsed = this.validate(info, input)
+    yield* this.streamGraph(graph, parsed as S, options)
+  }
+
+  async resume(path: string, threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult> {
+    const { graph } = this.entry(path)
+    await this.pendingOrThrow(graph, threadId)
+    const config = { configurable: { thread_id: threadId }, signal: options.signal }
+    const output = (await graph.invoke(new Command({ resume: value }), config)) as Record<string, unknown>
+    delete output.__interrupt__
+    return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
+  }
+
+  async *resumeStream(path: string, threadId: string, value: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+    const { graph } = this.entry(path)
+    await this.pendingOrThrow(graph, threadId)
+    yield* this.streamGraph(graph, new Command({ resume: value }), { ...options, threadId })
+  }
+
+  async getState(path: string, threadId: string): Promise<ThreadState> {
+    const { graph } = this.entry(path)
+    const snapshot = await graph.getState({ configurable: { thread_id: threadId } })
+    if (!snapshot.createdAt) throw new E_THREAD_NOT_FOUND(threadId)
+    return this.present(threadId, snapshot)
+  }
+
+  async getHistory(path: string, threadId: string, options: RunOptions & { limit?: number } = {}): Promise<ThreadState[]> {
+    const { graph } = this.entry(path)
+    const states: ThreadState[] = []
+    for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: threadId } }, { limit: options.limit })) {
+      states.push(this.present(threadId, snapshot))
+    }
+    if (states.length === 0) throw new E_THREAD_NOT_FOUND(threadId)
+    return states
+  }
+
+  async graph(path: string): Promise<string> {
+    return (await this.entry(path).graph.getGraphAsync()).drawMermaid()
+  }
+
+  private entry(path: string) {
+    const entry = this.byPath.get(path)
+    if (!entry) throw new E_AGENT_NOT_FOUND(path)
+    return entry
+  }
+
+  private validate(info: AgentRouteInfo, input: unknown): unknown {
+    if (!info.inputSchema) return input ?? {}
+    const result = info.inputSchema.safeParse(input)
+    if (!result.success) {
+      throw new E_VALIDATION('Input does not match the agent schema', {
+        details: result.error.issues.map((issue) => ({ field: ['input', ...issue.path.map(String)].join('.'), message: issue.message })),
+      })
+    }
+    return result.data
+  }
+
+  private async *streamGraph(graph: Graph, input: S | Command, options: StreamOptions): AsyncIterable<StreamEvent> {
+    const threadId = options.threadId ?? 'generated'
+    const modes = options.modes ?? ['values']
+    const stream = await graph.stream(input as S, { configurable: { thread_id: threadId }, signal: options.signal, streamMode: modes })
+    for await (const chunk of stream as AsyncIterable<[string, unknown]>) {
+      const [mode, data] = chunk
+      if (mode === 'updates' && data && typeof data === 'object' && '__interrupt__' in data) continue
+      yield { event: mode as StreamEvent['event'], data } as StreamEvent
+    }
+    const interrupts = await this.interruptsOf(graph, threadId)
+    if (interrupts.length > 0) yield { event: 'interrupt', data: interrupts }
+  }
+
+  private async pendingOrThrow(graph: Graph, threadId: string): Promise<void> {
+    const snapshot = await graph.getState({ configurable: { thread_id: threadId } })
+    if (!snapshot.createdAt) throw new E_THREAD_NOT_FOUND(threadId)
+    if (snapshot.next.length === 0) throw new E_NOTHING_TO_RESUME(threadId)
+  }
+
+  private async interruptsOf(graph: Graph, threadId: string): Promise<InterruptInfo[]> {
+    const snapshot = await graph.getState({ configurable: { thread_id: threadId } })
+    return snapshot.tasks.flatMap((task) => (task.interrupts ?? []).map((item) => ({ id: String(item.id), value: item.value, node: task.name })))
+  }
+
+  private present(threadId: string, snapshot: Awaited<ReturnType<Graph['getState']>>): ThreadState {
+    return {
+      threadId,
+      values: snapshot.values as Record<string, unknown>,
+      next: [...snapshot.next],
+      interrupts: snapshot.tasks.flatMap((task) => (task.interrupts ?? []).map((item) => ({ id: String(item.id), value: item.value, node: task.name }))),
+      checkpointId: snapshot.config.configurable?.checkpoint_id as string | undefined,
+      parentCheckpointId: snapshot.parentConfig?.configurable?.checkpoint_id as string | undefined,
+      createdAt: snapshot.createdAt,
+      metadata: snapshot.metadata as Record<string, unknown> | undefined,
+    }
+  }
+}
