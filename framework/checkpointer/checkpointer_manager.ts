@@ -77,7 +77,7 @@ export class CheckpointerManager {
     const existing = this.opened.get(name)
     if (existing) return existing.saver
     const factory = this.factories.get(name)
-    if (!factory) throw new E_UNKNOWN_DRIVER('checkpointer', name, this.drivers)
+    if (!factory) throw new E_UNKNOWN_DRIVER('checkpointer', name, this.drivers, { details: { available: this.drivers } })
     const created = factory(this)
     this.opened.set(name, created)
     this.options.logger?.debug('checkpointer opened', { driver: name })
