@@ -116,7 +116,7 @@ describeWithRedis('RedisSaver on a real Redis', () => {
     const redis = saver()
     // Observe (not replace) every command the client sends, MULTI bodies included.
     const spy = jest.spyOn(client, 'sendCommand')
-    let sent: string[] = []
+    let sent: string[]
     try {
       const State = Annotation.Root({ steps: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }) })
       const graph = new StateGraph(State)
