@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { RunnableConfig } from '@langchain/core/runnables'
 import { Annotation, Command, END, START, StateGraph, interrupt } from '@langchain/langgraph'
 import { emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-checkpoint'
 import { Redis } from 'ioredis'
@@ -83,7 +84,7 @@ describeWithRedis('RedisSaver on a real Redis', () => {
   it('keeps a fixed set of five keys per thread, whatever its number of checkpoints and namespaces', async () => {
     const redis = saver()
     for (const ns of ['', 'child:1', 'child:2']) {
-      let config = { configurable: { thread_id: 'fixed', checkpoint_ns: ns } } as { configurable: Record<string, unknown> }
+      let config: RunnableConfig = { configurable: { thread_id: 'fixed', checkpoint_ns: ns } }
       for (let step = 0; step < 3; step += 1) {
         config = await redis.put(config, checkpoint({ step }), meta, { step: 1 })
         await redis.putWrites(config, [['step', step + 1]], `task-${step}`)

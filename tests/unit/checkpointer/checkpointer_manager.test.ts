@@ -64,7 +64,7 @@ describe('CheckpointerManager', () => {
   it('closes the sqlite file it opened, and opens a fresh one on the next use', async () => {
     const checkpointers = manager()
     const saver = checkpointers.use('sqlite') as SqliteSaver
-    await saver.put({ configurable: { thread_id: 't1' } }, emptyCheckpoint(), meta, {})
+    await saver.put({ configurable: { thread_id: 't1' } }, emptyCheckpoint(), meta)
     await checkpointers.close()
     expect((saver.db as { open: boolean }).open).toBe(false)
     expect(checkpointers.isOpen('sqlite')).toBe(false)
