@@ -337,3 +337,47 @@ describe('AgentRunner deadlines and cancellation', () => {
     expect(received).toEqual([{ event: 'updates', data: { step: 1 } }])
   })
 })
+
+describe('AgentRunner with real agents (the Agent base class, in-memory checkpoints)', () => {
+  // Loaded here so the fake-agent tests above do not pay for LangGraph.
+  const { EchoAgent: AppEchoAgent } = require('../../../app/agents/echo_agent') as typeof import('../../../app/agents/echo_agent')
+  const { ApprovalAgent } = require('../../../app/agents/approval_agent') as typeof import('../../../app/agents/approval_agent')
+  const { MemorySaver } = require('@langchain/langgraph-checkpoint') as typeof import('@langchain/langgraph-checkpoint')
+
+  function realRunner() {
+    const router = new Router()
+    router.agent('/echo', AppEchoAgent).middleware('validate', 'logging')
+    router.agent('/approval', ApprovalAgent).name('approval')
+    const saver = new MemorySaver()
+    return new AgentRunner({ router, logger, resolveCheckpointer: () => saver })
+  }
+
+  it('describes a real agent: its input schema, interrupts and description', () => {
+    const info = realRunner().route('/approval')
+
+    expect(info).toMatchObject({ agent: 'ApprovalAgent', name: 'approval', interrupts: ['approval'], description: 'Asks a human to approve a request before acting on it' })
+    expect(info.inputSchema?.safeParse({ request: 'x' }).success).toBe(true)
+  })
+
+  it('invokes and streams a real graph, and rejects invalid input with E_VALIDATION', async () => {
+    const runner = realRunner()
+
+    await expect(runner.invoke('/echo', { query: 'hi' })).resolves.toMatchObject({ output: { response: 'Processed: hi' }, interrupts: [] })
+    const events = await collect(runner.stream('/echo', { query: 'yo' }, { modes: ['values'] }))
+    expect(events.at(-1)).toMatchObject({ event: 'values', data: { response: 'Processed: yo' } })
+    await expect(runner.invoke('/echo', { query: '' })).rejects.toMatchObject({ code: 'E_VALIDATION' })
+  })
+
+  it('stops at an interrupt, resumes the thread, and reads its state and graph', async () => {
+    const runner = realRunner()
+
+    const first = await runner.invoke('/approval', { request: 'Refund order A-1' }, { context })
+    expect(first.interrupts).toEqual([expect.objectContaining({ node: 'approval' })])
+    await expect(runner.getState('/approval', first.threadId)).resolves.toMatchObject({ next: ['approval'] })
+
+    const done = await runner.resume('/approval', first.threadId, { approved: true }, { context })
+    expect(done.output).toMatchObject({ status: 'approved' })
+    await expect(runner.getHistory('/approval', first.threadId)).resolves.not.toHaveLength(0)
+    await expect(runner.graph('/approval')).resolves.toContain('approval')
+  })
+})
