@@ -42,7 +42,7 @@ export class AgentRouter {
 
   constructor(options: AgentRouterOptions) {
     const { agents, runs, registry, body } = options
-    const handlers: Record<AgentAction, (ctx: HttpContext) => unknown> = {
+    const handlers: Record<AgentAction, (ctx: HttpContext) => void | Promise<void>> = {
       invoke: runs.invoke,
       resume: runs.resume,
       graph: agents.graph,

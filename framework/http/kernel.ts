@@ -79,7 +79,7 @@ export class HttpKernel {
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
-  private dispatch(ctx: HttpContext): unknown {
+  private dispatch(ctx: HttpContext): void | Promise<void> {
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method
     const exact = this.routes.get(`${method} ${ctx.path}`)
     if (exact) return exact(ctx)

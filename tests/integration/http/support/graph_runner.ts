@@ -167,7 +167,7 @@ export class GraphRunner implements AgentRunner {
     const { graph } = this.entry(path)
     await this.pendingOrThrow(graph, threadId)
     const config = { configurable: { thread_id: threadId }, signal: options.signal }
-    const output = (await graph.invoke(new Command({ resume: value }), config)) as Record<string, unknown>
+    const output = (await graph.invoke(new Command({ resume: value }) as never, config)) as Record<string, unknown>
     delete output.__interrupt__
     return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
   }

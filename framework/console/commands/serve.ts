@@ -1,0 +1,75 @@
+import cluster from 'node:cluster'
+import { E_INVALID_CONFIG } from '../../errors'
+import type { CommandHandler } from '../command'
+
+interface ServeOptions {
+  host?: string
+  port?: string
+  watch?: boolean
+  workers?: string
+}
+
+/** Set in the child of `--watch`, which must not watch again. */
+const WATCH_CHILD = 'LANGVEL_SERVE_WATCH_CHILD'
+
+/**
+ * `langvel serve [--host] [--port] [--watch] [--workers N]`: starts the HTTP
+ * server and prints its URL when it is ready; drains on SIGTERM/SIGINT and
+ * exits 0. With `--workers N` the process becomes a cluster primary; each
+ * worker runs this same command and serves on the shared port.
+ */
+const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => {
+  const config = app.config.get('server')
+  const host = options.host ?? config.host
+  const port = options.port === undefined ? config.port : parseInteger('--port', options.port, 0, 65535)
+  const workers = options.workers === undefined ? config.workers : parseInteger('--workers', options.workers, 1, 64)
+
+  if (options.watch && !process.env[WATCH_CHILD]) {
+    const { runWithWatch } = require('../../http/watcher') as typeof import('../../http/watcher')
+    const args = [process.argv[1], ...process.argv.slice(2).filter((arg) => arg !== '--watch')]
+    output.info(`Watching app/, config/ and routes/ for changes`)
+    return runWithWatch({
+      directories: ['app', 'config', 'routes'].map((folder) => app.codePathFor(folder)),
+      args,
+      logger: app.logger,
+      env: { [WATCH_CHILD]: '1' },
+    })
+  }
+
+  if (cluster.isPrimary) {
+    const { prepareDatabase } = require('../../http/prepare_database') as typeof import('../../http/prepare_database')
+    const ran = await prepareDatabase(app)
+    if (ran.length > 0) output.info(`Ran ${ran.length} pending migration(s)`)
+  }
+
+  if (cluster.isPrimary && workers > 1) {
+    const { runClusterPrimary } = require('../../http/cluster') as typeof import('../../http/cluster')
+    return runClusterPrimary({
+      workers,
+      logger: app.logger,
+      graceSeconds: config.shutdownGraceSeconds,
+      onListening: ({ url }) => output.success(`Server ready at ${url} (${workers} workers, pid ${process.pid})`),
+    })
+  }
+
+  const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')
+  const { resolveRunner } = require('../../http/resolve_runner') as typeof import('../../http/resolve_runner')
+  const runner = await resolveRunner(app)
+  const running = await startServer({ app, runner, host, port })
+  if (cluster.isPrimary) output.success(`Server ready at ${running.address.url}`)
+  await running.stopped
+  if (cluster.isWorker) cluster.worker?.disconnect()
+  // Should a library leave a handle open, the process still ends once shut down.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref()
+  return 0
+}
+
+function parseInteger(flag: string, value: string, min: number, max: number): number {
+  const number = Number(value)
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new E_INVALID_CONFIG([`${flag}=${JSON.stringify(value)}: expected an integer between ${min} and ${max}`])
+  }
+  return number
+}
+
+export default serve
