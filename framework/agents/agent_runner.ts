@@ -41,6 +41,8 @@ interface Entry {
   run: (ctx: AgentMiddlewareContext) => Promise<AgentRunOutcome>
 }
 
+const MAX_TIMER_MS = 2_147_483_647
+
 /** The error a stopped run surfaces as: the runner's own E_TIMEOUT, or E_ABORTED for the caller's cancel. */
 function stopError(reason: unknown): Error {
   if (isException(reason)) return reason
@@ -65,7 +67,8 @@ class RunDeadline {
   ) {
     if (parent?.aborted) this.controller.abort(parent.reason)
     else parent?.addEventListener('abort', this.onParentAbort, { once: true })
-    if (seconds && !this.controller.signal.aborted) {
+    // Beyond setTimeout's 32-bit range Node would fire at once; such a deadline is no deadline.
+    if (seconds && seconds * 1000 <= MAX_TIMER_MS && !this.controller.signal.aborted) {
       this.timer = setTimeout(() => this.controller.abort(new E_TIMEOUT(seconds)), seconds * 1000)
       this.timer.unref()
     }
@@ -244,7 +247,7 @@ export class AgentRunner implements AgentRunnerContract {
       streaming,
       input,
       options: { ...options, threadId, signal: deadline.signal },
-      logger: this.logger.child({ agent: info.agent, path: info.path, threadId, requestId: options.context?.requestId }),
+      logger: this.logger.child({ agent: info.agent, path: info.path, threadId, ...(options.context ? { requestId: options.context.requestId } : {}) }),
       instance: this.pool.instance(definition),
     }
     return entry.run(ctx)

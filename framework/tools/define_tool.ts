@@ -40,8 +40,9 @@ export function defineTool<S extends ZodType, O>(definition: ToolDefinition<S, O
     throw new E_RUNTIME(`Tool "${name}": retry must be a whole number of retries (0 or more), got ${String(retries)}`)
   }
   const timeoutMs = definition.timeoutMs
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new E_RUNTIME(`Tool "${name}": timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`)
+  // setTimeout's range: beyond it Node fires at once instead of waiting.
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
+    throw new E_RUNTIME(`Tool "${name}": timeoutMs must be a positive number of milliseconds (at most 2^31-1), got ${String(timeoutMs)}`)
   }
   return new Tool(definition)
 }
