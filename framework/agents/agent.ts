@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto'
+import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableConfig } from '@langchain/langgraph'
+import type { ZodType } from 'zod'
+import type { InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
+import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND } from '../errors'
+import { GraphBuilder, type SubgraphSource } from './graph_builder'
+import { emitGraph, type CompiledAgentGraph } from './graph_emit'
+import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
+import { planGraph } from './graph_planner'
+import { freezeContext, systemContext } from './node_context'
+import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
+import { validationError, type AnyStateDefinition, type InputOf, type StateOf, type UpdateOf } from './state'
+
+/** What an agent lists as its tools: anything with a name (framework/tools defines the real shape). */
+export interface AgentTool {
+  readonly name: string
+  readonly description?: string
+}
+
+/**
+ * Optional declarations an agent class may make as plain properties. They are
+ * deliberately not members of the base class: with `noImplicitOverride` every
+ * agent would otherwise have to write `override middleware = [...]`. Add
+ * `implements AgentOptions` to a class to have them type-checked.
+ */
+export interface AgentOptions {
+  /** Named agent middleware, run after the route's (`'logging'`, `'throttle:10,60'`). */
+  middleware?: string[]
+  /** Checkpointer driver name; the application's default when omitted. */
+  checkpointer?: string
+  tools?: readonly AgentTool[]
+  description?: string
+  /** Run timeout in seconds, enforced by the runner (overrides AGENT_TIMEOUT). */
+  timeoutSeconds?: number
+  /** Most LangGraph steps per run (default 1000), a backstop against runaway cycles; loops have their own limits. */
+  recursionLimit?: number
+}
+
+/** Everything the runner and the CLI need to know about an agent, read once. */
+export interface AgentDescription {
+  name: string
+  description?: string
+  middleware: string[]
+  checkpointer?: string
+  timeoutSeconds?: number
+  tools: string[]
+  inputSchema: ZodType
+  interrupts: string[]
+}
+
+/**
+ * The base class of every agent: declare the state, build the graph, and the
+ * class runs it — compiled once, shared by every thread.
+ *
+ * Nodes are methods, arrow properties, plain functions or lambdas; all run
+ * with `this` = the agent instance. Nodes return a partial update (or a
+ * LangGraph Command), never the whole state.
+ *
+ * @example
+ * const SupportState = defineState({ query: z.string(), category: z.string().optional(), response: z.string().optional() })
+ * type Support = StateOf<typeof SupportState>
+ *
+ * export class SupportAgent extends Agent<typeof SupportState> {
+ *   state = SupportState
+ *   middleware = ['logging']
+ *   checkpointer = 'memory'
+ *
+ *   build(graph: GraphBuilder<typeof SupportState>) {
+ *     return graph.then(this.classify).branch({ billing: this.billing, general: this.general }, (s) => s.category).then(this.respond)
+ *   }
+ *   async classify(state: Support) { return { category: state.query.includes('invoice') ? 'billing' : 'general' } }
+ *   ...
+ * }
+ *
+ * const agent = await new SupportAgent().compile()
+ * const { output, threadId } = await agent.invoke({ query: 'Where is my invoice?' })
+ */
+export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> implements SubgraphSource {
+  /** The state declaration (`defineState({...})`). */
+  abstract readonly state: D
+
+  /** Describes the graph. Called once per instance. */
+  abstract build(graph: GraphBuilder<D>): GraphBuilder<D>
+
+  #planned?: { plan: GraphPlan; hidden: Set<string> }
+  #compiled?: CompiledAgentGraph
+  #saver?: BaseCheckpointSaver
+  #drawing?: CompiledAgentGraph
+
+  get name(): string {
+    return this.constructor.name
+  }
+
+  /** The schema a run's input is validated against. */
+  get inputSchema(): ZodType {
+    return this.state.schema
+  }
+
+  /** Names of the nodes where the graph stops for a human. */
+  get interrupts(): readonly string[] {
+    return this.#blueprint().plan.interrupts
+  }
+
+  /** Structural problems of the graph; empty when it is valid. */
+  validate(): string[] {
+    return [...this.#blueprint().plan.problems]
+  }
+
+  /** The agent's declarations, normalized. */
+  describe(): AgentDescription {
+    const options = this.#declared()
+    return {
+      name: this.name,
+      description: options.description,
+      middleware: [...(options.middleware ?? [])],
+      checkpointer: options.checkpointer,
+      timeoutSeconds: options.timeoutSeconds,
+      tools: (options.tools ?? []).map((tool) => tool.name),
+      inputSchema: this.inputSchema,
+      interrupts: [...this.interrupts],
+    }
+  }
+
+  #declared(): AgentOptions {
+    return this as AgentOptions
+  }
+
+  #stepLimit(): number {
+    return this.#declared().recursionLimit ?? 1000
+  }
+
+  /** Validates input against the state schema; throws E_VALIDATION listing each bad field. */
+  validateInput(input: unknown): UpdateOf<D> {
+    return this.state.validateInput(input) as UpdateOf<D>
+  }
+
+  /**
+   * Compiles the graph once (later calls return at once). Without a
+   * checkpointer the agent keeps threads in memory (MemorySaver).
+   * Throws E_GRAPH_INVALID listing every structural problem.
+   */
+  async compile(options: { checkpointer?: BaseCheckpointSaver } = {}): Promise<this> {
+    if (this.#compiled) {
+      if (options.checkpointer && options.checkpointer !== this.#saver) throw new E_RUNTIME(`${this.name} is already compiled with another checkpointer`)
+      return this
+    }
+    const saver = options.checkpointer ?? new MemorySaver()
+    this.#compiled = this.#emit(saver)
+    this.#saver = saver
+    return this
+  }
+
+  get isCompiled(): boolean {
+    return this.#compiled !== undefined
+  }
+
+  /** The compiled LangGraph graph, for what Langvel does not wrap. */
+  get compiledGraph(): CompiledAgentGraph {
+    if (!this.#compiled) throw new E_RUNTIME(`${this.name} is not compiled yet: await agent.compile() first`)
+    return this.#compiled
+  }
+
+  /** @internal Used by `subgraph(AgentClass)`: compiled without a checkpointer of its own, so it inherits the parent's. */
+  compileSubgraph(): { graph: CompiledAgentGraph; state: AnyStateDefinition } {
+    return { graph: this.#emit(undefined), state: this.state }
+  }
+
+  /** Runs to the end or to the first interrupt. */
+  async invoke(input: InputOf<D>, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
+    return this.#run(this.validateInput(input), options)
+  }
+
+  /** Continues an interrupted thread with the human's answer. */
+  async resume(threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
+    const resume = this.#checkResume(await this.#pending(threadId), value)
+    return this.#run(new Command({ resume }), { ...options, threadId })
+  }
+
+  /**
+   * Streams a run (default mode: updates). Input is validated before this
+   * returns; the stream ends with an `interrupt` event when the run stopped at one.
+   */
+  stream(input: InputOf<D>, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+    const parsed = this.validateInput(input)
+    return this.#streamRun(options, async () => parsed)
+  }
+
+  resumeStream(threadId: string, value: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+    return this.#streamRun({ ...options, threadId }, async () => new Command({ resume: this.#checkResume(await this.#pending(threadId), value) }))
+  }
+
+  async getState(threadId: string): Promise<ThreadState<StateOf<D>>> {
+    const snapshot = await (await this.#ready()).getState(threadConfig(threadId))
+    if (!hasCheckpoint(snapshot)) throw new E_THREAD_NOT_FOUND(threadId)
+    return toThreadState(snapshot, threadId)
+  }
+
+  /** Checkpoints of a thread, newest first. */
+  async getHistory(threadId: string, options: { limit?: number } = {}): Promise<ThreadState<StateOf<D>>[]> {
+    const graph = await this.#ready()
+    const states: ThreadState<StateOf<D>>[] = []
+    for await (const snapshot of graph.getStateHistory(threadConfig(threadId), options.limit ? { limit: options.limit } : undefined)) {
+      states.push(toThreadState(snapshot, threadId))
+    }
+    if (states.length === 0) throw new E_THREAD_NOT_FOUND(threadId)
+    return states
+  }
+
+  /** Applies a validated patch to a thread as if `asNode` had returned it (reducers apply). */
+  async updateState(threadId: string, patch: UpdateOf<D>, options: { asNode?: string } = {}): Promise<ThreadState<StateOf<D>>> {
+    const values = this.state.validatePatch(patch)
+    await this.getState(threadId)
+    await (await this.#ready()).updateState(threadConfig(threadId), values, options.asNode)
+    return this.getState(threadId)
+  }
+
+  /** Mermaid text of the graph (subgraphs expanded with `xray`). */
+  toMermaid(options: { xray?: boolean } = {}): string {
+    this.#drawing ??= this.#compiled ?? this.#emit(undefined)
+    return this.#drawing.getGraph({ xray: options.xray ?? false }).drawMermaid()
+  }
+
+  #blueprint(): { plan: GraphPlan; hidden: Set<string> } {
+    if (!this.#planned) {
+      const builder = this.build(new GraphBuilder(this.state))
+      if (!(builder instanceof GraphBuilder)) throw new E_GRAPH_INVALID(this.name, ['build() must return the graph builder (return graph.then(...)...)'])
+      const plan = planGraph(builder.steps, this.state)
+      const hidden = new Set([...plan.nodes.values()].filter((node) => CONTROL_ROLES.has(node.role)).map((node) => node.name))
+      this.#planned = { plan, hidden }
+    }
+    return this.#planned
+  }
+
+  #emit(checkpointer: BaseCheckpointSaver | undefined): CompiledAgentGraph {
+    const { plan } = this.#blueprint()
+    if (plan.problems.length > 0) throw new E_GRAPH_INVALID(this.name, plan.problems, { details: { problems: plan.problems } })
+    return emitGraph(plan, this.state, { owner: this, checkpointer, name: this.name })
+  }
+
+  async #ready(): Promise<CompiledAgentGraph> {
+    if (!this.#compiled) await this.compile()
+    return this.#compiled as CompiledAgentGraph
+  }
+
+  #runConfig(options: RunOptions): { config: LangGraphRunnableConfig; threadId: string } {
+    const threadId = options.threadId ?? randomUUID()
+    const context = freezeContext(options.context ?? systemContext(randomUUID()))
+    const config: LangGraphRunnableConfig = {
+      configurable: { thread_id: threadId },
+      context: context as unknown as Record<string, unknown>,
+      recursionLimit: this.#stepLimit(),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }
+    return { config, threadId }
+  }
+
+  async #run(input: unknown, options: RunOptions): Promise<RunResult<StateOf<D>>> {
+    const graph = await this.#ready()
+    const { config, threadId } = this.#runConfig(options)
+    let output: unknown
+    try {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted')
+      output = await graph.invoke(input as never, config)
+    } catch (error) {
+      throw translateRunError(error, options.signal, this.name, this.#stepLimit())
+    }
+    let interrupts = rawInterrupts(output)
+    if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(threadConfig(threadId)))
+    return { output: cleanValues<StateOf<D>>(output), threadId, interrupts }
+  }
+
+  /** `prepare` runs when iteration starts: it checks the thread (resume) and returns the graph input. */
+  async *#streamRun(options: StreamOptions, prepare: () => Promise<unknown>): AsyncGenerator<StreamEvent> {
+    const graph = await this.#ready()
+    const input = await prepare()
+    const { config, threadId } = this.#runConfig(options)
+    const wanted = new Set<StreamMode>(options.modes?.length ? options.modes : ['updates'])
+    // Updates are always streamed internally: they carry the interrupts.
+    const streamMode = [...new Set<StreamMode>([...wanted, 'updates'])]
+    const hidden = this.#blueprint().hidden
+    const interrupts: InterruptInfo[] = []
+    try {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted')
+      const stream = await graph.stream(input as never, { ...config, streamMode })
+      for await (const [mode, chunk] of stream as AsyncIterable<[StreamMode, unknown]>) {
+        yield* toStreamEvents(mode, chunk, wanted, hidden, interrupts)
+      }
+    } catch (error) {
+      throw translateRunError(error, options.signal, this.name, this.#stepLimit())
+    }
+    if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(threadConfig(threadId))) }
+  }
+
+  /** Checks a resume value against the `resumeSchema` of the interrupt waiting for it. */
+  #checkResume(pending: InterruptInfo[], value: unknown): unknown {
+    for (const info of pending) {
+      const node = info.node ? this.#blueprint().plan.nodes.get(info.node) : undefined
+      const schema = node?.role === 'interrupt' ? node.options.resumeSchema : undefined
+      if (!schema) continue
+      const parsed = schema.safeParse(value)
+      if (!parsed.success) throw validationError('resume value', parsed.error)
+      if (pending.length === 1) return parsed.data
+    }
+    return value
+  }
+
+  /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */
+  async #pending(threadId: string): Promise<InterruptInfo[]> {
+    const snapshot = await (await this.#ready()).getState(threadConfig(threadId))
+    if (!hasCheckpoint(snapshot)) throw new E_THREAD_NOT_FOUND(threadId)
+    const interrupts = snapshotInterrupts(snapshot)
+    if (interrupts.length === 0) throw new E_NOTHING_TO_RESUME(threadId)
+    return interrupts
+  }
+}
+
+function threadConfig(threadId: string): LangGraphRunnableConfig {
+  return { configurable: { thread_id: threadId } }
+}

@@ -1,0 +1,81 @@
+import { Annotation, StateGraph, type BaseCheckpointSaver, type CompiledStateGraph } from '@langchain/langgraph'
+import { BinaryOperatorAggregate, EphemeralValue, LastValue, type BaseChannel } from '@langchain/langgraph/channels'
+import type { CompileGraphOptions } from './graph_builder'
+import type { GraphPlan, PlanNode } from './graph_plan'
+import {
+  LOOPS_KEY,
+  RESUME_KEY,
+  interruptNode,
+  junctionNode,
+  loopNode,
+  routerFunction,
+  subgraphNode,
+  userNode,
+  type RuntimeScope,
+  type SubgraphRuntime,
+} from './node_runtime'
+import type { AnyStateDefinition } from './state'
+
+/** A compiled LangGraph graph over Langvel state (typed loosely: the Agent types the edges). */
+export type CompiledAgentGraph = CompiledStateGraph<any, any, any, any, any, any>
+
+const mergeCounters = (a: Record<string, number>, b: Record<string, number>) => ({ ...a, ...b })
+
+/** One LangGraph channel per state key: reducer keys aggregate, the others keep the last write. */
+function userChannels(state: AnyStateDefinition): Record<string, BaseChannel> {
+  const channels: Record<string, BaseChannel> = {}
+  for (const key of state.keys) {
+    const spec = state.reducer(key)
+    channels[key] = spec ? new BinaryOperatorAggregate(spec.fn, spec.initial) : new LastValue(state.defaultOf(key))
+  }
+  return channels
+}
+
+/**
+ * Turns a plan into a LangGraph StateGraph and compiles it. Reserved channels
+ * exist only when the plan needs them, and the graph's output schema is the
+ * user state, so loop counters and resume values never reach a run's output.
+ */
+export function emitGraph(plan: GraphPlan, state: AnyStateDefinition, options: CompileGraphOptions): CompiledAgentGraph {
+  const user = userChannels(state)
+  const all: Record<string, BaseChannel> = { ...user }
+  if (plan.usesLoops) all[LOOPS_KEY] = new BinaryOperatorAggregate(mergeCounters, () => ({}))
+  // guard=false: two interrupts resumed in the same step may both write it.
+  if (plan.usesResume) all[RESUME_KEY] = new EphemeralValue(false)
+  const scope: RuntimeScope = { state, owner: options.owner, reserved: plan.usesLoops || plan.usesResume }
+
+  const graph: any = new StateGraph({ state: Annotation.Root(all), input: Annotation.Root(user), output: Annotation.Root(user) } as any)
+  for (const node of plan.nodes.values()) {
+    const { fn, subgraphs } = runtimeFor(node, scope)
+    graph.addNode(node.name, fn, subgraphs ? { subgraphs } : undefined)
+  }
+  for (const { from, to } of plan.edges) graph.addEdge(from, to)
+  for (const { from, to } of plan.joins) graph.addEdge(from, to)
+  for (const router of plan.routers) {
+    const route = routerFunction(router.from, router.logic, scope)
+    // Unique names: LangGraph keys conditional edges by function name per source node.
+    Object.defineProperty(route, 'name', { value: `route_${plan.routers.indexOf(router) + 1}` })
+    graph.addConditionalEdges(router.from, route, { ...router.paths })
+  }
+  return graph.compile({ checkpointer: options.checkpointer as BaseCheckpointSaver | undefined, name: options.name }) as CompiledAgentGraph
+}
+
+function runtimeFor(node: PlanNode, scope: RuntimeScope): { fn: ReturnType<typeof userNode>; subgraphs?: CompiledAgentGraph[] } {
+  switch (node.role) {
+    case 'node':
+    case 'merge':
+      return { fn: userNode(node.name, node.fn, scope) }
+    case 'interrupt':
+      return { fn: interruptNode(node.name, node.options, scope) }
+    case 'junction':
+      return { fn: junctionNode() }
+    case 'loop':
+      return { fn: loopNode(node.loopId, node.phase) }
+    case 'subgraph': {
+      const child: SubgraphRuntime = node.plan
+        ? { graph: emitGraph(node.plan, scope.state, { owner: scope.owner, name: node.name }), state: scope.state }
+        : new (node.agent as NonNullable<typeof node.agent>)().compileSubgraph()
+      return { fn: subgraphNode(child, scope), subgraphs: [child.graph as CompiledAgentGraph] }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import type { InterruptOptions, SubgraphAgentClass } from './graph_builder'
+
+/*
+ * The builder is first planned into this plain description (no LangGraph
+ * involved), so validate() can report every problem at once and positional
+ * interrupts can rewire edges before anything is handed to LangGraph.
+ */
+
+export const START = '__start__'
+export const END = '__end__'
+
+type AnyFn = (...args: any[]) => any
+
+export type PlanNode =
+  | { name: string; role: 'node' | 'merge'; fn: AnyFn }
+  | { name: string; role: 'interrupt'; options: InterruptOptions<any> }
+  | { name: string; role: 'subgraph'; plan?: GraphPlan; agent?: SubgraphAgentClass }
+  | { name: string; role: 'junction' }
+  | { name: string; role: 'loop'; loopId: string; phase: 'enter' | 'next' }
+
+export type RouterLogic =
+  | { kind: 'branch'; label: string; keys: string[]; selector?: AnyFn }
+  | { kind: 'loop'; loopId: string; phase: 'enter' | 'next'; mode: 'while' | 'until'; cond: AnyFn; maxIterations: number; onLimit: 'error' | 'exit' }
+
+export interface PlanRouter {
+  from: string
+  /** Route key -> node name (or END). */
+  paths: Record<string, string>
+  logic: RouterLogic
+}
+
+export interface GraphPlan {
+  nodes: Map<string, PlanNode>
+  edges: Array<{ from: string; to: string }>
+  /** Waiting edges: `to` runs once, after every node in `from` ran. */
+  joins: Array<{ from: string[]; to: string }>
+  routers: PlanRouter[]
+  problems: string[]
+  /** Needs the loop-counter channel. */
+  usesLoops: boolean
+  /** Needs the resume-value channel. */
+  usesResume: boolean
+  /** Names of interrupt nodes, in graph order. */
+  interrupts: string[]
+}
+
+/** Node roles Langvel adds itself; their stream updates are not shown to callers. */
+export const CONTROL_ROLES = new Set<PlanNode['role']>(['junction', 'loop'])

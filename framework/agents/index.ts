@@ -1,0 +1,12 @@
+export { Agent } from './agent'
+export type { AgentTool } from './agent'
+export { GraphBuilder, END } from './graph_builder'
+export type { NodeFn, NodeResult, Condition, Selector, Step, RouteTarget, LoopOptions, InterruptOptions, CompileGraphOptions } from './graph_builder'
+export type { CompiledAgentGraph } from './graph_emit'
+export { defineState, StateDefinition } from './state'
+export type { StateOf, UpdateOf, InputOf, StateShape, AnyStateDefinition, FieldIssue } from './state'
+export { reducers } from './reducers'
+export type { Reduced } from './reducers'
+export type { NodeContext } from './node_context'
+// Re-exported so agents need only one import for the LangGraph pieces they return from nodes.
+export { Command, Overwrite } from '@langchain/langgraph'
