@@ -57,7 +57,13 @@ const LOCKED = Symbol('locked')
 type Attempt<T> = Promise<T | typeof LOCKED>
 
 /** The error knex throws when `knex_migrations_lock` is held (or, on SQLite, the write lock is busy). */
-const isKnexLockError = (error: unknown) => error instanceof Error && error.name === 'MigrationLocked'
+const isKnexLockError = (error: unknown) => (error as { name?: unknown } | undefined)?.name === 'MigrationLocked'
+
+/** Driver errors (better-sqlite3's SqliteError) are not always `instanceof Error`. */
+const messageOf = (error: unknown) => {
+  const message = (error as { message?: unknown } | undefined)?.message
+  return typeof message === 'string' ? message : String(error)
+}
 
 /** Tracks the migration in flight, so a failure names it and the CLI sees each step. */
 class Progress {
@@ -258,7 +264,7 @@ export class Migrator {
     if (progress.current && this.outsideTransaction(progress.current)) {
       notes.push(`${name} opted out of transactions (config.transaction = false): check for changes it made before failing.`)
     }
-    return new E_MIGRATION_FAILED(name, error instanceof Error ? error.message : String(error), {
+    return new E_MIGRATION_FAILED(name, messageOf(error), {
       cause: error,
       help: `${notes.join(' ')} Fix ${name} and run the command again.`,
       details: { migration: name, direction, completed },
