@@ -176,9 +176,14 @@ export class RedisSaver extends BaseCheckpointSaver {
   /** Refreshes the TTL of every key of the thread inside the write's transaction. */
   private touch(tx: ChainableCommander, threadId: string, keys: ThreadKeys): void {
     if (this.ttlSeconds > 0) {
+      const now = Date.now()
       for (const key of allThreadKeys(keys)) tx.expire(key, this.ttlSeconds)
-      tx.zadd(this.keys.threads, Date.now() + this.ttlSeconds * 1000, threadId)
+      tx.zadd(this.keys.threads, now + this.ttlSeconds * 1000, threadId)
+      // Writes also sweep expired threads out of the registry, so it stays the size of the live threads.
+      tx.zremrangebyscore(this.keys.threads, '-inf', `(${now}`)
     } else {
+      // A thread written without TTL lives forever, even if an earlier write gave it one.
+      for (const key of allThreadKeys(keys)) tx.persist(key)
       tx.zadd(this.keys.threads, '+inf', threadId)
     }
   }

@@ -73,12 +73,14 @@ describeWithRedis('RedisSaver on a real Redis', () => {
     for (const key of keys) expect(await client.ttl(key)).toBeGreaterThan(60)
   })
 
-  it('keeps threads forever when the TTL is 0', async () => {
-    const redis = saver(0)
-    await redis.put({ configurable: { thread_id: 'forever' } }, checkpoint({ a: 1 }), meta, { a: 1 })
-    const { checkpoints, order, blobs } = redis.keys.thread('forever')
+  it('keeps threads forever when the TTL is 0, even a thread an earlier write gave a TTL', async () => {
+    const withTtl = saver()
+    const forever = new RedisSaver(client, { prefix: withTtl.keys.threads.replace(/checkpoint:threads$/, ''), ttlSeconds: 0 })
+    await withTtl.put({ configurable: { thread_id: 'forever' } }, checkpoint({ a: 1 }), meta, { a: 1 })
+    await forever.put({ configurable: { thread_id: 'forever' } }, checkpoint({ a: 2 }), meta, { a: 2 })
+    const { checkpoints, order, blobs } = forever.keys.thread('forever')
     for (const key of [checkpoints, order, blobs]) expect(await client.ttl(key)).toBe(-1)
-    expect(await client.zscore(redis.keys.threads, 'forever')).toBe('inf')
+    expect(await client.zscore(forever.keys.threads, 'forever')).toBe('inf')
   })
 
   it('keeps a fixed set of five keys per thread, whatever its number of checkpoints and namespaces', async () => {
@@ -179,6 +181,13 @@ describeWithRedis('RedisSaver on a real Redis', () => {
     for await (const tuple of redis.list({})) listed.push(tuple.config.configurable?.thread_id)
     expect(listed).toEqual(['alive'])
     expect(await client.zscore(redis.keys.threads, 'expired')).toBeNull()
+  })
+
+  it('sweeps expired threads out of the registry on writes, so it does not grow with dead threads', async () => {
+    const redis = saver()
+    await client.zadd(redis.keys.threads, Date.now() - 1000, 'expired')
+    await redis.put({ configurable: { thread_id: 'alive' } }, checkpoint(), meta, {})
+    expect(await client.zrange(redis.keys.threads, '0', '-1')).toEqual(['alive'])
   })
 
   it('is what the manager gives for the redis driver, on a connection it leaves open', async () => {
