@@ -21,9 +21,10 @@ interface SqliteConnection {
   pragma(source: string, options?: { simple?: boolean }): unknown
 }
 
-// Knex prints these on every refused lock attempt; the migrator waits and retries on
-// purpose, so they are debugging detail rather than warnings.
-const LOCK_CHATTER = /^(Can't take lock to run migrations|If you are sure migrations are not running)/
+// Knex's migrator warns on every refused lock attempt (the Migrator waits and retries on
+// purpose) and on a failed migration (the Migrator reports it as E_MIGRATION_FAILED):
+// debugging detail here, not warnings.
+const MIGRATOR_CHATTER = /^(Can't take lock to run migrations|If you are sure migrations are not running|migration file ".*" failed|migration failed with error:)/
 
 /**
  * The application's SQL connection: one shared, pooled Knex instance over
@@ -126,7 +127,7 @@ export class DatabaseManager {
     return {
       warn: (message: unknown) => {
         const line = text(message)
-        if (LOCK_CHATTER.test(line)) logger?.debug(line)
+        if (MIGRATOR_CHATTER.test(line)) logger?.debug(line)
         else logger?.warn(line)
       },
       error: (message: unknown) => logger?.error(text(message)),

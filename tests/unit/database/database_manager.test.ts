@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { PassThrough } from 'node:stream'
+import winston from 'winston'
 import { join, resolve } from 'node:path'
 import { DatabaseManager } from '../../../framework/database/database_manager'
 import { databaseProvider } from '../../../framework/database/database_provider'
 import { Application } from '../../../framework/foundation/application'
+import { createLogger } from '../../../framework/logger'
 import { scratchDir } from './migration_fixtures'
 
 const ROOT = resolve(__dirname, '..', '..', '..')
@@ -73,6 +76,25 @@ describe('DatabaseManager', () => {
     expect(config.client).toBe('pg')
     expect(config.pool).toEqual({ min: 2, max: 7 })
     expect(config.connection).toMatchObject({ connectionString: 'postgres://app@127.0.0.1:1/app' })
+  })
+
+  it("routes knex's log to the logger, with the migrator's expected lock and failure chatter at debug level", async () => {
+    const stream = new PassThrough()
+    const lines: Array<{ level: string; message: string; logger: string }> = []
+    stream.on('data', (chunk) => lines.push(JSON.parse(String(chunk))))
+    const logger = createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream, format: winston.format.json() })] })
+    const log = new DatabaseManager({ basePath: scratch.path, logger }).knexConfig().log as Record<'warn' | 'error', (message: string) => void>
+    log.warn("Can't take lock to run migrations: Migration table is already locked")
+    log.warn('migration failed with error: no such table: x')
+    log.warn('something knex wants you to know')
+    log.error('a real error')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(lines.map(({ level, message }) => [level, message])).toEqual([
+      ['debug', "Can't take lock to run migrations: Migration table is already locked"],
+      ['debug', 'migration failed with error: no such table: x'],
+      ['warn', 'something knex wants you to know'],
+      ['error', 'a real error'],
+    ])
   })
 
   it('does not load knex until a connection is asked for', () => {
