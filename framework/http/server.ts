@@ -172,8 +172,10 @@ export class HttpServer {
   /** Listens (port 0 picks a free port) and reports ready. */
   async listen(port?: number, host?: string): Promise<ListeningAddress> {
     const config = this.options.app.config.get('server')
-    const server = createNodeServer(this.express)
     const timeouts = { ...DEFAULT_TIMEOUTS, ...this.options.timeouts }
+    // Node checks header and request deadlines on this interval (30 s by default): keep it a fraction of the deadline.
+    const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(timeouts.headersMs / 4)))
+    const server = createNodeServer({ connectionsCheckingInterval }, this.express)
     server.headersTimeout = timeouts.headersMs
     server.requestTimeout = Math.max(timeouts.requestMs, timeouts.headersMs)
     server.keepAliveTimeout = timeouts.keepAliveMs
