@@ -29,7 +29,5 @@ export interface CommandSpec {
    * configuration itself (key:generate), which `app.path()` and `app.env` serve.
    */
   validateConfig?: false
-  /** @deprecated every command boots; kept until the migrate manifest drops it. */
-  boot?: boolean
   load: () => { default: CommandHandler }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Knex } from 'knex'
-import { E_BAD_REQUEST, E_MIGRATION_FAILED, E_MIGRATION_LOCKED, E_RUNTIME, isException, type Exception } from '../errors'
+import { E_INVALID_INPUT, E_MIGRATION_FAILED, E_MIGRATION_LOCKED, E_RUNTIME, isException, type Exception } from '../errors'
 import type { Logger } from '../logger'
 import type { DatabaseDialect } from './database_url'
 import { FileMigrationSource, type MigrationFile } from './migration_source'
@@ -154,7 +154,7 @@ export class Migrator {
       })
     }
     if (!Number.isInteger(options.step) || options.step < 1) {
-      throw new E_BAD_REQUEST(`--step must be a positive integer, got ${JSON.stringify(options.step)}`)
+      throw new E_INVALID_INPUT(`--step must be a positive integer, got ${JSON.stringify(options.step)}`)
     }
     // One migration at a time, newest first: knex's `down` undoes a named migration.
     const progress = new Progress('down', options.onEvent)

@@ -48,6 +48,7 @@ export const E_BUILD_FAILED = createError('E_BUILD_FAILED', 500, (reason: string
 
 /* Input and HTTP */
 export const E_VALIDATION = createError('E_VALIDATION', 422, (summary: string) => summary)
+export const E_INVALID_INPUT = createError('E_INVALID_INPUT', 400, (message: string) => message)
 export const E_BAD_REQUEST = createError('E_BAD_REQUEST', 400, (message: string) => message)
 export const E_NOT_FOUND = createError('E_NOT_FOUND', 404, (what: string) => `${what} not found`)
 export const E_PAYLOAD_TOO_LARGE = createError('E_PAYLOAD_TOO_LARGE', 413, (limit: number) =>

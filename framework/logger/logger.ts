@@ -127,10 +127,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const logger = winston.createLogger({
     level: options.level ?? 'info',
     silent: options.silent,
-    defaultMeta: { logger: options.name ?? 'langvel' },
     format: winston.format.combine(...base),
     transports,
   })
-  return new Logger(logger)
+  // The name lives in the context (not winston's defaultMeta, which would override a child's own name).
+  return new Logger(logger, { logger: options.name ?? 'langvel' })
 }
 

@@ -1,4 +1,4 @@
-import { E_BAD_REQUEST } from '../../errors'
+import { E_INVALID_INPUT } from '../../errors'
 import type { CommandHandler } from '../command'
 import { guardProduction, migratorFor, plural, progressPrinter, type MigrateCommandOptions } from './migrate_shared'
 
@@ -7,7 +7,7 @@ const migrateRollback: CommandHandler<MigrateCommandOptions & { step?: string }>
   let step: number | undefined
   if (options.step !== undefined) {
     step = /^\d+$/.test(options.step) ? Number(options.step) : Number.NaN
-    if (!(step >= 1)) throw new E_BAD_REQUEST(`--step must be a positive integer, got ${JSON.stringify(options.step)}`)
+    if (!(step >= 1)) throw new E_INVALID_INPUT(`--step must be a positive integer, got ${JSON.stringify(options.step)}`)
   }
   guardProduction(app, options, 'roll back migrations')
   const progress = progressPrinter(output)

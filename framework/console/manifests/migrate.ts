@@ -9,7 +9,6 @@ export const migrateCommands: CommandSpec[] = [
     group: 'migrate',
     description: 'Run pending migrations in one batch',
     options: [force, path],
-    boot: true,
     load: () => require('../commands/migrate'),
   },
   {
@@ -17,7 +16,6 @@ export const migrateCommands: CommandSpec[] = [
     group: 'migrate',
     description: 'Roll back the last batch of migrations (or the last --step n)',
     options: [{ flags: '--step <n>', description: 'roll back the last n migrations instead of the last batch' }, force, path],
-    boot: true,
     load: () => require('../commands/migrate_rollback'),
   },
   {
@@ -25,7 +23,6 @@ export const migrateCommands: CommandSpec[] = [
     group: 'migrate',
     description: 'List every migration with its batch and status',
     options: [path],
-    boot: true,
     load: () => require('../commands/migrate_status'),
   },
   {
@@ -33,14 +30,12 @@ export const migrateCommands: CommandSpec[] = [
     group: 'migrate',
     description: 'Drop every table, then run all migrations',
     options: [force, path],
-    boot: true,
     load: () => require('../commands/migrate_fresh'),
   },
   {
     name: 'migrate:unlock',
     group: 'migrate',
     description: 'Release the migration lock left by a crashed run',
-    boot: true,
     load: () => require('../commands/migrate_unlock'),
   },
 ]

@@ -99,7 +99,7 @@ describe('migrate commands', () => {
   it('migrate:rollback refuses a --step that is not a positive integer', async () => {
     const result = await cli(['migrate:rollback', '--step', 'two', '--path', dir])
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain('[E_BAD_REQUEST]')
+    expect(result.stderr).toContain('[E_INVALID_INPUT]')
   })
 
   it('migrate:fresh drops every table and runs all migrations again', async () => {

@@ -110,7 +110,7 @@ describe('Migrator on SQLite', () => {
   })
 
   it('rejects a step that is not a positive integer', async () => {
-    await expect(migrator().rollback({ step: 0 })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' })
+    await expect(migrator().rollback({ step: 0 })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
   })
 
   it('fresh drops every table and view, including ones no migration created, then runs all migrations in batch 1', async () => {
