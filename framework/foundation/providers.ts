@@ -1,4 +1,5 @@
 import type { Provider } from '../contracts/provider'
+import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
 import { databaseProvider } from '../database/database_provider'
 import { redisProvider } from '../redis/redis_provider'
 
@@ -7,5 +8,5 @@ import { redisProvider } from '../redis/redis_provider'
  * booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider]
+  return [databaseProvider, redisProvider, checkpointerProvider]
 }
