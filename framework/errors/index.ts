@@ -58,6 +58,7 @@ export const E_UNSUPPORTED_MEDIA_TYPE = createError('E_UNSUPPORTED_MEDIA_TYPE', 
   `Unsupported content type ${JSON.stringify(type)}; send application/json`,
 )
 export const E_OVERLOADED = createError('E_OVERLOADED', 503, () => 'Server is at capacity; retry later')
+export const E_SHUTTING_DOWN = createError('E_SHUTTING_DOWN', 503, () => 'The server is shutting down; retry on another instance')
 export const E_TIMEOUT = createError('E_TIMEOUT', 504, (seconds: number) => `Run exceeded the timeout of ${seconds}s`)
 export const E_ABORTED = createError('E_ABORTED', 499, (reason: string) => `Run aborted: ${reason}`)
 export const E_UNAUTHORIZED = createError('E_UNAUTHORIZED', 401, () => 'Unauthenticated')
