@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { ZodType } from 'zod'
 import type { InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
-import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND } from '../errors'
+import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import { GraphBuilder, type SubgraphSource } from './graph_builder'
 import { emitGraph, type CompiledAgentGraph } from './graph_emit'
 import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
@@ -207,10 +207,21 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   /** Applies a validated patch to a thread as if `asNode` had returned it (reducers apply). */
+  /**
+   * Applies a validated patch to a thread as if `asNode` had returned it
+   * (reducers apply). On an interrupted thread the pending interrupt is raised
+   * again right after, so the thread still waits for `resume()` — with a
+   * payload computed from the edited state.
+   */
   async updateState(threadId: string, patch: UpdateOf<D>, options: { asNode?: string } = {}): Promise<ThreadState<StateOf<D>>> {
     const values = this.state.validatePatch(patch)
-    await this.getState(threadId)
-    await (await this.#ready()).updateState(threadConfig(threadId), values, options.asNode)
+    const before = await this.getState(threadId)
+    const graph = await this.#ready()
+    await graph.updateState(threadConfig(threadId), values, options.asNode)
+    if (before.interrupts.length > 0) {
+      const { config } = this.#runConfig({ threadId })
+      await graph.invoke(null, config)
+    }
     return this.getState(threadId)
   }
 
@@ -293,6 +304,11 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /** Checks a resume value against the `resumeSchema` of the interrupt waiting for it. */
   #checkResume(pending: InterruptInfo[], value: unknown): unknown {
+    if (value === undefined || value === null) {
+      throw new E_VALIDATION('Invalid resume value: LangGraph cannot resume with null or undefined', {
+        details: [{ path: '', message: 'a resume value is required; send true or {} to simply continue' }],
+      })
+    }
     for (const info of pending) {
       const node = info.node ? this.#blueprint().plan.nodes.get(info.node) : undefined
       const schema = node?.role === 'interrupt' ? node.options.resumeSchema : undefined

@@ -71,11 +71,11 @@ class Planner {
     }
   }
 
-  /** A step given as a function or as a nested builder. */
-  private sub(step: unknown, exits: Exit[], what: string): Exit[] {
+  /** A step given as a function or as a nested builder. An empty chain is only fine as a branch route ("skip"). */
+  private sub(step: unknown, exits: Exit[], what: string, allowEmpty = false): Exit[] {
     if (typeof step === 'function') return this.node(step as AnyFn, exits)
     if (isBuilder(step)) {
-      if (step.steps.length === 0) this.problem(`${what} is an empty chain`)
+      if (step.steps.length === 0 && !allowEmpty) this.problem(`${what} is an empty chain`)
       return this.steps(step.steps, exits)
     }
     this.problem(`${what} is neither a function nor a chain`)
@@ -106,7 +106,7 @@ class Planner {
       if (target === END) {
         router.paths[key] = END
         this.endLinks++
-      } else out.push(...this.sub(target, [{ kind: 'route', router, key }], `${label} route "${key}"`))
+      } else out.push(...this.sub(target, [{ kind: 'route', router, key }], `${label} route "${key}"`, true))
     }
     return out
   }

@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod'
 import { messagesStateReducer, type Messages } from '@langchain/langgraph'
-import type { BaseMessage } from '@langchain/core/messages'
+import type { BaseMessage, BaseMessageLike } from '@langchain/core/messages'
 
 /**
  * Type-only marker carrying the type a reducer accepts as an update. It never
@@ -38,9 +38,10 @@ function declare<S extends ZodType, I>(schema: S, spec: ReducerSpec): Reduced<S,
 const appendArrays = (current: unknown[], update: unknown) => current.concat(update as unknown[])
 const mergeObjects = (current: Record<string, unknown>, update: Record<string, unknown>) => ({ ...current, ...update })
 
+// Input accepts message-likes (`{ role, content }`, strings); the reducer turns them into BaseMessages.
 const messageLike = z.custom<BaseMessage>((value) => typeof value === 'string' || (typeof value === 'object' && value !== null), {
   message: 'expected a message (a string, a message object or a LangChain BaseMessage)',
-})
+}) as unknown as z.ZodType<BaseMessage, BaseMessageLike>
 
 /**
  * Per-key reducers: how concurrent or successive writes to one state key

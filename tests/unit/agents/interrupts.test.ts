@@ -1,0 +1,146 @@
+import { MemorySaver } from '@langchain/langgraph'
+import { z } from 'zod'
+import { defineState, reducers, type StateOf } from '../../../framework/agents'
+import { agentOf, collect, rejection } from './helpers'
+
+const S = defineState({
+  n: z.number().default(0),
+  trail: reducers.append(z.string()),
+  answer: z.unknown().optional(),
+  plain: z.string().optional(),
+})
+type St = StateOf<typeof S>
+const mark = (label: string) => Object.defineProperty((_state: St) => ({ trail: [label] }), 'name', { value: label })
+
+describe('interrupt', () => {
+  it('stops with the payload, and the resume value lands in resumeInto for the next node', async () => {
+    const agent = agentOf(S, (g) =>
+      g.then(mark('a')).interrupt({ name: 'ask', payload: (s) => ({ summary: `seen ${s.trail.join(',')}` }), resumeInto: 'answer' }).then((s) => ({ plain: `got ${JSON.stringify(s.answer)}` })),
+    )
+    const first = await agent.invoke({})
+    expect(first.interrupts).toEqual([{ id: expect.any(String), value: { summary: 'seen a' }, node: 'ask' }])
+    const waiting = await agent.getState(first.threadId)
+    expect(waiting.next).toEqual(['ask'])
+    expect(waiting.interrupts).toEqual(first.interrupts)
+
+    const done = await agent.resume(first.threadId, { ok: true })
+    expect(done.interrupts).toEqual([])
+    expect(done.output).toMatchObject({ answer: { ok: true }, plain: 'got {"ok":true}', trail: ['a'] })
+  })
+
+  it('hands the resume value to the next node as ctx.resumeValue when there is no resumeInto, and only to that node', async () => {
+    const seen: unknown[] = []
+    const agent = agentOf(S, (g) =>
+      g
+        .interrupt({ payload: 'continue?' })
+        .then((_s, ctx) => {
+          seen.push(ctx.resumeValue)
+          return {}
+        })
+        .then((_s, ctx) => {
+          seen.push(ctx.resumeValue)
+          return {}
+        }),
+    )
+    const { threadId, interrupts } = await agent.invoke({})
+    expect(interrupts[0].value).toBe('continue?')
+    await agent.resume(threadId, 'yes')
+    expect(seen).toEqual(['yes', undefined])
+  })
+
+  it('stops before or after a named node wherever it sits in the graph', async () => {
+    const agent = agentOf(S, (g) =>
+      g
+        .then(mark('a'))
+        .branch({ x: mark('b'), y: mark('c') }, () => 'x')
+        .then(mark('d'))
+        .interrupt({ before: 'b', payload: 'before b' })
+        .interrupt({ after: 'd', payload: 'after d' }),
+    )
+    const first = await agent.invoke({})
+    expect(first.output.trail).toEqual(['a'])
+    expect(first.interrupts[0]).toMatchObject({ value: 'before b', node: 'before_b' })
+    const second = await agent.resume(first.threadId, true)
+    expect(second.output.trail).toEqual(['a', 'b', 'd'])
+    expect(second.interrupts[0]).toMatchObject({ value: 'after d', node: 'after_d' })
+    expect((await agent.resume(first.threadId, {})).interrupts).toEqual([])
+    expect(agent.interrupts).toEqual(['before_b', 'after_d'])
+  })
+
+  it('refuses to resume an unknown thread or one that is not interrupted', async () => {
+    const agent = agentOf(S, (g) => g.then(mark('a')).interrupt({ payload: 'p' }))
+    expect((await rejection(agent.resume('no-such-thread', 1))).code).toBe('E_THREAD_NOT_FOUND')
+    const { threadId } = await agent.invoke({})
+    // LangGraph cannot resume with null: refused before the thread moves.
+    expect((await rejection(agent.resume(threadId, null))).code).toBe('E_VALIDATION')
+    await agent.resume(threadId, 1)
+    expect((await rejection(agent.resume(threadId, 1))).code).toBe('E_NOTHING_TO_RESUME')
+  })
+
+  it('checks the resume value against resumeSchema before the thread moves', async () => {
+    const agent = agentOf(S, (g) => g.interrupt({ name: 'gate', resumeInto: 'answer', resumeSchema: z.object({ approved: z.boolean() }) }).then(mark('after')))
+    const { threadId } = await agent.invoke({})
+    const error = await rejection(agent.resume(threadId, { approved: 'yes' }))
+    expect(error.code).toBe('E_VALIDATION')
+    expect(error.details).toEqual([{ path: 'approved', message: expect.any(String) }])
+    expect((await agent.getState(threadId)).next).toEqual(['gate'])
+    expect((await agent.resume(threadId, { approved: true })).output).toMatchObject({ answer: { approved: true }, trail: ['after'] })
+  })
+
+  it('interrupts on every iteration of a loop and resumes each one', async () => {
+    const agent = agentOf(S, (g) =>
+      g.loop(g.chain().interrupt({ payload: (s) => `round ${s.n + 1}`, resumeInto: 'answer' }).then((s) => ({ n: s.n + 1, trail: [String(s.answer)] })), { while: (s) => s.n < 2 }).then(mark('end')),
+    )
+    let result = await agent.invoke({})
+    const asked: unknown[] = []
+    for (const answer of ['first', 'second']) {
+      asked.push(result.interrupts[0]?.value)
+      result = await agent.resume(result.threadId, answer)
+    }
+    expect(asked).toEqual(['round 1', 'round 2'])
+    expect(result.interrupts).toEqual([])
+    expect(result.output.trail).toEqual(['first', 'second', 'end'])
+  })
+
+  it('resumes an interrupt inside a subgraph; the parent continues and nothing doubles', async () => {
+    const agent = agentOf(S, (g) =>
+      g.then(mark('p1')).subgraph(g.chain().then(mark('c1')).interrupt({ payload: 'inner', resumeInto: 'answer' }).then(mark('c2')), { name: 'child' }).then(mark('p2')),
+    )
+    const first = await agent.invoke({})
+    expect(first.interrupts).toEqual([{ id: expect.any(String), value: 'inner', node: 'child' }])
+    const done = await agent.resume(first.threadId, 42)
+    expect(done.output.trail).toEqual(['p1', 'c1', 'c2', 'p2'])
+    expect(done.output.answer).toBe(42)
+  })
+
+  it('resumes on a fresh agent instance sharing the checkpointer (a restarted process)', async () => {
+    const saver = new MemorySaver()
+    const build = () => agentOf(S, (g) => g.then(() => ({ trail: ['anon'] })).interrupt({ resumeInto: 'answer' }).then((s) => ({ plain: String(s.answer) })))
+    const before = await build().compile({ checkpointer: saver })
+    const { threadId } = await before.invoke({})
+    const after = await build().compile({ checkpointer: saver })
+    expect((await after.resume(threadId, 'later')).output).toMatchObject({ plain: 'later', trail: ['anon'] })
+  })
+
+  it('streams up to the interrupt, ends with an interrupt event, and resumeStream finishes the run', async () => {
+    const agent = agentOf(S, (g) => g.then(mark('a')).interrupt({ name: 'ask', payload: 'go?', resumeInto: 'answer' }).then(mark('b')))
+    const first = await collect(agent.stream({}, { threadId: 'stream-1', modes: ['updates'] }))
+    expect(first).toEqual([
+      { event: 'updates', node: 'a', data: { trail: ['a'] } },
+      { event: 'interrupt', data: [{ id: expect.any(String), value: 'go?', node: 'ask' }] },
+    ])
+    const second = await collect(agent.resumeStream('stream-1', 'yes', { modes: ['values'] }))
+    expect(second.at(-1)).toEqual({ event: 'values', data: { n: 0, trail: ['a', 'b'], answer: 'yes' } })
+    expect(second.some((event) => event.event === 'interrupt')).toBe(false)
+    await expect(collect(agent.resumeStream('stream-1', 'again'))).rejects.toMatchObject({ code: 'E_NOTHING_TO_RESUME' })
+  })
+
+  it('accepts a state update while interrupted, then resumes with it', async () => {
+    const agent = agentOf(S, (g) => g.then(mark('a')).interrupt({ payload: (s) => s.plain, resumeInto: 'answer' }).then((s) => ({ plain: `${s.plain}+${s.answer}` })))
+    const { threadId, interrupts } = await agent.invoke({ plain: 'draft' })
+    expect(interrupts[0].value).toBe('draft')
+    const updated = await agent.updateState(threadId, { plain: 'edited' })
+    expect(updated.interrupts).toEqual([{ id: expect.any(String), value: 'edited', node: 'interrupt' }])
+    expect((await agent.resume(threadId, 'ok')).output.plain).toBe('edited+ok')
+  })
+})
