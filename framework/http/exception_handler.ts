@@ -23,12 +23,14 @@ export interface ExceptionHandlerOptions {
   logger: Logger
   /** DEBUG=true: internal messages and stacks reach the client. Never in production. */
   debug: boolean
-  /** Seconds sent in Retry-After with E_OVERLOADED. */
+  /** Seconds sent in Retry-After with E_OVERLOADED and E_SHUTTING_DOWN. */
   retryAfterSeconds?: number
 }
 
 /** Server-side codes whose messages were written for clients and hold no internals. */
-const SAFE_SERVER_CODES = new Set(['E_OVERLOADED', 'E_TIMEOUT'])
+const SAFE_SERVER_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN', 'E_TIMEOUT'])
+/** Codes that tell the client to come back: they carry Retry-After. */
+const RETRY_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN'])
 
 const GENERIC_MESSAGES: Record<number, string> = {
   500: 'Internal server error',
@@ -96,7 +98,7 @@ export class ExceptionHandler {
 
     if (isException(error)) {
       const exposed = error.expose || SAFE_SERVER_CODES.has(error.code) || debug
-      if (error.code === 'E_OVERLOADED' && !headers['Retry-After']) headers['Retry-After'] = this.retryAfter
+      if (RETRY_CODES.has(error.code) && !headers['Retry-After']) headers['Retry-After'] = this.retryAfter
       const body: ErrorBody = {
         error: {
           code: error.code,

@@ -118,6 +118,7 @@ export function outcomeOf(error: unknown): RunOutcome {
     case 'E_TIMEOUT':
       return 'timeout'
     case 'E_ABORTED':
+    case 'E_SHUTTING_DOWN':
       return 'cancelled'
     case 'E_OVERLOADED':
       return 'rejected'

@@ -2,7 +2,7 @@ import { createServer as createNodeServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_ABORTED } from '../errors'
+import { E_SHUTTING_DOWN } from '../errors'
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
@@ -215,7 +215,7 @@ export class HttpServer {
     if (inFlight > 0) this.logger.info('draining', { inFlight, graceSeconds })
     if (!(await within(this.kernel.idle(), graceSeconds * 1000))) {
       this.logger.warn('shutdown grace period over: cancelling what is still running', { inFlight: this.kernel.inFlight })
-      this.supervisor.abortAll(new E_ABORTED('the server is shutting down'))
+      this.supervisor.abortAll(new E_SHUTTING_DOWN())
       await within(this.kernel.idle(), 1000)
     }
     server?.closeAllConnections()

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_ABORTED } from '../errors'
+import { E_SHUTTING_DOWN } from '../errors'
 import type { Application } from '../foundation/application'
 import { clusterMetricsSource } from '../observability/cluster_metrics'
 import { getMetrics } from '../observability/metrics'
@@ -59,7 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     // A second signal means "now": cancel what runs and drop the connections.
     app.logger.warn('second signal: stopping immediately', { signal })
-    server.supervisor.abortAll(new E_ABORTED('the server is shutting down'))
+    server.supervisor.abortAll(new E_SHUTTING_DOWN())
     server.nodeServer?.closeAllConnections()
   }
   const onDisconnect = () => void stop()

@@ -177,7 +177,7 @@ export class RunsController {
           if (status === 'interrupted') return 'interrupted'
           if (status === 'cancelled') return 'cancelled'
           const code = (reason as { code?: string } | undefined)?.code
-          return code === 'E_TIMEOUT' ? 'timeout' : code === 'E_ABORTED' ? 'cancelled' : 'error'
+          return code === 'E_TIMEOUT' ? 'timeout' : code === 'E_ABORTED' || code === 'E_SHUTTING_DOWN' ? 'cancelled' : 'error'
         },
       },
     )

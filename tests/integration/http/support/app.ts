@@ -26,7 +26,7 @@ export interface TestServer {
 /** A booted application (embedded defaults plus `env`) and a server over the graph runner. */
 export async function makeTestServer(
   env: Record<string, string> = {},
-  options: Partial<Omit<ServerOptions, 'app' | 'runner'>> & { runner?: GraphRunnerOptions } = {},
+  options: Partial<Omit<ServerOptions, 'app' | 'runner'>> & { runner?: GraphRunnerOptions; ready?: boolean } = {},
 ): Promise<TestServer> {
   const logs = new CaptureTransport()
   const logger: Logger = createLogger({ level: 'debug', transports: [logs] })
@@ -38,9 +38,10 @@ export async function makeTestServer(
   })
   await app.boot()
   const runner = new GraphRunner(options.runner)
-  const { runner: _runnerOptions, ...serverOptions } = options
-  const server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions })
-  server.markReady()
+  const { runner: _runnerOptions, ready = true, ...serverOptions } = options
+  // The database check is opted into by the tests about it, so no test touches the default SQLite file.
+  const server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions, health: { database: 'off', ...serverOptions.health } })
+  if (ready) server.markReady()
   return {
     app,
     server,
