@@ -26,9 +26,10 @@ export interface ConfigDefinition<S extends EnvShape = EnvShape, T = unknown> {
   /** Environment variables read by this file. Every key here must be documented. */
   env: S
   /** Shapes the validated variables into the config object the framework reads. */
-  resolve: (env: EnvValues<S>) => T
+  // Method syntax (not a function property) keeps a specific definition assignable to ConfigDefinition<EnvShape>.
+  resolve(env: EnvValues<S>): T
   /** Rules across keys, or that depend on APP_ENV. */
-  check?: (config: T, context: ConfigCheckContext) => ConfigProblem[]
+  check?(config: T, context: ConfigCheckContext): ConfigProblem[]
   /** Keys whose values are secrets: redacted by `config:show` and in logs. */
   secrets?: ReadonlyArray<keyof S & string>
 }

@@ -65,7 +65,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     const { Application } = require('../foundation/application') as typeof import('../foundation/application')
     const { defaultProviders } = require('../foundation/providers') as typeof import('../foundation/providers')
     // Configuration warnings matter where something is served or run, not for generators.
-    const configWarnings = ['server', 'agent', 'config', 'auth'].includes(spec.group)
+    const configWarnings = ['server', 'config'].includes(spec.group)
     const app = Application.create({ providers: defaultProviders(), configWarnings, ...options.app })
     try {
       if (spec.validateConfig !== false) await app.boot()

@@ -1,7 +1,8 @@
 import type { CommandSpec } from './command'
+import { agentCommands } from './manifests/agent'
 import { generalCommands } from './manifests/general'
 import { makeCommands } from './manifests/make'
 import { migrateCommands } from './manifests/migrate'
 
 /** Every CLI command. Each group's specs live in manifests/<group>.ts. */
-export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands]
+export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands, ...agentCommands]

@@ -1,3 +1,4 @@
+import { agentsProvider } from '../agents/agents_provider'
 import type { Provider } from '../contracts/provider'
 import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
 import { databaseProvider } from '../database/database_provider'
@@ -8,5 +9,5 @@ import { redisProvider } from '../redis/redis_provider'
  * booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, checkpointerProvider]
+  return [databaseProvider, redisProvider, checkpointerProvider, agentsProvider]
 }

@@ -37,7 +37,14 @@ function prettyFormat(colors: boolean) {
     const { level, message, timestamp, logger, ...rest } = info as Meta & { level: string; message: unknown }
     const fields = Object.entries(rest)
       .filter(([key]) => typeof key === 'string')
-      .map(([key, value]) => (key === 'error' && value && typeof value === 'object' && 'stack' in value ? `\n${(value as { stack: string }).stack}` : ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`))
+      .map(([key, value]) => {
+        if (key === 'error' && value && typeof value === 'object' && 'message' in value) {
+          // Stacks are for failures; a rejected client request reads better as one line.
+          const error = value as { name?: string; message: string; stack?: string }
+          return level === 'error' && error.stack ? `\n${error.stack}` : ` error=${error.name ?? 'Error'}: ${error.message}`
+        }
+        return ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`
+      })
       .join('')
     const shownLevel = level.toUpperCase().padEnd(5)
     const levelText = colors ? paint.colorize(level, shownLevel) : shownLevel

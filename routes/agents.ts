@@ -1,0 +1,18 @@
+import { ApprovalAgent } from '../app/agents/approval_agent'
+import { BatchAgent } from '../app/agents/batch_agent'
+import { CustomerSupportAgent } from '../app/agents/customer_support_agent'
+import { EchoAgent } from '../app/agents/echo_agent'
+import { ResearchAgent } from '../app/agents/research_agent'
+import { Route } from '../framework/routing'
+
+/**
+ * URL paths -> agents. Each route is served at POST /agents/<path> by
+ * `langvel serve` and runs with `langvel agent:run <path>`.
+ */
+export default function routes() {
+  Route.agent('/echo', EchoAgent).name('echo').description('Echoes the query through two nodes')
+  Route.agent('/customer-support', CustomerSupportAgent).middleware('logging', 'max_input:16384').name('customer-support')
+  Route.agent('/approval', ApprovalAgent).middleware('logging').name('approval')
+  Route.agent('/batch', BatchAgent).middleware('logging').name('batch')
+  Route.agent('/research', ResearchAgent).middleware('logging').name('research')
+}
