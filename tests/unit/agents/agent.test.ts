@@ -214,6 +214,19 @@ describe('Agent', () => {
     expect(agent.toMermaid()).toContain('review')
   })
 
+  it('turns LangGraph\'s step limit into E_LOOP_LIMIT (a backstop beside each loop\'s own limit)', async () => {
+    class Tight extends Agent<typeof S> {
+      state = S
+      recursionLimit = 6
+      build(graph: GraphBuilder<typeof S>) {
+        return graph.loop(() => ({ trail: ['x'] }), { while: () => true, maxIterations: 100 })
+      }
+    }
+    const error = await rejection(new Tight().invoke({ query: 'q' }))
+    expect(error.code).toBe('E_LOOP_LIMIT')
+    expect(error.message).toContain('recursion limit')
+  })
+
   it('rejects a node that returns something other than an update', async () => {
     class Bad extends Agent<typeof S> {
       state = S

@@ -21,6 +21,11 @@ describe('GraphBuilder.validate', () => {
     expect(graph().then(a).branch({ x: b, y: END }, () => 'x').parallel(a, b).merge(a).loop(b, { while: () => false }).validate()).toEqual([])
   })
 
+  it('connects merge() like any step, so it always has incoming edges', () => {
+    const edges = graph().merge(a).compile().getGraph().edges.map((e: { source: string; target: string }) => `${e.source}->${e.target}`)
+    expect(edges).toEqual(expect.arrayContaining(['__start__->a', 'a->__end__']))
+  })
+
   it('reports an empty graph', () => {
     expect(graph().validate()).toEqual([expect.stringContaining('empty')])
   })
