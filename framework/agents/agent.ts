@@ -302,22 +302,33 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(threadConfig(threadId))) }
   }
 
-  /** Checks a resume value against the `resumeSchema` of the interrupt waiting for it. */
+  /**
+   * Checks a resume value against the `resumeSchema` of the interrupt waiting
+   * for it. With several pending interrupts the value may be LangGraph's map
+   * `{ [interruptId]: value }`; each entry is checked against its own interrupt.
+   */
   #checkResume(pending: InterruptInfo[], value: unknown): unknown {
     if (value === undefined || value === null) {
       throw new E_VALIDATION('Invalid resume value: LangGraph cannot resume with null or undefined', {
         details: [{ path: '', message: 'a resume value is required; send true or {} to simply continue' }],
       })
     }
-    for (const info of pending) {
-      const node = info.node ? this.#blueprint().plan.nodes.get(info.node) : undefined
-      const schema = node?.role === 'interrupt' ? node.options.resumeSchema : undefined
-      if (!schema) continue
-      const parsed = schema.safeParse(value)
-      if (!parsed.success) throw validationError('resume value', parsed.error)
-      if (pending.length === 1) return parsed.data
+    const ids = new Set(pending.map((info) => info.id))
+    const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value as Record<string, unknown>) : []
+    if (pending.length > 1 && entries.length > 0 && entries.every(([key]) => ids.has(key))) {
+      const byId = new Map(pending.map((info) => [info.id, info]))
+      return Object.fromEntries(entries.map(([id, entry]) => [id, this.#checkOne(byId.get(id) as InterruptInfo, entry, `resume value for ${id}`)]))
     }
-    return value
+    return pending.length === 1 ? this.#checkOne(pending[0], value, 'resume value') : value
+  }
+
+  #checkOne(info: InterruptInfo, value: unknown, what: string): unknown {
+    const node = info.node ? this.#blueprint().plan.nodes.get(info.node) : undefined
+    const schema = node?.role === 'interrupt' ? node.options.resumeSchema : undefined
+    if (!schema) return value
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) throw validationError(what, parsed.error)
+    return parsed.data
   }
 
   /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */

@@ -1,4 +1,4 @@
-import type { StateSnapshot } from '@langchain/langgraph'
+import { Overwrite, type StateSnapshot } from '@langchain/langgraph'
 import type { InterruptInfo, StreamEvent, StreamMode, ThreadState } from '../contracts/agent_run'
 import { E_ABORTED, E_GRAPH_INVALID, E_LOOP_LIMIT, isException } from '../errors'
 import { RESERVED_PREFIX } from './state'
@@ -69,7 +69,7 @@ export function toStreamEvents(mode: StreamMode, chunk: unknown, wanted: Readonl
     const events: StreamEvent[] = []
     for (const [node, update] of Object.entries((chunk ?? {}) as Raw)) {
       if (node === INTERRUPT_KEY) interrupts.push(...rawInterrupts({ [INTERRUPT_KEY]: update }))
-      else if (wanted.has('updates') && !hidden.has(node)) events.push({ event: 'updates', node, data: cleanValues(update) })
+      else if (wanted.has('updates') && !hidden.has(node)) events.push({ event: 'updates', node, data: unwrapOverwrites(cleanValues(update)) })
     }
     return events
   }
@@ -110,6 +110,14 @@ export function translateRunError(error: unknown, signal: AbortSignal | undefine
     })
   }
   return error
+}
+
+/** `new Overwrite(v)` in a node's update is shown to stream readers as `v`, not LangGraph's wrapper. */
+function unwrapOverwrites(update: Raw): Raw {
+  for (const [key, value] of Object.entries(update)) {
+    if (Overwrite.isInstance(value)) update[key] = (value as Raw).__overwrite__
+  }
+  return update
 }
 
 function reasonText(reason: unknown): string {

@@ -4,7 +4,7 @@ import { CustomerSupportAgent } from '../../../app/agents/customer_support_agent
 import { EchoAgent } from '../../../app/agents/echo_agent'
 import { ResearchAgent } from '../../../app/agents/research_agent'
 import { MAX_BATCH } from '../../../app/state/batch_state'
-import { rejection } from './helpers'
+import { collect, rejection } from './helpers'
 
 describe('EchoAgent', () => {
   it('answers "Processed: <query>" through two nodes', async () => {
@@ -78,6 +78,16 @@ describe('BatchAgent', () => {
     const { output } = await agent.invoke({ items })
     expect(output.processed).toHaveLength(MAX_BATCH)
     expect(output.processed.at(-1)).toBe(`${MAX_BATCH}: I${MAX_BATCH - 1}`)
+  })
+
+  it('streams one update per item, the reset first', async () => {
+    const updates = (await collect(agent.stream({ items: ['x', 'y'] }))).map((event) => ('node' in event ? [event.node, event.data] : [event.event]))
+    expect(updates).toEqual([
+      ['start', { processed: [] }],
+      ['processItem', { processed: ['1: X'], cursor: 1 }],
+      ['processItem', { processed: ['2: Y'], cursor: 2 }],
+      ['finish', { total: 2 }],
+    ])
   })
 
   it('refuses more items than its loop limit', async () => {

@@ -87,6 +87,21 @@ describe('interrupt', () => {
     expect((await agent.resume(threadId, { approved: true })).output).toMatchObject({ answer: { approved: true }, trail: ['after'] })
   })
 
+  it('resumes interrupts pending in parallel arms with a map of interrupt id to value', async () => {
+    const Two = defineState({ left: z.string().optional(), right: z.string().optional(), both: z.string().optional() })
+    const agent = agentOf(Two, (g) =>
+      g
+        .parallel(g.chain().interrupt({ name: 'ask_left', payload: 'L?', resumeInto: 'left', resumeSchema: z.string() }), g.chain().interrupt({ name: 'ask_right', payload: 'R?', resumeInto: 'right' }))
+        .merge((s) => ({ both: `${s.left}+${s.right}` })),
+    )
+    const { threadId, interrupts } = await agent.invoke({})
+    expect(interrupts.map((i) => i.node).sort()).toEqual(['ask_left', 'ask_right'])
+    const id = (node: string) => interrupts.find((i) => i.node === node)!.id
+    expect((await rejection(agent.resume(threadId, { [id('ask_left')]: 1, [id('ask_right')]: 'r' }))).code).toBe('E_VALIDATION')
+    const done = await agent.resume(threadId, { [id('ask_left')]: 'l', [id('ask_right')]: 'r' })
+    expect(done.output.both).toBe('l+r')
+  })
+
   it('interrupts on every iteration of a loop and resumes each one', async () => {
     const agent = agentOf(S, (g) =>
       g.loop(g.chain().interrupt({ payload: (s) => `round ${s.n + 1}`, resumeInto: 'answer' }).then((s) => ({ n: s.n + 1, trail: [String(s.answer)] })), { while: (s) => s.n < 2 }).then(mark('end')),
