@@ -115,7 +115,7 @@ export function translateRunError(error: unknown, signal: AbortSignal | undefine
 /** `new Overwrite(v)` in a node's update is shown to stream readers as `v`, not LangGraph's wrapper. */
 function unwrapOverwrites(update: Raw): Raw {
   for (const [key, value] of Object.entries(update)) {
-    if (Overwrite.isInstance(value)) update[key] = (value as Raw).__overwrite__
+    if (Overwrite.isInstance(value)) update[key] = (value as unknown as Raw).__overwrite__
   }
   return update
 }
