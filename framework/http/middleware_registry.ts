@@ -18,9 +18,20 @@ export type MiddlewareFactory = (args: string[]) => HttpMiddleware
  *   .register('throttle', ([max, minutes]) => throttle(Number(max), Number(minutes)))
  * registry.resolve('throttle:60,1')
  */
+export interface MiddlewareRegistryOptions {
+  /**
+   * Treat every name not registered here as the agent runner's own (the
+   * framework/agents runner resolves route middleware itself and fails its
+   * boot on unknown names). Off by default: unknown names fail the server.
+   */
+  delegateUnknown?: boolean
+}
+
 export class MiddlewareRegistry {
   private readonly factories = new Map<string, MiddlewareFactory>()
   private readonly delegated = new Set<string>()
+
+  constructor(private readonly options: MiddlewareRegistryOptions = {}) {}
 
   register(name: string, factory: MiddlewareFactory): this {
     this.factories.set(name, factory)
@@ -35,7 +46,7 @@ export class MiddlewareRegistry {
 
   has(name: string): boolean {
     const base = parseSpec(name).name
-    return this.factories.has(base) || this.delegated.has(base)
+    return this.factories.has(base) || this.delegated.has(base) || this.options.delegateUnknown === true
   }
 
   names(): string[] {
@@ -47,7 +58,10 @@ export class MiddlewareRegistry {
     const { name, args } = parseSpec(spec)
     if (this.delegated.has(name)) return undefined
     const factory = this.factories.get(name)
-    if (!factory) throw new E_UNKNOWN_MIDDLEWARE(name, this.names())
+    if (!factory) {
+      if (this.options.delegateUnknown) return undefined
+      throw new E_UNKNOWN_MIDDLEWARE(name, this.names())
+    }
     return factory(args)
   }
 

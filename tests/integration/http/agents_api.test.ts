@@ -1,4 +1,6 @@
 import request from 'supertest'
+import { E_UNAUTHORIZED } from '../../../framework/errors'
+import { MiddlewareRegistry } from '../../../framework/http/middleware_registry'
 import { makeTestServer, type TestServer } from './support/app'
 
 describe('agent API over HTTP', () => {
@@ -141,5 +143,35 @@ describe('agent API with DEBUG=true', () => {
     } finally {
       await t.close()
     }
+  })
+})
+
+describe('route middleware by name', () => {
+  it('runs HTTP middleware named by the route, before the body is read', async () => {
+    const registry = new MiddlewareRegistry().register('key', ([expected]) => ({
+      name: 'key',
+      handle(ctx, next) {
+        if (ctx.header('x-key') !== expected) throw new E_UNAUTHORIZED()
+        ctx.res.setHeader('X-Key-Checked', 'yes')
+        return next()
+      },
+    }))
+    const t = await makeTestServer({}, { middleware: registry, runner: { echoMiddleware: ['key:open-sesame'] } })
+    try {
+      const http = request(t.server.express)
+      const ok = await http.post('/agents/echo').set('X-Key', 'open-sesame').send({ input: { query: 'k' } }).expect(200)
+      expect(ok.headers['x-key-checked']).toBe('yes')
+      // Refused before the (malformed) body is even parsed.
+      const refused = await http.post('/agents/echo').set('Content-Type', 'application/json').send('{not json').expect(401)
+      expect(refused.body.error.code).toBe('E_UNAUTHORIZED')
+      // Other routes do not name it.
+      await http.post('/agents/support/approval').send({ input: { query: 'k' } }).expect(200)
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('fails at startup with E_UNKNOWN_MIDDLEWARE for a name nobody registered', async () => {
+    await expect(makeTestServer({}, { runner: { echoMiddleware: ['atuh'] } })).rejects.toMatchObject({ code: 'E_UNKNOWN_MIDDLEWARE' })
   })
 })

@@ -16,4 +16,9 @@ describe('MiddlewareRegistry', () => {
     expect(registry.has('logging')).toBe(true)
     expect(registry.resolveAll(['logging'])).toEqual([])
   })
+
+  it('can leave every unregistered name to the agent runner', () => {
+    const registry = new MiddlewareRegistry({ delegateUnknown: true }).register('auth', () => ({ name: 'auth', handle: (_ctx, next) => next() }))
+    expect(registry.resolveAll(['auth', 'throttle:10,60']).map((middleware) => middleware.name)).toEqual(['auth'])
+  })
 })

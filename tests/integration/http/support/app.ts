@@ -40,7 +40,13 @@ export async function makeTestServer(
   const runner = new GraphRunner(options.runner)
   const { runner: _runnerOptions, ready = true, ...serverOptions } = options
   // The database check is opted into by the tests about it, so no test touches the default SQLite file.
-  const server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions, health: { database: 'off', ...serverOptions.health } })
+  let server: HttpServer
+  try {
+    server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions, health: { database: 'off', ...serverOptions.health } })
+  } catch (error) {
+    await app.shutdown()
+    throw error
+  }
   if (ready) server.markReady()
   return {
     app,
