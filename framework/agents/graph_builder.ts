@@ -157,6 +157,11 @@ export class GraphBuilder<D extends AnyStateDefinition = AnyStateDefinition> {
     return emitGraph(plan, this.state, options)
   }
 
+  /** Mermaid text of the compiled graph (LangGraph's drawMermaid); E_GRAPH_INVALID when it does not compile. */
+  toMermaid(options: CompileGraphOptions & { xray?: boolean } = {}): string {
+    return this.compile({ ...options, checkpointer: undefined }).getGraph({ xray: options.xray ?? false }).drawMermaid()
+  }
+
   private add(step: BuilderStep): GraphBuilder<D> {
     return new GraphBuilder(this.state, [...this.steps, step])
   }

@@ -104,9 +104,9 @@ describe('GraphBuilder naming', () => {
   })
 })
 
-describe('GraphBuilder.toMermaid via compile', () => {
+describe('GraphBuilder.toMermaid', () => {
   it('draws the compiled LangGraph graph', () => {
-    const text = graph().then(a).then(b).compile().getGraph().drawMermaid()
+    const text = graph().then(a).then(b).toMermaid()
     expect(text).toContain('__start__ --> a')
     expect(text).toContain('a --> b')
     expect(text).toContain('b --> __end__')
