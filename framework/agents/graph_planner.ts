@@ -1,5 +1,6 @@
 import type { BuilderStep, GraphBuilder, InterruptOptions } from './graph_builder'
-import { END, START, type GraphPlan, type PlanNode, type PlanRouter } from './graph_plan'
+import { CONTROL_ROLES, END, START, type GraphPlan, type PlanNode, type PlanRouter } from './graph_plan'
+import { checkConnections } from './graph_check'
 import type { AnyStateDefinition } from './state'
 
 /** A connection waiting for the next step: from a node, a route of a router, or all arms of a parallel. */
@@ -40,7 +41,7 @@ class Planner {
     if (steps.length === 0) this.problem('the graph is empty: build() must return the builder with at least one step')
     this.connect(this.steps(steps, [{ kind: 'edge', from: START }]), END)
     for (const item of this.positional) this.placeInterrupt(item)
-    this.checkReachability()
+    for (const problem of checkConnections(this.plan)) this.problem(problem)
     return this.plan
   }
 
@@ -259,7 +260,11 @@ class Planner {
   private claim(base: string, explicit: boolean): string {
     if (explicit) {
       if (!/^[^:|]+$/.test(base) || base.startsWith('__')) this.problem(`node name "${base}" is invalid: no ":" or "|", no leading "__"`)
-      else if (this.explicitNames.has(base) || this.plan.nodes.has(base)) this.problem(`node name "${base}" is used twice`)
+      else if (this.explicitNames.has(base) || this.plan.nodes.has(base)) {
+        const taken = this.plan.nodes.get(base)
+        const by = this.explicitNames.has(base) ? 'is used twice' : taken && CONTROL_ROLES.has(taken.role) ? 'is taken by a node Langvel generated (a loop or junction): pick another' : 'is already taken by an earlier node'
+        this.problem(`node name "${base}" ${by}`)
+      }
       else if (this.state?.has(base)) this.problem(`node name "${base}" is also a state key; LangGraph needs them distinct`)
       else {
         this.explicitNames.add(base)
@@ -273,53 +278,9 @@ class Planner {
     return name
   }
 
-  private checkReachability(): void {
-    const forward = new Map<string, Set<string>>()
-    const backward = new Map<string, Set<string>>()
-    const link = (from: string, to: string) => {
-      addTo(forward, from, to)
-      addTo(backward, to, from)
-    }
-    for (const { from, to } of this.plan.edges) link(from, to)
-    for (const join of this.plan.joins) for (const from of join.from) link(from, join.to)
-    for (const router of this.plan.routers) {
-      const wanted = router.logic.kind === 'branch' ? router.logic.keys : ['body', 'exit']
-      for (const key of wanted) {
-        const to = router.paths[key]
-        if (to === undefined) this.problem(`route "${key}" of ${router.logic.kind === 'branch' ? router.logic.label : `loop "${router.logic.loopId}"`} leads nowhere`)
-        else link(router.from, to)
-      }
-    }
-    const reached = walk(START, forward)
-    const finishing = walk(END, backward)
-    for (const name of this.plan.nodes.keys()) {
-      if (!reached.has(name)) this.problem(`node "${name}" is unreachable (a step after end()?)`)
-      else if (!finishing.has(name)) this.problem(`node "${name}" is a dead end: no path from it reaches the end of the graph`)
-    }
-  }
-
   private problem(text: string): void {
     if (!this.plan.problems.includes(text)) this.plan.problems.push(text)
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key) ?? new Set<string>()
-  set.add(value)
-  map.set(key, set)
-}
-
-function walk(from: string, graph: Map<string, Set<string>>): Set<string> {
-  const seen = new Set<string>([from])
-  const queue = [from]
-  while (queue.length > 0) {
-    for (const next of graph.get(queue.pop() as string) ?? []) {
-      if (seen.has(next)) continue
-      seen.add(next)
-      queue.push(next)
-    }
-  }
-  return seen
 }
 
 /** `this.classify` -> "classify"; `fn.bind(x)` -> the original name; lambdas -> "". */

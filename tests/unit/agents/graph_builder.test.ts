@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { END, GraphBuilder, defineState, reducers } from '../../../framework/agents'
+import { checkConnections } from '../../../framework/agents/graph_check'
+import type { GraphPlan } from '../../../framework/agents/graph_plan'
 import { Exception } from '../../../framework/errors'
 
 const State = defineState({ text: z.string().default(''), log: reducers.append(z.string()), summary: z.string().optional() })
@@ -110,5 +112,25 @@ describe('GraphBuilder.toMermaid', () => {
     expect(text).toContain('__start__ --> a')
     expect(text).toContain('a --> b')
     expect(text).toContain('b --> __end__')
+  })
+})
+
+describe('checkConnections', () => {
+  const plan = (extra: Partial<GraphPlan>): GraphPlan => ({
+    nodes: new Map([['a', { name: 'a', role: 'junction' }]]),
+    edges: [],
+    joins: [],
+    routers: [],
+    problems: [],
+    usesLoops: false,
+    usesResume: false,
+    interrupts: [],
+    ...extra,
+  })
+
+  it('reports dead ends and routes that lead nowhere (safety net under the planner)', () => {
+    expect(checkConnections(plan({ edges: [{ from: '__start__', to: 'a' }] }))).toEqual([expect.stringContaining('"a" is a dead end')])
+    const router = { from: '__start__', paths: { x: 'a' }, logic: { kind: 'branch' as const, label: 'pick', keys: ['x', 'y'] } }
+    expect(checkConnections(plan({ edges: [{ from: 'a', to: '__end__' }], routers: [router] }))).toEqual([expect.stringContaining('route "y" of pick leads nowhere')])
   })
 })
