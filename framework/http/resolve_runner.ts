@@ -3,19 +3,19 @@ import { E_AGENT_NOT_FOUND } from '../errors'
 import type { Application } from '../foundation/application'
 
 /**
- * The AgentRunner `langvel serve` serves.
+ * The AgentRunner `langvel serve` serves: the application's (`agents`, bound
+ * by framework/agents from routes/agents.ts), or, when no agents layer is
+ * bound, a runner with no routes (health, metrics and /agents still answer;
+ * every agent path is 404).
  *
- * TODO(lead): wire to the real runner once framework/agents is settled, e.g.
- *   new AgentRunner({ router: loadRoutes(app.codePathFor('routes', 'agents')),
- *     resolveCheckpointer: (name) => app.make('checkpointer').use(name),
- *     logger: app.logger, defaultTimeoutSeconds: app.config.get('server').agentTimeoutSeconds })
- * Until then the server starts with no agent routes (health, metrics and
- * /agents answer; every agent path is 404).
+ * TODO(lead): confirm this wiring; the agents provider builds the runner (and
+ * validates route and middleware names) on first `app.make('agents')`.
  *
  * @example
  * const runner = await resolveRunner(app)
  */
-export async function resolveRunner(_app: Application): Promise<AgentRunner> {
+export async function resolveRunner(app: Application): Promise<AgentRunner> {
+  if (app.bound('agents')) return app.make('agents')
   return new NoAgentsRunner()
 }
 

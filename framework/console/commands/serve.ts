@@ -54,8 +54,11 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
 
   const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')
   const { resolveRunner } = require('../../http/resolve_runner') as typeof import('../../http/resolve_runner')
+  const { MiddlewareRegistry } = require('../../http/middleware_registry') as typeof import('../../http/middleware_registry')
   const runner = await resolveRunner(app)
-  const running = await startServer({ app, runner, host, port })
+  // The agent runner resolves route middleware names itself and fails its boot on unknown ones.
+  const middleware = new MiddlewareRegistry({ delegateUnknown: true })
+  const running = await startServer({ app, runner, host, port, middleware })
   if (cluster.isPrimary) output.success(`Server ready at ${running.address.url}`)
   await running.stopped
   if (cluster.isWorker) cluster.worker?.disconnect()

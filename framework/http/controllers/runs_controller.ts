@@ -33,9 +33,9 @@ const RESUME_BODY = z.object({ value: required('value'), ...streamFields })
 
 type StreamStatus = 'completed' | 'interrupted' | 'error' | 'cancelled'
 
-/** Field-level problems, in the `details` of E_VALIDATION. */
-export function validationDetails(issues: readonly z.core.$ZodIssue[], prefix: string[] = []) {
-  return issues.map((issue) => ({ field: [...prefix, ...issue.path.map(String)].join('.') || '(body)', message: issue.message }))
+/** Field-level problems in the `details` of E_VALIDATION, shaped as the agents layer shapes them: `{ path, message }`. */
+export function validationDetails(issues: readonly z.core.$ZodIssue[]) {
+  return issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }))
 }
 
 function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -104,7 +104,9 @@ export class RunsController {
     if (!route.inputSchema) return
     const result = route.inputSchema.safeParse(input)
     if (!result.success) {
-      throw new E_VALIDATION('The input does not match the agent\'s schema', { details: validationDetails(result.error.issues, ['input']) })
+      // The same message and details the agent runner gives for invalid input, paths relative to `input`.
+      const details = validationDetails(result.error.issues)
+      throw new E_VALIDATION(`Invalid input: ${details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ')}`, { details })
     }
   }
 

@@ -100,17 +100,17 @@ describe('agent API over HTTP', () => {
   it('answers 422 listing the fields when the input fails the agent schema', async () => {
     const res = await http.post('/agents/echo').send({ input: { query: 42 } }).expect(422)
     expect(res.body.error.code).toBe('E_VALIDATION')
-    expect(res.body.error.details).toEqual([{ field: 'input.query', message: expect.any(String) }])
+    expect(res.body.error.details).toEqual([{ path: 'query', message: expect.any(String) }])
     expect(res.body.error.trace_id).toBe(res.headers['x-request-id'])
   })
 
   it('answers 422 for a request body of the wrong shape', async () => {
     const missing = await http.post('/agents/echo').send({ inputs: {} }).expect(422)
-    expect(missing.body.error.details).toEqual([{ field: 'input', message: 'input is required' }])
+    expect(missing.body.error.details).toEqual([{ path: 'input', message: 'input is required' }])
     const badThread = await http.post('/agents/echo').send({ input: { query: 'x' }, config: { thread_id: '../../x' } }).expect(422)
-    expect(badThread.body.error.details[0].field).toBe('config.thread_id')
+    expect(badThread.body.error.details[0].path).toBe('config.thread_id')
     const badMode = await http.post('/agents/echo').send({ input: { query: 'x' }, stream: true, stream_mode: 'debug' }).expect(422)
-    expect(badMode.body.error.details[0].field).toBe('stream_mode')
+    expect(badMode.body.error.details[0].path).toBe('stream_mode')
     const array = await http.post('/agents/echo').send([1, 2]).expect(422)
     expect(array.body.error.code).toBe('E_VALIDATION')
   })

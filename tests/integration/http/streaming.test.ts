@@ -58,7 +58,8 @@ describe('streaming runs (SSE)', () => {
   it('refuses invalid input with a plain 422 before the stream starts', async () => {
     const res = await http.post('/agents/echo').send({ input: { query: '' }, stream: true }).expect(422)
     expect(res.headers['content-type']).toContain('application/json')
-    expect(res.body.error.details).toEqual([{ field: 'input.query', message: expect.any(String) }])
+    expect(res.body.error.details).toEqual([{ path: 'query', message: expect.any(String) }])
+    expect(res.body.error.message).toMatch(/^Invalid input: query: /)
   })
 
   it('on timeout sends an error event then ends, and the run is cancelled', async () => {

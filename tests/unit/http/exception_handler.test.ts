@@ -25,10 +25,10 @@ const secretError = () => new Error('password authentication failed for postgres
 describe('ExceptionHandler.render', () => {
   it('renders a client error with its code, message, trace id and details', () => {
     const { handler } = setup()
-    const rendered = handler.render(new E_VALIDATION('Invalid input', { details: [{ field: 'input.query', message: 'Required' }] }), 'trace-1')
+    const rendered = handler.render(new E_VALIDATION('Invalid input', { details: [{ path: 'query', message: 'Required' }] }), 'trace-1')
     expect(rendered.status).toBe(422)
     expect(rendered.body).toEqual({
-      error: { code: 'E_VALIDATION', message: 'Invalid input', trace_id: 'trace-1', details: [{ field: 'input.query', message: 'Required' }] },
+      error: { code: 'E_VALIDATION', message: 'Invalid input', trace_id: 'trace-1', details: [{ path: 'query', message: 'Required' }] },
     })
   })
 

@@ -209,8 +209,9 @@ export class GraphRunner implements AgentRunner {
     if (!info.inputSchema) return input ?? {}
     const result = info.inputSchema.safeParse(input)
     if (!result.success) {
-      throw new E_VALIDATION('Input does not match the agent schema', {
-        details: result.error.issues.map((issue) => ({ field: ['input', ...issue.path.map(String)].join('.'), message: issue.message })),
+      // Shaped like framework/agents: paths relative to the input.
+      throw new E_VALIDATION('Invalid input', {
+        details: result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
       })
     }
     return result.data
