@@ -1,0 +1,109 @@
+import { ToolMessage, coerceMessageLikeToMessage, type BaseMessage, type BaseMessageLike, type ToolCall } from '@langchain/core/messages'
+import type { RequestContext } from '../contracts/request_context'
+import { E_INVALID_INPUT, E_LOOP_LIMIT, isException } from '../errors'
+import { recordToolExecution } from '../observability/metrics'
+import type { Tool } from '../tools/tool'
+import { ToolRegistry } from '../tools/tool_registry'
+import type { Llm } from './llm'
+import { resolveLlm } from './llm_runtime'
+import type { LlmCallOptions } from './types'
+
+export interface ToolLoopOptions {
+  /** The model; default: the application's (`this.llm`), resolved when the node runs. */
+  llm?: Llm
+  /** Tools the model may call (an agent's `tools`, or a registry). */
+  tools: readonly Tool<any, any>[] | ToolRegistry
+  /** Most model calls per run of the node (default 5). */
+  maxSteps?: number
+  /** State key of the conversation, a `reducers.messages()` key (default `messages`). */
+  messagesKey?: string
+  system?: string
+  /** At the limit with tool calls still pending: stop there (default) or raise E_LOOP_LIMIT. */
+  onLimit?: 'stop' | 'error'
+  /** Node name in the graph (default `tool_loop`). */
+  name?: string
+  /** Per-call settings (model, temperature, maxTokens, cache...). */
+  call?: Omit<LlmCallOptions, 'tools' | 'signal' | 'system'>
+}
+
+/** The part of a node's context the loop uses (a NodeContext fits). */
+export interface ToolLoopContext {
+  signal?: AbortSignal
+  context?: RequestContext
+}
+
+/** A graph node function: returns the messages it added, for the messages reducer to append. */
+export type ToolLoopNode = (state: Record<string, any>, ctx?: ToolLoopContext) => Promise<Record<string, BaseMessage[]>>
+
+function resultText(output: unknown): string {
+  if (typeof output === 'string') return output
+  return JSON.stringify(output) ?? ''
+}
+
+async function runTool(registry: ToolRegistry, call: ToolCall, ctx: ToolLoopContext | undefined): Promise<ToolMessage> {
+  const started = performance.now()
+  const id = call.id ?? ''
+  try {
+    const output = await registry.call(call.name, call.args, { signal: ctx?.signal, context: ctx?.context, toolCallId: id })
+    recordToolExecution(call.name, 'success', (performance.now() - started) / 1000)
+    return new ToolMessage({ tool_call_id: id, name: call.name, content: resultText(output) })
+  } catch (error) {
+    // A cancelled run stops here; any other failure goes back to the model, which may correct itself.
+    if (ctx?.signal?.aborted) throw error
+    if (registry.has(call.name)) recordToolExecution(call.name, 'failure', (performance.now() - started) / 1000)
+    const code = isException(error) ? `${error.code}: ` : ''
+    return new ToolMessage({ tool_call_id: id, name: call.name, status: 'error', content: `Error: ${code}${(error as Error).message}` })
+  }
+}
+
+/**
+ * A ready-made graph node: model -> tools -> model ... until the model
+ * answers without calling a tool, or `maxSteps` model calls. Tool calls of
+ * one step run concurrently; failures go back to the model as error results.
+ * At the limit, pending calls are answered "not run" (so the conversation
+ * stays valid for the next call) and the loop stops — or, with
+ * `onLimit: 'error'`, raises E_LOOP_LIMIT. Returns only the messages it
+ * added, for the `messages` reducer to append.
+ *
+ * @example
+ * const SupportState = defineState({ messages: reducers.messages() })
+ * build(graph: GraphBuilder<typeof SupportState>) {
+ *   return graph.then(toolLoop({ tools: [searchDocsTool, lookupOrderTool], maxSteps: 4, system: 'You are a support agent.' }))
+ * }
+ */
+export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
+  const maxSteps = options.maxSteps ?? 5
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new E_INVALID_INPUT(`toolLoop: maxSteps must be a positive integer, got ${String(options.maxSteps)}`)
+  const key = options.messagesKey ?? 'messages'
+  const registry = options.tools instanceof ToolRegistry ? options.tools : new ToolRegistry(options.tools)
+  const name = options.name ?? 'tool_loop'
+
+  const node: ToolLoopNode = async (state, ctx) => {
+    const llm = options.llm ?? resolveLlm()
+    const raw = (state?.[key] ?? []) as BaseMessageLike[]
+    if (!Array.isArray(raw) || raw.length === 0) throw new E_INVALID_INPUT(`toolLoop: state.${key} has no messages to answer`)
+    const history = raw.map((message) => coerceMessageLikeToMessage(message))
+    const added: BaseMessage[] = []
+    for (let step = 1; step <= maxSteps; step++) {
+      const response = await llm.invoke([...history, ...added], {
+        ...options.call,
+        system: options.system,
+        tools: registry.list(),
+        signal: ctx?.signal,
+      })
+      added.push(response.message)
+      if (response.toolCalls.length === 0) return { [key]: added }
+      if (step === maxSteps) {
+        if (options.onLimit === 'error') throw new E_LOOP_LIMIT(name, maxSteps, { help: 'Raise maxSteps, or pass onLimit: "stop" to keep the conversation as it is.' })
+        for (const call of response.toolCalls) {
+          added.push(new ToolMessage({ tool_call_id: call.id ?? '', name: call.name, status: 'error', content: `Not run: the step limit (${maxSteps}) was reached.` }))
+        }
+        return { [key]: added }
+      }
+      added.push(...(await Promise.all(response.toolCalls.map((call) => runTool(registry, call, ctx)))))
+    }
+    return { [key]: added }
+  }
+  Object.defineProperty(node, 'name', { value: name })
+  return node
+}
