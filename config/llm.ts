@@ -40,9 +40,6 @@ export default defineConfig({
   check: (config, { appEnv }) => {
     // A provider without its key stops the boot: silently falling back to another provider would hide the mistake.
     const problems: ConfigProblem[] = missingProviderSettings(config).map((missing) => ({ ...missing, severity: 'error' }))
-    if (appEnv === 'production' && config.provider === 'fake') {
-      problems.push({ key: 'LLM_PROVIDER', message: 'is "fake" in production: agents answer with canned, offline text', severity: 'warning' })
-    }
     if (appEnv === 'production' && config.httpTools.allowPrivate) {
       problems.push({ key: 'HTTP_TOOL_ALLOW_PRIVATE', message: 'lets HTTP tools reach loopback and private addresses (internal services, cloud metadata)', severity: 'warning' })
     }
