@@ -60,6 +60,11 @@ export class HttpContext {
       const controller = new AbortController()
       this.disconnect = controller
       if (this.res.writableEnded) return controller.signal
+      // The client may already be gone (it left while its body was being read).
+      if (this.res.destroyed || this.req.socket.destroyed) {
+        controller.abort()
+        return controller.signal
+      }
       this.res.once('close', () => {
         if (!this.res.writableFinished) controller.abort()
       })
