@@ -64,6 +64,8 @@ export const E_ABORTED = createError('E_ABORTED', 499, (reason: string) => `Run 
 export const E_UNAUTHORIZED = createError('E_UNAUTHORIZED', 401, () => 'Unauthenticated')
 export const E_FORBIDDEN = createError('E_FORBIDDEN', 403, () => 'Forbidden')
 export const E_TOO_MANY_REQUESTS = createError('E_TOO_MANY_REQUESTS', 429, () => 'Too many requests')
+/** A dependency a request needs (the rate limiter's or token store's Redis) did not answer. */
+export const E_SERVICE_UNAVAILABLE = createError('E_SERVICE_UNAVAILABLE', 503, (what: string) => `${what} is unavailable`)
 
 /* Agents, routes, graphs */
 export const E_AGENT_NOT_FOUND = createError('E_AGENT_NOT_FOUND', 404, (path: string) => `No agent is registered at ${JSON.stringify(path)}`)

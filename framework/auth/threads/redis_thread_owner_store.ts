@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis'
+import { guardStore } from '../store_errors'
+import type { ThreadOwnerStore } from './thread_owner_store'
+
+export interface RedisThreadOwnerStoreOptions {
+  /** REDIS_PREFIX; keys are `<prefix>auth:thread_owner:<thread id>`. */
+  prefix?: string
+  /** Forget an owner this long after the claim (match the checkpointer's TTL); kept forever when omitted. */
+  ttlSeconds?: number
+}
+
+/**
+ * Thread owners in Redis. A claim is one `SET key owner NX GET`: it sets the
+ * owner if there was none and returns the previous one, atomically, in one
+ * round trip.
+ *
+ * @example
+ * const store = new RedisThreadOwnerStore(() => app.make('redis').connection(), { prefix: 'langvel:' })
+ */
+export class RedisThreadOwnerStore implements ThreadOwnerStore {
+  private readonly prefix: string
+
+  constructor(
+    private readonly redis: () => Redis,
+    private readonly options: RedisThreadOwnerStoreOptions = {},
+  ) {
+    this.prefix = `${options.prefix ?? ''}auth:thread_owner:`
+  }
+
+  claim(threadId: string, owner: string): Promise<string> {
+    return guardStore(async () => {
+      const ttl = this.options.ttlSeconds ? ['EX', String(Math.ceil(this.options.ttlSeconds))] : []
+      const previous = (await this.redis().call('SET', this.prefix + threadId, owner, 'NX', 'GET', ...ttl)) as string | null
+      return previous ?? owner
+    })
+  }
+
+  owner(threadId: string): Promise<string | undefined> {
+    return guardStore(async () => (await this.redis().get(this.prefix + threadId)) ?? undefined)
+  }
+}
