@@ -148,7 +148,7 @@ describe('generate()', () => {
     expect(() => run('middleware', 'Audit')).toThrow(expect.objectContaining({ code: 'E_FILE_EXISTS' }))
     expect(readFileSync(file.path, 'utf8')).toBe('// edited by hand\n')
     run('middleware', 'audit_middleware', { force: true })
-    expect(readFileSync(file.path, 'utf8')).toContain('class AuditMiddleware')
+    expect(readFileSync(file.path, 'utf8')).toContain("export function auditMiddleware")
   })
 
   it('writes nothing anywhere for a refused name', () => {
