@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto'
+import { E_INVALID_CONFIG } from '../../errors'
+import type { HttpMiddleware } from '../../http/compose'
+import type { HttpContext } from '../../http/context'
+import type { MiddlewareFactory } from '../../http/middleware_registry'
+import { Limit } from '../limit'
+import { TooManyRequestsError } from '../rate_limit_errors'
+import type { RateLimitResult } from '../rate_limit_store'
+import type { LimiterContext, LimiterResolver, RateLimiter } from '../rate_limiter'
+
+/** How a throttle picks its limits: fixed (`throttle:60,1`) or from a named limiter. */
+type Source = { kind: 'fixed'; limit: Limit; name?: string } | { kind: 'named'; name: string; resolver: LimiterResolver }
+
+const NUMBER = /^\d+(\.\d+)?$/
+
+/** Who a request counts for: the principal when authenticated, else the client IP (as Laravel does). */
+function identityOf(ctx: HttpContext): string {
+  return ctx.principal ? `${ctx.principal.type}:${ctx.principal.id}` : `ip:${ctx.req.socket.remoteAddress ?? 'unknown'}`
+}
+
+/** The route's own name in counter keys: the agent path, else the route template. */
+function routeOf(ctx: HttpContext): string {
+  return ctx.agent?.path ?? ctx.routeTemplate
+}
+
+/** Fixed length, and no user id or IP in clear in Redis keys. */
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22)
+}
+
+function limiterContext(ctx: HttpContext): LimiterContext {
+  return {
+    user: ctx.principal,
+    ip: ctx.req.socket.remoteAddress ?? 'unknown',
+    method: ctx.method,
+    route: routeOf(ctx),
+    header: (name) => ctx.header(name.toLowerCase()),
+  }
+}
+
+function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
+  return {
+    'X-RateLimit-Limit': String(result.limit),
+    'X-RateLimit-Remaining': String(result.remaining),
+    'X-RateLimit-Reset': String(Math.ceil(result.resetAt / 1000)),
+  }
+}
+
+/**
+ * Parses `throttle` arguments, Laravel style: none (RATE_LIMIT_REQUESTS per
+ * RATE_LIMIT_WINDOW seconds), `60,1` (60 per 1 minute), `60,1,shared` (a
+ * counter name shared by the routes that give it), or the name of a limiter
+ * declared with `RateLimiter.for`. Errors are E_INVALID_CONFIG, raised when
+ * the routes are built.
+ */
+function parseArgs(limiter: RateLimiter, args: readonly string[]): Source {
+  if (args.length === 0) return { kind: 'fixed', limit: Limit.of(limiter.defaults.requests, limiter.defaults.windowSeconds) }
+  if (args.length === 1 && !NUMBER.test(args[0])) {
+    const resolver = limiter.limiter(args[0])
+    if (!resolver) throw new E_INVALID_CONFIG([`throttle:${args[0]}: no rate limiter named "${args[0]}" (declare it with RateLimiter.for('${args[0]}', ...))`])
+    return { kind: 'named', name: args[0], resolver }
+  }
+  const [max, minutes = '1', name] = args
+  if (!/^\d+$/.test(max) || Number(max) < 1 || !NUMBER.test(minutes) || Number(minutes) <= 0 || args.length > 3) {
+    throw new E_INVALID_CONFIG([`throttle:${args.join(',')}: expected throttle:<requests>,<minutes>[,<name>], e.g. throttle:60,1`])
+  }
+  return { kind: 'fixed', limit: Limit.of(Number(max), Number(minutes) * 60), name }
+}
+
+/**
+ * The `throttle` HTTP middleware. Each request is one sliding-window hit per
+ * limit; every response of a throttled route carries `X-RateLimit-Limit`,
+ * `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds at which a
+ * slot frees), and a refused one is 429 with `Retry-After`. Counters are per
+ * route (or per named limiter) and per principal, or client IP without one.
+ * Put it after `auth` to count per principal.
+ *
+ * @example
+ * throttle(app.make('rateLimiter'), ['60', '1'])    // throttle:60,1
+ * throttle(app.make('rateLimiter'), ['agents'])     // throttle:agents
+ */
+export function throttle(limiter: RateLimiter, args: readonly string[] = []): HttpMiddleware {
+  const source = parseArgs(limiter, args)
+  return {
+    name: 'throttle',
+    async handle(ctx, next) {
+      let name: string
+      let limits: Limit[]
+      if (source.kind === 'named') {
+        name = source.name
+        const picked = source.resolver(limiterContext(ctx))
+        limits = Array.isArray(picked) ? picked : [picked]
+      } else {
+        name = source.name ?? routeOf(ctx)
+        limits = [source.limit]
+      }
+
+      let shown: RateLimitResult | undefined
+      for (const limit of limits) {
+        if (limit.unlimited) continue
+        const who = limit.key === '' ? identityOf(ctx) : `key:${limit.key}`
+        // The window is part of the key: two limits of one limiter never share a counter.
+        const key = `${name}:${limit.maxAttempts}/${limit.windowSeconds}:${digest(who)}`
+        const result = await limiter.attempt(key, limit.maxAttempts, limit.windowSeconds)
+        if ('degraded' in result && result.degraded) continue
+        const counted = result as RateLimitResult
+        if (!counted.allowed) {
+          limiter.rejected(name)
+          const headers = rateLimitHeaders(counted)
+          for (const [header, value] of Object.entries(headers)) ctx.res.setHeader(header, value)
+          throw new TooManyRequestsError(Math.max(1, Math.ceil(counted.retryAfterMs / 1000)), headers)
+        }
+        if (!shown || counted.remaining < shown.remaining) shown = counted
+      }
+      if (shown) for (const [header, value] of Object.entries(rateLimitHeaders(shown))) ctx.res.setHeader(header, value)
+      return next()
+    },
+  }
+}
+
+/**
+ * The factory to register as `throttle` in the HTTP middleware registry.
+ *
+ * @example
+ * registry.register('throttle', throttleMiddleware(() => app.make('rateLimiter')))
+ */
+export function throttleMiddleware(limiter: RateLimiter | (() => RateLimiter)): MiddlewareFactory {
+  return (args) => throttle(typeof limiter === 'function' ? limiter() : limiter, args)
+}
