@@ -1,0 +1,17 @@
+import type { CommandHandler } from '../command'
+
+/**
+ * `langvel auth:revoke <token-or-jti>`: records the revocation in the auth
+ * store (database or Redis), where every worker and instance sees it.
+ */
+const authRevoke: CommandHandler = async ({ app, args, output }) => {
+  const revoked = await app.make('auth').tokens.revoke(args[0])
+  if (revoked.alreadyExpired) {
+    output.info(`Token ${revoked.jti} expired at ${revoked.expiresAt.toISOString()}: nothing to revoke`)
+    return 0
+  }
+  output.success(`Revoked token ${revoked.jti} (recorded until ${revoked.expiresAt.toISOString()})`)
+  return 0
+}
+
+export default authRevoke
