@@ -84,6 +84,16 @@ export class CheckpointerManager {
     return created.saver
   }
 
+  /**
+   * A real read through the saver (health checks): a missing table, a dead
+   * connection or an unreachable Redis rejects. Resolves with the round trip in ms.
+   */
+  async ping(name: string = this.defaultDriver): Promise<number> {
+    const started = performance.now()
+    await this.use(name).getTuple({ configurable: { thread_id: '__langvel_health__', checkpoint_ns: '' } })
+    return performance.now() - started
+  }
+
   /** Registers (or replaces) a driver, for savers the framework does not ship. */
   extend(name: string, factory: CheckpointerFactory): this {
     this.factories.set(name, factory)

@@ -12,6 +12,7 @@ export interface ConfigMap {
   rate_limit: ConfigOf<typeof import('../../config/rate_limit').default>
   logging: ConfigOf<typeof import('../../config/logging').default>
   llm: ConfigOf<typeof import('../../config/llm').default>
+  metrics: ConfigOf<typeof import('../../config/metrics').default>
 }
 
 /**

@@ -3,6 +3,7 @@ import { agentCommands } from './manifests/agent'
 import { generalCommands } from './manifests/general'
 import { makeCommands } from './manifests/make'
 import { migrateCommands } from './manifests/migrate'
+import { serverCommands } from './manifests/server'
 
 /** Every CLI command. Each group's specs live in manifests/<group>.ts. */
-export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands, ...agentCommands]
+export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands, ...agentCommands, ...serverCommands]

@@ -42,7 +42,7 @@ export interface ServerOptions {
   /** Which dependencies /health checks, plus extra checks. */
   health?: DefaultChecksOptions & { checks?: HealthCheck[] }
   metrics?: {
-    /** Bearer token for /metrics; defaults to config/metrics `token` when that file exists. */
+    /** Bearer token for /metrics; defaults to METRICS_TOKEN (config/metrics.ts). */
     token?: string
     /** Where /metrics text comes from; under node:cluster, all workers aggregated. */
     source?: () => Promise<string>
@@ -132,7 +132,7 @@ export class HttpServer {
     const metricsController = new MetricsController({
       source: options.metrics?.source ?? (() => metrics.render()),
       contentType: metrics.contentType,
-      token: options.metrics?.token ?? configuredMetricsToken(app),
+      token: options.metrics?.token ?? app.config.get('metrics').token,
     })
     let openApi: string | undefined
     const appName = app.config.get('app').name
@@ -237,11 +237,6 @@ export function createServer(options: ServerOptions): HttpServer {
 
 const PACKAGE_VERSION: string = require('../../package.json').version
 
-/** METRICS_TOKEN lives in config/metrics.ts when the application defines it. */
-function configuredMetricsToken(app: Application): string | undefined {
-  if (!app.config.has('metrics')) return undefined
-  return app.config.get<{ token?: string }>('metrics').token || undefined
-}
 
 /** True when `promise` settled within `ms`. */
 function within(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -12,12 +12,8 @@ export interface DefaultChecksOptions {
    * a cache, rate limiter or token store uses Redis.
    */
   redis?: DependencyRequirement
-  /** The checkpointer's own check (the checkpointer manager supplies it). */
-  checkpointer?: { check: () => Promise<unknown>; required?: boolean }
-}
-
-interface Pingable {
-  ping(): Promise<unknown>
+  /** The default checkpointer driver, read through for real; required unless said otherwise. */
+  checkpointer?: DependencyRequirement
 }
 
 /**
@@ -32,16 +28,15 @@ export function defaultHealthChecks(app: Application, options: DefaultChecksOpti
   const checks: HealthCheck[] = []
   const database = options.database ?? 'required'
   if (database !== 'off' && app.bound('db')) {
-    // `db` is bound by framework/database; typed loosely so this file does not depend on it.
-    const make = app.make as unknown as (name: string) => Pingable
-    checks.push({ name: 'database', required: database === 'required', check: () => make.call(app, 'db').ping() })
+    checks.push({ name: 'database', required: database === 'required', check: () => app.make('db').ping() })
   }
   const redis = options.redis ?? (checkpointerDriver(app) === 'redis' ? 'required' : 'off')
   if (redis !== 'off' && app.bound('redis')) {
     checks.push({ name: 'redis', required: redis === 'required', check: () => app.make('redis').ping() })
   }
-  if (options.checkpointer) {
-    checks.push({ name: 'checkpointer', required: options.checkpointer.required ?? true, check: options.checkpointer.check })
+  const checkpointer = options.checkpointer ?? 'required'
+  if (checkpointer !== 'off' && app.bound('checkpointer')) {
+    checks.push({ name: 'checkpointer', required: checkpointer === 'required', check: () => app.make('checkpointer').ping() })
   }
   return checks
 }

@@ -12,8 +12,14 @@ describe('health endpoints', () => {
       {},
       {
         health: {
-          checkpointer: { check: async () => (checkpointerUp ? 'ok' : Promise.reject(Object.assign(new Error('disk I/O error at /var/lib/x'), { code: 'SQLITE_IOERR' }))) },
-          checks: [{ name: 'vector_store', required: false, check: async () => Promise.reject(new Error('down')) }],
+          checks: [
+            {
+              name: 'checkpointer',
+              required: true,
+              check: async () => (checkpointerUp ? 'ok' : Promise.reject(Object.assign(new Error('disk I/O error at /var/lib/x'), { code: 'SQLITE_IOERR' }))),
+            },
+            { name: 'vector_store', required: false, check: async () => Promise.reject(new Error('down')) },
+          ],
         },
       },
     )
@@ -88,6 +94,34 @@ function describePostgresHealth() {
     })
   })
 }
+
+function describeCheckpointerHealth() {
+  describe('checkpointer health check', () => {
+    it('reads through the configured saver for real', async () => {
+      const t = await makeTestServer({ STATE_CHECKPOINTER: 'memory' }, { health: { checkpointer: 'required' } })
+      try {
+        const res = await request(t.server.express).get('/health').expect(200)
+        expect(res.body.checks.checkpointer).toMatchObject({ status: 'ok', required: true, latency_ms: expect.any(Number) })
+      } finally {
+        await t.close()
+      }
+    })
+  })
+
+  describeWithPostgres('checkpointer health check against PostgreSQL', () => {
+    it('reports a postgres checkpointer whose tables were never migrated as down', async () => {
+      const url = `${POSTGRES_URL}?options=${encodeURIComponent('-c search_path=langvel_never_migrated')}`
+      const t = await makeTestServer({ STATE_CHECKPOINTER: 'postgres', DATABASE_URL: url }, { health: { checkpointer: 'required' } })
+      try {
+        const res = await request(t.server.express).get('/health').expect(503)
+        expect(res.body.checks.checkpointer).toMatchObject({ status: 'down', required: true, error: 'E_NOT_MIGRATED' })
+      } finally {
+        await t.close()
+      }
+    })
+  })
+}
+describeCheckpointerHealth()
 
 function describeRedisHealth() {
   describeWithRedis('Redis health check', () => {

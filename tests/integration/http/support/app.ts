@@ -39,10 +39,10 @@ export async function makeTestServer(
   await app.boot()
   const runner = new GraphRunner(options.runner)
   const { runner: _runnerOptions, ready = true, ...serverOptions } = options
-  // The database check is opted into by the tests about it, so no test touches the default SQLite file.
+  // The database and checkpointer checks are opted into by the tests about them, so no test touches the default SQLite files.
   let server: HttpServer
   try {
-    server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions, health: { database: 'off', ...serverOptions.health } })
+    server = createServer({ app, runner, heartbeatSeconds: 1, abortGraceMs: 2000, ...serverOptions, health: { database: 'off', checkpointer: 'off', ...serverOptions.health } })
   } catch (error) {
     await app.shutdown()
     throw error
