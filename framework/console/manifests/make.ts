@@ -24,7 +24,7 @@ export const makeCommands: CommandSpec[] = [
   {
     name: 'make:middleware',
     group: 'make',
-    description: 'Create a middleware class in app/middleware/<name>_middleware.ts',
+    description: 'Create an agent middleware in app/middleware/<name>_middleware.ts',
     arguments: [name],
     options: [force],
     load: () => require('../commands/make_middleware'),
