@@ -9,6 +9,9 @@ import type { RetryOptions } from './types'
 
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
+/** Decides whether one private address may be requested (`host` as written in the URL). */
+export type PrivateTargetFilter = (target: { host: string; address: string }) => boolean
+
 export interface HttpToolResponse {
   status: number
   headers: Headers
@@ -31,8 +34,12 @@ export interface HttpToolOptions<S extends ZodType> {
   retry?: number | Omit<RetryOptions, 'when'>
   /** Largest response body read; beyond it the request fails (default 1 MiB). */
   maxResponseBytes?: number
-  /** Reach loopback, private and link-local addresses (default: HTTP_TOOL_ALLOW_PRIVATE). */
-  allowPrivate?: boolean
+  /**
+   * Reach loopback, private and link-local addresses: `true`, or a function
+   * allowing only some (`({ address }) => address === '10.0.0.5'`).
+   * Default: HTTP_TOOL_ALLOW_PRIVATE.
+   */
+  allowPrivate?: boolean | PrivateTargetFilter
   /** Redirects followed, each target checked like the first URL (default 5). */
   maxRedirects?: number
   /** What the model gets (default: the body). */
@@ -76,12 +83,13 @@ export function isPrivateAddress(address: string): boolean {
  * resolves again when it connects; a name whose DNS answer changes in between
  * is not caught: run untrusted URLs through an egress proxy as well.)
  */
-async function checkTarget(url: URL, allowPrivate: boolean): Promise<void> {
+async function checkTarget(url: URL, allowPrivate: boolean | PrivateTargetFilter): Promise<void> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HttpToolError(`only http and https URLs are allowed, got ${url.protocol}`, 'refused', false)
-  if (allowPrivate) return
+  if (allowPrivate === true) return
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address)
-  const blocked = addresses.find(isPrivateAddress)
+  const allowed = typeof allowPrivate === 'function' ? allowPrivate : () => false
+  const blocked = addresses.find((address) => isPrivateAddress(address) && !allowed({ host, address }))
   if (blocked !== undefined) {
     throw new HttpToolError(`refused to request ${host} (${blocked}): loopback, private and link-local addresses are not allowed (HTTP_TOOL_ALLOW_PRIVATE)`, 'refused', false)
   }
