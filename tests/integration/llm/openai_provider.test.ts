@@ -157,6 +157,18 @@ describe('openai provider against a local server speaking /v1/chat/completions',
     await expect(counterValue(metrics, 'requests', { provider: 'openai', outcome: 'cancelled' })).resolves.toBe(1)
   })
 
+  it('cancels the HTTP stream when the consumer stops reading early', async () => {
+    const { manager } = setup()
+    server.queue(PATH, openaiSse(['a ', 'b ', 'c ', 'd ', 'e ', 'f '], {}, 40))
+
+    for await (const event of manager.llm().stream('long story')) {
+      if (event.type === 'text') break
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(server.requests[0].closedEarly).toBe(true)
+  })
+
   it('times out an attempt that gets no answer, then fails with E_LLM_UNAVAILABLE', async () => {
     const { manager } = setup({ maxRetries: 0 })
     server.queue(PATH, { hang: true })
