@@ -20,13 +20,17 @@ function nameWords(name: string): string[] {
 
 /**
  * A value that satisfies a JSON schema, built from the user's text: strings
- * get the text, numbers the first number in it. Enough for a fake tool call
+ * get the text, numbers the first number in it, enums the option it names. Enough for a fake tool call
  * or structured answer to pass validation of the common shapes.
  */
 export function sampleFromSchema(schema: JsonSchema | undefined, text: string): unknown {
   if (!schema || typeof schema !== 'object') return text
   if ('const' in schema) return schema.const
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0]
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) {
+    // The option the text names, so a fake classifier answers "billing" to a billing question.
+    const lower = text.toLowerCase()
+    return schema.enum.find((option: unknown) => typeof option === 'string' && lower.includes(option.toLowerCase())) ?? schema.enum[0]
+  }
   if ('default' in schema) return schema.default
   const variants = schema.anyOf ?? schema.oneOf
   if (Array.isArray(variants) && variants.length > 0) return sampleFromSchema(variants.find((v: JsonSchema) => v?.type !== 'null') ?? variants[0], text)

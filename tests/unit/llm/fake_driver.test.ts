@@ -130,5 +130,6 @@ describe('fake driver', () => {
     const value = sampleFromSchema(schema as Record<string, unknown>, 'weather in Oslo for 3 days')
 
     expect(value).toEqual({ city: 'weather in Oslo for 3 days', days: 3, units: 'metric', tags: [], urgent: false })
+    expect(sampleFromSchema(schema as Record<string, unknown>, 'Oslo in Imperial units')).toMatchObject({ units: 'imperial' })
   })
 })
