@@ -78,6 +78,14 @@ describe('anthropic provider against a local server speaking /v1/messages', () =
     expect(server.requests[0].body.tools).toEqual([expect.objectContaining({ name: 'get_weather', input_schema: expect.objectContaining({ type: 'object' }) })])
   })
 
+  it('forces the result tool for structured output', async () => {
+    const { manager } = setup()
+    server.queue(PATH, anthropicJson({ toolCalls: [{ id: 'toolu_s', name: 'respond', args: { sentiment: 'positive' } }] }))
+
+    await expect(manager.llm().structured('I love it', z.object({ sentiment: z.enum(['positive', 'negative']) }))).resolves.toEqual({ sentiment: 'positive' })
+    expect(server.requests[0].body.tool_choice).toEqual({ type: 'tool', name: 'respond' })
+  })
+
   it('honours Retry-After on a 429 and retries a 500', async () => {
     const { manager } = setup({ maxRetries: 2 })
     const delays: number[] = []

@@ -1,3 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Application } from '../../../framework/foundation/application'
+import { llmProvider } from '../../../framework/llm/llm_provider'
+import { resolveLlm } from '../../../framework/llm/llm_runtime'
+import { createLogger } from '../../../framework/logger'
+import { getMetrics } from '../../../framework/observability'
+import { redisProvider } from '../../../framework/redis/redis_provider'
 import { ProviderServer } from './support/provider_server'
 import { echoResponder } from './support/wire'
 import { testManager } from './support/managers'
@@ -36,5 +45,27 @@ describe('openai-compatible and ollama providers', () => {
     await expect(manager.llm().invoke('hi')).resolves.toMatchObject({ text: 'Echo: hi', provider: 'ollama', model: 'llama3.1' })
     expect(server.requests[0].path).toBe('/v1/chat/completions')
     expect(manager.describe()).toMatchObject({ provider: 'ollama', endpoint: `${server.url}/v1` })
+  })
+
+  it('an application configured for openai-compatible sends agents\' calls to the server, with tokens in /metrics', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'langvel-llm-app-'))
+    const app = await Application.create({
+      basePath: base,
+      env: { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: `${server.url}/v1`, LLM_MODEL: 'metrics-model' },
+      providers: [redisProvider, llmProvider],
+      logger: createLogger({ silent: true }),
+    }).boot()
+    try {
+      expect(app.make('llm').describe().summary).toBe(`openai-compatible (model metrics-model, at ${server.url}/v1; cache off)`)
+
+      await expect(resolveLlm().invoke('count my tokens')).resolves.toMatchObject({ text: 'Echo: count my tokens', usage: { promptTokens: 11, completionTokens: 7 } })
+
+      const exposition = await getMetrics().render()
+      expect(exposition).toContain('langvel_llm_tokens_total{provider="openai-compatible",model="metrics-model",kind="prompt"} 11')
+      expect(exposition).toContain('langvel_llm_requests_total{provider="openai-compatible",model="metrics-model",outcome="success"} 1')
+    } finally {
+      await app.shutdown()
+      rmSync(base, { recursive: true, force: true })
+    }
   })
 })
