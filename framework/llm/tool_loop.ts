@@ -9,7 +9,7 @@ import { resolveLlm } from './llm_runtime'
 import type { LlmCallOptions } from './types'
 
 export interface ToolLoopOptions {
-  /** The model; default: the application's (`this.llm`), resolved when the node runs. */
+  /** The model; default: the agent's `this.llm`, else the application's, resolved when the node runs. */
   llm?: Llm
   /** Tools the model may call (an agent's `tools`, or a registry). */
   tools: readonly Tool<any, any>[] | ToolRegistry
@@ -34,6 +34,12 @@ export interface ToolLoopContext {
 
 /** A graph node function: returns the messages it added, for the messages reducer to append. */
 export type ToolLoopNode = (state: Record<string, any>, ctx?: ToolLoopContext) => Promise<Record<string, BaseMessage[]>>
+
+/** The agent's own model when the node runs with `this` = an agent that has one (`this.llm`). */
+function ownerLlm(owner: unknown): Llm | undefined {
+  const llm = (owner as { llm?: unknown } | undefined)?.llm
+  return llm && typeof (llm as Llm).invoke === 'function' ? (llm as Llm) : undefined
+}
 
 function resultText(output: unknown): string {
   if (typeof output === 'string') return output
@@ -78,8 +84,9 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
   const registry = options.tools instanceof ToolRegistry ? options.tools : new ToolRegistry(options.tools)
   const name = options.name ?? 'tool_loop'
 
-  const node: ToolLoopNode = async (state, ctx) => {
-    const llm = options.llm ?? resolveLlm()
+  // A function, not an arrow: graph nodes run with `this` = the agent.
+  const node: ToolLoopNode = async function (this: unknown, state, ctx) {
+    const llm = options.llm ?? ownerLlm(this) ?? resolveLlm()
     const raw = (state?.[key] ?? []) as BaseMessageLike[]
     if (!Array.isArray(raw) || raw.length === 0) throw new E_INVALID_INPUT(`toolLoop: state.${key} has no messages to answer`)
     const history = raw.map((message) => coerceMessageLikeToMessage(message))

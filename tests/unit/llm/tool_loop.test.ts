@@ -88,6 +88,17 @@ describe('toolLoop', () => {
     await expect(toolLoop({ tools: [lookupOrder] })({ messages: [] })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
   })
 
+  it("uses the agent's own model (this.llm) when given none", async () => {
+    const { llm, script } = fakeManager()
+    script.reply('from the agent model')
+    const node = toolLoop({ tools: [lookupOrder] })
+
+    const { messages } = await node.call({ llm }, { messages: ['hi'] })
+
+    expect(messages.at(-1)?.text).toBe('from the agent model')
+    expect(script.calls).toHaveLength(1)
+  })
+
   it('is a node of the fluent builder: an agent answers with tools on the fake driver', async () => {
     const { llm } = fakeManager()
     const SupportState = defineState({ messages: reducers.messages(), answer: z.string().optional() })
