@@ -17,7 +17,7 @@ const time = (value: string | undefined): Date | null => (value ? new Date(Numbe
  * API keys in Redis: a hash per key (`<prefix>auth:api_key:<id>`), an index
  * from key hash to id (`<prefix>auth:api_key_hash:<sha256>`) and a set of
  * ids for listing. Records are kept after expiry or revocation so listings
- * show them; revocation also drops the hash index, so lookups stop at once.
+ * show them (and a revoked key is refused as revoked, as in the database store).
  *
  * @example
  * const store = new RedisApiKeyStore(() => app.make('redis').connection(), { prefix: 'langvel:' })
@@ -97,11 +97,9 @@ export class RedisApiKeyStore implements ApiKeyStore {
   revoke(id: string, at: Date): Promise<boolean> {
     return guardStore(async () => {
       const redis = this.redis()
-      const fields = await redis.hgetall(this.recordKey(id))
-      if (!fields.id) return false
-      const multi = redis.multi()
-      if (!fields.revoked_at) multi.hset(this.recordKey(id), 'revoked_at', String(at.getTime()))
-      await multi.del(this.hashKey(fields.hash)).exec()
+      if ((await redis.exists(this.recordKey(id))) === 0) return false
+      // HSETNX: revoking twice keeps the first revocation time.
+      await redis.hsetnx(this.recordKey(id), 'revoked_at', String(at.getTime()))
       return true
     })
   }
