@@ -104,7 +104,7 @@ function suite(name: string, makeBackend: () => Backend) {
 
     it('lets a valid API key through in X-API-Key or as a Bearer token', async () => {
       const { key, record } = await t.app.make('auth').apiKeys.create('ci', { permissions: ['agents.run'] })
-      for (const headers of [{ 'X-API-Key': key }, { Authorization: `Bearer ${key}` }]) {
+      for (const headers of [{ 'X-API-Key': key }, { Authorization: `Bearer ${key}` }] as Array<Record<string, string>>) {
         const res = await invoke('/whoami', headers).expect(200)
         expect(res.body.output.principal).toEqual({ id: record.id, type: 'api_key', permissions: ['agents.run'], claims: { name: 'ci' } })
       }
