@@ -1,0 +1,24 @@
+import { join } from 'node:path'
+import type { Stoppable } from './process_guard'
+import { ServerProcess } from './server_process'
+
+/**
+ * Starts bench/baseline_server.js (bare Express + the same compiled echo
+ * graph) on a free loopback port.
+ *
+ * @example
+ * const baseline = await startBaseline({ root, scratch, adopt: (c) => guard.adopt(c) })
+ */
+export function startBaseline(options: { root: string; scratch: string; adopt: (child: Stoppable) => void }): Promise<ServerProcess> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' }
+  return ServerProcess.start(
+    {
+      name: 'baseline',
+      args: [join(options.root, 'bench', 'baseline_server.js'), '--port', '0'],
+      env,
+      cwd: options.root,
+      logFile: join(options.scratch, 'baseline.log'),
+    },
+    options.adopt,
+  )
+}

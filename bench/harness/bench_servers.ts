@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { needsToken, resolveHeaders, type BenchTarget, type ServerKind } from '../targets'
+import { startBaseline } from './baseline_server'
+import { checkTarget, routeExists } from './check_target'
+import { startLangvel, type StartedLangvel } from './langvel_server'
+import type { ProcessGuard } from './process_guard'
+import { deleteRedisKeys } from './redis_cleanup'
+import type { ServerProcess } from './server_process'
+
+/** A target ready to drive: its server and its resolved headers. */
+export interface PreparedTarget {
+  target: BenchTarget
+  server: ServerProcess
+  headers: Record<string, string>
+}
+
+export interface BenchServersOptions {
+  root: string
+  guard: ProcessGuard
+  env: Record<string, string>
+  /** Progress lines ("starting langvel serve..."). */
+  log: (line: string) => void
+}
+
+/**
+ * The server processes a set of targets needs (baseline, langvel or both),
+ * started one after the other in a scratch folder that is removed at the end,
+ * and each target checked with one real request before any load.
+ *
+ * @example
+ * const servers = await BenchServers.start(targets, { root, guard, env: {}, log })
+ * const { prepared, notes } = await servers.prepare(targets)
+ */
+export class BenchServers {
+  private constructor(
+    private readonly servers: Map<ServerKind, ServerProcess>,
+    private readonly langvel: StartedLangvel | undefined,
+    readonly scratch: string,
+  ) {}
+
+  /** Langvel environment the run used (secrets masked); undefined when only the baseline ran. */
+  get langvelSettings(): Record<string, string> | undefined {
+    return this.langvel?.settings
+  }
+
+  static async start(targets: readonly BenchTarget[], options: BenchServersOptions): Promise<BenchServers> {
+    const { guard, root, log } = options
+    const scratch = mkdtempSync(join(tmpdir(), 'langvel-bench-'))
+    guard.defer(() => rmSync(scratch, { recursive: true, force: true }))
+    const adopt = (child: Parameters<ProcessGuard['adopt']>[0]) => void guard.adopt(child)
+    const kinds = new Set(targets.map((target) => target.server))
+    const servers = new Map<ServerKind, ServerProcess>()
+
+    if (kinds.has('baseline')) {
+      log('starting the baseline server (bench/baseline_server.js)')
+      servers.set('baseline', await startBaseline({ root, scratch, adopt }))
+    }
+    let langvel: StartedLangvel | undefined
+    if (kinds.has('langvel')) {
+      log('starting langvel serve (APP_ENV=production, migrations applied first)')
+      langvel = await startLangvel({ root, scratch, env: options.env, adopt })
+      const { REDIS_URL, REDIS_PREFIX } = langvel.settings
+      // Deferred after the scratch removal, so it runs before it (cleanups run last-first) and after the server stopped.
+      guard.defer(async () => {
+        const outcome = await deleteRedisKeys(REDIS_URL, REDIS_PREFIX)
+        if ('error' in outcome) log(`could not delete the run's Redis keys (${REDIS_PREFIX}*): ${outcome.error}`)
+      })
+      servers.set('langvel', langvel.server)
+    }
+    for (const [kind, server] of servers) log(`${kind}: ${server.url} (pid ${server.pid})`)
+    return new BenchServers(servers, langvel, scratch)
+  }
+
+  server(kind: ServerKind): ServerProcess {
+    const server = this.servers.get(kind)
+    if (!server) throw new Error(`no ${kind} server was started`)
+    return server
+  }
+
+  /**
+   * Mints a token when a target needs one, checks each target with one
+   * request, and leaves out optional targets the server does not route.
+   */
+  async prepare(targets: readonly BenchTarget[]): Promise<{ prepared: PreparedTarget[]; notes: string[] }> {
+    const notes: string[] = []
+    const routed: BenchTarget[] = []
+    for (const target of targets) {
+      const server = this.server(target.server)
+      // Ask before minting a token: an unrouted optional target needs none.
+      if (target.optional && !(await routeExists(server.url, target))) {
+        notes.push(`${target.name} skipped: the server does not route ${target.method} ${target.path} (404)`)
+        continue
+      }
+      routed.push(target)
+    }
+    const token = needsToken(routed) ? await this.mintToken() : undefined
+    const prepared: PreparedTarget[] = []
+    for (const target of routed) {
+      const server = this.server(target.server)
+      const headers = resolveHeaders(target, { token })
+      const check = await checkTarget(server.url, target, headers)
+      if (check.status === 'missing') {
+        notes.push(check.reason)
+        continue
+      }
+      prepared.push({ target, server, headers })
+    }
+    return { prepared, notes }
+  }
+
+  private async mintToken(): Promise<string> {
+    if (!this.langvel) throw new Error('a token is minted with langvel auth:token, but no langvel server was started')
+    const token = await this.langvel.mintToken()
+    if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw new Error(`langvel auth:token printed something that is not a JWT: ${token.slice(0, 200)}`)
+    return token
+  }
+}

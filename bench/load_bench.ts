@@ -1,0 +1,199 @@
+import { loadavg } from 'node:os'
+import type { Output } from '../framework/console/output'
+import { BenchServers, type PreparedTarget } from './harness/bench_servers'
+import { drive, type LoadRun } from './harness/drive'
+import { describeMachine, type MachineInfo } from './harness/machine'
+import { summarizeLatencies } from './harness/percentiles'
+import type { ProcessGuard } from './harness/process_guard'
+import { writeResult } from './harness/write_result'
+import type { BenchOptions } from './options'
+import { COMPARISONS, selectTargets } from './targets'
+
+export interface TargetResult {
+  name: string
+  server: string
+  path: string
+  description: string
+  /** All rounds merged: throughput over the summed duration, percentiles over every response. */
+  summary: Omit<LoadRun, 'rssSamples'>
+  rounds: Array<Omit<LoadRun, 'rssSamples'>>
+}
+
+export interface ComparisonResult {
+  name: string
+  ratio: number
+  target: number
+  met: boolean
+}
+
+export interface LoadReport {
+  kind: 'load'
+  name: string
+  startedAt: string
+  finishedAt: string
+  machine: MachineInfo & { loadAverageAtEnd: number[] }
+  settings: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number; langvelEnv?: Record<string, string> }
+  targets: TargetResult[]
+  comparisons: ComparisonResult[]
+  notes: string[]
+  resultFile?: string
+}
+
+export interface BenchContext {
+  root: string
+  guard: ProcessGuard
+  output: Output
+}
+
+/**
+ * `npm run bench` (load): drives every target with the same autocannon
+ * settings — a warm-up, then a measured drive — round after round, then
+ * prints req/s, latency percentiles, errors and RSS per target, the
+ * throughput ratios against their targets, and writes the JSON result.
+ * Targets are reported, never asserted: the exit code is 0 when the run completed.
+ *
+ * @example
+ * const report = await runLoadBench(parseBenchArgs(['--duration', '5']), { root, guard, output })
+ */
+export async function runLoadBench(options: BenchOptions, context: BenchContext): Promise<LoadReport> {
+  const { output } = context
+  const startedAt = new Date()
+  const machine = describeMachine()
+  const log = (line: string) => output.info(line)
+  const targets = selectTargets(options.targets)
+  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log })
+  const { prepared, notes } = await servers.prepare(targets)
+  for (const note of notes) output.warn(note)
+  if (prepared.length === 0) throw new Error('no target left to drive')
+
+  const runs = new Map<string, Array<{ run: LoadRun; latencies: number[] }>>(prepared.map((entry) => [entry.target.name, []]))
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const entry of prepared) {
+      const measured = await driveOnce(entry, options)
+      runs.get(entry.target.name)?.push(measured)
+      const { run } = measured
+      log(
+        `round ${round}/${options.rounds} ${entry.target.name}: ${run.requestsPerSecond} req/s, p99 ${run.latencyMs.p99} ms, ` +
+          `${run.errors.total} errors, RSS ${run.rssMb.after} MB`,
+      )
+    }
+  }
+
+  const results = prepared.map((entry) => toTargetResult(entry, runs.get(entry.target.name) ?? []))
+  const report: LoadReport = {
+    kind: 'load',
+    name: options.name,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((value) => Math.round(value * 100) / 100) },
+    settings: {
+      connections: options.connections,
+      durationSeconds: options.duration,
+      warmupSeconds: options.warmup,
+      rounds: options.rounds,
+      langvelEnv: servers.langvelSettings,
+    },
+    targets: results,
+    comparisons: compare(results),
+    notes,
+  }
+  report.resultFile = writeResult(context.root, options.name, report)
+  printLoadReport(report, output)
+  return report
+}
+
+async function driveOnce(entry: PreparedTarget, options: BenchOptions): Promise<{ run: LoadRun; latencies: number[] }> {
+  const common = { url: entry.server.url, target: entry.target, headers: entry.headers, connections: options.connections, server: entry.server }
+  if (options.warmup > 0) await drive({ ...common, duration: options.warmup })
+  // A breath between drives: the previous drive's sockets close before the next starts.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  return drive({ ...common, duration: options.duration })
+}
+
+function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; latencies: number[] }>): TargetResult {
+  const rounds = measured.map(({ run }) => withoutSamples(run))
+  const sum = (pick: (run: LoadRun) => number) => measured.reduce((total, { run }) => total + pick(run), 0)
+  const statusCodes: Record<string, number> = {}
+  for (const { run } of measured) for (const [code, count] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count
+  const durationSeconds = Math.round(sum((run) => run.durationSeconds) * 100) / 100
+  const ok = sum((run) => run.ok)
+  return {
+    name: entry.target.name,
+    server: entry.target.server,
+    path: entry.target.path,
+    description: entry.target.description,
+    summary: {
+      responses: sum((run) => run.responses),
+      ok,
+      durationSeconds,
+      requestsPerSecond: durationSeconds > 0 ? Math.round((ok / durationSeconds) * 10) / 10 : 0,
+      latencyMs: summarizeLatencies(measured.flatMap(({ latencies }) => latencies)),
+      errors: {
+        non2xx: sum((run) => run.errors.non2xx),
+        errors: sum((run) => run.errors.errors),
+        timeouts: sum((run) => run.errors.timeouts),
+        total: sum((run) => run.errors.total),
+      },
+      statusCodes,
+      rssMb: {
+        before: measured[0]?.run.rssMb.before ?? 0,
+        peak: Math.max(0, ...measured.map(({ run }) => run.rssMb.peak)),
+        after: measured[measured.length - 1]?.run.rssMb.after ?? 0,
+      },
+    },
+    rounds,
+  }
+}
+
+function withoutSamples(run: LoadRun): Omit<LoadRun, 'rssSamples'> {
+  const { rssSamples: _samples, ...rest } = run
+  return rest
+}
+
+/** Every comparison whose two targets both ran. */
+function compare(results: TargetResult[]): ComparisonResult[] {
+  const rps = new Map(results.map((result) => [result.name, result.summary.requestsPerSecond]))
+  return COMPARISONS.flatMap((comparison) => {
+    const measured = rps.get(comparison.measured)
+    const reference = rps.get(comparison.reference)
+    if (measured === undefined || reference === undefined || reference === 0) return []
+    const ratio = Math.round((measured / reference) * 1000) / 1000
+    return [{ name: comparison.name, ratio, target: comparison.target, met: ratio >= comparison.target }]
+  })
+}
+
+function printLoadReport(report: LoadReport, output: Output): void {
+  const { settings, machine } = report
+  output.line()
+  output.line(
+    `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured per target, ` +
+      `${settings.rounds} round(s); ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
+  )
+  output.table(
+    ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'RSS MB before/peak/after'],
+    report.targets.map(({ name, summary }) => [
+      name,
+      summary.requestsPerSecond,
+      summary.latencyMs.p50,
+      summary.latencyMs.p95,
+      summary.latencyMs.p99,
+      summary.latencyMs.max,
+      summary.errors.total,
+      summary.errors.non2xx,
+      summary.errors.timeouts,
+      `${summary.rssMb.before} / ${summary.rssMb.peak} / ${summary.rssMb.after}`,
+    ]),
+  )
+  output.line()
+  for (const comparison of report.comparisons) {
+    const verdict = comparison.met ? output.paint('green', 'met') : output.paint('red', 'MISSED')
+    output.line(`${comparison.name}: ${(comparison.ratio * 100).toFixed(1)}% of throughput (target >= ${comparison.target * 100}%) ${verdict}`)
+  }
+  for (const target of report.targets) {
+    if (target.summary.errors.total > 0) {
+      output.line(`${target.name}: ${output.paint('red', `${target.summary.errors.total} errors`)} (target: zero) ${JSON.stringify(target.summary.statusCodes)}`)
+    }
+  }
+  for (const note of report.notes) output.line(`note: ${note}`)
+  output.line(`result: ${report.resultFile}`)
+}

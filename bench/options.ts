@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util'
+
+export type BenchKind = 'load' | 'memory'
+
+export interface BenchOptions {
+  kind: BenchKind
+  /** bench/results/<name>.json */
+  name: string
+  targets: string[]
+  connections: number
+  /** Load: measured seconds per target and round. */
+  duration: number
+  /** Load: warm-up seconds before each measured drive. */
+  warmup: number
+  /** Load: how many times the targets are driven in turn. */
+  rounds: number
+  /** Memory: requests measured after the warm-up. */
+  requests: number
+  /** Memory: requests sent before the first RSS reading. */
+  warmupRequests: number
+  /** Environment overrides for the Langvel server. */
+  env: Record<string, string>
+  help: boolean
+}
+
+export const USAGE = `Usage: npm run bench -- [load|memory] [options]
+
+  load (default)         drive each target for --duration seconds after a warm-up; compare throughput
+  memory                 send --requests requests to one target; report RSS after warm-up and at the end
+
+  --name <name>          result file bench/results/<name>.json (default: <kind>-<timestamp>)
+  --targets <a,b,...>    load default: baseline,echo,secure_echo (skipped when not routed); memory default: echo
+  --connections <n>      concurrent connections (default 100)
+  --duration <s>         load: measured seconds per target and round (default 10)
+  --warmup <s>           load: warm-up seconds before each measured drive (default 3)
+  --rounds <n>           load: drive the targets in turn n times; figures merge the rounds (default 1)
+  --requests <n>         memory: measured requests (default 50000)
+  --warmup-requests <n>  memory: requests before the first RSS reading (default 5000)
+  --env KEY=VALUE        override the Langvel server's environment (repeatable), e.g. --env STATE_CHECKPOINTER=sqlite
+  -h, --help             this text
+`
+
+const DEFAULT_TARGETS: Record<BenchKind, string[]> = {
+  load: ['baseline', 'echo', 'secure_echo'],
+  memory: ['echo'],
+}
+
+/**
+ * Parses `npm run bench -- ...` arguments; throws with the offending flag
+ * named, so a typo never silently benchmarks the defaults.
+ *
+ * @example
+ * parseBenchArgs(['memory', '--requests', '60000']).requests // 60000
+ */
+export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: 'string' },
+      targets: { type: 'string' },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      rounds: { type: 'string' },
+      requests: { type: 'string' },
+      'warmup-requests': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (positionals.length > 1) throw new Error(`expected at most one benchmark kind, got: ${positionals.join(' ')}`)
+  const kind = (positionals[0] ?? 'load') as BenchKind
+  if (kind !== 'load' && kind !== 'memory') throw new Error(`unknown benchmark "${kind}": expected load or memory`)
+
+  const name = values.name ?? `${kind}-${now.toISOString().replace(/[:.]/g, '-')}`
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`--name ${JSON.stringify(name)}: use letters, digits, dot, dash and underscore`)
+
+  const targets = values.targets === undefined ? DEFAULT_TARGETS[kind] : values.targets.split(',').map((target) => target.trim()).filter(Boolean)
+  if (targets.length === 0) throw new Error('--targets: name at least one target')
+  if (kind === 'memory' && targets.length !== 1) throw new Error('--targets: the memory benchmark drives exactly one target')
+
+  return {
+    kind,
+    name,
+    targets,
+    connections: integer('--connections', values.connections, 100, 1, 10_000),
+    duration: integer('--duration', values.duration, 10, 1, 3600),
+    warmup: integer('--warmup', values.warmup, 3, 0, 600),
+    rounds: integer('--rounds', values.rounds, 1, 1, 100),
+    requests: integer('--requests', values.requests, 50_000, 1, 100_000_000),
+    warmupRequests: integer('--warmup-requests', values['warmup-requests'], 5000, 0, 100_000_000),
+    env: parseEnv(values.env ?? []),
+    help: values.help ?? false,
+  }
+}
+
+function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  const number = Number(value)
+  if (!/^\d+$/.test(value) || number < min || number > max) throw new Error(`${flag} ${JSON.stringify(value)}: expected an integer between ${min} and ${max}`)
+  return number
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/s.exec(pair)
+    if (!match) throw new Error(`--env ${JSON.stringify(pair)}: expected KEY=VALUE`)
+    env[match[1]] = match[2]
+  }
+  return env
+}

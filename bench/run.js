@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run bench [-- load|memory ...]`. The benchmark harness is TypeScript
+// (type-checked with the project); tsx compiles it once here. The servers it
+// measures are separate processes, so this costs them nothing.
+require('tsx/cjs/api').register()
+const { main } = require('./cli.ts')
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error) => {
+    process.stderr.write(`${error && error.stack ? error.stack : String(error)}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,102 @@
+/** Which server process answers a target. */
+export type ServerKind = 'baseline' | 'langvel'
+
+/**
+ * One thing the load generator drives: a server, a path and the request it
+ * sends. Header values may contain `{{token}}`, replaced by a JWT minted with
+ * `langvel auth:token bench --permissions '*'` before the run.
+ */
+export interface BenchTarget {
+  name: string
+  server: ServerKind
+  method: 'POST' | 'GET'
+  path: string
+  headers?: Record<string, string>
+  body?: unknown
+  /** Text a correct response contains; checked once before load, so a 404 is never benchmarked. */
+  expect: string
+  /**
+   * Skipped with a note (not an error) when the server answers 404 for the
+   * path: a route another part of the application may not register yet.
+   */
+  optional?: boolean
+  description: string
+}
+
+/** A throughput ratio the run reports against its target (never asserted). */
+export interface BenchComparison {
+  name: string
+  /** measured / reference throughput, both from the same run. */
+  measured: string
+  reference: string
+  /** The ratio the issue asks for, e.g. 0.9. */
+  target: number
+}
+
+const ECHO_BODY = { input: { query: 'benchmark' } }
+const ECHO_EXPECT = 'Processed: benchmark'
+
+/**
+ * The targets `npm run bench` knows. Add one here (name, server, path,
+ * headers, body) and select it with `--targets`.
+ */
+export const TARGETS: readonly BenchTarget[] = [
+  {
+    name: 'baseline',
+    server: 'baseline',
+    method: 'POST',
+    path: '/agents/echo',
+    body: ECHO_BODY,
+    expect: ECHO_EXPECT,
+    description: 'bare Express + express.json() invoking the same compiled echo graph',
+  },
+  {
+    name: 'echo',
+    server: 'langvel',
+    method: 'POST',
+    path: '/agents/echo',
+    body: ECHO_BODY,
+    expect: ECHO_EXPECT,
+    description: 'langvel serve: request ids, JSON request log, metrics, security headers, limits',
+  },
+  {
+    name: 'secure_echo',
+    server: 'langvel',
+    method: 'POST',
+    path: '/agents/secure/echo',
+    headers: { authorization: 'Bearer {{token}}' },
+    body: ECHO_BODY,
+    expect: ECHO_EXPECT,
+    optional: true,
+    description: 'the echo agent behind auth (JWT) and throttle (Redis driver)',
+  },
+]
+
+export const COMPARISONS: readonly BenchComparison[] = [
+  { name: 'full stack / baseline', measured: 'echo', reference: 'baseline', target: 0.9 },
+  { name: 'secure_echo / echo', measured: 'secure_echo', reference: 'echo', target: 0.85 },
+]
+
+/** Targets by name, in the order given; unknown names are listed in the error. */
+export function selectTargets(names: readonly string[]): BenchTarget[] {
+  const unknown = names.filter((name) => !TARGETS.some((target) => target.name === name))
+  if (unknown.length > 0) {
+    throw new Error(`unknown target(s): ${unknown.join(', ')}; known: ${TARGETS.map((target) => target.name).join(', ')}`)
+  }
+  return names.map((name) => TARGETS.find((target) => target.name === name) as BenchTarget)
+}
+
+/** Whether any of the targets needs a minted token. */
+export function needsToken(targets: readonly BenchTarget[]): boolean {
+  return targets.some((target) => Object.values(target.headers ?? {}).some((value) => value.includes('{{token}}')))
+}
+
+/** Replaces `{{token}}` in header values. */
+export function resolveHeaders(target: BenchTarget, values: { token?: string }): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(target.headers ?? {})) {
+    if (value.includes('{{token}}') && !values.token) throw new Error(`target ${target.name} needs a token, but none was minted`)
+    headers[name] = value.replaceAll('{{token}}', values.token ?? '')
+  }
+  return headers
+}
