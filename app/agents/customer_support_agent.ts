@@ -1,24 +1,37 @@
 import { Agent, type GraphBuilder } from '../../framework/agents'
+import { toolLoop } from '../../framework/llm/tool_loop'
 import { SupportState, type Support } from '../state/support_state'
+import { searchDocsTool } from '../tools/search_docs_tool'
 
 const KEYWORDS: Record<'billing' | 'technical', RegExp> = {
   billing: /\b(bill|billing|invoice|charge[sd]?|refund|payment|paid|price|subscription)\b/i,
   technical: /\b(error|bug|crash(es|ed)?|broken|fail(s|ed|ing)?|login|password|install|timeout|not working)\b/i,
 }
 
+const SYSTEM = [
+  'You are a concise, friendly customer support assistant for Langvel.',
+  'Use the search_docs tool when the question is about the product or its documentation.',
+  'Answer in at most three sentences.',
+].join(' ')
+
 /**
- * classify -> branch (billing | technical | general) -> respond. Keyword
- * based for now; a model plugs into `classify` later without changing the graph.
+ * classify -> branch (billing | technical | general) -> ask the model, which
+ * may call the search_docs tool (model -> tools -> model, at most 3 steps) ->
+ * respond. Runs on whatever LLM_PROVIDER configures; the offline `fake`
+ * driver by default.
  */
 export class CustomerSupportAgent extends Agent<typeof SupportState> {
   state = SupportState
-  description = 'Routes a customer question to billing, technical or general support'
+  description = 'Routes a customer question to billing, technical or general support and answers it with the model and the docs tool'
   middleware = ['logging']
+  tools = [searchDocsTool]
 
   build(graph: GraphBuilder<typeof SupportState>) {
     return graph
       .then(this.classify)
       .branch({ billing: this.billing, technical: this.technical, general: this.general }, (state) => state.category)
+      .then(this.ask)
+      .then(toolLoop({ tools: this.tools, maxSteps: 3, system: SYSTEM, name: 'answer' }))
       .then(this.respond)
   }
 
@@ -39,7 +52,12 @@ export class CustomerSupportAgent extends Agent<typeof SupportState> {
     return { draft: 'Thanks for reaching out; a member of our team will get back to you shortly.' }
   }
 
+  ask(state: Support) {
+    return { messages: [{ role: 'user', content: `[${state.category} question] ${state.query}` }] }
+  }
+
   respond(state: Support) {
-    return { response: `[${state.category}] ${state.draft}` }
+    const answer = state.messages.at(-1)?.text?.trim()
+    return { response: answer ? `[${state.category}] ${answer}\n${state.draft}` : `[${state.category}] ${state.draft}` }
   }
 }

@@ -3,6 +3,8 @@ import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableC
 import type { ZodType } from 'zod'
 import type { InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
+import type { Llm } from '../llm/llm'
+import { resolveLlm } from '../llm/llm_runtime'
 import { GraphBuilder, type SubgraphSource } from './graph_builder'
 import { emitGraph, type CompiledAgentGraph } from './graph_emit'
 import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
@@ -89,6 +91,15 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   get name(): string {
     return this.constructor.name
+  }
+
+  /**
+   * The application's model (config/llm.ts: LLM_PROVIDER, LLM_MODEL...), with
+   * per-call overrides: `await this.llm.invoke(prompt, { temperature: 0 })`.
+   * Resolved on each access, so it follows the booted application.
+   */
+  get llm(): Llm {
+    return resolveLlm()
   }
 
   /** The schema a run's input is validated against. */

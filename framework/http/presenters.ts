@@ -1,3 +1,4 @@
+import { toPlainValues } from '../agents/plain_values'
 import type { InterruptInfo, ThreadState } from '../contracts/agent_run'
 
 export interface PresentedInterrupt {
@@ -33,7 +34,7 @@ export function presentInterrupts(agentPath: string, threadId: string, interrupt
 export function presentState(agentPath: string, state: ThreadState) {
   return {
     thread_id: state.threadId,
-    values: state.values,
+    values: toPlainValues(state.values),
     next: state.next,
     interrupts: presentInterrupts(agentPath, state.threadId, state.interrupts),
     checkpoint_id: state.checkpointId ?? null,

@@ -44,7 +44,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const server = createServer({ app, runner, ...serverOptions })
   const address = await server.listen(port, host)
-  app.logger.info('server listening', { url: address.url, pid: process.pid })
+  // Say which model provider is active: a fake driver in production is worth noticing at a glance.
+  const model = app.bound('llm') ? app.make('llm').describe().summary : undefined
+  app.logger.info('server listening', { url: address.url, pid: process.pid, model })
 
   let resolveStopped: () => void = () => undefined
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve))

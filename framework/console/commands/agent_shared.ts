@@ -1,3 +1,4 @@
+import { toPlainValues } from '../../agents/plain_values'
 import type { RunResult, StreamEvent } from '../../contracts/agent_run'
 import type { RequestContext } from '../../contracts/request_context'
 import { E_INVALID_INPUT } from '../../errors'
@@ -20,7 +21,7 @@ export function cliContext(): RequestContext {
 
 /** Prints a run's result: JSON output on stdout, then the thread and any pending interrupt with how to resume. */
 export function printResult(output: Output, path: string, result: RunResult): void {
-  output.json(result.output)
+  output.json(toPlainValues(result.output))
   output.info(`thread ${result.threadId}`)
   printInterrupts(output, path, result.threadId, result.interrupts)
 }
@@ -40,7 +41,7 @@ export async function printStream(output: Output, events: AsyncIterable<StreamEv
       interrupts = item.data
       continue
     }
-    output.line(`${output.paint('cyan', item.event)} ${JSON.stringify(item.data)}`)
+    output.line(`${output.paint('cyan', item.event)} ${JSON.stringify(toPlainValues(item.data))}`)
   }
   return interrupts
 }

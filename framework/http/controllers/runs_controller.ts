@@ -8,6 +8,7 @@ import type { ExceptionHandler } from '../exception_handler'
 import { presentInterrupts } from '../presenters'
 import type { RunSupervisor } from '../run_supervisor'
 import { SseStream } from '../sse_stream'
+import { toPlainValues } from '../../agents/plain_values'
 
 export interface RunsControllerOptions {
   runner: AgentRunner
@@ -113,7 +114,7 @@ export class RunsController {
   private respond(ctx: HttpContext, route: AgentRouteInfo, result: RunResult): void {
     const agentPath = ctx.params.path
     ctx.json(200, {
-      output: result.output,
+      output: toPlainValues(result.output),
       thread_id: result.threadId,
       interrupts: presentInterrupts(agentPath, result.threadId, result.interrupts),
       metadata: {
@@ -153,7 +154,7 @@ export class RunsController {
               status = 'interrupted'
               await sse.send('interrupt', { thread_id: threadId, interrupts: presentInterrupts(agentPath, threadId, event.data) })
             } else {
-              await sse.send(event.event, event.data)
+              await sse.send(event.event, toPlainValues(event.data))
             }
           }
         } catch (error) {

@@ -30,8 +30,18 @@ describe('CustomerSupportAgent', () => {
     expect(output.response).toEqual(expect.stringContaining(`[${category}]`))
   })
 
-  it('declares its middleware', () => {
+  it('declares its middleware and tools', () => {
     expect(agent.describe().middleware).toEqual(['logging'])
+    expect(agent.tools.map((tool) => tool.name)).toEqual(['search_docs'])
+  })
+
+  it('answers a documentation question with the model calling the search_docs tool (offline fake driver)', async () => {
+    const { output } = await agent.invoke({ query: 'Where do I search the docs about routing?' })
+    const calls = output.messages.flatMap((message) => (message as { tool_calls?: Array<{ name: string }> }).tool_calls ?? [])
+    expect(calls.map((call) => call.name)).toEqual(['search_docs'])
+    const toolResult = output.messages.find((message) => message.getType() === 'tool')
+    expect(String(toolResult?.content)).toContain('/docs/routing')
+    expect(output.response).toContain('Routing')
   })
 })
 
