@@ -103,11 +103,18 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
 }
 
 async function driveOnce(entry: PreparedTarget, options: BenchOptions): Promise<{ run: LoadRun; latencies: number[] }> {
-  const common = { url: entry.server.url, target: entry.target, headers: entry.headers, connections: options.connections, server: entry.server }
-  if (options.warmup > 0) await drive({ ...common, duration: options.warmup })
-  // A breath between drives: the previous drive's sockets close before the next starts.
+  const measured = await drive({
+    url: entry.server.url,
+    target: entry.target,
+    headers: entry.headers,
+    connections: options.connections,
+    server: entry.server,
+    warmup: { seconds: options.warmup },
+    measure: { seconds: options.duration },
+  })
+  // A breath between drives: the previous drive's sockets close before the next target starts.
   await new Promise((resolve) => setTimeout(resolve, 500))
-  return drive({ ...common, duration: options.duration })
+  return measured
 }
 
 function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; latencies: number[] }>): TargetResult {
@@ -134,6 +141,7 @@ function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; l
         timeouts: sum((run) => run.errors.timeouts),
         total: sum((run) => run.errors.total),
       },
+      warmupErrors: sum((run) => run.warmupErrors),
       statusCodes,
       rssMb: {
         before: measured[0]?.run.rssMb.before ?? 0,
@@ -170,7 +178,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
       `${settings.rounds} round(s); ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
   )
   output.table(
-    ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'RSS MB before/peak/after'],
+    ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'warm-up errors', 'RSS MB before/peak/after'],
     report.targets.map(({ name, summary }) => [
       name,
       summary.requestsPerSecond,
@@ -181,6 +189,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
       summary.errors.total,
       summary.errors.non2xx,
       summary.errors.timeouts,
+      summary.warmupErrors,
       `${summary.rssMb.before} / ${summary.rssMb.peak} / ${summary.rssMb.after}`,
     ]),
   )

@@ -32,7 +32,7 @@ export const USAGE = `Usage: npm run bench -- [load|memory] [options]
   --targets <a,b,...>    load default: baseline,echo,secure_echo (skipped when not routed); memory default: echo
   --connections <n>      concurrent connections (default 100)
   --duration <s>         load: measured seconds per target and round (default 10)
-  --warmup <s>           load: warm-up seconds before each measured drive (default 3)
+  --warmup <s>           load: warm-up seconds on the same connections before each measured drive (default 5)
   --rounds <n>           load: drive the targets in turn n times; figures merge the rounds (default 1)
   --requests <n>         memory: measured requests (default 50000)
   --warmup-requests <n>  memory: requests before the first RSS reading (default 5000)
@@ -87,7 +87,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
     targets,
     connections: integer('--connections', values.connections, 100, 1, 10_000),
     duration: integer('--duration', values.duration, 10, 1, 3600),
-    warmup: integer('--warmup', values.warmup, 3, 0, 600),
+    warmup: integer('--warmup', values.warmup, 5, 0, 600),
     rounds: integer('--rounds', values.rounds, 1, 1, 100),
     requests: integer('--requests', values.requests, 50_000, 1, 100_000_000),
     warmupRequests: integer('--warmup-requests', values['warmup-requests'], 5000, 0, 100_000_000),

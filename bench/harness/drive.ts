@@ -8,6 +8,9 @@ export interface MemorySource {
   memory(): ProcessMemory | undefined
 }
 
+/** A phase length: seconds of load, or a number of responses. */
+export type PhaseLength = { seconds: number } | { requests: number }
+
 export interface DriveOptions {
   /** Server origin, e.g. http://127.0.0.1:41234. */
   url: string
@@ -15,69 +18,93 @@ export interface DriveOptions {
   /** Headers after `{{token}}` substitution. */
   headers: Record<string, string>
   connections: number
-  /** Seconds to run; ignored when `amount` is set. */
-  duration?: number
-  /** Exact number of requests to send instead of a duration. */
-  amount?: number
+  /** Load before measuring, on the same connections. */
+  warmup: PhaseLength
+  measure: PhaseLength
   server: MemorySource
   sampleEveryMs?: number
-  /** Called at each memory sample (progress output of long runs). */
-  onSample?: (sample: RssSample, completed: number) => void
+  /** Called at each memory sample of the measured phase (progress output of long runs). */
+  onSample?: (sample: RssSample, measuredResponses: number) => void
 }
 
 export interface RssSample {
-  /** Seconds since the drive started. */
+  /** Seconds since the measured phase started. */
   seconds: number
   rssMb: number
 }
 
 /** One measured drive of one target. */
 export interface LoadRun {
-  /** Responses received (any status). */
+  /** Responses completed in the measured phase (any status). */
   responses: number
-  /** 2xx responses: the throughput figure counts only these. */
+  /** 2xx responses in the measured phase: the throughput figure counts only these. */
   ok: number
   durationSeconds: number
-  /** 2xx responses per second. */
+  /** 2xx responses per second of the measured phase. */
   requestsPerSecond: number
+  /** Latency of the requests sent during the measured phase. */
   latencyMs: LatencySummary
+  /** Failures of requests sent during the measured phase. */
   errors: { non2xx: number; errors: number; timeouts: number; total: number }
+  /** Failures of requests sent during the warm-up (the connection-opening burst), reported apart. */
+  warmupErrors: number
   statusCodes: Record<string, number>
   rssMb: { before: number; peak: number; after: number }
   rssSamples: RssSample[]
 }
 
+const TIMEOUT_SECONDS = 10
+
 /**
- * Drives one target with autocannon (keep-alive connections, no pipelining)
- * and returns throughput, latency percentiles, errors and the server's RSS
- * before, during (peak of the samples) and after the drive. The raw latencies
- * are returned too, so rounds can be merged before taking percentiles.
+ * Drives one target with one autocannon instance (keep-alive connections, no
+ * pipelining): a warm-up phase, then the measured phase on the SAME
+ * connections. Why one instance: under saturation Node accepts new
+ * connections slowly (the listen queue drains a few per event-loop turn), so
+ * 100 connections opened at once against a busy server leave some first
+ * requests waiting for seconds. That burst belongs to the warm-up; the
+ * measured phase sees only established connections. Requests are assigned to
+ * the phase in which they were SENT; throughput counts the 2xx responses
+ * completed within the measured phase.
  *
  * @example
- * const { run } = await drive({ url: server.url, target, headers: {}, connections: 100, duration: 10, server })
+ * const { run } = await drive({ url: server.url, target, headers: {}, connections: 100, warmup: { seconds: 3 }, measure: { seconds: 10 }, server })
  * run.requestsPerSecond
  */
 export async function drive(options: DriveOptions): Promise<{ run: LoadRun; latencies: number[] }> {
-  const { target, server } = options
+  const { target, server, warmup, measure } = options
   const latencies: number[] = []
+  const statusCodes: Record<string, number> = {}
+  const errors = { non2xx: 0, errors: 0, timeouts: 0 }
+  let warmupErrors = 0
+  let warmupResponses = 0
+  let measuredResponses = 0
+  let ok = 0
+
+  const started = performance.now()
+  // Time mode knows the boundaries up front; request mode learns the start when the warm-up count is reached.
+  let measureStart = 'seconds' in warmup ? started + warmup.seconds * 1000 : warmup.requests === 0 ? started : Infinity
+  let measureEnd = Infinity
+
   const rssSamples: RssSample[] = []
-  const before = server.memory()?.rss ?? 0
-  let peak = before
-  let completed = 0
-  const started = Date.now()
+  let before: number | undefined
+  let peak = 0
   const sample = () => {
+    const now = performance.now()
+    if (now < measureStart) return
     const rss = server.memory()?.rss
     if (rss === undefined) return
+    before ??= rss
     peak = Math.max(peak, rss)
-    const point = { seconds: Math.round((Date.now() - started) / 100) / 10, rssMb: toMb(rss) }
+    const point = { seconds: Math.round((now - measureStart) / 100) / 10, rssMb: toMb(rss) }
     rssSamples.push(point)
-    options.onSample?.(point, completed)
+    options.onSample?.(point, measuredResponses)
   }
   const sampler = setInterval(sample, options.sampleEveryMs ?? 1000)
 
-  let result: autocannon.Result
+  const length = autocannonLength(warmup, measure)
+
   try {
-    result = await new Promise<autocannon.Result>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const instance = autocannon(
         {
           url: `${options.url}${target.path}`,
@@ -86,36 +113,74 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
           body: target.body === undefined ? undefined : JSON.stringify(target.body),
           connections: options.connections,
           pipelining: 1,
-          timeout: 10,
-          ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 10 }),
+          timeout: TIMEOUT_SECONDS,
+          ...length,
         },
-        (error, done) => (error ? reject(error) : resolve(done)),
+        (error) => {
+          measureEnd = performance.now()
+          return error ? reject(error) : resolve()
+        },
       )
-      instance.on('response', (_client, _status, _bytes, responseTime) => {
-        completed++
+      instance.on('response', (_client, status, _bytes, responseTime) => {
+        const now = performance.now()
+        if (now < measureStart) {
+          warmupResponses++
+          if (status < 200 || status > 299) warmupErrors++
+          if ('requests' in warmup && warmupResponses >= warmup.requests) measureStart = now
+          return
+        }
+        measuredResponses++
+        if (status >= 200 && status <= 299) ok++
+        statusCodes[status] = (statusCodes[status] ?? 0) + 1
+        if (now - responseTime < measureStart) {
+          // Sent during the warm-up: its wait belongs to the connection burst.
+          if (status < 200 || status > 299) warmupErrors++
+          return
+        }
         latencies.push(responseTime)
+        if (status < 200 || status > 299) errors.non2xx++
+      })
+      instance.on('reqError', (error: Error) => {
+        const now = performance.now()
+        const timedOut = error?.message === 'request timed out'
+        const sentAt = timedOut ? now - TIMEOUT_SECONDS * 1000 : now
+        if (sentAt < measureStart) {
+          warmupErrors++
+          return
+        }
+        errors.errors++
+        if (timedOut) errors.timeouts++
       })
     })
   } finally {
     clearInterval(sampler)
   }
+  measureEnd = Math.min(measureEnd, performance.now())
   sample()
   const after = server.memory()?.rss ?? 0
+  if (!Number.isFinite(measureStart)) measureStart = measureEnd
 
-  const statusCodes: Record<string, number> = {}
-  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0
-  const ok = result['2xx']
+  // autocannon's own duration covers both phases; the measured phase is ours.
+  const durationSeconds = Math.max(0.001, (measureEnd - measureStart) / 1000)
   const run: LoadRun = {
-    responses: latencies.length,
+    responses: measuredResponses,
     ok,
-    durationSeconds: result.duration,
-    requestsPerSecond: Math.round((ok / result.duration) * 10) / 10,
+    durationSeconds: Math.round(durationSeconds * 100) / 100,
+    requestsPerSecond: Math.round((ok / durationSeconds) * 10) / 10,
     latencyMs: summarizeLatencies(latencies),
-    // autocannon counts timeouts among its errors already.
-    errors: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, total: result.non2xx + result.errors },
+    // autocannon counts timeouts among its errors; so do we.
+    errors: { ...errors, total: errors.non2xx + errors.errors },
+    warmupErrors,
     statusCodes,
-    rssMb: { before: toMb(before), peak: toMb(peak), after: toMb(after) },
+    rssMb: { before: toMb(before ?? after), peak: toMb(Math.max(peak, after)), after: toMb(after) },
     rssSamples,
   }
   return { run, latencies }
+}
+
+/** autocannon runs both phases as one: their summed duration, or their summed request count. */
+function autocannonLength(warmup: PhaseLength, measure: PhaseLength): { duration: number } | { amount: number } {
+  if ('seconds' in warmup && 'seconds' in measure) return { duration: warmup.seconds + measure.seconds }
+  if ('requests' in warmup && 'requests' in measure) return { amount: warmup.requests + measure.requests }
+  throw new Error('the warm-up and measured phases must both be in seconds or both in requests')
 }
