@@ -5,7 +5,7 @@ import { drive, type LoadRun } from './harness/drive'
 import { describeMachine, type MachineInfo } from './harness/machine'
 import { summarizeLatencies } from './harness/percentiles'
 import type { ProcessGuard } from './harness/process_guard'
-import { writeResult } from './harness/write_result'
+import { profileDirFor, writeResult } from './harness/write_result'
 import type { BenchOptions } from './options'
 import { COMPARISONS, selectTargets } from './targets'
 
@@ -21,9 +21,18 @@ export interface TargetResult {
 
 export interface ComparisonResult {
   name: string
+  /** measured / reference throughput (2xx per second) in this run. */
   ratio: number
   target: number
   met: boolean
+  /**
+   * reference / measured server CPU per response: the throughput ratio to
+   * expect when each server has a core to itself. Steadier than `ratio` on a
+   * shared machine; reported alongside, the target applies to `ratio`.
+   */
+  cpuRatio: number
+  /** Extra server CPU per response of the measured target, in ms. */
+  extraCpuMsPerResponse: number
 }
 
 export interface LoadReport {
@@ -37,6 +46,7 @@ export interface LoadReport {
   comparisons: ComparisonResult[]
   notes: string[]
   resultFile?: string
+  profileDir?: string
 }
 
 export interface BenchContext {
@@ -61,7 +71,8 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
   const machine = describeMachine()
   const log = (line: string) => output.info(line)
   const targets = selectTargets(options.targets)
-  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log })
+  const profileDir = profileDirFor(context.root, options)
+  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log, profileDir })
   const { prepared, notes } = await servers.prepare(targets)
   for (const note of notes) output.warn(note)
   if (prepared.length === 0) throw new Error('no target left to drive')
@@ -80,6 +91,12 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
   }
 
   const results = prepared.map((entry) => toTargetResult(entry, runs.get(entry.target.name) ?? []))
+  for (const result of results) {
+    const refused = result.summary.statusCodes['429'] ?? 0
+    if (refused > 0) {
+      notes.push(`${result.name}: ${refused} responses were 429: the route's rate limit is below the benchmark's load; give the route a limit the benchmark can raise (see docs/benchmarks.md)`)
+    }
+  }
   const report: LoadReport = {
     kind: 'load',
     name: options.name,
@@ -96,6 +113,7 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
     targets: results,
     comparisons: compare(results),
     notes,
+    profileDir,
   }
   report.resultFile = writeResult(context.root, options.name, report)
   printLoadReport(report, output)
@@ -124,13 +142,14 @@ function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; l
   for (const { run } of measured) for (const [code, count] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count
   const durationSeconds = Math.round(sum((run) => run.durationSeconds) * 100) / 100
   const ok = sum((run) => run.ok)
+  const responses = sum((run) => run.responses)
   return {
     name: entry.target.name,
     server: entry.target.server,
     path: entry.target.path,
     description: entry.target.description,
     summary: {
-      responses: sum((run) => run.responses),
+      responses,
       ok,
       durationSeconds,
       requestsPerSecond: durationSeconds > 0 ? Math.round((ok / durationSeconds) * 10) / 10 : 0,
@@ -143,6 +162,10 @@ function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; l
       },
       warmupErrors: sum((run) => run.warmupErrors),
       statusCodes,
+      cpu: {
+        msPerResponse: responses > 0 ? Math.round((sum((run) => run.cpu.msPerResponse * run.responses) / responses) * 1000) / 1000 : 0,
+        coreShare: durationSeconds > 0 ? Math.round((sum((run) => run.cpu.coreShare * run.durationSeconds) / durationSeconds) * 100) / 100 : 0,
+      },
       rssMb: {
         before: measured[0]?.run.rssMb.before ?? 0,
         peak: Math.max(0, ...measured.map(({ run }) => run.rssMb.peak)),
@@ -160,13 +183,15 @@ function withoutSamples(run: LoadRun): Omit<LoadRun, 'rssSamples'> {
 
 /** Every comparison whose two targets both ran. */
 function compare(results: TargetResult[]): ComparisonResult[] {
-  const rps = new Map(results.map((result) => [result.name, result.summary.requestsPerSecond]))
+  const byName = new Map(results.map((result) => [result.name, result.summary]))
   return COMPARISONS.flatMap((comparison) => {
-    const measured = rps.get(comparison.measured)
-    const reference = rps.get(comparison.reference)
-    if (measured === undefined || reference === undefined || reference === 0) return []
-    const ratio = Math.round((measured / reference) * 1000) / 1000
-    return [{ name: comparison.name, ratio, target: comparison.target, met: ratio >= comparison.target }]
+    const measured = byName.get(comparison.measured)
+    const reference = byName.get(comparison.reference)
+    if (!measured || !reference || reference.requestsPerSecond === 0) return []
+    const ratio = Math.round((measured.requestsPerSecond / reference.requestsPerSecond) * 1000) / 1000
+    const cpuRatio = measured.cpu.msPerResponse > 0 ? Math.round((reference.cpu.msPerResponse / measured.cpu.msPerResponse) * 1000) / 1000 : 0
+    const extraCpuMsPerResponse = Math.round((measured.cpu.msPerResponse - reference.cpu.msPerResponse) * 1000) / 1000
+    return [{ name: comparison.name, ratio, target: comparison.target, met: ratio >= comparison.target, cpuRatio, extraCpuMsPerResponse }]
   })
 }
 
@@ -178,7 +203,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
       `${settings.rounds} round(s); ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
   )
   output.table(
-    ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'warm-up errors', 'RSS MB before/peak/after'],
+    ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'warm-up errors', 'CPU ms/req', 'RSS MB before/peak/after'],
     report.targets.map(({ name, summary }) => [
       name,
       summary.requestsPerSecond,
@@ -190,13 +215,17 @@ function printLoadReport(report: LoadReport, output: Output): void {
       summary.errors.non2xx,
       summary.errors.timeouts,
       summary.warmupErrors,
+      summary.cpu.msPerResponse,
       `${summary.rssMb.before} / ${summary.rssMb.peak} / ${summary.rssMb.after}`,
     ]),
   )
   output.line()
   for (const comparison of report.comparisons) {
     const verdict = comparison.met ? output.paint('green', 'met') : output.paint('red', 'MISSED')
-    output.line(`${comparison.name}: ${(comparison.ratio * 100).toFixed(1)}% of throughput (target >= ${comparison.target * 100}%) ${verdict}`)
+    output.line(
+      `${comparison.name}: ${(comparison.ratio * 100).toFixed(1)}% of throughput (target >= ${comparison.target * 100}%) ${verdict}; ` +
+        `by CPU per request ${(comparison.cpuRatio * 100).toFixed(1)}% (${comparison.extraCpuMsPerResponse >= 0 ? '+' : ''}${comparison.extraCpuMsPerResponse} ms CPU per request)`,
+    )
   }
   for (const target of report.targets) {
     if (target.summary.errors.total > 0) {
@@ -205,4 +234,5 @@ function printLoadReport(report: LoadReport, output: Output): void {
   }
   for (const note of report.notes) output.line(`note: ${note}`)
   output.line(`result: ${report.resultFile}`)
+  if (report.profileDir) output.line(`CPU profiles: ${report.profileDir} (written as the servers stop)`)
 }

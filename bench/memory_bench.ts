@@ -4,7 +4,7 @@ import { BenchServers } from './harness/bench_servers'
 import { drive, type LoadRun, type RssSample } from './harness/drive'
 import { describeMachine, type MachineInfo } from './harness/machine'
 import { toMb } from './harness/rss'
-import { writeResult } from './harness/write_result'
+import { profileDirFor, writeResult } from './harness/write_result'
 import type { BenchContext } from './load_bench'
 import type { BenchOptions } from './options'
 import { selectTargets } from './targets'
@@ -36,6 +36,7 @@ export interface MemoryReport {
   rssSamples: RssSample[]
   notes: string[]
   resultFile?: string
+  profileDir?: string
 }
 
 /**
@@ -55,7 +56,11 @@ export async function runMemoryBench(options: BenchOptions, context: BenchContex
   const machine = describeMachine()
   const log = (line: string) => output.info(line)
   const targets = selectTargets(options.targets)
-  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log })
+  // The memory checkpointer keeps every thread for the life of the process (by design), which is
+  // growth, not a leak: measure with the default driver unless told otherwise (--env STATE_CHECKPOINTER=memory).
+  const env = { STATE_CHECKPOINTER: 'sqlite', ...options.env }
+  const profileDir = profileDirFor(context.root, options)
+  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env, log, profileDir })
   const { prepared, notes } = await servers.prepare(targets)
   const entry = prepared[0]
   if (!entry) throw new Error(`target ${targets[0].name} is not available: ${notes.join('; ')}`)
@@ -108,6 +113,7 @@ export async function runMemoryBench(options: BenchOptions, context: BenchContex
     },
     rssSamples,
     notes,
+    profileDir,
   }
   report.resultFile = writeResult(context.root, options.name, report)
   printMemoryReport(report, output)
@@ -139,7 +145,7 @@ function printMemoryReport(report: MemoryReport, output: Output): void {
       `${report.machine.cpus} CPUs, load average ${report.machine.loadAverageAtStart[0]} at start, ${report.machine.loadAverageAtEnd[0]} at end`,
   )
   output.table(
-    ['requests', '2xx', 'errors', 'warm-up errors', 'req/s', 'p99 ms', 'RSS after warm-up MB', 'RSS end MB', 'growth MB', 'settled end MB', 'peak MB'],
+    ['requests', '2xx', 'errors', 'warm-up errors', 'req/s', 'p99 ms', 'CPU ms/req', 'RSS after warm-up MB', 'RSS end MB', 'growth MB', 'settled end MB', 'peak MB'],
     [
       [
         measured.responses,
@@ -148,6 +154,7 @@ function printMemoryReport(report: MemoryReport, output: Output): void {
         measured.warmupErrors,
         measured.requestsPerSecond,
         measured.latencyMs.p99,
+        measured.cpu.msPerResponse,
         rssMb.afterWarmup,
         rssMb.end,
         rssMb.growth,
@@ -160,4 +167,5 @@ function printMemoryReport(report: MemoryReport, output: Output): void {
   output.line(`RSS growth: ${rssMb.growth} MB over ${measured.responses} requests (target < ${rssMb.target} MB) ${verdict}`)
   for (const note of report.notes) output.line(`note: ${note}`)
   output.line(`result: ${report.resultFile}`)
+  if (report.profileDir) output.line(`CPU profiles: ${report.profileDir} (written as the servers stop)`)
 }

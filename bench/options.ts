@@ -20,6 +20,8 @@ export interface BenchOptions {
   warmupRequests: number
   /** Environment overrides for the Langvel server. */
   env: Record<string, string>
+  /** Run the servers under `node --cpu-prof`; profiles land in bench/results/<name>-profiles/. */
+  profile: boolean
   help: boolean
 }
 
@@ -36,6 +38,7 @@ export const USAGE = `Usage: npm run bench -- [load|memory] [options]
   --rounds <n>           load: drive the targets in turn n times; figures merge the rounds (default 1)
   --requests <n>         memory: measured requests (default 50000)
   --warmup-requests <n>  memory: requests before the first RSS reading (default 5000)
+  --profile              run the servers with node --cpu-prof; profiles in bench/results/<name>-profiles/
   --env KEY=VALUE        override the Langvel server's environment (repeatable), e.g. --env STATE_CHECKPOINTER=sqlite
   -h, --help             this text
 `
@@ -67,6 +70,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
       requests: { type: 'string' },
       'warmup-requests': { type: 'string' },
       env: { type: 'string', multiple: true },
+      profile: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -92,6 +96,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
     requests: integer('--requests', values.requests, 50_000, 1, 100_000_000),
     warmupRequests: integer('--warmup-requests', values['warmup-requests'], 5000, 0, 100_000_000),
     env: parseEnv(values.env ?? []),
+    profile: values.profile ?? false,
     help: values.help ?? false,
   }
 }

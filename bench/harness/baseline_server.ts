@@ -9,12 +9,12 @@ import { ServerProcess } from './server_process'
  * @example
  * const baseline = await startBaseline({ root, scratch, adopt: (c) => guard.adopt(c) })
  */
-export function startBaseline(options: { root: string; scratch: string; adopt: (child: Stoppable) => void }): Promise<ServerProcess> {
+export function startBaseline(options: { root: string; scratch: string; nodeArgs?: string[]; adopt: (child: Stoppable) => void }): Promise<ServerProcess> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' }
   return ServerProcess.start(
     {
       name: 'baseline',
-      args: [join(options.root, 'bench', 'baseline_server.js'), '--port', '0'],
+      args: [...(options.nodeArgs ?? []), join(options.root, 'bench', 'baseline_server.js'), '--port', '0'],
       env,
       cwd: options.root,
       logFile: join(options.scratch, 'baseline.log'),

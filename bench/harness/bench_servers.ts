@@ -22,6 +22,8 @@ export interface BenchServersOptions {
   env: Record<string, string>
   /** Progress lines ("starting langvel serve..."). */
   log: (line: string) => void
+  /** When set, every server runs with `node --cpu-prof` and writes its profile here on exit. */
+  profileDir?: string
 }
 
 /**
@@ -52,15 +54,16 @@ export class BenchServers {
     const adopt = (child: Parameters<ProcessGuard['adopt']>[0]) => void guard.adopt(child)
     const kinds = new Set(targets.map((target) => target.server))
     const servers = new Map<ServerKind, ServerProcess>()
+    const nodeArgs = (kind: ServerKind) => (options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${kind}.cpuprofile`] : [])
 
     if (kinds.has('baseline')) {
       log('starting the baseline server (bench/baseline_server.js)')
-      servers.set('baseline', await startBaseline({ root, scratch, adopt }))
+      servers.set('baseline', await startBaseline({ root, scratch, adopt, nodeArgs: nodeArgs('baseline') }))
     }
     let langvel: StartedLangvel | undefined
     if (kinds.has('langvel')) {
       log('starting langvel serve (APP_ENV=production, migrations applied first)')
-      langvel = await startLangvel({ root, scratch, env: options.env, adopt })
+      langvel = await startLangvel({ root, scratch, env: options.env, adopt, nodeArgs: nodeArgs('langvel') })
       const { REDIS_URL, REDIS_PREFIX } = langvel.settings
       // Deferred after the scratch removal, so it runs before it (cleanups run last-first) and after the server stopped.
       guard.defer(async () => {

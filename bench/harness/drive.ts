@@ -3,9 +3,10 @@ import type { BenchTarget } from '../targets'
 import { summarizeLatencies, type LatencySummary } from './percentiles'
 import { toMb, type ProcessMemory } from './rss'
 
-/** What a drive reads the server's memory from. */
+/** What a drive reads the server's memory and CPU time from. */
 export interface MemorySource {
   memory(): ProcessMemory | undefined
+  cpuSeconds(): number | undefined
 }
 
 /** A phase length: seconds of load, or a number of responses. */
@@ -49,6 +50,12 @@ export interface LoadRun {
   /** Failures of requests sent during the warm-up (the connection-opening burst), reported apart. */
   warmupErrors: number
   statusCodes: Record<string, number>
+  /**
+   * Server CPU (user + system, all threads) during the measured phase: per
+   * response, and as a share of one core. Unlike req/s, CPU per request is
+   * barely moved by other processes competing for the cores.
+   */
+  cpu: { msPerResponse: number; coreShare: number }
   rssMb: { before: number; peak: number; after: number }
   rssSamples: RssSample[]
 }
@@ -80,29 +87,34 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
   let measuredResponses = 0
   let ok = 0
 
-  const started = performance.now()
-  // Time mode knows the boundaries up front; request mode learns the start when the warm-up count is reached.
-  let measureStart = 'seconds' in warmup ? started + warmup.seconds * 1000 : warmup.requests === 0 ? started : Infinity
+  const length = autocannonLength(warmup, measure)
+  let measureStart = Infinity
   let measureEnd = Infinity
-
-  const rssSamples: RssSample[] = []
-  let before: number | undefined
+  let cpuAtStart: number | undefined
+  let rssAtStart: number | undefined
   let peak = 0
+  const rssSamples: RssSample[] = []
   const sample = () => {
-    const now = performance.now()
-    if (now < measureStart) return
     const rss = server.memory()?.rss
-    if (rss === undefined) return
-    before ??= rss
+    if (rss === undefined || !Number.isFinite(measureStart)) return
     peak = Math.max(peak, rss)
-    const point = { seconds: Math.round((now - measureStart) / 100) / 10, rssMb: toMb(rss) }
+    const point = { seconds: Math.round((performance.now() - measureStart) / 100) / 10, rssMb: toMb(rss) }
     rssSamples.push(point)
     options.onSample?.(point, measuredResponses)
   }
+  // The measured phase starts here: responses completing from now on count, and CPU and RSS are read now.
+  const startMeasuring = () => {
+    if (Number.isFinite(measureStart)) return
+    measureStart = performance.now()
+    cpuAtStart = server.cpuSeconds()
+    rssAtStart = server.memory()?.rss
+    peak = rssAtStart ?? 0
+  }
   const sampler = setInterval(sample, options.sampleEveryMs ?? 1000)
+  const warmupTimer = 'seconds' in warmup ? setTimeout(startMeasuring, warmup.seconds * 1000) : undefined
+  if ('requests' in warmup && warmup.requests === 0) startMeasuring()
 
-  const length = autocannonLength(warmup, measure)
-
+  let cpuAtEnd: number | undefined
   try {
     await new Promise<void>((resolve, reject) => {
       const instance = autocannon(
@@ -118,6 +130,7 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
         },
         (error) => {
           measureEnd = performance.now()
+          cpuAtEnd = server.cpuSeconds()
           return error ? reject(error) : resolve()
         },
       )
@@ -126,7 +139,7 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
         if (now < measureStart) {
           warmupResponses++
           if (status < 200 || status > 299) warmupErrors++
-          if ('requests' in warmup && warmupResponses >= warmup.requests) measureStart = now
+          if ('requests' in warmup && warmupResponses >= warmup.requests) startMeasuring()
           return
         }
         measuredResponses++
@@ -154,14 +167,16 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
     })
   } finally {
     clearInterval(sampler)
+    clearTimeout(warmupTimer)
   }
-  measureEnd = Math.min(measureEnd, performance.now())
+  // A warm-up longer than the whole drive leaves an empty measured phase rather than a wrong one.
+  if (!Number.isFinite(measureStart)) measureStart = measureEnd
   sample()
   const after = server.memory()?.rss ?? 0
-  if (!Number.isFinite(measureStart)) measureStart = measureEnd
 
   // autocannon's own duration covers both phases; the measured phase is ours.
   const durationSeconds = Math.max(0.001, (measureEnd - measureStart) / 1000)
+  const cpuSeconds = cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : 0
   const run: LoadRun = {
     responses: measuredResponses,
     ok,
@@ -172,7 +187,11 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
     errors: { ...errors, total: errors.non2xx + errors.errors },
     warmupErrors,
     statusCodes,
-    rssMb: { before: toMb(before ?? after), peak: toMb(Math.max(peak, after)), after: toMb(after) },
+    cpu: {
+      msPerResponse: measuredResponses > 0 ? Math.round(((cpuSeconds * 1000) / measuredResponses) * 1000) / 1000 : 0,
+      coreShare: Math.round((cpuSeconds / durationSeconds) * 100) / 100,
+    },
+    rssMb: { before: toMb(rssAtStart ?? after), peak: toMb(Math.max(peak, after)), after: toMb(after) },
     rssSamples,
   }
   return { run, latencies }

@@ -10,6 +10,8 @@ export interface LangvelServerOptions {
   scratch: string
   /** Overrides of the benchmark environment (`--env KEY=VALUE`). */
   env: Record<string, string>
+  /** Flags for the server's `node` (e.g. --cpu-prof). */
+  nodeArgs?: string[]
   adopt: (child: Stoppable) => void
 }
 
@@ -72,7 +74,7 @@ export async function startLangvel(options: LangvelServerOptions): Promise<Start
 
   await runNode([cli, 'migrate', '--force'], run)
   const server = await ServerProcess.start(
-    { name: 'langvel', args: [cli, 'serve', '--host', '127.0.0.1', '--port', '0'], env, cwd: options.scratch, logFile: join(options.scratch, 'langvel.log') },
+    { name: 'langvel', args: [...(options.nodeArgs ?? []), cli, 'serve', '--host', '127.0.0.1', '--port', '0'], env, cwd: options.scratch, logFile: join(options.scratch, 'langvel.log') },
     options.adopt,
   )
   return {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
+import { readCpuSeconds } from './cpu'
 import { terminate, type Stoppable } from './process_guard'
 import { readProcessMemory, type ProcessMemory } from './rss'
 
@@ -63,6 +64,11 @@ export class ServerProcess implements Stoppable {
 
   memory(): ProcessMemory | undefined {
     return this.running ? readProcessMemory(this.pid) : undefined
+  }
+
+  /** CPU seconds used so far (user + system). */
+  cpuSeconds(): number | undefined {
+    return this.running ? readCpuSeconds(this.pid) : undefined
   }
 
   stop(): Promise<void> {
