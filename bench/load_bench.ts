@@ -79,7 +79,9 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
 
   const runs = new Map<string, Array<{ run: LoadRun; latencies: number[] }>>(prepared.map((entry) => [entry.target.name, []]))
   for (let round = 1; round <= options.rounds; round++) {
-    for (const entry of prepared) {
+    // Each round starts one target later, so no target is always first (coldest) or last (warmest, or hit by whatever else the machine started).
+    const order = prepared.map((_, index) => prepared[(index + round - 1) % prepared.length])
+    for (const entry of order) {
       const measured = await driveOnce(entry, options)
       runs.get(entry.target.name)?.push(measured)
       const { run } = measured
