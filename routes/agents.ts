@@ -15,4 +15,10 @@ export default function routes() {
   Route.agent('/approval', ApprovalAgent).middleware('logging').name('approval')
   Route.agent('/batch', BatchAgent).middleware('logging').name('batch')
   Route.agent('/research', ResearchAgent).middleware('logging').name('research')
+
+  // Authenticated: a Bearer JWT (`langvel auth:token`) or an X-API-Key (`langvel apikey:create`),
+  // at most 5 runs per minute per principal.
+  Route.group({ prefix: '/secure', middleware: ['auth', 'throttle:5,1'] }, () => {
+    Route.agent('/echo', EchoAgent).name('secure-echo').description('The echo agent behind auth and a rate limit')
+  })
 }

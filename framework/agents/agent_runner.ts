@@ -33,6 +33,12 @@ export interface AgentRunnerOptions {
   defaultTimeoutSeconds?: number
   /** Shown as the checkpointer of agents that do not name one (the manager's default driver). */
   defaultCheckpointer?: string
+  /**
+   * Route middleware the transport runs before the runner is reached (HTTP:
+   * `auth`, `can`, `throttle`). Accepted on routes and shown by route:list,
+   * but not run here: the CLI runs agents as the trusted local system.
+   */
+  transportMiddleware?: readonly string[]
 }
 
 interface Entry {
@@ -139,14 +145,17 @@ export class AgentRunner implements AgentRunnerContract {
       const instance = this.pool.instance(definition)
       // Route middleware first (auth, throttling), then what the agent asks for; a repeat runs once.
       const specs = [...new Set([...definition.middleware, ...(instance.middleware ?? [])])]
+      const transport = new Set(options.transportMiddleware ?? [])
+      const isTransport = (spec: string) => definition.middleware.includes(spec) && transport.has(parseMiddleware(spec).name)
       for (const spec of specs) {
         const { name } = parseMiddleware(spec)
+        if (isTransport(spec)) continue
         if (!registry.has(name)) {
           const source = definition.middleware.includes(spec) ? 'route' : `agent ${definition.agent.name}`
           throw new E_UNKNOWN_MIDDLEWARE(name, registry.names(), { details: { spec, route: definition.path, source } })
         }
       }
-      const stack = specs.map((spec) => registry.resolve(spec))
+      const stack = specs.filter((spec) => !isTransport(spec)).map((spec) => registry.resolve(spec))
       const info = this.describe(definition, instance, specs)
       this.entries.set(definition.path, { definition, info, run: Pipeline.compose(stack, (ctx) => this.dispatch(definition, ctx)) })
     }

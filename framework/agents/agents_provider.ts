@@ -36,7 +36,17 @@ export function createAgentRunner(app: Application): AgentRunner {
     logger: app.logger.child({ logger: 'agents' }),
     defaultTimeoutSeconds: app.config.get('server').agentTimeoutSeconds,
     defaultCheckpointer: checkpointers.defaultDriver,
+    transportMiddleware: transportMiddlewareNames(app),
   })
+}
+
+/**
+ * Route middleware that HTTP runs itself, from the services bound: the
+ * names framework/http registers (auth, can, throttle). Listed here so a
+ * route naming them is valid for the runner too.
+ */
+function transportMiddlewareNames(app: Application): string[] {
+  return [...(app.bound('auth') ? ['auth', 'can'] : []), ...(app.bound('rateLimiter') ? ['throttle'] : [])]
 }
 
 export const agentsProvider: Provider = {

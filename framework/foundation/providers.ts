@@ -1,14 +1,17 @@
 import { agentsProvider } from '../agents/agents_provider'
+import { authProvider } from '../auth/auth_provider'
 import type { Provider } from '../contracts/provider'
 import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
 import { databaseProvider } from '../database/database_provider'
 import { llmProvider } from '../llm/llm_provider'
+import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
 
 /**
- * The framework's providers, in boot order. They only bind factories, so
- * booting costs nothing until a service is used.
+ * The framework's providers, in boot order (shutdown runs in reverse, so
+ * auth flushes API key usage before the database and Redis close). They only
+ * bind factories, so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, checkpointerProvider, llmProvider, agentsProvider]
+  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, agentsProvider]
 }

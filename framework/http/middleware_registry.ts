@@ -49,6 +49,11 @@ export class MiddlewareRegistry {
     return this.factories.has(base) || this.delegated.has(base) || this.options.delegateUnknown === true
   }
 
+  /** True when a factory is registered under `name` (delegation aside). */
+  isRegistered(name: string): boolean {
+    return this.factories.has(name)
+  }
+
   names(): string[] {
     return [...this.factories.keys(), ...this.delegated].sort()
   }

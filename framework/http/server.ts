@@ -22,6 +22,8 @@ import { observeRequest } from './middleware/observe_request'
 import { requestId } from './middleware/request_id'
 import { securityHeaders } from './middleware/security_headers'
 import { MiddlewareRegistry } from './middleware_registry'
+import { registerRouteMiddleware } from './route_middleware'
+import { ThreadAccess } from './thread_access'
 import { buildOpenApiDocument } from './openapi'
 import { RunSupervisor } from './run_supervisor'
 
@@ -119,11 +121,17 @@ export class HttpServer {
       middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins })],
     })
 
-    const agents = new AgentsController(runner)
-    const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, abortGraceMs: options.abortGraceMs })
+    const threads = new ThreadAccess(() => (app.bound('auth') ? app.make('auth').threads : undefined))
+    const agents = new AgentsController(runner, threads)
+    const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, abortGraceMs: options.abortGraceMs, threads })
     const router = new AgentRouter({
       runner,
-      registry: options.middleware ?? new MiddlewareRegistry(),
+      registry: registerRouteMiddleware(
+        app,
+        // Names HTTP does not know are the agent runner's (logging, validate, app middleware); it fails its own boot on unknown ones.
+        options.middleware ?? new MiddlewareRegistry({ delegateUnknown: true }),
+        this.health,
+      ),
       body: jsonBody({ limit: config.maxRequestBodyBytes }),
       agents,
       runs,

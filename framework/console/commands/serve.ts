@@ -53,12 +53,9 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   }
 
   const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')
-  const { MiddlewareRegistry } = require('../../http/middleware_registry') as typeof import('../../http/middleware_registry')
   // Building the runner validates routes/agents.ts and every middleware name before we listen.
   const runner = app.make('agents')
-  // The agent runner resolves route middleware names itself and fails its boot on unknown ones.
-  const middleware = new MiddlewareRegistry({ delegateUnknown: true })
-  const running = await startServer({ app, runner, host, port, middleware })
+  const running = await startServer({ app, runner, host, port })
   if (cluster.isPrimary) output.success(`Server ready at ${running.address.url}`)
   await running.stopped
   if (cluster.isWorker) cluster.worker?.disconnect()

@@ -4,6 +4,7 @@ import { normalizeAgentPath } from '../agent_path'
 import type { HttpContext } from '../context'
 import { inputJsonSchema } from '../openapi'
 import { presentState } from '../presenters'
+import type { ThreadAccess } from '../thread_access'
 
 const DEFAULT_HISTORY_LIMIT = 20
 const MAX_HISTORY_LIMIT = 100
@@ -18,7 +19,10 @@ const MAX_HISTORY_LIMIT = 100
 export class AgentsController {
   private listBody?: string
 
-  constructor(private readonly runner: AgentRunner) {}
+  constructor(
+    private readonly runner: AgentRunner,
+    private readonly threads?: ThreadAccess,
+  ) {}
 
   /** `GET /agents`: serialised once, since routes do not change while serving. */
   list = (ctx: HttpContext): void => {
@@ -48,6 +52,7 @@ export class AgentsController {
 
   state = async (ctx: HttpContext): Promise<void> => {
     const route = routeOf(ctx)
+    await this.threads?.assertCanAccess(ctx.params.thread_id, ctx.principal)
     const state = await this.runner.getState(route.path, ctx.params.thread_id, { context: ctx.requestContext(), signal: ctx.clientSignal })
     ctx.json(200, presentState(ctx.params.path, state))
   }
@@ -55,6 +60,7 @@ export class AgentsController {
   history = async (ctx: HttpContext): Promise<void> => {
     const route = routeOf(ctx)
     const limit = parseLimit(ctx.searchParam('limit'))
+    await this.threads?.assertCanAccess(ctx.params.thread_id, ctx.principal)
     const history = await this.runner.getHistory(route.path, ctx.params.thread_id, { context: ctx.requestContext(), signal: ctx.clientSignal, limit })
     ctx.json(200, { thread_id: ctx.params.thread_id, history: history.map((state) => presentState(ctx.params.path, state)) })
   }

@@ -9,6 +9,7 @@ import { presentInterrupts } from '../presenters'
 import type { RunSupervisor } from '../run_supervisor'
 import { SseStream } from '../sse_stream'
 import { toPlainValues } from '../../agents/plain_values'
+import type { ThreadAccess } from '../thread_access'
 
 export interface RunsControllerOptions {
   runner: AgentRunner
@@ -17,6 +18,8 @@ export interface RunsControllerOptions {
   heartbeatSeconds: number
   /** How long a cancelled stream's generator may take to unwind before its slot is released. */
   abortGraceMs?: number
+  /** Thread ownership; every thread is open without it. */
+  threads?: ThreadAccess
 }
 
 const STREAM_MODES = ['values', 'updates', 'messages', 'custom'] as const
@@ -61,6 +64,7 @@ export class RunsController {
     const route = this.routeOf(ctx)
     const body = parseBody(RUN_BODY, ctx.body)
     const threadId = body.config?.thread_id ?? randomUUID()
+    await this.options.threads?.claim(threadId, ctx.principal, { fresh: body.config?.thread_id === undefined })
     const runner = this.options.runner
     const runOptions = { threadId, context: ctx.requestContext() }
     if (this.wantsStream(ctx, body.stream)) {
@@ -78,6 +82,7 @@ export class RunsController {
     const route = this.routeOf(ctx)
     const body = parseBody(RESUME_BODY, ctx.body)
     const threadId = ctx.params.thread_id
+    await this.options.threads?.assertCanAccess(threadId, ctx.principal)
     const runner = this.options.runner
     const runOptions = { context: ctx.requestContext() }
     if (this.wantsStream(ctx, body.stream) && runner.resumeStream) {
