@@ -33,9 +33,10 @@ describe('langvel make:* as a process', () => {
   const created = new Map<GeneratorKind, string>()
 
   beforeAll(() => {
-    // A project root whose framework/ and node_modules/ are the repository's, so generated
+    // A project root whose framework/, config/ and node_modules/ are the repository's, so generated
     // files import `../../framework` exactly as they would inside a real application.
     symlinkSync(join(ROOT, 'framework'), join(project, 'framework'), 'dir')
+    symlinkSync(join(ROOT, 'config'), join(project, 'config'), 'dir')
     symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir')
     for (const [kind, name] of GENERATED) {
       const result = langvel(project, [`make:${kind}`, name])

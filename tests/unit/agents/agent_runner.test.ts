@@ -101,7 +101,7 @@ const authMiddleware = (): AgentMiddleware => ({
   },
 })
 
-function build(register: (router: Router) => void, trail: string[] = [], extra: { defaultTimeoutSeconds?: number } = {}) {
+function build(register: (router: Router) => void, trail: string[] = [], extra: { defaultTimeoutSeconds?: number; transportMiddleware?: string[] } = {}) {
   const router = new Router()
   register(router)
   const middleware = createAgentMiddlewareRegistry({ trace: tracing(trail), auth: authMiddleware })
@@ -162,6 +162,15 @@ describe('AgentRunner routes()', () => {
       override middleware = ['loging']
     }
     expect(() => build((router) => router.agent('/typo', TypoAgent))).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE' }))
+  })
+
+  it('accepts route middleware the transport runs (HTTP auth, throttle) without running it, and still lists it', async () => {
+    const trail: string[] = []
+    const runner = build((router) => router.agent('/echo', EchoAgent).middleware('throttle:5,1', 'trace:route'), trail, { transportMiddleware: ['throttle'] })
+    expect(runner.route('/echo').middleware).toEqual(expect.arrayContaining(['throttle:5,1', 'trace:route']))
+    await runner.invoke('/echo', { text: 'hi' })
+    expect(trail).toEqual(['route:invoke'])
+    expect(() => build((router) => router.agent('/echo', EchoAgent).middleware('throttle:5,1'))).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE' }))
   })
 
   it('does not compile any graph at construction', () => {
