@@ -189,7 +189,8 @@ function compare(results: TargetResult[]): ComparisonResult[] {
   return COMPARISONS.flatMap((comparison) => {
     const measured = byName.get(comparison.measured)
     const reference = byName.get(comparison.reference)
-    if (!measured || !reference || reference.requestsPerSecond === 0) return []
+    // Nothing to compare when either side answered no 2xx at all.
+    if (!measured || !reference || reference.requestsPerSecond === 0 || measured.requestsPerSecond === 0) return []
     const ratio = Math.round((measured.requestsPerSecond / reference.requestsPerSecond) * 1000) / 1000
     const cpuRatio = measured.cpu.msPerResponse > 0 ? Math.round((reference.cpu.msPerResponse / measured.cpu.msPerResponse) * 1000) / 1000 : 0
     const extraCpuMsPerResponse = Math.round((measured.cpu.msPerResponse - reference.cpu.msPerResponse) * 1000) / 1000

@@ -104,7 +104,7 @@ export class BenchServers {
       const server = this.server(target.server)
       const headers = resolveHeaders(target, { token })
       const check = await checkTarget(server.url, target, headers)
-      if (check.status === 'missing') {
+      if (check.status === 'skipped') {
         notes.push(check.reason)
         continue
       }
