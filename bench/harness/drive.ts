@@ -65,11 +65,14 @@ const TIMEOUT_SECONDS = 10
 /**
  * Drives one target with one autocannon instance (keep-alive connections, no
  * pipelining): a warm-up phase, then the measured phase on the SAME
- * connections. Why one instance: under saturation Node accepts new
- * connections slowly (the listen queue drains a few per event-loop turn), so
- * 100 connections opened at once against a busy server leave some first
- * requests waiting for seconds. That burst belongs to the warm-up; the
- * measured phase sees only established connections. Requests are assigned to
+ * connections. Why one instance: a saturated Node server accepts new
+ * connections slowly (measured here: ~90 connections waited in the listen
+ * queue and took ~8 s to be accepted, the baseline and a bare Express server
+ * alike), so 100 connections opened at once leave some first requests
+ * waiting for seconds, some past the 10 s timeout. That burst belongs to the
+ * warm-up; the measured phase starts on established connections (a
+ * connection autocannon reopens after a timeout meets the same wait, and
+ * its errors are counted). Requests are assigned to
  * the phase in which they were SENT; throughput counts the 2xx responses
  * completed within the measured phase.
  *
