@@ -121,7 +121,10 @@ export class HttpServer {
       middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins })],
     })
 
-    const threads = new ThreadAccess(() => (app.bound('auth') ? app.make('auth').threads : undefined))
+    // Ownership matters once any route authenticates: thread ids share one checkpointer across routes,
+    // so an owned thread must be guarded on every route, not only the authenticated ones.
+    const authenticates = runner.routes().some((route) => route.middleware.some((spec) => /^auth(:|$)/.test(spec)))
+    const threads = new ThreadAccess(() => (authenticates && app.bound('auth') ? app.make('auth').threads : undefined))
     const agents = new AgentsController(runner, threads)
     const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, abortGraceMs: options.abortGraceMs, threads })
     const router = new AgentRouter({

@@ -45,7 +45,19 @@ const { GraphRunner } = require(${JSON.stringify(join(ROOT, 'tests/integration/h
 `,
 )
 
-const ENV = { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json', NO_COLOR: '1', SHUTDOWN_GRACE_SECONDS: '10' }
+// Its own project root (storage/ under a temp folder) and a JWT key: the example routes include `auth`, and outside development a server with auth routes refuses to start without a key.
+const BASE = mkdtempSync(join(tmpdir(), 'langvel-serve-'))
+afterAll(() => rmSync(BASE, { recursive: true, force: true }))
+const ENV = {
+  ...process.env,
+  APP_ENV: 'test',
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
+  NO_COLOR: '1',
+  SHUTDOWN_GRACE_SECONDS: '10',
+  LANGVEL_BASE_PATH: BASE,
+  JWT_SECRET_KEY: 'serve-e2e-key-serve-e2e-key-serve-e2e-key-0123',
+}
 
 interface Started {
   child: ChildProcess

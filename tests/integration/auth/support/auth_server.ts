@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { up } from '../../../../database/migrations/20260102000000_create_auth_tables'
 import { authProvider } from '../../../../framework/auth/auth_provider'
 import { databaseProvider } from '../../../../framework/database/database_provider'
 import { Application } from '../../../../framework/foundation/application'
@@ -22,13 +26,17 @@ export interface AuthServer {
  * framework's HTTP server, which registers `auth`, `can` and `throttle`.
  */
 export async function makeAuthServer(routes: Record<string, string[]>, env: Record<string, string> = {}): Promise<AuthServer> {
+  // A project root of its own: the default SQLite database (thread owners, API keys) lives under it.
+  const basePath = mkdtempSync(join(tmpdir(), 'langvel-auth-'))
   const app = Application.create({
+    basePath,
     env: { APP_ENV: 'test', LOG_LEVEL: 'error', JWT_SECRET_KEY: TEST_SECRET, ...env },
     loadDotenv: false,
     providers: [databaseProvider, redisProvider, authProvider, rateLimiterProvider],
     logger: createLogger({ silent: true }),
   })
   await app.boot()
+  if (!env.DATABASE_URL && env.AUTH_STORE !== 'redis') await up(app.make('db').connection())
   const runner = new WhoAmIRunner(routes)
   // `auth`, `can` and `throttle` (and the rate limiter's health check) are registered by the server itself.
   const server = createServer({ app, runner, health: { database: 'off' } })
@@ -40,6 +48,7 @@ export async function makeAuthServer(routes: Record<string, string[]>, env: Reco
     async close() {
       await server.shutdown(1)
       await app.shutdown()
+      rmSync(basePath, { recursive: true, force: true })
     },
   }
 }
