@@ -63,7 +63,8 @@ export const TARGETS: readonly BenchTarget[] = [
     name: 'secure_echo',
     server: 'langvel',
     method: 'POST',
-    path: '/agents/secure/echo',
+    // /secure/echo allows 5 runs a minute; /secure/echo-bulk is the same auth + throttle stack on the configured limit.
+    path: '/agents/secure/echo-bulk',
     headers: { authorization: 'Bearer {{token}}' },
     body: ECHO_BODY,
     expect: ECHO_EXPECT,

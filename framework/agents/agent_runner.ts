@@ -248,6 +248,8 @@ export class AgentRunner implements AgentRunnerContract {
     // Generated here (not by the agent) so every log line of the run carries it.
     const threadId = options.threadId ?? randomUUID()
     const { info, definition } = entry
+    const base = this.logger
+    let runLogger: Logger | undefined
     const ctx: AgentMiddlewareContext = {
       agent: info.agent,
       path: info.path,
@@ -256,7 +258,11 @@ export class AgentRunner implements AgentRunnerContract {
       streaming,
       input,
       options: { ...options, threadId, signal: deadline.signal },
-      logger: this.logger.child({ agent: info.agent, path: info.path, threadId, ...(options.context ? { requestId: options.context.requestId } : {}) }),
+      // Built on first use: most runs log nothing beyond what the logging middleware writes.
+      get logger() {
+        runLogger ??= base.child({ agent: info.agent, path: info.path, threadId, ...(options.context ? { requestId: options.context.requestId } : {}) })
+        return runLogger
+      },
       instance: this.pool.instance(definition),
     }
     return entry.run(ctx)
