@@ -98,6 +98,8 @@ export class RedisStore implements RateLimitStore {
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`rate limit store did not answer within ${this.timeoutMs} ms`)), this.timeoutMs)
+      // A request waiting on a dead store must not keep a shutting-down process alive.
+      timer.unref()
       promise.then(
         (value) => {
           clearTimeout(timer)

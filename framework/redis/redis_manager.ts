@@ -48,6 +48,12 @@ export class RedisManager {
     this.connections.clear()
     await Promise.all(
       open.map(async (connection) => {
+        // A connection that is not ready (reconnecting to a dead server) would queue QUIT forever
+        // and keep its reconnect timer alive: drop it at once instead.
+        if (connection.status !== 'ready') {
+          connection.disconnect()
+          return
+        }
         try {
           await connection.quit()
         } catch {

@@ -39,7 +39,15 @@ export async function makeAuthServer(routes: Record<string, string[]>, env: Reco
   if (!env.DATABASE_URL && env.AUTH_STORE !== 'redis') await up(app.make('db').connection())
   const runner = new WhoAmIRunner(routes)
   // `auth`, `can` and `throttle` (and the rate limiter's health check) are registered by the server itself.
-  const server = createServer({ app, runner, health: { database: 'off' } })
+  let server: HttpServer
+  try {
+    server = createServer({ app, runner, health: { database: 'off' } })
+  } catch (error) {
+    // A refused configuration (unknown limiter, bad throttle arguments) must not leave the pool open.
+    await app.shutdown()
+    rmSync(basePath, { recursive: true, force: true })
+    throw error
+  }
   server.markReady()
   return {
     app,
