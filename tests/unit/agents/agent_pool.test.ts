@@ -1,19 +1,20 @@
 import { MemorySaver, type BaseCheckpointSaver } from '@langchain/langgraph-checkpoint'
-import { AgentPool, type RunnableAgent } from '../../../framework/agents/agent_pool'
-import type { RunResult } from '../../../framework/contracts/agent_run'
+import { AgentPool } from '../../../framework/agents/agent_pool'
 import { E_UNKNOWN_DRIVER } from '../../../framework/errors'
+import { InertAgent } from '../routing/fixtures/fake_agents'
 
 /** A minimal agent: counts constructions and compilations, compiles asynchronously. */
 function fakeAgentClass(options: { failCompiles?: number; checkpointer?: string } = {}) {
   const stats = { created: 0, compiled: 0, compileCalls: 0, savers: [] as Array<BaseCheckpointSaver | undefined> }
   let failuresLeft = options.failCompiles ?? 0
-  class FakeAgent implements RunnableAgent {
+  class FakeAgent extends InertAgent {
     readonly checkpointer = options.checkpointer
     compiledWith?: BaseCheckpointSaver
     constructor() {
+      super()
       stats.created++
     }
-    async compile({ checkpointer }: { checkpointer?: BaseCheckpointSaver }) {
+    override async compile({ checkpointer }: { checkpointer?: BaseCheckpointSaver }) {
       stats.compileCalls++
       stats.savers.push(checkpointer)
       await new Promise((resolve) => setTimeout(resolve, 5))
@@ -23,22 +24,6 @@ function fakeAgentClass(options: { failCompiles?: number; checkpointer?: string 
       }
       stats.compiled++
       this.compiledWith = checkpointer
-    }
-    async invoke(): Promise<RunResult> {
-      return { output: {}, threadId: 't', interrupts: [] }
-    }
-    async *stream() {}
-    async resume(): Promise<RunResult> {
-      return { output: {}, threadId: 't', interrupts: [] }
-    }
-    async getState() {
-      return { threadId: 't', values: {}, next: [], interrupts: [] }
-    }
-    async getHistory() {
-      return []
-    }
-    toMermaid() {
-      return 'graph TD'
     }
   }
   return { FakeAgent, stats }
