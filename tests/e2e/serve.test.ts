@@ -120,15 +120,31 @@ function post(url: string, body: unknown): Promise<{ status: number; text: strin
   })
 }
 
-function childPids(parent: number): number[] {
+/** The child processes of `parent`, with their command names. */
+function childProcesses(parent: number): { pid: number; command: string }[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent)], { encoding: 'utf8' })
+    return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(parent)], { encoding: 'utf8' })
       .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter(Boolean)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pid]) => Boolean(pid))
+      .map(([pid, command]) => ({ pid: Number(pid), command: command ?? '' }))
   } catch {
     return []
   }
+}
+
+function childPids(parent: number): number[] {
+  return childProcesses(parent).map((child) => child.pid)
+}
+
+/**
+ * The cluster's workers: its node children. tsx starts an esbuild service as a
+ * child of the primary too when its transform cache is cold (a fresh clone).
+ */
+function workerPids(primary: number): number[] {
+  return childProcesses(primary)
+    .filter((child) => child.command === 'node')
+    .map((child) => child.pid)
 }
 
 async function until<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, context: () => string = () => '', timeoutMs = 15_000): Promise<T> {
@@ -175,7 +191,7 @@ describe('langvel serve', () => {
     const server = await start([CLI_ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--workers', '2'])
     const primary = server.child.pid!
     const output = () => `${server.stdout()}\n${server.stderr()}`
-    const workers = await until(() => childPids(primary), (pids) => pids.length === 2, 'two workers', output)
+    const workers = await until(() => workerPids(primary), (pids) => pids.length === 2, 'two workers', output)
     // Both workers must be listening before the count means anything.
     await until(() => get(`${server.url}/health/ready`).then((res) => res.status), (status) => status === 200, 'readiness', output)
 
@@ -187,7 +203,7 @@ describe('langvel serve', () => {
     expect(served).toBe(requests)
 
     process.kill(workers[0], 'SIGKILL')
-    const replaced = await until(() => childPids(primary), (pids) => pids.length === 2 && !pids.includes(workers[0]), 'a replacement worker', output)
+    const replaced = await until(() => workerPids(primary), (pids) => pids.length === 2 && !pids.includes(workers[0]), 'a replacement worker', output)
     expect(replaced).toContain(workers[1])
     await until(() => get(`${server.url}/health/live`).then((res) => res.status).catch(() => 0), (status) => status === 200, 'the server to answer', output)
 
