@@ -126,6 +126,13 @@ function normalizeResult(node: string, result: unknown, state: Raw, definition: 
  * (`return state`, `{ ...state, x }`, `[...state.items, item]`) must not
  * re-append the existing items through an append reducer, nor collide with a
  * parallel sibling on keys it merely passed through.
+ *
+ * For append keys a node's update (`deep` false) is told apart from "the list
+ * returned again" by identity: the very array it was given is unchanged, and
+ * a longer array that starts with the current items is the current list plus
+ * new ones. Anything else is appended as it is, so appending items equal to
+ * the current ones (`['tick']` on every loop round) is never dropped. A
+ * subgraph's output (`deep` true) is always its whole state, compared by value.
  */
 export function changedKeys(update: Raw, state: Raw, definition: AnyStateDefinition, deep: boolean): Raw {
   const same = deep ? deepEqual : Object.is
@@ -134,9 +141,19 @@ export function changedKeys(update: Raw, state: Raw, definition: AnyStateDefinit
     if (!definition.has(key)) continue
     const value = update[key]
     const current = state[key]
-    if (same(value, current)) continue
     const spec = definition.reducer(key)
-    if (spec && (spec.kind === 'append' || spec.kind === 'messages') && Array.isArray(value) && Array.isArray(current)) {
+    const appends = spec !== undefined && (spec.kind === 'append' || spec.kind === 'messages')
+    if (appends && !deep) {
+      if (Object.is(value, current)) continue
+      if (Array.isArray(value) && Array.isArray(current) && current.length > 0 && value.length > current.length && current.every((item, i) => Object.is(item, value[i]))) {
+        out[key] = value.slice(current.length)
+        continue
+      }
+      out[key] = value
+      continue
+    }
+    if (same(value, current)) continue
+    if (appends && Array.isArray(value) && Array.isArray(current)) {
       if (current.length > 0 && value.length >= current.length && current.every((item, i) => same(item, value[i]))) {
         if (value.length > current.length) out[key] = value.slice(current.length)
         continue

@@ -164,6 +164,23 @@ describe('returning whole state', () => {
     expect(output.messages.map((m) => m.content)).toEqual(['hi', 'reply'])
     expect(output.plain).toBe('done')
   })
+
+  it('keeps appended items that equal the current list: a loop appending the same item each round keeps every one', async () => {
+    const tick = () => ({ trail: ['tick'] })
+    const agent = agentOf(S, (g) =>
+      g
+        .loop((s) => ({ ...tick(), n: s.n + 1 }), { while: (s) => s.n < 3 })
+        .then(mark('a'))
+        .then(mark('a')),
+    )
+    const { output } = await agent.invoke({})
+    expect(output.trail).toEqual(['tick', 'tick', 'tick', 'a', 'a'])
+  })
+
+  it('appends a fresh array that repeats the current items instead of taking it as the list returned again', async () => {
+    const agent = agentOf(S, (g) => g.then(() => ({ trail: ['x', 'y'] })).then(() => ({ trail: ['x', 'y'] })))
+    expect((await agent.invoke({})).output.trail).toEqual(['x', 'y', 'x', 'y'])
+  })
 })
 
 describe('subgraph', () => {
