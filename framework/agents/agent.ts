@@ -11,7 +11,13 @@ import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
 import { freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
+import { stepBudget } from './step_budget'
 import { validationError, type AnyStateDefinition, type InputOf, type StateOf, type UpdateOf } from './state'
+
+/** LangGraph's usual recursion limit, kept as the floor of ours. */
+const DEFAULT_STEP_LIMIT = 1000
+/** Headroom over the computed budget, for interrupts placed before or after nodes and Command({ goto }) hops. */
+const STEP_SLACK = 25
 
 /** What an agent lists as its tools: anything with a name (framework/tools defines the real shape). */
 export interface AgentTool {
@@ -34,7 +40,7 @@ export interface AgentOptions {
   description?: string
   /** Run timeout in seconds, enforced by the runner (overrides AGENT_TIMEOUT). */
   timeoutSeconds?: number
-  /** Most LangGraph steps per run (default 1000), a backstop against runaway cycles; loops have their own limits. */
+  /** Most LangGraph steps per run, a backstop against runaway cycles (default: 1000, or more when the graph's loops at their maxIterations need more). */
   recursionLimit?: number
 }
 
@@ -84,7 +90,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   /** Describes the graph. Called once per instance. */
   abstract build(graph: GraphBuilder<D>): GraphBuilder<D>
 
-  #planned?: { plan: GraphPlan; hidden: Set<string> }
+  #planned?: { plan: GraphPlan; hidden: Set<string>; budget: number }
   #compiled?: CompiledAgentGraph
   #saver?: BaseCheckpointSaver
   #drawing?: CompiledAgentGraph
@@ -136,8 +142,17 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this as AgentOptions
   }
 
+  /**
+   * The most LangGraph steps one run of this graph can take with every loop at
+   * its maxIterations (subgraphs included). The default recursion limit is
+   * sized from it, so a loop always ends by its own limit and onLimit.
+   */
+  get stepBudget(): number {
+    return this.#blueprint().budget
+  }
+
   #stepLimit(): number {
-    return this.#declared().recursionLimit ?? 1000
+    return this.#declared().recursionLimit ?? Math.max(DEFAULT_STEP_LIMIT, this.stepBudget + STEP_SLACK)
   }
 
   /** Validates input against the state schema; throws E_VALIDATION listing each bad field. */
@@ -242,13 +257,13 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.#drawing.getGraph({ xray: options.xray ?? false }).drawMermaid()
   }
 
-  #blueprint(): { plan: GraphPlan; hidden: Set<string> } {
+  #blueprint(): { plan: GraphPlan; hidden: Set<string>; budget: number } {
     if (!this.#planned) {
       const builder = this.build(new GraphBuilder(this.state))
       if (!(builder instanceof GraphBuilder)) throw new E_GRAPH_INVALID(this.name, ['build() must return the graph builder (return graph.then(...)...)'])
       const plan = planGraph(builder.steps, this.state)
       const hidden = new Set([...plan.nodes.values()].filter((node) => CONTROL_ROLES.has(node.role)).map((node) => node.name))
-      this.#planned = { plan, hidden }
+      this.#planned = { plan, hidden, budget: stepBudget(builder.steps) }
     }
     return this.#planned
   }

@@ -1,6 +1,6 @@
 import { Overwrite, type StateSnapshot } from '@langchain/langgraph'
 import type { InterruptInfo, StreamEvent, StreamMode, ThreadState } from '../contracts/agent_run'
-import { E_ABORTED, E_GRAPH_INVALID, E_LOOP_LIMIT, isException } from '../errors'
+import { E_ABORTED, E_GRAPH_INVALID, E_STEP_LIMIT, isException } from '../errors'
 import { RESERVED_PREFIX } from './state'
 
 /*
@@ -97,7 +97,7 @@ export function translateRunError(error: unknown, signal: AbortSignal | undefine
   const name = (error as { name?: string } | null)?.name
   if (name === 'AbortError') return new E_ABORTED(reasonText(error), { cause: error })
   if (code === 'GRAPH_RECURSION_LIMIT' || name === 'GraphRecursionError') {
-    return new E_LOOP_LIMIT(`${agent} (recursion limit)`, recursionLimit, {
+    return new E_STEP_LIMIT(agent, recursionLimit, {
       cause: error,
       help: 'The run took more steps than the agent allows: raise `recursionLimit` on the agent, or check for a cycle made with Command({ goto }).',
     })

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'E_GRAPH_INVALID'
   | 'E_BRANCH_UNKNOWN'
   | 'E_LOOP_LIMIT'
+  | 'E_STEP_LIMIT'
   | 'E_THREAD_NOT_FOUND'
   | 'E_NOTHING_TO_RESUME'
   | 'E_TOOL_TIMEOUT'

@@ -85,6 +85,9 @@ export const E_BRANCH_UNKNOWN = createError('E_BRANCH_UNKNOWN', 500, (value: unk
 export const E_LOOP_LIMIT = createError('E_LOOP_LIMIT', 500, (node: string, max: number) =>
   `Loop "${node}" reached its limit of ${max} iterations`,
 )
+export const E_STEP_LIMIT = createError('E_STEP_LIMIT', 500, (agent: string, max: number) =>
+  `${agent} took more than ${max} steps in one run (its recursionLimit)`,
+)
 export const E_THREAD_NOT_FOUND = createError('E_THREAD_NOT_FOUND', 404, (threadId: string) => `Thread ${JSON.stringify(threadId)} not found`)
 export const E_NOTHING_TO_RESUME = createError('E_NOTHING_TO_RESUME', 409, (threadId: string) =>
   `Thread ${JSON.stringify(threadId)} has no pending interrupt to resume`,

@@ -214,7 +214,7 @@ describe('Agent', () => {
     expect(agent.toMermaid()).toContain('review')
   })
 
-  it('turns LangGraph\'s step limit into E_LOOP_LIMIT (a backstop beside each loop\'s own limit)', async () => {
+  it('turns LangGraph\'s step limit into E_STEP_LIMIT (a backstop beside each loop\'s own limit)', async () => {
     class Tight extends Agent<typeof S> {
       state = S
       recursionLimit = 6
@@ -223,8 +223,25 @@ describe('Agent', () => {
       }
     }
     const error = await rejection(new Tight().invoke({ query: 'q' }))
-    expect(error.code).toBe('E_LOOP_LIMIT')
-    expect(error.message).toContain('recursion limit')
+    expect(error.code).toBe('E_STEP_LIMIT')
+    expect(error.message).toContain('recursionLimit')
+  })
+
+  it('sizes the default step limit from its loops, so a long loop ends by its own maxIterations and onLimit', async () => {
+    const long = (onLimit: 'exit' | 'error') =>
+      class Long extends Agent<typeof S> {
+        state = S
+        build(graph: GraphBuilder<typeof S>) {
+          return graph
+            .then(() => ({ trail: ['start'] }))
+            .loop(() => ({ trail: ['x'] }), { while: () => true, maxIterations: 600, onLimit })
+            .then(() => ({ trail: ['end'] }))
+        }
+      }
+    const { output } = await new (long('exit'))().invoke({ query: 'q' })
+    expect(output.trail.filter((item) => item === 'x')).toHaveLength(600)
+    expect(output.trail.at(-1)).toBe('end')
+    expect((await rejection(new (long('error'))().invoke({ query: 'q' }))).code).toBe('E_LOOP_LIMIT')
   })
 
   it('rejects a node that returns something other than an update', async () => {
