@@ -11,6 +11,7 @@ import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
 import { freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
+import { interruptPoints, resumeSchemaIn } from './interrupt_points'
 import { stepBudget } from './step_budget'
 import { validationError, type AnyStateDefinition, type InputOf, type StateOf, type UpdateOf } from './state'
 
@@ -18,6 +19,15 @@ import { validationError, type AnyStateDefinition, type InputOf, type StateOf, t
 const DEFAULT_STEP_LIMIT = 1000
 /** Headroom over the computed budget, for interrupts placed before or after nodes and Command({ goto }) hops. */
 const STEP_SLACK = 25
+
+/** The planned graph and what is derived from it, once per instance. */
+interface Blueprint {
+  plan: GraphPlan
+  /** Langvel's control nodes, hidden from stream updates. */
+  hidden: Set<string>
+  budget: number
+  interrupts: string[]
+}
 
 /** What an agent lists as its tools: anything with a name (framework/tools defines the real shape). */
 export interface AgentTool {
@@ -90,7 +100,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   /** Describes the graph. Called once per instance. */
   abstract build(graph: GraphBuilder<D>): GraphBuilder<D>
 
-  #planned?: { plan: GraphPlan; hidden: Set<string>; budget: number }
+  #planned?: Blueprint
   #compiled?: CompiledAgentGraph
   #saver?: BaseCheckpointSaver
   #drawing?: CompiledAgentGraph
@@ -113,9 +123,14 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.state.schema
   }
 
-  /** Names of the nodes where the graph stops for a human. */
+  /** Names of the nodes where the graph stops for a human; those inside subgraphs as `subgraph/node`. */
   get interrupts(): readonly string[] {
-    return this.#blueprint().plan.interrupts
+    return this.#blueprint().interrupts
+  }
+
+  /** @internal The `resumeSchema` of the interrupt at `path` (`'ask'`, `'child/ask'`), if it declares one. */
+  resumeSchemaAt(path: string): ZodType | undefined {
+    return resumeSchemaIn(this.#blueprint().plan, path.split('/'))
   }
 
   /** Structural problems of the graph; empty when it is valid. */
@@ -216,7 +231,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   async getState(threadId: string): Promise<ThreadState<StateOf<D>>> {
-    const snapshot = await (await this.#ready()).getState(threadConfig(threadId))
+    const snapshot = await (await this.#ready()).getState(threadConfig(threadId), WITH_SUBGRAPHS)
     if (!hasCheckpoint(snapshot)) throw new E_THREAD_NOT_FOUND(threadId)
     return toThreadState(snapshot, threadId)
   }
@@ -257,13 +272,13 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.#drawing.getGraph({ xray: options.xray ?? false }).drawMermaid()
   }
 
-  #blueprint(): { plan: GraphPlan; hidden: Set<string>; budget: number } {
+  #blueprint(): Blueprint {
     if (!this.#planned) {
       const builder = this.build(new GraphBuilder(this.state))
       if (!(builder instanceof GraphBuilder)) throw new E_GRAPH_INVALID(this.name, ['build() must return the graph builder (return graph.then(...)...)'])
       const plan = planGraph(builder.steps, this.state)
       const hidden = new Set([...plan.nodes.values()].filter((node) => CONTROL_ROLES.has(node.role)).map((node) => node.name))
-      this.#planned = { plan, hidden, budget: stepBudget(builder.steps) }
+      this.#planned = { plan, hidden, budget: stepBudget(builder.steps), interrupts: interruptPoints(plan) }
     }
     return this.#planned
   }
@@ -302,7 +317,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
     let interrupts = rawInterrupts(output)
-    if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(threadConfig(threadId)))
+    if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(threadConfig(threadId), WITH_SUBGRAPHS))
     return { output: cleanValues<StateOf<D>>(output), threadId, interrupts }
   }
 
@@ -325,7 +340,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     } catch (error) {
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
-    if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(threadConfig(threadId))) }
+    if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(threadConfig(threadId), WITH_SUBGRAPHS)) }
   }
 
   /**
@@ -349,8 +364,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   #checkOne(info: InterruptInfo, value: unknown, what: string): unknown {
-    const node = info.node ? this.#blueprint().plan.nodes.get(info.node) : undefined
-    const schema = node?.role === 'interrupt' ? node.options.resumeSchema : undefined
+    const schema = info.node ? this.resumeSchemaAt(info.node) : undefined
     if (!schema) return value
     const parsed = schema.safeParse(value)
     if (!parsed.success) throw validationError(what, parsed.error)
@@ -359,7 +373,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */
   async #pending(threadId: string): Promise<InterruptInfo[]> {
-    const snapshot = await (await this.#ready()).getState(threadConfig(threadId))
+    const snapshot = await (await this.#ready()).getState(threadConfig(threadId), WITH_SUBGRAPHS)
     if (!hasCheckpoint(snapshot)) throw new E_THREAD_NOT_FOUND(threadId)
     const interrupts = snapshotInterrupts(snapshot)
     if (interrupts.length === 0) throw new E_NOTHING_TO_RESUME(threadId)
@@ -370,3 +384,6 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 function threadConfig(threadId: string): LangGraphRunnableConfig {
   return { configurable: { thread_id: threadId } }
 }
+
+/** Subgraph states included, so an interrupt inside a subgraph reports its own node (`child/ask`). */
+const WITH_SUBGRAPHS = { subgraphs: true }

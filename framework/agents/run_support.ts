@@ -27,13 +27,27 @@ export function rawInterrupts(value: unknown): InterruptInfo[] {
   return list.map((item: { id?: string; value?: unknown }) => ({ id: String(item.id ?? ''), value: item.value }))
 }
 
-/** Pending interrupts of a snapshot, each with the node (task) that raised it. */
+/**
+ * Pending interrupts of a snapshot, each with the node (task) that raised it.
+ * An interrupt raised inside a subgraph bubbles up to the subgraph's task; when
+ * the snapshot was read with `subgraphs: true` its node is the path to the
+ * interrupt itself (`child/ask`).
+ */
 export function snapshotInterrupts(snapshot: StateSnapshot): InterruptInfo[] {
   const out: InterruptInfo[] = []
   for (const task of snapshot.tasks ?? []) {
-    for (const item of task.interrupts ?? []) out.push({ id: String(item.id ?? ''), value: item.value, node: task.name })
+    const inner = isSnapshot(task.state) ? snapshotInterrupts(task.state) : []
+    for (const item of task.interrupts ?? []) {
+      const id = String(item.id ?? '')
+      const deeper = inner.find((info) => info.id === id)?.node
+      out.push({ id, value: item.value, node: deeper ? `${task.name}/${deeper}` : task.name })
+    }
   }
   return out
+}
+
+function isSnapshot(value: unknown): value is StateSnapshot {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { tasks?: unknown }).tasks)
 }
 
 export function hasCheckpoint(snapshot: StateSnapshot): boolean {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { defineState, reducers, type GraphBuilder, type StateOf } from '../../../framework/agents'
 import { ApprovalAgent } from '../../../app/agents/approval_agent'
-import { agentOf } from './helpers'
+import { agentOf, rejection } from './helpers'
 
 /* Every construct composes with every other: each test nests two or three of them. */
 
@@ -81,7 +81,10 @@ describe('construct combinations', () => {
   it('an Agent class with its own interrupt as a subgraph: the parent stops, resumes and continues', async () => {
     const agent = agentOf(S, (g) => g.then(mark('prepare')).subgraph(ApprovalAgent, { name: 'approval' }).then((s) => ({ trail: [`status ${s.status}`] })))
     const first = await agent.invoke({ request: 'new laptop' })
-    expect(first.interrupts).toEqual([{ id: expect.any(String), value: { summary: 'Approval requested: new laptop', request: 'new laptop' }, node: 'approval' }])
+    expect(first.interrupts).toEqual([{ id: expect.any(String), value: { summary: 'Approval requested: new laptop', request: 'new laptop' }, node: 'approval/approval' }])
+    expect(agent.interrupts).toEqual(['approval/approval'])
+    // The child's resumeSchema guards the resume through the parent too.
+    expect((await rejection(agent.resume(first.threadId, { approved: 'yes' }))).code).toBe('E_VALIDATION')
     const done = await agent.resume(first.threadId, { approved: true })
     expect(done.output.trail).toEqual(['prepare', 'status approved'])
   })

@@ -122,10 +122,28 @@ describe('interrupt', () => {
       g.then(mark('p1')).subgraph(g.chain().then(mark('c1')).interrupt({ payload: 'inner', resumeInto: 'answer' }).then(mark('c2')), { name: 'child' }).then(mark('p2')),
     )
     const first = await agent.invoke({})
-    expect(first.interrupts).toEqual([{ id: expect.any(String), value: 'inner', node: 'child' }])
+    expect(first.interrupts).toEqual([{ id: expect.any(String), value: 'inner', node: 'child/interrupt' }])
+    expect((await agent.getState(first.threadId)).interrupts).toEqual(first.interrupts)
     const done = await agent.resume(first.threadId, 42)
     expect(done.output.trail).toEqual(['p1', 'c1', 'c2', 'p2'])
     expect(done.output.answer).toBe(42)
+  })
+
+  it('lists interrupts inside subgraphs as paths and checks their resumeSchema when resumed through the parent', async () => {
+    const agent = agentOf(S, (g) =>
+      g
+        .interrupt({ name: 'first' })
+        .subgraph(g.chain().interrupt({ name: 'ask', payload: 'ok?', resumeInto: 'answer', resumeSchema: z.object({ ok: z.boolean() }) }), { name: 'child' })
+        .then(mark('after')),
+    )
+    expect(agent.interrupts).toEqual(['first', 'child/ask'])
+    const { threadId } = await agent.invoke({})
+    const second = await agent.resume(threadId, true)
+    expect(second.interrupts).toEqual([{ id: expect.any(String), value: 'ok?', node: 'child/ask' }])
+    const refused = await rejection(agent.resume(threadId, 'garbage'))
+    expect(refused.code).toBe('E_VALIDATION')
+    const done = await agent.resume(threadId, { ok: true })
+    expect(done.output).toMatchObject({ answer: { ok: true }, trail: ['after'] })
   })
 
   it('resumes on a fresh agent instance sharing the checkpointer (a restarted process)', async () => {

@@ -1,0 +1,41 @@
+import type { ZodType } from 'zod'
+import type { SubgraphSource } from './graph_builder'
+import type { GraphPlan, PlanNode } from './graph_plan'
+
+/** What an Agent class used as a subgraph tells about its own interrupts. */
+interface InterruptSource extends SubgraphSource {
+  readonly interrupts: readonly string[]
+  resumeSchemaAt(path: string): ZodType | undefined
+}
+
+type SubgraphNode = Extract<PlanNode, { role: 'subgraph' }>
+
+function childAgent(node: SubgraphNode): InterruptSource | undefined {
+  return node.agent ? (new node.agent() as InterruptSource) : undefined
+}
+
+/**
+ * The interrupt points of a plan in graph order, with those of its subgraphs
+ * as `subgraph/interrupt` paths (the same paths a paused run reports).
+ *
+ * @example
+ * interruptPoints(plan) // ['review', 'child/ask']
+ */
+export function interruptPoints(plan: GraphPlan): string[] {
+  const points = [...plan.interrupts]
+  for (const node of plan.nodes.values()) {
+    if (node.role !== 'subgraph') continue
+    const inner = node.plan ? interruptPoints(node.plan) : (childAgent(node)?.interrupts ?? [])
+    for (const point of inner) points.push(`${node.name}/${point}`)
+  }
+  return points
+}
+
+/** The `resumeSchema` of the interrupt at `path` (`['ask']`, `['child', 'ask']`), if it declares one. */
+export function resumeSchemaIn(plan: GraphPlan, path: readonly string[]): ZodType | undefined {
+  const node = plan.nodes.get(path[0] ?? '')
+  if (!node) return undefined
+  if (path.length === 1) return node.role === 'interrupt' ? node.options.resumeSchema : undefined
+  if (node.role !== 'subgraph') return undefined
+  return node.plan ? resumeSchemaIn(node.plan, path.slice(1)) : childAgent(node)?.resumeSchemaAt(path.slice(1).join('/'))
+}
