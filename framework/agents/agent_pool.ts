@@ -18,6 +18,8 @@ export interface RunnableAgent {
   readonly inputSchema?: unknown
   /** Nodes the graph may stop at for a human (interrupt points). */
   readonly interrupts?: readonly string[]
+  /** The resume schema of an interrupt point (`'ask'`, `'child/ask'`), when it declares one. */
+  resumeSchemaAt?(path: string): unknown
   compile(options: { checkpointer?: BaseCheckpointSaver }): unknown
   invoke(input: unknown, options?: RunOptions): Promise<RunResult>
   stream(input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>

@@ -107,6 +107,15 @@ function toolNames(tools: unknown): string[] {
   return list.map((tool) => (typeof tool === 'string' ? tool : (tool as { name?: unknown })?.name)).filter((name): name is string => typeof name === 'string')
 }
 
+function resumeSchemas(instance: RunnableAgent): Record<string, ZodType> {
+  const out: Record<string, ZodType> = {}
+  for (const point of instance.interrupts ?? []) {
+    const schema = zodSchema(instance.resumeSchemaAt?.(point))
+    if (schema) out[point] = schema
+  }
+  return out
+}
+
 function zodSchema(value: unknown): ZodType | undefined {
   return value && typeof (value as ZodType).safeParse === 'function' ? (value as ZodType) : undefined
 }
@@ -291,6 +300,7 @@ export class AgentRunner implements AgentRunnerContract {
       timeoutSeconds: definition.timeoutSeconds ?? instance.timeoutSeconds ?? this.options.defaultTimeoutSeconds,
       inputSchema: zodSchema(instance.inputSchema),
       interrupts: [...(instance.interrupts ?? [])],
+      resumeSchemas: resumeSchemas(instance),
       tools: toolNames(instance.tools),
     }
   }

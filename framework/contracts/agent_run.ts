@@ -59,6 +59,8 @@ export interface AgentRouteInfo {
   timeoutSeconds?: number
   inputSchema?: ZodType
   interrupts: string[]
+  /** The `resumeSchema` of each interrupt point that declares one, by interrupt path. */
+  resumeSchemas?: Record<string, ZodType>
   tools: string[]
 }
 
