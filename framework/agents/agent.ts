@@ -9,7 +9,7 @@ import { GraphBuilder, type SubgraphSource } from './graph_builder'
 import { emitGraph, type CompiledAgentGraph } from './graph_emit'
 import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
-import { freezeContext, systemContext } from './node_context'
+import { CALLER_THREAD_KEY, freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
 import { interruptPoints, resumeSchemaIn } from './interrupt_points'
 import { stepBudget } from './step_budget'
@@ -50,6 +50,12 @@ export interface AgentOptions {
   description?: string
   /** Run timeout in seconds, enforced by the runner (overrides AGENT_TIMEOUT). */
   timeoutSeconds?: number
+  /**
+   * The namespace of this agent's threads in the checkpointer (default: the
+   * class name). Threads of agents with different namespaces never mix, even
+   * under the same thread id; give two classes the same one to share threads.
+   */
+  threadNamespace?: string
   /** Most LangGraph steps per run, a backstop against runaway cycles (default: 1000, or more when the graph's loops at their maxIterations need more). */
   recursionLimit?: number
 }
@@ -231,7 +237,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   async getState(threadId: string): Promise<ThreadState<StateOf<D>>> {
-    const snapshot = await (await this.#ready()).getState(threadConfig(threadId), WITH_SUBGRAPHS)
+    const snapshot = await (await this.#ready()).getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)
     if (!hasCheckpoint(snapshot)) throw new E_THREAD_NOT_FOUND(threadId)
     return toThreadState(snapshot, threadId)
   }
@@ -240,7 +246,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   async getHistory(threadId: string, options: { limit?: number } = {}): Promise<ThreadState<StateOf<D>>[]> {
     const graph = await this.#ready()
     const states: ThreadState<StateOf<D>>[] = []
-    for await (const snapshot of graph.getStateHistory(threadConfig(threadId), options.limit ? { limit: options.limit } : undefined)) {
+    for await (const snapshot of graph.getStateHistory(this.#threadConfig(threadId), options.limit ? { limit: options.limit } : undefined)) {
       states.push(toThreadState(snapshot, threadId))
     }
     if (states.length === 0) throw new E_THREAD_NOT_FOUND(threadId)
@@ -258,7 +264,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     const values = this.state.validatePatch(patch)
     const before = await this.getState(threadId)
     const graph = await this.#ready()
-    await graph.updateState(threadConfig(threadId), values, options.asNode)
+    await graph.updateState(this.#threadConfig(threadId), values, options.asNode)
     if (before.interrupts.length > 0) {
       const { config } = this.#runConfig({ threadId })
       await graph.invoke(null, config)
@@ -294,11 +300,24 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.#compiled as CompiledAgentGraph
   }
 
+  /**
+   * The checkpointer's thread id: the caller's id under this agent's
+   * namespace, so another agent run with the same id (a reused session id, a
+   * typo) can never read or overwrite this agent's thread.
+   */
+  #threadKey(threadId: string): string {
+    return `${this.#declared().threadNamespace ?? this.name}:${threadId}`
+  }
+
+  #threadConfig(threadId: string): LangGraphRunnableConfig {
+    return { configurable: { thread_id: this.#threadKey(threadId) } }
+  }
+
   #runConfig(options: RunOptions): { config: LangGraphRunnableConfig; threadId: string } {
     const threadId = options.threadId ?? randomUUID()
     const context = freezeContext(options.context ?? systemContext(randomUUID()))
     const config: LangGraphRunnableConfig = {
-      configurable: { thread_id: threadId },
+      configurable: { thread_id: this.#threadKey(threadId), [CALLER_THREAD_KEY]: threadId },
       context: context as unknown as Record<string, unknown>,
       recursionLimit: this.#stepLimit(),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -317,7 +336,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
     let interrupts = rawInterrupts(output)
-    if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(threadConfig(threadId), WITH_SUBGRAPHS))
+    if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS))
     return { output: cleanValues<StateOf<D>>(output), threadId, interrupts }
   }
 
@@ -340,7 +359,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     } catch (error) {
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
-    if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(threadConfig(threadId), WITH_SUBGRAPHS)) }
+    if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)) }
   }
 
   /**
@@ -373,16 +392,12 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */
   async #pending(threadId: string): Promise<InterruptInfo[]> {
-    const snapshot = await (await this.#ready()).getState(threadConfig(threadId), WITH_SUBGRAPHS)
+    const snapshot = await (await this.#ready()).getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)
     if (!hasCheckpoint(snapshot)) throw new E_THREAD_NOT_FOUND(threadId)
     const interrupts = snapshotInterrupts(snapshot)
     if (interrupts.length === 0) throw new E_NOTHING_TO_RESUME(threadId)
     return interrupts
   }
-}
-
-function threadConfig(threadId: string): LangGraphRunnableConfig {
-  return { configurable: { thread_id: threadId } }
 }
 
 /** Subgraph states included, so an interrupt inside a subgraph reports its own node (`child/ask`). */

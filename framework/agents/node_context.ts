@@ -28,6 +28,13 @@ export interface NodeContext {
   readonly config: LangGraphRunnableConfig
 }
 
+/**
+ * The caller's thread id in a run's configurable (the checkpointer's
+ * `thread_id` is namespaced by the agent). LangGraph keeps `__` keys out of
+ * checkpoint metadata.
+ */
+export const CALLER_THREAD_KEY = '__langvel_thread_id'
+
 const neverAborted = new AbortController().signal
 const noop = () => {}
 
@@ -53,7 +60,7 @@ export function nodeContext(config: LangGraphRunnableConfig, node: string, resum
   return {
     context: config.context as unknown as RequestContext,
     signal: config.signal ?? neverAborted,
-    threadId: String(config.configurable?.thread_id ?? ''),
+    threadId: String(config.configurable?.[CALLER_THREAD_KEY] ?? config.configurable?.thread_id ?? ''),
     node,
     writer: config.writer ?? noop,
     resumeValue,

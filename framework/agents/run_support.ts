@@ -63,8 +63,13 @@ export function toThreadState<S>(snapshot: StateSnapshot, threadId: string): Thr
     checkpointId: snapshot.config?.configurable?.checkpoint_id,
     parentCheckpointId: snapshot.parentConfig?.configurable?.checkpoint_id,
     createdAt: snapshot.createdAt,
-    metadata: snapshot.metadata as Record<string, unknown> | undefined,
+    metadata: callerMetadata(snapshot.metadata as Record<string, unknown> | undefined, threadId),
   }
+}
+
+/** LangGraph copies the configurable thread id (namespaced by the agent) into checkpoint metadata; callers see their own. */
+function callerMetadata(metadata: Record<string, unknown> | undefined, threadId: string): Record<string, unknown> | undefined {
+  return metadata && 'thread_id' in metadata ? { ...metadata, thread_id: threadId } : metadata
 }
 
 /** Adds node names to interrupts reported by a run (LangGraph's run output omits them). */

@@ -126,6 +126,38 @@ describe('Agent', () => {
     again.forEach((result, i) => expect(result.output.trail).toEqual([queries[i], `${queries[i]}b`]))
   })
 
+  it('keeps each agent\'s threads to itself on a shared checkpointer: the same thread id on another agent is another thread', async () => {
+    const saver = new MemorySaver()
+    class Asking extends Agent<typeof S> {
+      state = S
+      build(graph: GraphBuilder<typeof S>) {
+        return graph.interrupt({ name: 'ask', payload: 'approve?' }).then(() => ({ response: 'approved' }))
+      }
+    }
+    class Echo extends Agent<typeof S> {
+      state = S
+      build(graph: GraphBuilder<typeof S>) {
+        return graph.then((state) => ({ response: `echo ${state.query}` }))
+      }
+    }
+    class EchoTwin extends Echo {
+      threadNamespace = 'Echo'
+    }
+    const asking = await new Asking().compile({ checkpointer: saver })
+    const echo = await new Echo().compile({ checkpointer: saver })
+    await asking.invoke({ query: 'laptop' }, { threadId: 'session-42' })
+    expect((await rejection(echo.getState('session-42'))).code).toBe('E_THREAD_NOT_FOUND')
+    await echo.invoke({ query: 'hijack' }, { threadId: 'session-42' })
+    const waiting = await asking.getState('session-42')
+    expect(waiting.values.query).toBe('laptop')
+    expect(waiting.interrupts).toHaveLength(1)
+    expect(waiting.metadata?.thread_id).toBe('session-42')
+    expect((await asking.resume('session-42', true)).output.response).toBe('approved')
+    // A shared namespace shares threads.
+    const twin = await new EchoTwin().compile({ checkpointer: saver })
+    expect((await twin.getState('session-42')).values.response).toBe('echo hijack')
+  })
+
   it('exposes thread state, history and validated state updates', async () => {
     const agent = await new BindingAgent().compile()
     await agent.invoke({ query: 'q' }, { threadId: 'hist' })
