@@ -186,13 +186,13 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    * checkpointer the agent keeps threads in memory (MemorySaver).
    * Throws E_GRAPH_INVALID listing every structural problem.
    */
-  async compile(options: { checkpointer?: BaseCheckpointSaver } = {}): Promise<this> {
+  async compile(options: { checkpointer?: BaseCheckpointSaver; metricsLabel?: string } = {}): Promise<this> {
     if (this.#compiled) {
       if (options.checkpointer && options.checkpointer !== this.#saver) throw new E_RUNTIME(`${this.name} is already compiled with another checkpointer`)
       return this
     }
     const saver = options.checkpointer ?? new MemorySaver()
-    this.#compiled = this.#emit(saver)
+    this.#compiled = this.#emit(saver, options.metricsLabel)
     this.#saver = saver
     return this
   }
@@ -289,10 +289,10 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.#planned
   }
 
-  #emit(checkpointer: BaseCheckpointSaver | undefined): CompiledAgentGraph {
+  #emit(checkpointer: BaseCheckpointSaver | undefined, metricsLabel?: string): CompiledAgentGraph {
     const { plan } = this.#blueprint()
     if (plan.problems.length > 0) throw new E_GRAPH_INVALID(this.name, plan.problems, { details: { problems: plan.problems } })
-    return emitGraph(plan, this.state, { owner: this, checkpointer, name: this.name })
+    return emitGraph(plan, this.state, { owner: this, checkpointer, name: this.name, metricsLabel })
   }
 
   async #ready(): Promise<CompiledAgentGraph> {

@@ -20,7 +20,8 @@ export interface RunnableAgent {
   readonly interrupts?: readonly string[]
   /** The resume schema of an interrupt point (`'ask'`, `'child/ask'`), when it declares one. */
   resumeSchemaAt?(path: string): unknown
-  compile(options: { checkpointer?: BaseCheckpointSaver }): unknown
+  /** `metricsLabel`: the route path, the `agent` label of the agent's node durations. */
+  compile(options: { checkpointer?: BaseCheckpointSaver; metricsLabel?: string }): unknown
   invoke(input: unknown, options?: RunOptions): Promise<RunResult>
   stream(input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
   resume(threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
@@ -86,7 +87,7 @@ export class AgentPool {
       return Promise.reject(error)
     }
     if (!entry.compiled) {
-      const compiled = this.compile(entry.instance)
+      const compiled = this.compile(entry.instance, route.path)
       entry.compiled = compiled
       // Registered before any waiter's handler, so by the time a waiter sees
       // the failure the entry is gone and its retry builds a fresh instance.
@@ -119,9 +120,9 @@ export class AgentPool {
     return entry
   }
 
-  private async compile(instance: RunnableAgent): Promise<RunnableAgent> {
+  private async compile(instance: RunnableAgent, path: string): Promise<RunnableAgent> {
     const checkpointer = this.options.resolveCheckpointer?.(instance.checkpointer)
-    await instance.compile({ checkpointer })
+    await instance.compile({ checkpointer, metricsLabel: path })
     return instance
   }
 }

@@ -65,6 +65,8 @@ export interface CompileGraphOptions {
   checkpointer?: BaseCheckpointSaver | false
   /** Used in error messages and as the graph name. */
   name?: string
+  /** The `agent` label of the node duration metric (the route path when pooled); `name` when omitted. */
+  metricsLabel?: string
 }
 
 /**

@@ -42,7 +42,7 @@ export function emitGraph(plan: GraphPlan, state: AnyStateDefinition, options: C
   if (plan.usesLoops) all[LOOPS_KEY] = new BinaryOperatorAggregate(mergeCounters, () => ({}))
   // guard=false: two interrupts resumed in the same step may both write it.
   if (plan.usesResume) all[RESUME_KEY] = new EphemeralValue(false)
-  const scope: RuntimeScope = { state, owner: options.owner, reserved: plan.usesLoops || plan.usesResume }
+  const scope: RuntimeScope = { state, owner: options.owner, reserved: plan.usesLoops || plan.usesResume, label: options.metricsLabel ?? options.name ?? 'graph' }
 
   const graph: any = new StateGraph({ state: Annotation.Root(all), input: Annotation.Root(user), output: Annotation.Root(user) } as any)
   for (const node of plan.nodes.values()) {
@@ -73,7 +73,7 @@ function runtimeFor(node: PlanNode, scope: RuntimeScope): { fn: ReturnType<typeo
       return { fn: loopNode(node.loopId, node.phase) }
     case 'subgraph': {
       const child: SubgraphRuntime = node.plan
-        ? { graph: emitGraph(node.plan, scope.state, { owner: scope.owner, name: node.name }), state: scope.state }
+        ? { graph: emitGraph(node.plan, scope.state, { owner: scope.owner, name: node.name, metricsLabel: scope.label }), state: scope.state }
         : new (node.agent as NonNullable<typeof node.agent>)().compileSubgraph()
       return { fn: subgraphNode(child, scope), subgraphs: [child.graph as CompiledAgentGraph] }
     }

@@ -1,5 +1,6 @@
 import { Command, interrupt, isCommand, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import { E_BRANCH_UNKNOWN, E_LOOP_LIMIT, E_RUNTIME } from '../errors'
+import { recordNodeDuration } from '../observability'
 import { nodeContext } from './node_context'
 import type { RouterLogic } from './graph_plan'
 import type { InterruptOptions } from './graph_builder'
@@ -20,6 +21,8 @@ export interface RuntimeScope {
   owner: object | undefined
   /** Whether the graph has reserved channels to hide from user code. */
   reserved: boolean
+  /** The `agent` label of node durations in the metrics. */
+  label: string
 }
 
 function userView(raw: Raw, scope: RuntimeScope): Raw {
@@ -29,12 +32,17 @@ function userView(raw: Raw, scope: RuntimeScope): Raw {
   return view
 }
 
-/** A user node: called with `this` = the agent, its result reduced to what actually changed. */
+/** A user node: called with `this` = the agent, its result reduced to what actually changed; its duration goes to the metrics. */
 export function userNode(name: string, fn: AnyFn, scope: RuntimeScope): GraphNodeFn {
   return async (raw, config) => {
     const state = userView(raw, scope)
-    const result = await fn.call(scope.owner, state, nodeContext(config, name, scope.reserved ? raw[RESUME_KEY] : undefined))
-    return normalizeResult(name, result, state, scope.state, false)
+    const started = performance.now()
+    try {
+      const result = await fn.call(scope.owner, state, nodeContext(config, name, scope.reserved ? raw[RESUME_KEY] : undefined))
+      return normalizeResult(name, result, state, scope.state, false)
+    } finally {
+      recordNodeDuration(scope.label, name, (performance.now() - started) / 1000)
+    }
   }
 }
 

@@ -1,4 +1,7 @@
 import { MemorySaver, type BaseCheckpointSaver } from '@langchain/langgraph-checkpoint'
+import { z } from 'zod'
+import { Agent, defineState, type GraphBuilder } from '../../../framework/agents'
+import { getMetrics } from '../../../framework/observability'
 import { AgentPool } from '../../../framework/agents/agent_pool'
 import { E_UNKNOWN_DRIVER } from '../../../framework/errors'
 import { InertAgent } from '../routing/fixtures/fake_agents'
@@ -125,5 +128,29 @@ describe('AgentPool', () => {
     ])
 
     expect(stats.compiled).toBe(2)
+  })
+})
+
+describe('AgentPool metrics', () => {
+  it('compiles a route\'s agent so its node durations are recorded under the route path, subgraph chains included', async () => {
+    const S = defineState({ q: z.string() })
+    class Timed extends Agent<typeof S> {
+      state = S
+      build(graph: GraphBuilder<typeof S>) {
+        return graph.then(this.first).subgraph(graph.chain().then(this.inner), { name: 'sub' })
+      }
+      first() {
+        return { q: 'a' }
+      }
+      inner() {
+        return { q: 'b' }
+      }
+    }
+    const agent = await new AgentPool().get({ path: '/timed-route', agent: Timed as never })
+    await agent.invoke({ q: 'x' })
+    await agent.invoke({ q: 'y' })
+    const text = await getMetrics().render()
+    expect(text).toMatch(/langvel_node_duration_seconds_count\{agent="\/timed-route",node="first"\} 2/)
+    expect(text).toMatch(/langvel_node_duration_seconds_count\{agent="\/timed-route",node="inner"\} 2/)
   })
 })
