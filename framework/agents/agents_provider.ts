@@ -5,7 +5,7 @@ import { SOURCE_EXTENSIONS } from '../foundation/paths'
 import { loadRoutes } from '../routing/load_routes'
 import { Router } from '../routing/router'
 import { AgentRunner } from './agent_runner'
-import { createAgentMiddlewareRegistry, type AgentMiddlewareFactory } from './middleware'
+import { agentThrottle, createAgentMiddlewareRegistry, type AgentMiddlewareFactory } from './middleware'
 
 declare module '../foundation/application' {
   interface ContainerBindings {
@@ -31,13 +31,18 @@ export function createAgentRunner(app: Application): AgentRunner {
   const checkpointers = app.make('checkpointer')
   return new AgentRunner({
     router: routesFile ? loadRoutes(routesFile) : new Router(),
-    middleware: createAgentMiddlewareRegistry(kernel.agentMiddleware ?? {}),
+    middleware: createAgentMiddlewareRegistry({ ...frameworkAgentMiddleware(app), ...(kernel.agentMiddleware ?? {}) }),
     resolveCheckpointer: (name) => checkpointers.use(name),
     logger: app.logger.child({ logger: 'agents' }),
     defaultTimeoutSeconds: app.config.get('server').agentTimeoutSeconds,
     defaultCheckpointer: checkpointers.defaultDriver,
     transportMiddleware: transportMiddlewareNames(app),
   })
+}
+
+/** Agent middleware over the application's services: `throttle` when a rate limiter is bound. */
+function frameworkAgentMiddleware(app: Application): Record<string, AgentMiddlewareFactory> {
+  return app.bound('rateLimiter') ? { throttle: agentThrottle(() => app.make('rateLimiter')) } : {}
 }
 
 /**
