@@ -10,7 +10,7 @@ import type {
   StreamOptions,
   ThreadState,
 } from '../contracts/agent_run'
-import { E_ABORTED, E_AGENT_NOT_FOUND, E_RUNTIME, E_TIMEOUT, E_UNKNOWN_MIDDLEWARE, isException } from '../errors'
+import { E_ABORTED, E_AGENT_NOT_FOUND, E_RUNTIME, E_TIMEOUT, E_UNKNOWN_DRIVER, E_UNKNOWN_MIDDLEWARE, isException } from '../errors'
 import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
 import type { RouteDefinition } from '../routing/agent_route'
@@ -33,6 +33,8 @@ export interface AgentRunnerOptions {
   defaultTimeoutSeconds?: number
   /** Shown as the checkpointer of agents that do not name one (the manager's default driver). */
   defaultCheckpointer?: string
+  /** The checkpointer drivers there are: an agent naming another fails the boot with E_UNKNOWN_DRIVER. */
+  checkpointerDrivers?: () => readonly string[]
   /**
    * Route middleware the transport runs before the runner is reached (HTTP:
    * `auth`, `can`, `throttle`). Accepted on routes and shown by route:list,
@@ -164,6 +166,7 @@ export class AgentRunner implements AgentRunnerContract {
           throw new E_UNKNOWN_MIDDLEWARE(name, registry.names(), { details: { spec, route: definition.path, source } })
         }
       }
+      this.assertCheckpointer(definition, instance)
       const stack = specs.filter((spec) => !isTransport(spec)).map((spec) => registry.resolve(spec))
       const info = this.describe(definition, instance, specs)
       this.entries.set(definition.path, { definition, info, run: Pipeline.compose(stack, (ctx) => this.dispatch(definition, ctx)) })
@@ -287,6 +290,13 @@ export class AgentRunner implements AgentRunnerContract {
       return agent.resumeStream(options.threadId, input, options)
     }
     return ctx.streaming ? agent.stream(input, options) : agent.invoke(input, options)
+  }
+
+  private assertCheckpointer(definition: RouteDefinition, instance: RunnableAgent): void {
+    const name = instance.checkpointer
+    const drivers = this.options.checkpointerDrivers?.()
+    if (name === undefined || !drivers || drivers.includes(name)) return
+    throw new E_UNKNOWN_DRIVER('checkpointer', name, [...drivers], { details: { route: definition.path, agent: definition.agent.name, available: drivers } })
   }
 
   private describe(definition: RouteDefinition, instance: RunnableAgent, middleware: string[]): AgentRouteInfo {

@@ -36,6 +36,7 @@ export function createAgentRunner(app: Application): AgentRunner {
     logger: app.logger.child({ logger: 'agents' }),
     defaultTimeoutSeconds: app.config.get('server').agentTimeoutSeconds,
     defaultCheckpointer: checkpointers.defaultDriver,
+    checkpointerDrivers: () => checkpointers.drivers,
     transportMiddleware: transportMiddlewareNames(app),
   })
 }

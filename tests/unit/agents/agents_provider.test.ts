@@ -6,39 +6,54 @@ import { defaultProviders } from '../../../framework/foundation/providers'
 import { createLogger } from '../../../framework/logger'
 
 const ROOT = join(__dirname, '..', '..', '..')
-const scratch = mkdtempSync(join(tmpdir(), 'langvel-agents-provider-'))
-afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+const scratches: string[] = []
+afterAll(() => scratches.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
+/** A booted application over a project whose code root has the repository's config and this one route. */
+function projectWith(route: string, agentClass: string) {
+  const root = mkdtempSync(join(tmpdir(), 'langvel-agents-provider-'))
+  scratches.push(root)
+  mkdirSync(join(root, 'routes'))
+  mkdirSync(join(root, 'config'))
+  for (const file of readdirSync(join(ROOT, 'config'))) {
+    writeFileSync(join(root, 'config', file), `export { default } from ${JSON.stringify(join(ROOT, 'config', file.replace(/\.ts$/, '')))}\n`)
+  }
+  writeFileSync(
+    join(root, 'routes', 'agents.ts'),
+    `import { Route } from ${JSON.stringify(join(ROOT, 'framework/routing'))}
+import { ${agentClass} } from ${JSON.stringify(join(__dirname, 'fixtures/throttled_agent'))}
+export default function routes() {
+  Route.agent(${JSON.stringify(route)}, ${agentClass})
+}
+`,
+  )
+  return Application.create({
+    basePath: root,
+    codePath: root,
+    loadDotenv: false,
+    env: { APP_ENV: 'test', STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
+    providers: defaultProviders(),
+    logger: createLogger({ silent: true }),
+  }).boot()
+}
 
 describe('the agents provider', () => {
   it('gives agent classes the framework\'s throttle middleware, over the application rate limiter', async () => {
-    // A project whose code root has the repository's config and a route file of its own.
-    mkdirSync(join(scratch, 'routes'), { recursive: true })
-    mkdirSync(join(scratch, 'config'), { recursive: true })
-    for (const file of readdirSync(join(ROOT, 'config'))) {
-      writeFileSync(join(scratch, 'config', file), `export { default } from ${JSON.stringify(join(ROOT, 'config', file.replace(/\.ts$/, '')))}\n`)
-    }
-    writeFileSync(
-      join(scratch, 'routes', 'agents.ts'),
-      `import { Route } from ${JSON.stringify(join(ROOT, 'framework/routing'))}
-import { ThrottledFixtureAgent } from ${JSON.stringify(join(__dirname, 'fixtures/throttled_agent'))}
-export default function routes() {
-  Route.agent('/limited', ThrottledFixtureAgent)
-}
-`,
-    )
-    const app = await Application.create({
-      basePath: scratch,
-      codePath: scratch,
-      loadDotenv: false,
-      env: { APP_ENV: 'test', STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
-      providers: defaultProviders(),
-      logger: createLogger({ silent: true }),
-    }).boot()
+    const app = await projectWith('/limited', 'ThrottledFixtureAgent')
     try {
       const agents = app.make('agents')
       expect(agents.route('/limited').middleware).toEqual(['logging', 'throttle:1,1'])
       expect((await agents.invoke('/limited', { query: 'a' })).output).toEqual({ query: 'seen a' })
       await expect(agents.invoke('/limited', { query: 'b' })).rejects.toMatchObject({ code: 'E_TOO_MANY_REQUESTS' })
+    } finally {
+      await app.shutdown()
+    }
+  })
+
+  it('fails the boot of the runner, not a run, when an agent names a checkpointer there is no driver for', async () => {
+    const app = await projectWith('/mongo', 'MongoFixtureAgent')
+    try {
+      expect(() => app.make('agents')).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_DRIVER', details: expect.objectContaining({ route: '/mongo' }) }))
     } finally {
       await app.shutdown()
     }
