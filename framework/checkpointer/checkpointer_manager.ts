@@ -130,7 +130,16 @@ export class CheckpointerManager {
     const file = resolve(this.options.basePath, this.options.config.sqlitePath)
     mkdirSync(dirname(file), { recursive: true })
     const { SqliteSaver } = require('@langchain/langgraph-checkpoint-sqlite') as typeof import('@langchain/langgraph-checkpoint-sqlite')
-    const saver = SqliteSaver.fromConnString(file)
+    // Its tables and WAL mode are made now, when the driver opens (at server
+    // start, or in the command that runs an agent), never inside a request.
+    class PreparedSqliteSaver extends SqliteSaver {
+      prepare(): this {
+        this.setup()
+        return this
+      }
+    }
+    const Database = require('better-sqlite3') as new (file: string) => InstanceType<typeof SqliteSaver>['db']
+    const saver = new PreparedSqliteSaver(new Database(file)).prepare()
     return { saver, close: () => void (saver.db as { close(): void }).close() }
   }
 

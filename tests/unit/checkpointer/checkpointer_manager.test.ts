@@ -61,6 +61,13 @@ describe('CheckpointerManager', () => {
     expect((await saver.getTuple(config))?.config.configurable?.checkpoint_id).toBe(config.configurable?.checkpoint_id)
   })
 
+  it('makes the sqlite tables when the driver opens, before any run touches it (never inside a request)', () => {
+    const saver = manager().use('sqlite') as SqliteSaver
+    const tables = (saver.db.prepare("select name from sqlite_master where type = 'table' order by name").all() as Array<{ name: string }>).map((row) => row.name)
+    expect(tables).toEqual(['checkpoints', 'writes'])
+    expect(saver.db.pragma('journal_mode', { simple: true })).toBe('wal')
+  })
+
   it('closes the sqlite file it opened, and opens a fresh one on the next use', async () => {
     const checkpointers = manager()
     const saver = checkpointers.use('sqlite') as SqliteSaver
