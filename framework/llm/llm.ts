@@ -4,6 +4,7 @@ import type { z, ZodType } from 'zod'
 import { E_INVALID_INPUT } from '../errors'
 import type { LlmRunner, ModelRequest } from './llm_runner'
 import { toMessages } from './messages'
+import { currentRunSignal } from './run_signal'
 import { structuredOutput } from './structured_output'
 import { countMessageTokens, countTokens } from './token_counter'
 import type { LlmCallOptions, LlmDefaults, LlmInput, LlmProviderName, LlmResponse, LlmStreamEvent, LlmTool, StructuredOptions } from './types'
@@ -34,11 +35,20 @@ function toBindable(tool: LlmTool | BindToolsInput): BindToolsInput {
   return typeof ours.toLangChain === 'function' ? ours.toLangChain() : (tool as BindToolsInput)
 }
 
+/** `options` with the enclosing LangGraph run's signal when the caller gave none. */
+function withRunSignal<O extends { signal?: AbortSignal }>(options: O): O {
+  if (options.signal) return options
+  const signal = currentRunSignal()
+  return signal ? { ...options, signal } : options
+}
+
 /**
  * The model as agents use it (`this.llm`): one provider, with defaults from
  * config/llm.ts that every call may override. Calls retry on rate limits and
  * server errors, stop when the run's signal aborts, may be cached, and report
- * tokens and latency to the log and /metrics.
+ * tokens and latency to the log and /metrics. A call made inside a LangGraph
+ * run without a `signal` uses the run's own, so an aborted or timed-out run
+ * closes its provider requests too.
  *
  * @example
  * const { text } = await this.llm.invoke(state.query, { system: 'Answer in one sentence.', signal: ctx.signal })
@@ -71,7 +81,7 @@ export class Llm {
   /** One answer. `input` is a string (a user message) or a conversation. */
   invoke(input: LlmInput, options: LlmCallOptions = {}): Promise<LlmResponse> {
     try {
-      return this.runner.run(this.request(input, options, options.tools?.map(toBindable) ?? [], options.toolChoice))
+      return this.runner.run(this.request(input, withRunSignal(options), options.tools?.map(toBindable) ?? [], options.toolChoice))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -88,8 +98,9 @@ export class Llm {
    * then one `{ type: 'usage', usage, response }`. Leaving the loop early
    * cancels the request. Retries happen only before the first text arrives.
    */
-  async *stream(input: LlmInput, options: LlmCallOptions = {}): AsyncGenerator<LlmStreamEvent> {
-    yield* this.runner.stream(this.request(input, options, options.tools?.map(toBindable) ?? [], options.toolChoice))
+  stream(input: LlmInput, options: LlmCallOptions = {}): AsyncGenerator<LlmStreamEvent> {
+    // The run's signal is taken where stream() is called, not where iteration starts.
+    return this.streamed(input, withRunSignal(options))
   }
 
   /**
@@ -97,7 +108,8 @@ export class Llm {
    * call a function with the schema as parameters; an invalid result gets one
    * repair attempt (the validation errors are sent back), then E_LLM_BAD_OUTPUT.
    */
-  async structured<S extends ZodType>(input: LlmInput, schema: S, options: StructuredOptions = {}): Promise<z.output<S>> {
+  async structured<S extends ZodType>(input: LlmInput, schema: S, given: StructuredOptions = {}): Promise<z.output<S>> {
+    const options = withRunSignal(given)
     const messages = toMessages(input, options.system ?? this.settings.system)
     const name = options.name ?? 'respond'
     const description = options.description ?? 'Return the result. Call this exactly once, with arguments matching the schema.'
@@ -110,6 +122,10 @@ export class Llm {
   /** Tokens of a text or conversation, counted locally (cl100k; an estimate for non-OpenAI models). */
   countTokens(input: LlmInput): number {
     return typeof input === 'string' ? countTokens(input) : countMessageTokens(toMessages(input))
+  }
+
+  private async *streamed(input: LlmInput, options: LlmCallOptions): AsyncGenerator<LlmStreamEvent> {
+    yield* this.runner.stream(this.request(input, options, options.tools?.map(toBindable) ?? [], options.toolChoice))
   }
 
   private request(input: LlmInput, options: LlmCallOptions, tools: BindToolsInput[], toolChoice: string | undefined, prepared = false): ModelRequest {

@@ -1,7 +1,6 @@
 import { ToolMessage, coerceMessageLikeToMessage, type BaseMessage, type BaseMessageLike, type ToolCall } from '@langchain/core/messages'
 import type { RequestContext } from '../contracts/request_context'
 import { E_INVALID_INPUT, E_LOOP_LIMIT, isException } from '../errors'
-import { recordToolExecution } from '../observability/metrics'
 import type { Tool } from '../tools/tool'
 import { ToolRegistry } from '../tools/tool_registry'
 import type { Llm } from './llm'
@@ -46,17 +45,15 @@ function resultText(output: unknown): string {
   return JSON.stringify(output) ?? ''
 }
 
+/** Runs one tool call; Tool.call() records it in the tool metrics (an unknown name is not a tool: not recorded). */
 async function runTool(registry: ToolRegistry, call: ToolCall, ctx: ToolLoopContext | undefined): Promise<ToolMessage> {
-  const started = performance.now()
   const id = call.id ?? ''
   try {
     const output = await registry.call(call.name, call.args, { signal: ctx?.signal, context: ctx?.context, toolCallId: id })
-    recordToolExecution(call.name, 'success', (performance.now() - started) / 1000)
     return new ToolMessage({ tool_call_id: id, name: call.name, content: resultText(output) })
   } catch (error) {
     // A cancelled run stops here; any other failure goes back to the model, which may correct itself.
     if (ctx?.signal?.aborted) throw error
-    if (registry.has(call.name)) recordToolExecution(call.name, 'failure', (performance.now() - started) / 1000)
     const code = isException(error) ? `${error.code}: ` : ''
     return new ToolMessage({ tool_call_id: id, name: call.name, status: 'error', content: `Error: ${code}${(error as Error).message}` })
   }

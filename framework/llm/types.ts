@@ -33,7 +33,10 @@ export interface LlmDefaults {
 }
 
 export interface LlmCallOptions extends LlmDefaults {
-  /** The run's signal (`ctx.signal` in a node): aborting it cancels the in-flight request. */
+  /**
+   * Aborting it cancels the in-flight request. Default: inside a LangGraph run
+   * (a node, or a tool it calls), the run's own signal; outside one, none.
+   */
   signal?: AbortSignal
   /** Per-attempt limit; default LLM_TIMEOUT. */
   timeoutMs?: number

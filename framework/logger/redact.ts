@@ -1,19 +1,69 @@
-/** Key names whose values never reach a log line. Matched case-insensitively, ignoring - and _. */
-const SECRET_KEY = /(pass(word)?|secret|token|authorization|apikey|api_key|cookie|credential|privatekey|signature)/i
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^@/?#\s]+)(@)/gi
-const BEARER = /\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g
-const API_KEY = /\blv_[A-Za-z0-9_-]{16,}/g
+/*
+ * Secret-named keys, matched on the key lower-cased without `-`, `_`, `.` and
+ * spaces (so `x-api-key`, `apiKey` and `API_KEY` are one name). Words that
+ * are secrets wherever they appear in a name, and endings that are: `token`
+ * and `pass` only at the end, so `accessToken` and `DB_PASS` are secrets
+ * while `promptTokens`, `maxTokens`, `tokenCacheSize` and `passCount` are not.
+ */
+const SECRET_WORD = /passw(?:or)?d|passphrase|secret|authorization|apikey|cookie|credential|privatekey|signature/
+const SECRET_END = /(?:token|pass|(?:access|refresh|api|auth|oauth|session|bearer|csrf|jwt)tokens|^idtokens)$/
+const KEY_SEPARATORS = /[-_.\s]/g
+
+/*
+ * Secret-looking values, whatever their key, in one pass (one scan of the
+ * string instead of one per kind): a password in a URL, a secret query
+ * parameter, a bearer credential, a JWT (`eyJ` header, two more base64url
+ * parts; the signature may be empty), a Langvel API key (`lv_` + 43 or more
+ * base64url characters, like generated keys). Lengths that can fail to
+ * match are bounded, so hostile text costs linear time, not quadratic.
+ */
+const SECRET_VALUE = new RegExp(
+  [
+    String.raw`(\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}:\/\/[^:/?#\s@]{0,256}:)[^@/?#\s]+(?=@)`,
+    String.raw`([?&]([A-Za-z0-9_.-]{1,64})=)[^&#\s"']+`,
+    String.raw`(\b(?:[Bb]earer|BEARER)\s+)[A-Za-z0-9\-._~+/]+=*`,
+    String.raw`\beyJ[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`,
+    String.raw`\blv_[A-Za-z0-9_-]{43,}`,
+  ].join('|'),
+  'g',
+)
+
+/** The shortest text that can hold a secret the patterns above recognise (`Bearer x`). */
+const MIN_SECRET_LENGTH = 8
 
 export const REDACTED = '[redacted]'
 
+/**
+ * True for a key whose value never reaches a log line or `config:show`.
+ *
+ * @example
+ * isSecretKey('refresh_token') // true
+ * isSecretKey('promptTokens')  // false
+ */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key.replace(/[-_]/g, ''))
+  const name = key.replace(KEY_SEPARATORS, '').toLowerCase()
+  return SECRET_WORD.test(name) || SECRET_END.test(name)
 }
 
-/** Removes passwords in URLs, bearer tokens and Langvel API keys from free text. */
+function maskValue(match: string, urlPrefix?: string, queryPrefix?: string, queryName?: string, bearerPrefix?: string): string {
+  if (urlPrefix !== undefined) return `${urlPrefix}${REDACTED}`
+  // A parameter with an ordinary name may still carry a JWT or an API key.
+  if (queryPrefix !== undefined) return `${queryPrefix}${isSecretKey(queryName as string) ? REDACTED : redactString(match.slice(queryPrefix.length))}`
+  if (bearerPrefix !== undefined) return `${bearerPrefix}${REDACTED}`
+  return REDACTED
+}
+
+/**
+ * Masks secrets in free text: passwords in URLs, secret-named query
+ * parameters (`?access_token=`), bearer credentials, JWTs and Langvel API
+ * keys. Text without any comes back as the same string.
+ *
+ * @example
+ * redactString('postgres://app:hunter22@db/x') // 'postgres://app:[redacted]@db/x'
+ */
 export function redactString(value: string): string {
-  if (value.length < 8) return value
-  return value.replace(URL_CREDENTIALS, `$1${REDACTED}$3`).replace(BEARER, `$1${REDACTED}`).replace(API_KEY, REDACTED)
+  if (value.length < MIN_SECRET_LENGTH) return value
+  return value.replace(SECRET_VALUE, maskValue)
 }
 
 /**

@@ -77,14 +77,14 @@ export class Metrics {
 
   readonly toolExecutions = new Counter({
     name: 'langvel_tool_executions_total',
-    help: 'Tool executions by tool and outcome (success, failure)',
+    help: 'Tool calls by tool and outcome (success, failure), one per call whatever its attempts',
     labelNames: ['tool', 'outcome'] as const,
     registers: [this.registry],
   })
 
   readonly toolDuration = new Histogram({
     name: 'langvel_tool_duration_seconds',
-    help: 'Tool execution time by tool',
+    help: 'Tool call duration by tool, retries and backoff included',
     labelNames: ['tool'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
@@ -172,7 +172,7 @@ export function recordNodeDuration(agent: string, node: string, seconds: number)
   getMetrics().recordNodeDuration(agent, node, seconds)
 }
 
-/** Called by the tools layer after each tool call. */
+/** Called by Tool.call() once per call (not per attempt); a cancelled call is not recorded. */
 export function recordToolExecution(tool: string, outcome: ToolOutcome, seconds?: number): void {
   getMetrics().recordToolExecution(tool, outcome, seconds)
 }

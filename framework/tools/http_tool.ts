@@ -40,7 +40,7 @@ export interface HttpToolOptions<S extends ZodType> {
    * Default: HTTP_TOOL_ALLOW_PRIVATE.
    */
   allowPrivate?: boolean | PrivateTargetFilter
-  /** Redirects followed, each target checked like the first URL (default 5). */
+  /** Redirects followed, each target checked like the first URL (default 5). A redirect to another origin drops credentials and `headers`. */
   maxRedirects?: number
   /** What the model gets (default: the body). */
   transform?: (response: HttpToolResponse) => unknown
@@ -62,13 +62,60 @@ class HttpToolError extends Error {
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const BODY_METHODS = new Set<Method>(['POST', 'PUT', 'PATCH'])
+const DEFAULT_HEADERS: Readonly<Record<string, string>> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.8', 'user-agent': 'langvel-http-tool' }
+/** Never sent to another origin than the one they were configured for (the tool's own `headers` neither). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
 
-/** Loopback, private, shared (CGNAT), link-local and unspecified ranges; IPv4-mapped IPv6 is matched too. */
-const BLOCKED = new BlockList()
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4')
+/** IPv4 ranges that are not the public internet: this network, private, shared (CGNAT), loopback, link-local, benchmarking, multicast, reserved and broadcast. */
+const BLOCKED_V4: ReadonlyArray<readonly [string, number]> = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+]
+/**
+ * IPv6 ranges refused whole: ::/96 (unspecified, loopback and the deprecated
+ * IPv4-compatible ::a.b.c.d), local-use NAT64, unique-local, link-local,
+ * site-local and multicast.
+ */
+const BLOCKED_V6: ReadonlyArray<readonly [string, number]> = [
+  ['::', 96],
+  ['64:ff9b:1::', 48],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+]
+/**
+ * IPv6 forms that carry an IPv4 address and reach it: each IPv4 range above
+ * is refused inside them too (prefix, bit offset of the IPv4 address).
+ * IPv4-mapped, IPv4-translated (SIIT), NAT64 well-known prefix, 6to4.
+ */
+const V4_CARRIERS: ReadonlyArray<readonly [(groups: string) => string, number]> = [
+  [(groups) => `::ffff:${groups}`, 96],
+  [(groups) => `::ffff:0:${groups}`, 96],
+  [(groups) => `64:ff9b::${groups}`, 96],
+  [(groups) => `2002:${groups}::`, 16],
+]
+
+/** `10.1.0.0` as the two IPv6 groups `a01:0`. */
+function v4Groups(address: string): string {
+  const [a, b, c, d] = address.split('.').map(Number)
+  return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
 }
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) BLOCKED.addSubnet(network, prefix, 'ipv6')
+
+const BLOCKED = new BlockList()
+for (const [network, prefix] of BLOCKED_V4) {
+  BLOCKED.addSubnet(network, prefix, 'ipv4')
+  for (const [carrier, offset] of V4_CARRIERS) BLOCKED.addSubnet(carrier(v4Groups(network)), offset + prefix, 'ipv6')
+}
+for (const [network, prefix] of BLOCKED_V6) BLOCKED.addSubnet(network, prefix, 'ipv6')
 
 /** True for an address httpTool refuses unless private targets are allowed. */
 export function isPrivateAddress(address: string): boolean {
@@ -91,7 +138,7 @@ async function checkTarget(url: URL, allowPrivate: boolean | PrivateTargetFilter
   const allowed = typeof allowPrivate === 'function' ? allowPrivate : () => false
   const blocked = addresses.find((address) => isPrivateAddress(address) && !allowed({ host, address }))
   if (blocked !== undefined) {
-    throw new HttpToolError(`refused to request ${host} (${blocked}): loopback, private and link-local addresses are not allowed (HTTP_TOOL_ALLOW_PRIVATE)`, 'refused', false)
+    throw new HttpToolError(`refused to request ${host} (${blocked}): loopback, private, link-local and other non-public addresses are not allowed (HTTP_TOOL_ALLOW_PRIVATE)`, 'refused', false)
   }
 }
 
@@ -132,6 +179,17 @@ function parseBody(bytes: Buffer, contentType: string | null): unknown {
   return text
 }
 
+/**
+ * Before a redirect to another origin (scheme, host or port): what
+ * authenticates the caller to the first one must not reach the second, which
+ * may be anyone's. Defaults the tool's headers replaced come back.
+ */
+function dropCredentials(headers: Headers, configured: readonly string[], jsonBody: boolean): void {
+  for (const name of [...CREDENTIAL_HEADERS, ...configured]) headers.delete(name)
+  for (const [name, value] of Object.entries(DEFAULT_HEADERS)) if (!headers.has(name)) headers.set(name, value)
+  if (jsonBody && !headers.has('content-type')) headers.set('content-type', 'application/json')
+}
+
 function placeholders(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => match[1])
 }
@@ -141,7 +199,9 @@ function placeholders(template: string): string[] {
  * model's arguments (URL-encoded), other arguments become the query string
  * or a JSON body. Requests to loopback, private and link-local addresses are
  * refused (HTTP_TOOL_ALLOW_PRIVATE or `allowPrivate` lifts that), redirects
- * are followed by hand so each hop is checked, the body is read up to
+ * are followed by hand so each hop is checked (and a hop to another origin
+ * goes without Authorization, Cookie, Proxy-Authorization and the tool's
+ * `headers`), the body is read up to
  * `maxResponseBytes`, and failures end as E_TOOL_FAILED / E_TOOL_TIMEOUT.
  *
  * @example
@@ -191,7 +251,7 @@ export function httpTool<S extends ZodType = z.ZodObject<Record<string, z.ZodStr
           for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined && item !== null) url.searchParams.append(key, String(item))
         }
       }
-      const headers = new Headers({ accept: 'application/json, text/plain;q=0.9, */*;q=0.8', 'user-agent': 'langvel-http-tool' })
+      const headers = new Headers(DEFAULT_HEADERS)
       if (body) headers.set('content-type', 'application/json')
       const custom = typeof options.headers === 'function' ? options.headers(input) : options.headers
       for (const [key, value] of Object.entries(custom ?? {})) headers.set(key, value)
@@ -205,7 +265,9 @@ export function httpTool<S extends ZodType = z.ZodObject<Record<string, z.ZodStr
         if (!REDIRECTS.has(response.status) || !location) break
         await response.body?.cancel().catch(() => undefined)
         if (redirects >= (options.maxRedirects ?? 5)) throw new HttpToolError(`more than ${options.maxRedirects ?? 5} redirects`, 'redirects', false, response.status)
-        url = new URL(location, url)
+        const next = new URL(location, url)
+        if (next.origin !== url.origin) dropCredentials(headers, Object.keys(custom ?? {}), body !== undefined)
+        url = next
         if (response.status === 303 || (response.status !== 307 && response.status !== 308 && requestMethod === 'POST')) {
           requestMethod = 'GET'
           body = undefined

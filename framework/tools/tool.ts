@@ -2,6 +2,7 @@ import { tool as langchainTool, type DynamicStructuredTool } from '@langchain/co
 import { z, type ZodType } from 'zod'
 import type { RequestContext } from '../contracts/request_context'
 import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../errors'
+import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
 import { abortError, backoffDelay, sleep } from './backoff'
 import type { RetryOptions, ToolCallOptions, ToolDefinition } from './types'
 
@@ -69,34 +70,35 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
    * attempt timed out), E_TOOL_FAILED (last attempt threw; `cause` is the
    * handler's error) or E_ABORTED / the signal's reason (run cancelled; no
    * retry, no fallback).
+   *
+   * Every call, however it arrives (directly, a ToolRegistry, toolLoop, the
+   * LangChain adapter), counts once in `langvel_tool_executions_total`:
+   * `success`, or `failure` for bad input and for a call whose attempts all
+   * failed (answered by the fallback or not). Retries are not counted apart;
+   * a cancelled call is not counted.
    */
   async call(input: z.input<S> | unknown, options: ToolCallOptions = {}): Promise<O> {
-    const parsed = this.parse(input)
-    const { signal } = options
-    const when = this.retry.when ?? defaultRetryable
-    let lastError: unknown
-    let attempts = 0
-    for (let attempt = 0; attempt <= this.retry.retries; attempt++) {
-      if (signal?.aborted) throw abortError(signal)
-      if (attempt > 0) await sleep(backoffDelay(attempt, this.retry.baseDelayMs, this.retry.maxDelayMs), signal)
-      attempts++
-      try {
-        return await this.attempt(parsed, attempt, options)
-      } catch (error) {
-        if (signal?.aborted) throw abortError(signal)
-        lastError = error
-        if (!when(error)) break
-      }
+    const started = performance.now()
+    let parsed: z.output<S>
+    try {
+      parsed = this.parse(input)
+    } catch (error) {
+      this.record('failure', started)
+      throw error
     }
-    const finalError =
-      lastError instanceof E_TOOL_TIMEOUT
-        ? lastError
-        : new E_TOOL_FAILED(this.name, lastError instanceof Error ? lastError.message : String(lastError), {
-            cause: lastError,
-            details: { tool: this.name, attempts },
-          })
-    if (this.definition.fallback) return this.definition.fallback(finalError, parsed)
-    throw finalError
+    let finalError: Error
+    try {
+      const output = await this.attempts(parsed, options)
+      this.record('success', started)
+      return output
+    } catch (error) {
+      // A cancelled run is neither a success nor a failure of the tool.
+      if (options.signal?.aborted) throw error
+      this.record('failure', started)
+      if (!this.definition.fallback) throw error
+      finalError = error as Error
+    }
+    return this.definition.fallback(finalError, parsed)
   }
 
   /** JSON schema of the input, as a model sees it (defaults make fields optional). */
@@ -125,6 +127,35 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
       { name: this.name, description: this.description, schema: this.toJSONSchema() },
     ) as unknown as DynamicStructuredTool
     return this.langchain
+  }
+
+  /** The attempts with their backoff; rejects with the final error (the fallback is the caller's). */
+  private async attempts(parsed: z.output<S>, options: ToolCallOptions): Promise<O> {
+    const { signal } = options
+    const when = this.retry.when ?? defaultRetryable
+    let lastError: unknown
+    let attempts = 0
+    for (let attempt = 0; attempt <= this.retry.retries; attempt++) {
+      if (signal?.aborted) throw abortError(signal)
+      if (attempt > 0) await sleep(backoffDelay(attempt, this.retry.baseDelayMs, this.retry.maxDelayMs), signal)
+      attempts++
+      try {
+        return await this.attempt(parsed, attempt, options)
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal)
+        lastError = error
+        if (!when(error)) break
+      }
+    }
+    if (lastError instanceof E_TOOL_TIMEOUT) throw lastError
+    throw new E_TOOL_FAILED(this.name, lastError instanceof Error ? lastError.message : String(lastError), {
+      cause: lastError,
+      details: { tool: this.name, attempts },
+    })
+  }
+
+  private record(outcome: ToolOutcome, started: number): void {
+    recordToolExecution(this.name, outcome, (performance.now() - started) / 1000)
   }
 
   private async attempt(input: z.output<S>, attempt: number, options: ToolCallOptions): Promise<O> {

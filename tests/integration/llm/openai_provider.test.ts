@@ -1,7 +1,10 @@
 import { ToolMessage } from '@langchain/core/messages'
 import { z } from 'zod'
+import { Agent, defineState, type GraphBuilder } from '../../../framework/agents'
+import { E_TIMEOUT } from '../../../framework/errors'
 import { defineTool } from '../../../framework/tools'
 import { toolLoop } from '../../../framework/llm'
+import { clearLlmManagerResolver, setLlmManagerResolver } from '../../../framework/llm/llm_runtime'
 import { ProviderServer } from './support/provider_server'
 import { echoResponder, openaiError, openaiJson, openaiSse } from './support/wire'
 import { counterValue, testManager } from './support/managers'
@@ -155,6 +158,40 @@ describe('openai provider against a local server speaking /v1/chat/completions',
     expect(server.requests[0].closedEarly).toBe(true)
     expect(server.requests).toHaveLength(1)
     await expect(counterValue(metrics, 'requests', { provider: 'openai', outcome: 'cancelled' })).resolves.toBe(1)
+  })
+
+  it("closes the provider request of a node that passed no signal when the run is aborted or times out", async () => {
+    // A long attempt timeout: only the run's signal can close the request within the test.
+    const { manager } = setup({ timeoutSeconds: 600, maxRetries: 0 })
+    const resolve = () => manager
+    setLlmManagerResolver(resolve)
+    const State = defineState({ query: z.string(), answer: z.string().optional() })
+    class PingAgent extends Agent<typeof State> {
+      state = State
+      build(graph: GraphBuilder<typeof State>) {
+        return graph.then(async () => ({ answer: (await this.llm.invoke('ping')).text }))
+      }
+    }
+    const agent = new PingAgent()
+    const closed = async (index: number) => {
+      for (let waited = 0; !server.requests[index].closedEarly && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+      return server.requests[index].closedEarly
+    }
+    try {
+      for (const [index, reason] of [[0, new Error('client went away')], [1, new E_TIMEOUT(30)]] as const) {
+        server.queue(PATH, { hang: true })
+        const controller = new AbortController()
+        const run = agent.invoke({ query: 'q' }, { signal: controller.signal })
+        await server.waitForRequests(index + 1)
+        controller.abort(reason)
+
+        await expect(run).rejects.toMatchObject({ code: index === 0 ? 'E_ABORTED' : 'E_TIMEOUT' })
+        await expect(closed(index)).resolves.toBe(true)
+      }
+      expect(server.requests).toHaveLength(2)
+    } finally {
+      clearLlmManagerResolver(resolve)
+    }
   })
 
   it('cancels the HTTP stream when the consumer stops reading early', async () => {

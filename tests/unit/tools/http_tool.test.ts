@@ -58,6 +58,22 @@ describe('httpTool', () => {
     expect(seen).toHaveLength(0)
   })
 
+  it.each(['http://[::7f00:1]/status', 'http://[64:ff9b::127.0.0.1]/status', 'http://198.18.0.1/status', 'http://224.0.0.251/status', 'http://255.255.255.255/status'])(
+    'refuses %s before sending anything',
+    async (url) => {
+      // fetch is stubbed: should the check ever let one through, nothing leaves this machine.
+      const fetchSpy = jest.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('must not be requested'))
+      try {
+        const tool = httpTool({ name: 'get_status', description: 'Status', url, schema: z.object({}) })
+
+        await expect(tool.call({})).rejects.toMatchObject({ code: 'E_TOOL_FAILED', cause: expect.objectContaining({ reason: 'refused' }) })
+        expect(fetchSpy).not.toHaveBeenCalled()
+      } finally {
+        fetchSpy.mockRestore()
+      }
+    },
+  )
+
   it('allows private targets with allowPrivate, filling the URL template URL-encoded and the rest as query', async () => {
     const tool = httpTool({
       name: 'get_order',
@@ -182,6 +198,51 @@ describe('httpTool', () => {
     expect(seen.map((s) => s.url)).toEqual(['/to-metadata'])
   })
 
+  it('drops credentials and the configured headers on a redirect to another origin, keeping them on the same origin', async () => {
+    // A second server on another port: a different origin, as another host would be.
+    const other: Seen[] = []
+    const elsewhere = createServer((req, res) => {
+      other.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' })
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"elsewhere":true}')
+    })
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+    const elsewhereBase = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`
+    handler = (req, res) => {
+      if (req.url === '/final') {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        return res.end('{"arrived":true}')
+      }
+      res.writeHead(req.url === '/post' ? 307 : 302, { location: req.url === '/same' ? '/final' : `${elsewhereBase}/landing` })
+      res.end()
+    }
+    const configured = { authorization: 'Bearer t0k', 'x-api-key': 'k-123', 'x-tenant': 'acme', cookie: 'sid=1', 'proxy-authorization': 'Basic cHJveHk6cHc=', 'user-agent': 'custom-agent' }
+    const tool = (path: string, method: 'GET' | 'POST' = 'GET') =>
+      httpTool({ name: 'follow', description: 'Follow', method, url: `${base}${path}`, headers: configured, schema: z.object({ note: z.string().optional() }), allowPrivate: true })
+
+    try {
+      await expect(tool('/same').call({})).resolves.toEqual({ arrived: true })
+      await expect(tool('/away').call({})).resolves.toEqual({ elsewhere: true })
+      await expect(tool('/post', 'POST').call({ note: 'kept' })).resolves.toEqual({ elsewhere: true })
+    } finally {
+      elsewhere.closeAllConnections()
+      await new Promise((resolve) => elsewhere.close(resolve))
+    }
+
+    // Same origin: every header went to both hops.
+    expect(seen.filter((s) => s.url === '/final').map((s) => s.headers.authorization)).toEqual(['Bearer t0k'])
+    expect(seen.map((s) => s.headers['x-api-key'])).toEqual(['k-123', 'k-123', 'k-123', 'k-123'])
+    // Another origin: none of the credentials nor the tool's own headers; the defaults again.
+    expect(other).toHaveLength(2)
+    for (const hop of other) {
+      for (const name of Object.keys(configured)) if (name !== 'user-agent') expect(hop.headers[name]).toBeUndefined()
+      expect(hop.headers['user-agent']).toBe('langvel-http-tool')
+    }
+    // A 307 keeps the method and the JSON body.
+    expect(other[1]).toMatchObject({ method: 'POST' })
+    expect(other[1].headers['content-type']).toBe('application/json')
+  })
+
   it('rejects a URL placeholder the schema does not declare, at definition', () => {
     expect(() => httpTool({ name: 'bad', description: 'Bad', url: `${base}/{id}`, schema: z.object({ other: z.string() }) })).toThrow(/\{id\}/)
   })
@@ -200,7 +261,35 @@ describe('httpTool', () => {
     ['fd12::1', true],
     ['fe80::1', true],
     ['::ffff:127.0.0.1', true],
+    ['::ffff:7f00:1', true],
+    ['::ffff:0:10.0.0.1', true],
+    ['::127.0.0.1', true],
+    ['::7f00:1', true],
+    ['::a00:1', true],
+    ['::8.8.8.8', true],
+    ['64:ff9b::7f00:1', true],
+    ['64:ff9b::127.0.0.1', true],
+    ['64:ff9b::192.168.1.1', true],
+    ['64:ff9b::a9fe:a9fe', true],
+    ['64:ff9b::8.8.8.8', false],
+    ['64:ff9b:1::a00:1', true],
+    ['2002:7f00:1::1', true],
+    ['2002:808:808::1', false],
+    ['198.18.0.1', true],
+    ['198.19.255.255', true],
+    ['198.20.0.1', false],
+    ['224.0.0.1', true],
+    ['239.255.255.250', true],
+    ['240.0.0.1', true],
+    ['255.255.255.255', true],
+    ['223.255.255.255', false],
+    ['ff02::1', true],
+    ['ff0e::101', true],
+    ['fc00::1', true],
+    ['fdff:ffff::1', true],
+    ['fec0::1', true],
     ['2606:4700::1111', false],
+    ['2001:4860:4860::8888', false],
   ])('classifies %s as private: %s', (address, expected) => {
     expect(isPrivateAddress(address)).toBe(expected)
   })

@@ -2,6 +2,7 @@ import { DynamicStructuredTool } from '@langchain/core/tools'
 import { ToolMessage } from '@langchain/core/messages'
 import { z } from 'zod'
 import { E_FORBIDDEN, E_TIMEOUT } from '../../../framework/errors'
+import { getMetrics } from '../../../framework/observability'
 import { backoffDelay, defineTool, type ToolHandlerContext } from '../../../framework/tools'
 
 const echoSchema = z.object({ text: z.string().min(1), times: z.number().int().min(1).default(1) })
@@ -259,5 +260,52 @@ describe('Tool.toLangChain', () => {
     await expect(strict.toLangChain().invoke({ query: 42 } as never)).rejects.toThrow()
     await expect(strict.toLangChain().invoke({ query: 'forbidden' })).rejects.toMatchObject({ code: 'E_TOOL_INPUT' })
     expect(handler).not.toHaveBeenCalled()
+  })
+})
+
+describe('tool metrics', () => {
+  /** langvel_tool_executions_total and the duration histogram's count for one tool, from the process-wide metrics. */
+  async function counts(tool: string) {
+    const metrics = getMetrics()
+    const executions = (await metrics.toolExecutions.get()).values.filter((v) => v.labels.tool === tool)
+    const durations = (await metrics.toolDuration.get()).values.find((v) => v.labels.tool === tool && (v as { metricName?: string }).metricName?.endsWith('_count'))
+    const of = (outcome: string) => executions.find((v) => v.labels.outcome === outcome)?.value ?? 0
+    return { success: of('success'), failure: of('failure'), timed: durations?.value ?? 0 }
+  }
+
+  it('counts a direct call once, as a success or a failure, however many attempts it took', async () => {
+    const flaky = failing(1)
+    const tool = defineTool({ name: 'metered_direct', description: 'Fails once', schema: echoSchema, handler: flaky.handler, retry: { retries: 1, baseDelayMs: 1 } })
+    const broken = defineTool({ name: 'metered_broken', description: 'Always fails', schema: echoSchema, handler: failing(Infinity).handler, retry: { retries: 2, baseDelayMs: 1 } })
+
+    await expect(tool.call({ text: 'a' })).resolves.toBe('ok:a')
+    await expect(broken.call({ text: 'b' })).rejects.toMatchObject({ code: 'E_TOOL_FAILED' })
+    await expect(broken.call({ text: '' })).rejects.toMatchObject({ code: 'E_TOOL_INPUT' })
+
+    expect(flaky.calls).toBe(2)
+    await expect(counts('metered_direct')).resolves.toEqual({ success: 1, failure: 0, timed: 1 })
+    await expect(counts('metered_broken')).resolves.toEqual({ success: 0, failure: 2, timed: 2 })
+  })
+
+  it('counts calls through the LangChain adapter, and a fallback answer as a failure of the tool', async () => {
+    const tool = defineTool({ name: 'metered_adapter', description: 'Echo', schema: echoSchema, handler: async ({ text }) => text })
+    const covered = defineTool({ name: 'metered_fallback', description: 'Fails', schema: echoSchema, handler: failing(Infinity).handler, fallback: () => 'fallback' })
+
+    await expect(tool.toLangChain().invoke({ text: 'x' })).resolves.toBe('x')
+    await expect(covered.call({ text: 'y' })).resolves.toBe('fallback')
+
+    await expect(counts('metered_adapter')).resolves.toEqual({ success: 1, failure: 0, timed: 1 })
+    await expect(counts('metered_fallback')).resolves.toEqual({ success: 0, failure: 1, timed: 1 })
+  })
+
+  it('does not count a call the run cancelled', async () => {
+    const tool = defineTool({ name: 'metered_cancelled', description: 'Waits', schema: echoSchema, handler: (_input, { signal }) => waitForAbort(signal) })
+    const controller = new AbortController()
+
+    const call = tool.call({ text: 'z' }, { signal: controller.signal })
+    controller.abort()
+
+    await expect(call).rejects.toMatchObject({ code: 'E_ABORTED' })
+    await expect(counts('metered_cancelled')).resolves.toEqual({ success: 0, failure: 0, timed: 0 })
   })
 })
