@@ -1,4 +1,4 @@
-import type { RateLimitResult, RateLimitStore } from './rate_limit_store'
+import type { RateLimitHit, RateLimitResult, RateLimitStore } from './rate_limit_store'
 
 export interface MemoryStoreOptions {
   /** Most keys kept; beyond it the least recently used key is dropped (RATE_LIMIT_MEMORY_MAX_KEYS). */
@@ -9,13 +9,20 @@ export interface MemoryStoreOptions {
 /** Expired keys looked at (from the least recently used end) on each hit. */
 const SWEEP_PER_HIT = 2
 
+interface Window {
+  /** Timestamps (epoch ms) of the requests still inside the window, oldest first. */
+  hits: number[]
+  windowMs: number
+}
+
 /**
  * A sliding-window log per key, in this process's memory: the timestamps of
- * the requests still inside the window. JavaScript runs one hit at a time,
- * so concurrent requests are counted exactly. Memory is bounded: a key goes
- * when its newest request leaves the window (swept a little on every hit) and
- * the number of keys is capped, least recently used first. Each worker
- * counts on its own: use the redis driver when there are several.
+ * the requests still inside the window. A hit (or a hit on several keys)
+ * runs synchronously from first check to last count, so concurrent requests
+ * are counted exactly. Memory is bounded: a key goes when its newest request
+ * leaves the window (swept a little on every hit) and the number of keys is
+ * capped, least recently used first. Each worker counts on its own: use the
+ * redis driver when there are several.
  *
  * @example
  * const store = new MemoryStore({ maxKeys: 10_000 })
@@ -23,7 +30,7 @@ const SWEEP_PER_HIT = 2
  */
 export class MemoryStore implements RateLimitStore {
   readonly driver = 'memory'
-  private readonly windows = new Map<string, { hits: number[]; windowMs: number }>()
+  private readonly windows = new Map<string, Window>()
   private readonly maxKeys: number
   private readonly now: () => number
 
@@ -37,30 +44,11 @@ export class MemoryStore implements RateLimitStore {
   }
 
   async hit(key: string, max: number, windowMs: number): Promise<RateLimitResult> {
-    const now = this.now()
-    this.sweep(now)
-    let entry = this.windows.get(key)
-    if (entry) {
-      this.windows.delete(key)
-    } else {
-      while (this.windows.size >= this.maxKeys) {
-        const oldest = this.windows.keys().next()
-        if (oldest.done) break
-        this.windows.delete(oldest.value)
-      }
-      entry = { hits: [], windowMs }
-    }
-    entry.windowMs = windowMs
-    const hits = entry.hits
-    let expired = 0
-    while (expired < hits.length && hits[expired] <= now - windowMs) expired++
-    if (expired > 0) hits.splice(0, expired)
+    return this.count([{ key, max, windowMs }])[0]
+  }
 
-    const allowed = hits.length < max
-    if (allowed) hits.push(now)
-    if (hits.length > 0) this.windows.set(key, entry)
-    const resetAt = hits.length > 0 ? hits[0] + windowMs : now + windowMs
-    return { allowed, limit: max, remaining: Math.max(0, max - hits.length), resetAt, retryAfterMs: allowed ? 0 : Math.max(1, resetAt - now) }
+  async hitAll(hits: readonly RateLimitHit[]): Promise<RateLimitResult[]> {
+    return this.count(hits)
   }
 
   async clear(key: string): Promise<void> {
@@ -69,6 +57,50 @@ export class MemoryStore implements RateLimitStore {
 
   async ping(): Promise<true> {
     return true
+  }
+
+  /**
+   * Checks every window, then counts the request on all of them or on none,
+   * in one synchronous step: no other hit can run in between.
+   */
+  private count(hits: readonly RateLimitHit[]): RateLimitResult[] {
+    const now = this.now()
+    this.sweep(now)
+    // Taken out of the map while counting, put back as the most recently used.
+    const touched = new Map<string, Window>()
+    const windows = hits.map(({ key, windowMs }) => {
+      const known = touched.get(key)
+      if (known) return known
+      const entry = this.windows.get(key) ?? { hits: [], windowMs }
+      this.windows.delete(key)
+      entry.windowMs = windowMs
+      let expired = 0
+      while (expired < entry.hits.length && entry.hits[expired] <= now - windowMs) expired++
+      if (expired > 0) entry.hits.splice(0, expired)
+      touched.set(key, entry)
+      return entry
+    })
+    const room = hits.map(({ max }, index) => windows[index].hits.length < max)
+    const counted = room.every(Boolean)
+    for (const [key, entry] of touched) {
+      if (counted) entry.hits.push(now)
+      if (entry.hits.length > 0) this.keep(key, entry)
+    }
+    return hits.map(({ max, windowMs }, index) => {
+      const log = windows[index].hits
+      const resetAt = log.length > 0 ? log[0] + windowMs : now + windowMs
+      return { allowed: room[index], limit: max, remaining: Math.max(0, max - log.length), resetAt, retryAfterMs: room[index] ? 0 : Math.max(1, resetAt - now) }
+    })
+  }
+
+  /** Stores `entry` as the most recently used key, dropping the least recently used ones past `maxKeys`. */
+  private keep(key: string, entry: Window): void {
+    while (this.windows.size >= this.maxKeys) {
+      const oldest = this.windows.keys().next()
+      if (oldest.done) break
+      this.windows.delete(oldest.value)
+    }
+    this.windows.set(key, entry)
   }
 
   /** Drops keys whose newest request has left its window, least recently used first. */

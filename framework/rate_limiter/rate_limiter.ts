@@ -38,6 +38,16 @@ export interface DegradedResult {
 
 export type AttemptResult = (RateLimitResult & { degraded?: false }) | DegradedResult
 
+/** One window of a request counted against several (`attemptAll`). */
+export interface Attempt {
+  key: string
+  maxAttempts: number
+  windowSeconds: number
+}
+
+/** Several windows checked together: `allowed` when every one had room, and then the request counted on all. */
+export type AttemptAllResult = { allowed: boolean; degraded?: false; results: RateLimitResult[] } | DegradedResult
+
 const STORE_ERRORS = 'langvel_rate_limiter_store_errors_total'
 const REJECTIONS = 'langvel_rate_limit_rejections_total'
 
@@ -118,11 +128,28 @@ export class RateLimiter {
     } catch (error) {
       return this.storeFailed(error)
     }
-    if (this.degraded) {
-      this.degraded = false
-      this.options.logger?.info('rate limiter store is reachable again', { driver: this.driver })
-    }
+    this.recovered()
     return result
+  }
+
+  /**
+   * Counts one request against several windows at once (the limits of a
+   * named limiter): on every one when each has room, on none otherwise, in
+   * one atomic store step, so a refused request uses up nothing. Fails open
+   * or closed as `attempt` does.
+   *
+   * @example
+   * const { allowed } = await limiter.attemptAll([{ key: 'ada:min', maxAttempts: 10, windowSeconds: 60 }, { key: 'ada:day', maxAttempts: 500, windowSeconds: 86_400 }])
+   */
+  async attemptAll(attempts: readonly Attempt[]): Promise<AttemptAllResult> {
+    let results: RateLimitResult[]
+    try {
+      results = await this.options.store.hitAll(attempts.map(({ key, maxAttempts, windowSeconds }) => ({ key, max: maxAttempts, windowMs: windowSeconds * 1000 })))
+    } catch (error) {
+      return this.storeFailed(error)
+    }
+    this.recovered()
+    return { allowed: results.every((result) => result.allowed), results }
   }
 
   /** Counts a refusal in the metrics (the throttle middleware calls it). */
@@ -137,6 +164,12 @@ export class RateLimiter {
   /** Resolves when the store answers: the `/health` check. */
   ping(): Promise<unknown> {
     return this.options.store.ping()
+  }
+
+  private recovered(): void {
+    if (!this.degraded) return
+    this.degraded = false
+    this.options.logger?.info('rate limiter store is reachable again', { driver: this.driver })
   }
 
   private storeFailed(error: unknown): DegradedResult {

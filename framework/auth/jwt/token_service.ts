@@ -16,7 +16,7 @@ export interface TokenServiceOptions {
   clockToleranceSeconds: number
   /** Lifetime of a token issued without `ttlSeconds` (JWT_EXPIRY). */
   defaultTtlSeconds: number
-  /** Longest lifetime accepted, issued or verified (JWT_MAX_TTL); a bare `jti` is revoked for this long. */
+  /** Longest lifetime accepted, issued or verified (JWT_MAX_TTL); a bare `jti` is revoked for this long plus some clock tolerance (see revoke). */
   maxTtlSeconds: number
   revocations: RevocationStore
   /** Verified tokens kept in memory (AUTH_TOKEN_CACHE_SIZE); 0 verifies every request. */
@@ -44,10 +44,16 @@ export interface IssuedToken {
 
 export interface RevokedToken {
   jti: string
+  /** The token's `exp`; for a bare `jti`, the latest `exp` a token carrying it could have. */
   expiresAt: Date
-  /** The token had expired already: nothing needed recording. */
+  /** How long the revocation is kept: until no verifier could accept the token any more (`exp` plus the clock tolerance). */
+  recordedUntil: Date
+  /** The token could not be accepted any more (past `exp` plus the clock tolerance): nothing needed recording. */
   alreadyExpired: boolean
 }
+
+/** What `check` looks at: `revoke` takes a token whatever its times, since it may be accepted later. */
+type CheckMode = 'verify' | 'revoke'
 
 const RESERVED_CLAIMS = new Set(['sub', 'jti', 'iat', 'exp', 'nbf', 'iss', 'aud', 'permissions'])
 /** Longer strings are refused before any parsing or hashing. */
@@ -80,13 +86,18 @@ function headerAlgorithm(token: string): unknown {
 /**
  * Issues, verifies and revokes JWTs. Verification pins the configured
  * algorithm (a token whose header names another one, `none` included, is
- * refused before its signature is looked at), checks issuer, audience and
- * expiry with a small clock tolerance, requires `sub`, `jti`, `iat` and
- * `exp`, then asks the revocation store about the `jti`.
+ * refused before its signature is looked at), checks issuer, audience,
+ * expiry and `nbf` with a small clock tolerance, requires `sub`, `jti`,
+ * `iat` and `exp`, refuses an `iat` in the future (beyond the tolerance),
+ * then asks the revocation store about the `jti`.
  *
- * Hot path: a token verified once is kept in a bounded cache until its own
- * `exp`, so later requests skip the signature check; the revocation lookup
- * still runs on every request (see StatusCache for the optional bound).
+ * A token is accepted until `exp` plus the clock tolerance, so a revocation
+ * is recorded until then as well, never just until `exp`.
+ *
+ * Hot path: a token verified once is kept in a bounded cache for as long as
+ * it is accepted (and so no longer than its revocation would be recorded),
+ * so later requests skip the signature check; the revocation lookup still
+ * runs on every request (see StatusCache for the optional bound).
  *
  * @example
  * const { token } = tokens.issue('alice', { permissions: ['agents.*'], ttlSeconds: 3600 })
@@ -145,7 +156,7 @@ export class TokenService {
       await this.assertNotRevoked(cached.jti)
       return cached.principal
     }
-    const verified = this.check(token, false)
+    const verified = this.check(token, 'verify')
     await this.assertNotRevoked(verified.jti)
     this.cache.set(token, verified)
     return verified.principal
@@ -153,34 +164,42 @@ export class TokenService {
 
   /**
    * Revokes a token (given whole: its signature is checked and its own `exp`
-   * bounds the record) or a bare `jti` (kept for JWT_MAX_TTL, the longest a
-   * token may live). Takes effect at once in this process and, through the
-   * shared store, in every other one.
+   * bounds the record) or a bare `jti` (kept for as long as any token
+   * carrying it could be accepted: JWT_MAX_TTL plus the clock tolerance on
+   * `iat`, on the lifetime and on `exp`). The record lasts until `exp` plus
+   * the clock tolerance, as long as verification accepts the token. Takes
+   * effect at once in this process and, through the shared store, in every
+   * other one.
    */
   async revoke(tokenOrJti: string): Promise<RevokedToken> {
+    const toleranceMs = this.options.clockToleranceSeconds * 1000
     let jti: string
     let expiresAt: Date
+    let recordedUntil: Date
     if (TOKEN_SHAPE.test(tokenOrJti)) {
       let verified: VerifiedToken
       try {
-        verified = this.check(tokenOrJti, true)
+        verified = this.check(tokenOrJti, 'revoke')
       } catch (error) {
         const reason = error instanceof AuthenticationError ? error.reason : 'malformed'
         throw new E_INVALID_INPUT(`Not a token signed with this application's key (${reason})`, { cause: error })
       }
       jti = verified.jti
       expiresAt = new Date(verified.expiresAt)
-      if (verified.expiresAt <= this.now()) return { jti, expiresAt, alreadyExpired: true }
+      recordedUntil = new Date(verified.acceptedUntil)
+      if (verified.acceptedUntil <= this.now()) return { jti, expiresAt, recordedUntil, alreadyExpired: true }
     } else if (JTI_SHAPE.test(tokenOrJti)) {
       jti = tokenOrJti
-      expiresAt = new Date(this.now() + this.options.maxTtlSeconds * 1000)
+      // A token alive now has `iat` <= now + tolerance and `exp` - `iat` <= JWT_MAX_TTL + tolerance (see check).
+      expiresAt = new Date(this.now() + this.options.maxTtlSeconds * 1000 + 2 * toleranceMs)
+      recordedUntil = new Date(expiresAt.getTime() + toleranceMs)
     } else {
       throw new E_INVALID_INPUT('Expected a JWT or a token id (jti)')
     }
-    await this.options.revocations.revoke(jti, expiresAt)
+    await this.options.revocations.revoke(jti, recordedUntil)
     this.cache.forgetJti(jti)
     this.revoked.set(jti, true)
-    return { jti, expiresAt, alreadyExpired: false }
+    return { jti, expiresAt, recordedUntil, alreadyExpired: false }
   }
 
   private async assertNotRevoked(jti: string): Promise<void> {
@@ -188,12 +207,17 @@ export class TokenService {
     if (revoked) throw new AuthenticationError('revoked')
   }
 
-  /** Signature, algorithm, issuer, audience, expiry and required claims; no store access. */
-  private check(token: string, ignoreExpiration: boolean): VerifiedToken {
+  /**
+   * Signature, algorithm, issuer, audience, times and required claims; no
+   * store access. `revoke` mode skips the time checks (`exp`, `nbf`, `iat`):
+   * a token not valid yet may become so, and must be revocable before.
+   */
+  private check(token: string, mode: CheckMode): VerifiedToken {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token)) throw new AuthenticationError('malformed')
     const { keys, issuer, audience, clockToleranceSeconds, maxTtlSeconds } = this.options
     if (headerAlgorithm(token) !== keys.algorithm) throw new AuthenticationError('wrong_algorithm')
 
+    const nowSeconds = Math.floor(this.now() / 1000)
     let payload: jwt.JwtPayload
     try {
       const decoded = jwt.verify(token, keys.verifyKey, {
@@ -201,8 +225,9 @@ export class TokenService {
         issuer,
         audience,
         clockTolerance: clockToleranceSeconds,
-        clockTimestamp: Math.floor(this.now() / 1000),
-        ignoreExpiration,
+        clockTimestamp: nowSeconds,
+        ignoreExpiration: mode === 'revoke',
+        ignoreNotBefore: mode === 'revoke',
       })
       if (typeof decoded === 'string') throw new AuthenticationError('invalid_claims')
       payload = decoded
@@ -225,6 +250,9 @@ export class TokenService {
       Array.isArray(permissions) &&
       permissions.every((permission) => typeof permission === 'string')
     if (!valid) throw new AuthenticationError('invalid_claims')
+    // jsonwebtoken checks `iat` only with maxAge: a token issued in the future would otherwise pass,
+    // and live past its lifetime as the clock catches up.
+    if (mode === 'verify' && iat > nowSeconds + clockToleranceSeconds) throw new AuthenticationError('not_yet_valid')
 
     const principal: Principal = Object.freeze({
       id: sub,
@@ -232,6 +260,7 @@ export class TokenService {
       permissions: Object.freeze([...(permissions as string[])]),
       claims: Object.freeze({ ...payload }),
     })
-    return { principal, jti, expiresAt: exp * 1000 }
+    // jsonwebtoken refuses once floor(now / 1000) >= exp + tolerance: this is the first refused ms.
+    return { principal, jti, expiresAt: exp * 1000, acceptedUntil: Math.ceil(exp + clockToleranceSeconds) * 1000 }
   }
 }

@@ -6,14 +6,22 @@ export interface VerifiedToken {
   jti: string
   /** The token's `exp`, epoch ms. */
   expiresAt: number
+  /**
+   * The last moment (exclusive, epoch ms) the verifier accepts the token:
+   * `exp` plus the clock tolerance. A revocation is kept until then too.
+   */
+  acceptedUntil: number
 }
 
 /**
  * Tokens whose signature and claims were verified, keyed by the token string
- * and bounded in size. An entry dies at the token's own `exp`, so the cache
- * never accepts a token the verifier would refuse as expired. Revocation is
- * not cached here: the token service asks the revocation store on every hit.
- * Failed verifications are never cached (garbage cannot fill the cache).
+ * and bounded in size. An entry dies at the token's `acceptedUntil` (`exp`
+ * plus the clock tolerance): the moment the verifier starts refusing it as
+ * expired, and the moment its revocation record may go. So the cache never
+ * accepts a token the verifier would refuse, and never outlives a revocation
+ * record. Revocation is not cached here: the token service asks the
+ * revocation store on every hit. Failed verifications are never cached
+ * (garbage cannot fill the cache).
  *
  * @example
  * const cache = new VerifiedTokenCache(10_000)
@@ -35,7 +43,7 @@ export class VerifiedTokenCache {
   }
 
   set(token: string, verified: VerifiedToken): void {
-    this.entries.set(token, verified, verified.expiresAt)
+    this.entries.set(token, verified, verified.acceptedUntil)
   }
 
   /** Forgets every cached token carrying this id. */

@@ -10,13 +10,14 @@ export interface DatabaseRevocationStoreOptions {
 
 /**
  * Revoked token ids in the `auth_revoked_tokens` table, one row per id with
- * its own expiry (epoch ms). Lookups ignore expired rows; every revocation
- * also deletes the rows that have expired, so the table stays the size of
- * the revoked tokens still alive without a scheduled job.
+ * its own expiry (`expires_at`, epoch ms: the token's `exp` plus the clock
+ * tolerance). Lookups ignore expired rows; every revocation also deletes the
+ * rows that have expired, so the table stays the size of the revoked tokens
+ * still alive without a scheduled job.
  *
  * @example
  * const store = new DatabaseRevocationStore(() => app.make('db').connection())
- * await store.revoke(jti, new Date(exp * 1000))
+ * await store.revoke(jti, new Date((exp + clockToleranceSeconds) * 1000))
  */
 export class DatabaseRevocationStore implements RevocationStore {
   private readonly table: string
@@ -30,12 +31,12 @@ export class DatabaseRevocationStore implements RevocationStore {
     this.now = options.now ?? Date.now
   }
 
-  revoke(jti: string, expiresAt: Date): Promise<void> {
+  revoke(jti: string, until: Date): Promise<void> {
     return guardStore(async () => {
       const db = this.knex()
       const now = this.now()
       await db(this.table)
-        .insert({ jti, expires_at: expiresAt.getTime(), revoked_at: now })
+        .insert({ jti, expires_at: until.getTime(), revoked_at: now })
         .onConflict('jti')
         .merge(['expires_at'])
       await db(this.table).where('expires_at', '<=', now).delete()

@@ -9,8 +9,9 @@ export interface RedisRevocationStoreOptions {
 }
 
 /**
- * Revoked token ids in Redis, one key per id (`SET key 1 PXAT exp`), so each
- * expires with its own token. One shared set with one TTL would forget early
+ * Revoked token ids in Redis, one key per id (`SET key 1 PXAT until`, where
+ * `until` is the token's `exp` plus the clock tolerance), so each expires
+ * with its own token. One shared set with one TTL would forget early
  * revocations whenever a later one reset its expiry.
  *
  * @example
@@ -28,11 +29,11 @@ export class RedisRevocationStore implements RevocationStore {
     this.now = options.now ?? Date.now
   }
 
-  revoke(jti: string, expiresAt: Date): Promise<void> {
-    if (expiresAt.getTime() <= this.now()) return Promise.resolve()
+  revoke(jti: string, until: Date): Promise<void> {
+    if (until.getTime() <= this.now()) return Promise.resolve()
     return guardStore(async () => {
-      // PXAT: the key dies at the token's own expiry, on Redis's clock.
-      await this.redis().set(this.prefix + jti, '1', 'PXAT', expiresAt.getTime())
+      // PXAT: the key dies when the token stops being accepted, on Redis's clock.
+      await this.redis().set(this.prefix + jti, '1', 'PXAT', until.getTime())
     })
   }
 

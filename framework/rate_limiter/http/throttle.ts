@@ -6,7 +6,7 @@ import type { MiddlewareFactory } from '../../http/middleware_registry'
 import { Limit } from '../limit'
 import { TooManyRequestsError } from '../rate_limit_errors'
 import type { RateLimitResult } from '../rate_limit_store'
-import type { LimiterContext, LimiterResolver, RateLimiter } from '../rate_limiter'
+import type { Attempt, LimiterContext, LimiterResolver, RateLimiter } from '../rate_limiter'
 
 /** How a throttle picks its limits: fixed (`throttle:60,1`) or from a named limiter. */
 type Source = { kind: 'fixed'; limit: Limit; name?: string } | { kind: 'named'; name: string; resolver: LimiterResolver }
@@ -68,8 +68,11 @@ function parseArgs(limiter: RateLimiter, args: readonly string[]): Source {
 }
 
 /**
- * The `throttle` HTTP middleware. Each request is one sliding-window hit per
- * limit; every response of a throttled route carries `X-RateLimit-Limit`,
+ * The `throttle` HTTP middleware. Each request is one sliding-window hit on
+ * all of its limits together: counted on every limit when each has room, on
+ * none when any is full (a refused request uses up nothing, whatever the
+ * store, even under concurrency). Every response of a throttled route
+ * carries `X-RateLimit-Limit`,
  * `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds at which a
  * slot frees), and a refused one is 429 with `Retry-After`. Counters are per
  * route (or per named limiter) and per principal, or client IP without one.
@@ -95,24 +98,30 @@ export function throttle(limiter: RateLimiter, args: readonly string[] = []): Ht
         limits = [source.limit]
       }
 
-      let shown: RateLimitResult | undefined
+      const attempts = new Map<string, Attempt>()
       for (const limit of limits) {
         if (limit.unlimited) continue
         const who = limit.key === '' ? identityOf(ctx) : `key:${limit.key}`
         // The window is part of the key: two limits of one limiter never share a counter.
         const key = `${name}:${limit.maxAttempts}/${limit.windowSeconds}:${digest(who)}`
-        const result = await limiter.attempt(key, limit.maxAttempts, limit.windowSeconds)
-        if ('degraded' in result && result.degraded) continue
-        const counted = result as RateLimitResult
-        if (!counted.allowed) {
-          limiter.rejected(name)
-          const headers = rateLimitHeaders(counted)
-          for (const [header, value] of Object.entries(headers)) ctx.res.setHeader(header, value)
-          throw new TooManyRequestsError(Math.max(1, Math.ceil(counted.retryAfterMs / 1000)), headers)
-        }
-        if (!shown || counted.remaining < shown.remaining) shown = counted
+        attempts.set(key, { key, maxAttempts: limit.maxAttempts, windowSeconds: limit.windowSeconds })
       }
-      if (shown) for (const [header, value] of Object.entries(rateLimitHeaders(shown))) ctx.res.setHeader(header, value)
+      if (attempts.size === 0) return next()
+
+      // All limits in one atomic step: a request refused by one limit is counted by none.
+      const outcome = await limiter.attemptAll([...attempts.values()])
+      if (outcome.degraded) return next()
+      if (!outcome.allowed) {
+        // The request fits again only once every full window has a free slot.
+        const full = outcome.results.filter((result) => !result.allowed)
+        const shown = full.reduce((latest, result) => (result.retryAfterMs > latest.retryAfterMs ? result : latest))
+        limiter.rejected(name)
+        const headers = rateLimitHeaders(shown)
+        for (const [header, value] of Object.entries(headers)) ctx.res.setHeader(header, value)
+        throw new TooManyRequestsError(Math.max(1, Math.ceil(shown.retryAfterMs / 1000)), headers)
+      }
+      const shown = outcome.results.reduce((tightest, result) => (result.remaining < tightest.remaining ? result : tightest))
+      for (const [header, value] of Object.entries(rateLimitHeaders(shown))) ctx.res.setHeader(header, value)
       return next()
     },
   }

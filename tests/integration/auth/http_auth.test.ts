@@ -127,6 +127,7 @@ function suite(name: string, makeBackend: () => Backend) {
         'empty bearer': { Authorization: 'Bearer ' },
         tampered: { Authorization: `Bearer ${header}.${segment(claims({ permissions: ['*'] }))}.${signature}` },
         expired: { Authorization: `Bearer ${jwt.sign(claims({ iat: 1_000_000, exp: 1_000_600 }), TEST_SECRET, { algorithm: 'HS256' })}` },
+        'issued in the future': { Authorization: `Bearer ${jwt.sign(claims({ iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 4200 }), TEST_SECRET, { algorithm: 'HS256' })}` },
         revoked: { Authorization: `Bearer ${revokedToken}` },
         'alg none': { Authorization: `Bearer ${segment({ alg: 'none', typ: 'JWT' })}.${segment(claims())}.` },
         'wrong algorithm': { Authorization: `Bearer ${jwt.sign(claims(), TEST_SECRET, { algorithm: 'HS512' })}` },

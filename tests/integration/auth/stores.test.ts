@@ -28,8 +28,9 @@ interface Connection {
   close(): Promise<void>
 }
 
-function tokens(revocations: RevocationStore): TokenService {
+function tokens(revocations: RevocationStore, now?: () => number): TokenService {
   return new TokenService({
+    now,
     keys: loadJwtKeys({ algorithm: 'HS256', secret: SECRET, basePath: tmpdir() }),
     issuer: 'langvel',
     audience: 'langvel',
@@ -58,6 +59,16 @@ function sharedStoreSuite(connect: () => Connection) {
     const { token } = first.issue('alice')
     await expect(second.verify(token)).resolves.toMatchObject({ id: 'alice' })
     await first.revoke(token)
+    await expect(second.verify(token)).rejects.toMatchObject({ code: 'E_UNAUTHORIZED', reason: 'revoked' })
+  })
+
+  it('refuses a token revoked after its exp while the clock tolerance still accepts it, on every connection', async () => {
+    // Issued 61 s ago for 60 s: past exp, within the 5 s tolerance.
+    const { token } = tokens(a.revocations, () => Date.now() - 61_000).issue('alice', { ttlSeconds: 60 })
+    const first = tokens(a.revocations)
+    const second = tokens(b.revocations)
+    await expect(second.verify(token)).resolves.toMatchObject({ id: 'alice' })
+    await expect(first.revoke(token)).resolves.toMatchObject({ alreadyExpired: false })
     await expect(second.verify(token)).rejects.toMatchObject({ code: 'E_UNAUTHORIZED', reason: 'revoked' })
   })
 
@@ -152,7 +163,7 @@ describeWithRedis('auth stores on Redis', () => {
     }
   })
 
-  it('gives each revoked id its own expiry, its token’s exp', async () => {
+  it('gives each revoked id its own expiry: its token’s exp plus the clock tolerance', async () => {
     const service = tokens(new RedisRevocationStore(() => inspector.connection(), { prefix }))
     const short = service.issue('alice', { ttlSeconds: 60 })
     const long = service.issue('alice', { ttlSeconds: 3600 })
@@ -160,8 +171,8 @@ describeWithRedis('auth stores on Redis', () => {
     await service.revoke(long.token)
     const redis = inspector.connection()
     const [shortExpiry, longExpiry] = await Promise.all([redis.pexpiretime(`${prefix}auth:revoked:${short.jti}`), redis.pexpiretime(`${prefix}auth:revoked:${long.jti}`)])
-    expect(shortExpiry).toBe(short.expiresAt.getTime())
-    expect(longExpiry).toBe(long.expiresAt.getTime())
+    expect(shortExpiry).toBe(short.expiresAt.getTime() + 5000)
+    expect(longExpiry).toBe(long.expiresAt.getTime() + 5000)
   })
 
   it('never stores an API key, only its hash', async () => {

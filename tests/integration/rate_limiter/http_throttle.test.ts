@@ -13,6 +13,11 @@ const ROUTES = {
   '/named': ['auth', 'throttle:http-test-agents'],
   '/defaults': ['throttle'],
   '/open': [],
+  '/two': ['throttle:http-test-two'],
+  '/burst': ['throttle:http-test-burst'],
+  // The same limiters with only their wide limit: its X-RateLimit-Remaining shows what the wide counter holds.
+  '/two-wide': ['throttle:http-test-two'],
+  '/burst-wide': ['throttle:http-test-burst'],
 }
 
 type Response = Awaited<ReturnType<ReturnType<typeof request>['post']>>
@@ -32,8 +37,38 @@ const statuses = (responses: Response[]) => responses.reduce<Record<number, numb
 
 beforeAll(() => {
   RateLimiter.for('http-test-agents', (ctx) => Limit.perMinute(3).by(ctx.user?.id ?? ctx.ip))
+  RateLimiter.for('http-test-two', (ctx) => (ctx.route === '/two-wide' ? [Limit.perMinute(100)] : [Limit.perMinute(100), Limit.perMinute(2)]))
+  RateLimiter.for('http-test-burst', (ctx) => (ctx.route === '/burst-wide' ? [Limit.perMinute(100)] : [Limit.perMinute(100), Limit.perMinute(10)]))
 })
-afterAll(() => RateLimiter.forget('http-test-agents'))
+afterAll(() => {
+  for (const name of ['http-test-agents', 'http-test-two', 'http-test-burst']) RateLimiter.forget(name)
+})
+
+/**
+ * A named limiter with several limits: a refused request must consume
+ * nothing from any of them, one after another and under concurrency.
+ */
+function multiLimitSuite(url: () => string) {
+  it('counts a request refused by one limit of a named limiter on none of its limits', async () => {
+    const responses: Response[] = []
+    for (let i = 0; i < 10; i++) responses.push(await request(url()).post('/agents/two').send({ input: {} }))
+    expect(statuses(responses)).toEqual({ 200: 2, 429: 8 })
+    const refused = responses[9]
+    expect(refused.headers['x-ratelimit-limit']).toBe('2')
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0')
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    // The 100-limit holds the 2 counted requests, plus this one.
+    const wide = await request(url()).post('/agents/two-wide').send({ input: {} }).expect(200)
+    expect(wide.headers['x-ratelimit-limit']).toBe('100')
+    expect(wide.headers['x-ratelimit-remaining']).toBe('97')
+  })
+
+  it('stays exact under concurrency: of 200 requests against [perMinute(100), perMinute(10)], exactly 10 pass and the 100-limit shows 10 used', async () => {
+    expect(statuses(await burst(url(), '/burst', 200))).toEqual({ 200: 10, 429: 190 })
+    const wide = await request(url()).post('/agents/burst-wide').send({ input: {} }).expect(200)
+    expect(wide.headers['x-ratelimit-remaining']).toBe(String(100 - 10 - 1))
+  })
+}
 
 describe('throttle over HTTP, memory driver', () => {
   let t: AuthServer
@@ -85,6 +120,8 @@ describe('throttle over HTTP, memory driver', () => {
     expect(res[0].headers['x-ratelimit-limit']).toBe('4')
   })
 
+  multiLimitSuite(() => url)
+
   it('leaves routes without throttle alone', async () => {
     const res = await request(url).post('/agents/open').send({ input: {} }).expect(200)
     expect(res.headers['x-ratelimit-limit']).toBeUndefined()
@@ -128,6 +165,8 @@ describeWithRedis('throttle over HTTP, Redis driver', () => {
     const responses = (await Promise.all([burst(firstUrl, '/other', 15), burst(secondUrl, '/other', 15)])).flat()
     expect(statuses(responses)).toEqual({ 200: 10, 429: 20 })
   })
+
+  multiLimitSuite(() => firstUrl)
 
   it('keeps a counter key only as long as its window', async () => {
     const redis = first.app.make('redis').connection()

@@ -125,6 +125,19 @@ describe('TokenService', () => {
       expect(await failure(timed.verify(token))).toBe('expired')
     })
 
+    it('a token issued in the future, beyond the clock tolerance', async () => {
+      const clock = new Clock()
+      const timed = tokenService(knex, { now: clock.now })
+      const now = clock.ms / 1000
+      const sign = (iat: number) => jwt.sign(claims({ iat, exp: iat + 600 }), SECRET, { algorithm: 'HS256' })
+      expect(await failure(timed.verify(sign(now + 3600)))).toBe('not_yet_valid')
+      expect(await failure(timed.verify(sign(now + 6)))).toBe('not_yet_valid')
+      // Within the tolerance (5 s) an issuer whose clock runs a little ahead is fine.
+      await expect(timed.verify(sign(now + 5))).resolves.toMatchObject({ id: 'alice' })
+      // It would be accepted once the clock catches up, so it can be revoked before.
+      await expect(timed.revoke(sign(now + 3600))).resolves.toMatchObject({ alreadyExpired: false })
+    })
+
     it('wrong issuer or audience', async () => {
       expect(await failure(tokens.verify(jwt.sign(claims({ iss: 'someone-else' }), SECRET, { algorithm: 'HS256' })))).toBe('wrong_issuer')
       expect(await failure(tokens.verify(jwt.sign(claims({ aud: 'other-api' }), SECRET, { algorithm: 'HS256' })))).toBe('wrong_audience')
@@ -150,6 +163,7 @@ describe('TokenService', () => {
       const revoked = await tokens.revoke(first.token)
       expect(revoked).toMatchObject({ jti: first.jti, alreadyExpired: false })
       expect(revoked.expiresAt.getTime()).toBe(first.expiresAt.getTime())
+      expect(revoked.recordedUntil.getTime()).toBe(first.expiresAt.getTime() + 5000)
       expect(await failure(tokens.verify(first.token))).toBe('revoked')
 
       const second = tokens.issue('alice')
@@ -167,7 +181,7 @@ describe('TokenService', () => {
     expect(await failure(tokens.verify(token))).toBe('revoked')
   })
 
-  it('keeps each revoked id until its own token expires, then drops it', async () => {
+  it('keeps each revoked id until its own token stops being accepted (exp plus the clock tolerance), then drops it', async () => {
     const clock = new Clock()
     const timed = tokenService(knex, { now: clock.now })
     const short = timed.issue('alice', { ttlSeconds: 60 })
@@ -175,13 +189,49 @@ describe('TokenService', () => {
     await timed.revoke(short.token)
     await timed.revoke(long.token)
     const rows = await knex('auth_revoked_tokens').whereIn('jti', [short.jti, long.jti]).orderBy('expires_at')
-    expect(rows.map((row: { expires_at: number }) => Number(row.expires_at))).toEqual([short.expiresAt.getTime(), long.expiresAt.getTime()])
+    expect(rows.map((row: { expires_at: number }) => Number(row.expires_at))).toEqual([short.expiresAt.getTime() + 5000, long.expiresAt.getTime() + 5000])
 
     clock.advance(120)
     await timed.revoke(timed.issue('carol').token)
     const left = (await knex('auth_revoked_tokens').whereIn('jti', [short.jti, long.jti])).map((row: { jti: string }) => row.jti)
     expect(left).toEqual([long.jti])
     expect(await failure(timed.verify(long.token))).toBe('revoked')
+  })
+
+  it('refuses a revoked token for as long as verification would accept it, the clock tolerance after exp included', async () => {
+    const clock = new Clock()
+    const timed = tokenService(knex, { now: clock.now })
+    const { token } = timed.issue('alice', { ttlSeconds: 60 })
+    await timed.verify(token)
+    await timed.revoke(token)
+    // Past exp, within the 5 s tolerance: an unrevoked token would still be accepted here.
+    clock.advance(62)
+    expect(await failure(timed.verify(token))).toBe('revoked')
+    expect(await failure(tokenService(knex, { now: clock.now }).verify(token))).toBe('revoked')
+    clock.ms += 2999
+    expect(await failure(tokenService(knex, { now: clock.now }).verify(token))).toBe('revoked')
+    clock.ms += 1
+    expect(await failure(timed.verify(token))).toBe('expired')
+  })
+
+  it('records a revocation asked for after exp but within the clock tolerance', async () => {
+    const clock = new Clock()
+    const timed = tokenService(knex, { now: clock.now })
+    const { token } = timed.issue('alice', { ttlSeconds: 60 })
+    clock.advance(62)
+    await expect(timed.verify(token)).resolves.toMatchObject({ id: 'alice' })
+    await expect(timed.revoke(token)).resolves.toMatchObject({ alreadyExpired: false })
+    expect(await failure(tokenService(knex, { now: clock.now }).verify(token))).toBe('revoked')
+  })
+
+  it('keeps a bare jti for as long as any token carrying it could be accepted', async () => {
+    const clock = new Clock()
+    const timed = tokenService(knex, { now: clock.now, maxTtlSeconds: 3600 })
+    const revoked = await timed.revoke('some-token-id')
+    // JWT_MAX_TTL, plus the tolerance on iat, on the lifetime and on exp.
+    expect(revoked.recordedUntil.getTime()).toBe(clock.ms + 3600_000 + 3 * 5000)
+    const [row] = await knex('auth_revoked_tokens').where('jti', 'some-token-id')
+    expect(Number(row.expires_at)).toBe(revoked.recordedUntil.getTime())
   })
 
   it('reports an already expired token instead of recording it, and refuses what is neither a token nor an id', async () => {
@@ -201,6 +251,20 @@ describe('TokenService', () => {
     const { token } = timed.issue('alice', { ttlSeconds: 10 })
     await timed.verify(token)
     clock.advance(10)
+    expect(await failure(timed.verify(token))).toBe('expired')
+  })
+
+  it('never serves a cached verification past exp plus the tolerance, when the revocation record may go', async () => {
+    const clock = new Clock()
+    const timed = tokenService(knex, { now: clock.now })
+    const other = tokenService(knex, { now: clock.now })
+    const { token } = timed.issue('alice', { ttlSeconds: 60 })
+    await timed.verify(token)
+    // Revoked through another instance: this one still holds the token in its cache.
+    await other.revoke(token)
+    clock.ms += 64_999
+    expect(await failure(timed.verify(token))).toBe('revoked')
+    clock.ms += 1
     expect(await failure(timed.verify(token))).toBe('expired')
   })
 

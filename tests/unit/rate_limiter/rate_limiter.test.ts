@@ -5,6 +5,7 @@ import { rateLimiterHealthCheck } from '../../../framework/rate_limiter/health_c
 import { Limit } from '../../../framework/rate_limiter/limit'
 import { MemoryStore } from '../../../framework/rate_limiter/memory_store'
 import { RateLimiter, type LimiterContext } from '../../../framework/rate_limiter/rate_limiter'
+import type { RateLimitHit } from '../../../framework/rate_limiter/rate_limit_store'
 import { RedisStore } from '../../../framework/rate_limiter/redis_store'
 import { RedisManager } from '../../../framework/redis/redis_manager'
 
@@ -40,6 +41,17 @@ describe('RateLimiter', () => {
     expect(await limiter.attempt('k', 2, 60)).toMatchObject({ allowed: false, remaining: 0 })
   })
 
+  it('counts a request against several windows together, or not at all (attemptAll)', async () => {
+    const limiter = new RateLimiter({ store: new MemoryStore() })
+    const attempts = [
+      { key: 'wide', maxAttempts: 100, windowSeconds: 60 },
+      { key: 'narrow', maxAttempts: 1, windowSeconds: 60 },
+    ]
+    expect(await limiter.attemptAll(attempts)).toMatchObject({ allowed: true, results: [{ remaining: 99 }, { remaining: 0 }] })
+    expect(await limiter.attemptAll(attempts)).toMatchObject({ allowed: false, results: [{ allowed: true, remaining: 99 }, { allowed: false }] })
+    expect(await limiter.attempt('wide', 100, 60)).toMatchObject({ remaining: 98 })
+  })
+
   describe('when the Redis store is unreachable', () => {
     // A real client against a closed port: the failure is the real one.
     const manager = new RedisManager({ url: 'redis://127.0.0.1:1', prefix: 'unit:' })
@@ -72,6 +84,12 @@ describe('RateLimiter', () => {
       expect(await errors()).toEqual([{ driver: 'redis', decision: 'rejected', value: 1 }])
     })
 
+    it('fails open or closed the same way for several windows at once', async () => {
+      const attempts = [{ key: 'k', maxAttempts: 1, windowSeconds: 60 }]
+      expect(await limiter(true).subject.attemptAll(attempts)).toEqual({ allowed: true, degraded: true })
+      await expect(limiter(false).subject.attemptAll(attempts)).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    })
+
     it('reports the store down in the health check, required only when failing closed', async () => {
       const open = rateLimiterHealthCheck(limiter(true).subject)
       const closed = rateLimiterHealthCheck(limiter(false).subject)
@@ -88,6 +106,7 @@ describe('RateLimiter', () => {
     const store = {
       driver: 'flaky',
       hit: (key: string, max: number, windowMs: number) => (failing ? Promise.reject(new Error('down')) : memory.hit(key, max, windowMs)),
+      hitAll: (hits: readonly RateLimitHit[]) => (failing ? Promise.reject(new Error('down')) : memory.hitAll(hits)),
       clear: (key: string) => memory.clear(key),
       ping: () => memory.ping(),
     }
