@@ -22,9 +22,10 @@ interface SqliteConnection {
 }
 
 // Knex's migrator warns on every refused lock attempt (the Migrator waits and retries on
-// purpose) and on a failed migration (the Migrator reports it as E_MIGRATION_FAILED):
-// debugging detail here, not warnings.
-const MIGRATOR_CHATTER = /^(Can't take lock to run migrations|If you are sure migrations are not running|migration file ".*" failed|migration failed with error:)/
+// purpose) and on a failed migration (the Migrator reports it as E_MIGRATION_FAILED); the
+// pool warns, with the driver's stack, on every failed connection attempt, and the same
+// error then reaches the caller that wanted the connection: debugging detail, not warnings.
+const KNEX_CHATTER = /^(Can't take lock to run migrations|If you are sure migrations are not running|migration file ".*" failed|migration failed with error:|Acquire connection error:)/
 
 /**
  * The application's SQL connection: one shared, pooled Knex instance over
@@ -127,7 +128,7 @@ export class DatabaseManager {
     return {
       warn: (message: unknown) => {
         const line = text(message)
-        if (MIGRATOR_CHATTER.test(line)) logger?.debug(line)
+        if (KNEX_CHATTER.test(line)) logger?.debug(line)
         else logger?.warn(line)
       },
       error: (message: unknown) => logger?.error(text(message)),

@@ -7,10 +7,10 @@ import type { CommandHandler } from '../command'
 const authRevoke: CommandHandler = async ({ app, args, output }) => {
   const revoked = await app.make('auth').tokens.revoke(args[0])
   if (revoked.alreadyExpired) {
-    output.info(`Token ${revoked.jti} expired at ${revoked.expiresAt.toISOString()}: nothing to revoke`)
+    output.info(`Token ${revoked.jti} can no longer be accepted (expired at ${revoked.expiresAt.toISOString()}): nothing to revoke`)
     return 0
   }
-  output.success(`Revoked token ${revoked.jti} (recorded until ${revoked.expiresAt.toISOString()})`)
+  output.success(`Revoked token ${revoked.jti} (recorded until ${revoked.recordedUntil.toISOString()})`)
   return 0
 }
 

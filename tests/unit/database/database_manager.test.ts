@@ -78,7 +78,7 @@ describe('DatabaseManager', () => {
     expect(config.connection).toMatchObject({ connectionString: 'postgres://app@127.0.0.1:1/app' })
   })
 
-  it("routes knex's log to the logger, with the migrator's expected lock and failure chatter at debug level", async () => {
+  it("routes knex's log to the logger, with the migrator's lock and failure chatter and the pool's connection errors at debug level", async () => {
     const stream = new PassThrough()
     const lines: Array<{ level: string; message: string; logger: string }> = []
     stream.on('data', (chunk) => lines.push(JSON.parse(String(chunk))))
@@ -86,12 +86,15 @@ describe('DatabaseManager', () => {
     const log = new DatabaseManager({ basePath: scratch.path, logger }).knexConfig().log as Record<'warn' | 'error', (message: string) => void>
     log.warn("Can't take lock to run migrations: Migration table is already locked")
     log.warn('migration failed with error: no such table: x')
+    log.warn('Acquire connection error: error: database "nope" does not exist\n    at parseErrorMessage (pg-protocol/src/parser.ts:395:9)')
     log.warn('something knex wants you to know')
     log.error('a real error')
     await new Promise((resolve) => setImmediate(resolve))
     expect(lines.map(({ level, message }) => [level, message])).toEqual([
       ['debug', "Can't take lock to run migrations: Migration table is already locked"],
       ['debug', 'migration failed with error: no such table: x'],
+      // The caller that wanted the connection gets the error itself: the pool's copy, with the driver's stack, is detail.
+      ['debug', 'Acquire connection error: error: database "nope" does not exist\n    at parseErrorMessage (pg-protocol/src/parser.ts:395:9)'],
       ['warn', 'something knex wants you to know'],
       ['error', 'a real error'],
     ])
