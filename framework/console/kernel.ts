@@ -97,7 +97,18 @@ function reportError(output: Output, error: unknown, verbose: boolean): void {
     output.error(`[${error.code}] ${error.message}`)
     if (error.help) output.error(error.help)
   } else {
-    output.error(error instanceof Error ? error.message : String(error))
+    output.error(error instanceof Error ? firstLine(error) : String(error))
   }
   if (verbose && error instanceof Error && error.stack) output.error(error.stack)
+}
+
+/**
+ * One line for an error that is not ours. Node's "Cannot find module" message
+ * carries the whole require stack: keep the module and the file that imports it.
+ */
+function firstLine(error: Error): string {
+  const [head] = error.message.split('\n')
+  const requireStack = (error as { requireStack?: unknown }).requireStack
+  const importer = Array.isArray(requireStack) && typeof requireStack[0] === 'string' ? requireStack[0] : undefined
+  return importer ? `${head} (imported by ${importer})` : head
 }

@@ -63,6 +63,26 @@ describe('CLI kernel', () => {
     expect(loud.err.join('')).toMatch(/\n\s+at /)
   })
 
+  it('prints a missing module of the application as one line naming the file that imports it', async () => {
+    const spec: CommandSpec = {
+      name: 'fail',
+      group: 'general',
+      description: 'fails',
+      load: () => ({
+        default: () => {
+          // What Node's loader throws for an application file importing what is not there (jest replaces the loader).
+          throw Object.assign(new Error("Cannot find module '../app/agents/missing'\nRequire stack:\n- /p/routes/agents.ts\n- /p/framework/routing/load_routes.ts"), {
+            code: 'MODULE_NOT_FOUND',
+            requireStack: ['/p/routes/agents.ts', '/p/framework/routing/load_routes.ts'],
+          })
+        },
+      }),
+    }
+    const { output, err } = captureOutput()
+    expect(await runCli(['node', 'langvel', 'fail'], { output, commands: [spec], app: { env: {}, logger, loadDotenv: false } })).toBe(1)
+    expect(err.join('')).toBe("error Cannot find module '../app/agents/missing' (imported by /p/routes/agents.ts)\n")
+  })
+
   it('passes arguments and options to the command and returns its exit code', async () => {
     const seen: unknown[] = []
     const spec: CommandSpec = {
