@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { Command, CommanderError } from 'commander'
 import type { ApplicationOptions } from '../foundation/application'
 import type { CommandGroup, CommandSpec } from './command'
@@ -64,8 +65,9 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     // Required here, not at the top: `langvel --help` must not load zod, winston or any driver.
     const { Application } = require('../foundation/application') as typeof import('../foundation/application')
     const { defaultProviders } = require('../foundation/providers') as typeof import('../foundation/providers')
-    // Configuration warnings matter where something is served or run, not for generators.
-    const configWarnings = ['server', 'config'].includes(spec.group)
+    // Configuration warnings matter where something is served or run, not for generators;
+    // a cluster worker runs the command its primary already warned about.
+    const configWarnings = ['server', 'config'].includes(spec.group) && !cluster.isWorker
     const app = Application.create({ providers: defaultProviders(), configWarnings, ...options.app })
     try {
       if (spec.validateConfig !== false) await app.boot()
