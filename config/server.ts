@@ -1,5 +1,37 @@
+import { z } from 'zod'
 import { defineConfig } from '../framework/config/define_config'
 import { env } from '../framework/config/env'
+
+/**
+ * Why a CORS_ORIGINS entry can never match a browser's `Origin` header, if it
+ * cannot: browsers send `scheme://host[:port]`, lower-case, without a path or
+ * the scheme's default port, and the CORS middleware compares exactly.
+ */
+function originProblem(entry: string): string | undefined {
+  if (entry === '*') return undefined
+  let url: URL
+  try {
+    url = new URL(entry)
+  } catch {
+    return `"${entry}" is not an origin`
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${entry}" is not an http(s) origin`
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) return `"${entry}" has more than scheme, host and port`
+  if (entry !== url.origin) return `"${entry}" is written differently from what browsers send: use "${url.origin}"`
+  return undefined
+}
+
+const corsOrigins = env.list([]).pipe(
+  z.array(z.string()).superRefine((origins, ctx) => {
+    const problems = origins.map(originProblem).filter((problem) => problem !== undefined)
+    if (problems.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected origins such as https://app.example.com or http://localhost:3000 (scheme, host, optional port; no path), or *: ${problems.join('; ')}`,
+      })
+    }
+  }),
+)
 
 export default defineConfig({
   env: {
@@ -10,7 +42,7 @@ export default defineConfig({
     MAX_CONCURRENT_REQUESTS: env.integer(100, 1, 100_000),
     MAX_QUEUE_SIZE: env.integer(100, 0, 1_000_000),
     MAX_REQUEST_BODY_BYTES: env.integer(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
-    CORS_ORIGINS: env.list([]),
+    CORS_ORIGINS: corsOrigins,
     SHUTDOWN_GRACE_SECONDS: env.integer(30, 0, 3600),
   },
   resolve: (e) => ({

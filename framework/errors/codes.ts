@@ -47,3 +47,5 @@ export type ErrorCode =
   | 'E_LLM_UNAVAILABLE'
   | 'E_LLM_RATE_LIMITED'
   | 'E_LLM_BAD_OUTPUT'
+  | 'E_REQUEST_TIMEOUT'
+  | 'E_HEADERS_TOO_LARGE'

@@ -103,3 +103,7 @@ export const E_TOOL_NOT_FOUND = createError('E_TOOL_NOT_FOUND', 404, (tool: stri
 export const E_LLM_UNAVAILABLE = createError('E_LLM_UNAVAILABLE', 503, (reason: string) => `Model provider unavailable: ${reason}`)
 export const E_LLM_RATE_LIMITED = createError('E_LLM_RATE_LIMITED', 503, (reason: string) => `Model provider rate limit: ${reason}`)
 export const E_LLM_BAD_OUTPUT = createError('E_LLM_BAD_OUTPUT', 502, (reason: string) => `Model output invalid: ${reason}`)
+
+/* HTTP protocol (answered for Node's HTTP parser, before a request reaches the kernel) */
+export const E_REQUEST_TIMEOUT = createError('E_REQUEST_TIMEOUT', 408, () => 'The request was not received in time')
+export const E_HEADERS_TOO_LARGE = createError('E_HEADERS_TOO_LARGE', 431, (limit: number) => `Request headers exceed the limit of ${limit} bytes`)

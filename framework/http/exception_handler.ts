@@ -1,6 +1,7 @@
-import { isException } from '../errors'
+import { E_SERVICE_UNAVAILABLE, isException } from '../errors'
 import type { Logger } from '../logger'
 import type { HttpContext } from './context'
+import { unavailableService } from './unavailable_service'
 
 export interface ErrorBody {
   error: {
@@ -28,9 +29,9 @@ export interface ExceptionHandlerOptions {
 }
 
 /** Server-side codes whose messages were written for clients and hold no internals. */
-const SAFE_SERVER_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN', 'E_TIMEOUT'])
+const SAFE_SERVER_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN', 'E_TIMEOUT', 'E_SERVICE_UNAVAILABLE'])
 /** Codes that tell the client to come back: they carry Retry-After. */
-const RETRY_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN'])
+const RETRY_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN', 'E_SERVICE_UNAVAILABLE'])
 
 const GENERIC_MESSAGES: Record<number, string> = {
   500: 'Internal server error',
@@ -45,6 +46,8 @@ const GENERIC_MESSAGES: Record<number, string> = {
  * code, a message, the trace id and, for client errors, the details (invalid
  * fields). Server errors show a generic message unless debug is on, so a
  * stack, a SQL statement or a connection string never reaches a client.
+ * Connection failures of Redis or the database (see unavailable_service.ts)
+ * answer 503 E_SERVICE_UNAVAILABLE with Retry-After, not 500.
  *
  * @example
  * const handler = new ExceptionHandler({ logger, debug: false })
@@ -96,6 +99,21 @@ export class ExceptionHandler {
       for (const [name, value] of Object.entries(extraHeaders)) headers[name] = String(value)
     }
 
+    if (!isException(error)) {
+      // Redis or the database unreachable mid-run is an outage to retry, not a bug: 503, named by kind, never by host.
+      const service = unavailableService(error)
+      if (service) {
+        const unavailable = new E_SERVICE_UNAVAILABLE(service, { cause: error })
+        const rendered = this.render(unavailable, traceId)
+        if (debug) {
+          rendered.body.error.message = `${unavailable.message}: ${describe(error)}`
+          const stack = (error as { stack?: unknown }).stack
+          if (typeof stack === 'string') rendered.body.error.stack = stack
+        }
+        return { ...rendered, headers: { ...headers, ...rendered.headers } }
+      }
+    }
+
     if (isException(error)) {
       const exposed = error.expose || SAFE_SERVER_CODES.has(error.code) || debug
       if (RETRY_CODES.has(error.code) && !headers['Retry-After']) headers['Retry-After'] = this.retryAfter
@@ -125,4 +143,12 @@ export class ExceptionHandler {
   private statusOf(error: unknown): number {
     return isException(error) ? error.status : 500
   }
+}
+
+/** A driver error's message for DEBUG output; an AggregateError (one per address tried) has its messages in `errors`. */
+function describe(error: unknown): string {
+  const { message, errors } = error as { message?: unknown; errors?: unknown }
+  if (typeof message === 'string' && message !== '') return message
+  if (Array.isArray(errors)) return errors.map(describe).join('; ')
+  return String(error)
 }

@@ -1,6 +1,7 @@
 import { z, type ZodType } from 'zod'
 import type { AgentRouteInfo } from '../contracts/agent_run'
 import { normalizeAgentPath } from './agent_path'
+import { routeSecurity, SECURITY_SCHEMES } from './openapi_security'
 
 export interface OpenApiOptions {
   title: string
@@ -57,6 +58,9 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
   }
 
   for (const route of routes) {
+    const { security, responses: guarded } = routeSecurity(route.middleware)
+    // Route middleware runs on every endpoint of the route, reads included.
+    const guard = (operation: Schema): Schema => ({ ...operation, ...(security ? { security } : {}), responses: { ...(operation.responses as Schema), ...guarded } })
     const agentPath = normalizeAgentPath(route.path)
     const base = `/agents/${agentPath}`
     const tag = route.name ?? agentPath
@@ -73,7 +77,7 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
       504: errorResponse('Run timed out'),
     }
     paths[base] = {
-      post: {
+      post: guard({
         tags: [tag],
         summary: route.description ?? `Run ${tag}`,
         operationId: `invoke${capitalize(id)}`,
@@ -91,32 +95,32 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
           }),
         },
         responses: runResponses,
-      },
+      }),
     }
     paths[`${base}/graph`] = {
-      get: { tags: [tag], summary: 'Mermaid diagram of the graph', operationId: `graph${capitalize(id)}`, responses: { 200: { description: 'Mermaid', content: json(ref('Graph')) } } },
+      get: guard({ tags: [tag], summary: 'Mermaid diagram of the graph', operationId: `graph${capitalize(id)}`, responses: { 200: { description: 'Mermaid', content: json(ref('Graph')) } } }),
     }
     paths[`${base}/threads/{thread_id}/state`] = {
-      get: { tags: [tag], summary: 'Current thread state', operationId: `state${capitalize(id)}`, parameters: [threadParam], responses: { 200: { description: 'State', content: json(ref('ThreadState')) }, 404: errorResponse('Unknown thread') } },
+      get: guard({ tags: [tag], summary: 'Current thread state', operationId: `state${capitalize(id)}`, parameters: [threadParam], responses: { 200: { description: 'State', content: json(ref('ThreadState')) }, 404: errorResponse('Unknown thread') } }),
     }
     paths[`${base}/threads/{thread_id}/history`] = {
-      get: {
+      get: guard({
         tags: [tag],
         summary: 'Thread checkpoints, newest first',
         operationId: `history${capitalize(id)}`,
         parameters: [threadParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }],
         responses: { 200: { description: 'History', content: json({ type: 'object', properties: { thread_id: { type: 'string' }, history: { type: 'array', items: ref('ThreadState') } } }) } },
-      },
+      }),
     }
     paths[`${base}/threads/{thread_id}/resume`] = {
-      post: {
+      post: guard({
         tags: [tag],
         summary: 'Resume an interrupted run with a value',
         operationId: `resume${capitalize(id)}`,
         parameters: [threadParam],
-        requestBody: { required: true, content: json({ type: 'object', required: ['value'], properties: { value: {}, stream: { type: 'boolean' }, stream_mode: ref('StreamMode') } }) },
+        requestBody: { required: true, content: json({ type: 'object', required: ['value'], properties: { value: resumeValueSchema(route), stream: { type: 'boolean' }, stream_mode: ref('StreamMode') } }) },
         responses: { ...runResponses, 409: errorResponse('Nothing to resume') },
-      },
+      }),
     }
   }
 
@@ -124,8 +128,23 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
     openapi: '3.1.0',
     info: { title: options.title, version: options.version },
     paths,
-    components: { schemas: COMPONENTS },
+    components: { schemas: COMPONENTS, securitySchemes: SECURITY_SCHEMES },
   }
+}
+
+/**
+ * What a resume may send as `value`: the interrupt's `resumeSchema`, or any
+ * of them when the route has several interrupt points (each titled with its
+ * path); open when an interrupt point declares none.
+ */
+function resumeValueSchema(route: AgentRouteInfo): Schema {
+  const declared = Object.entries(route.resumeSchemas ?? {})
+  if (declared.length === 0) return {}
+  const undeclared = route.interrupts.filter((point) => !route.resumeSchemas?.[point])
+  const branches: Schema[] = declared.map(([point, schema]) => ({ title: point, ...inputJsonSchema(schema) }))
+  if (undeclared.length > 0) branches.push({ title: undeclared.join(', '), description: 'Any value: these interrupt points declare no resumeSchema' })
+  if (branches.length === 1) return inputJsonSchema(declared[0][1])
+  return { anyOf: branches }
 }
 
 function capitalize(value: string): string {

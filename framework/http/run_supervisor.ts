@@ -105,6 +105,16 @@ export class RunSupervisor {
     }
   }
 
+  /**
+   * Counts a run refused before it was supervised (a stream's input failing
+   * validation before the 200 is sent), under the outcome a supervised run
+   * failing the same way gets, and returns the error to throw.
+   */
+  refused(ctx: HttpContext, route: AgentRouteInfo, error: unknown): unknown {
+    this.options.metrics.recordAgentRun(route.path, outcomeOf(error), (performance.now() - ctx.startedAt) / 1000)
+    return error
+  }
+
   /** Aborts every run (used when the shutdown grace period runs out). */
   abortAll(reason: unknown): void {
     for (const controller of this.controllers) controller.abort(reason)

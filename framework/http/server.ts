@@ -8,6 +8,7 @@ import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
 import { AgentRouter } from './agent_router'
 import { ConcurrencyLimiter } from './concurrency_limiter'
+import { answerClientErrors } from './client_error'
 import { AgentsController } from './controllers/agents_controller'
 import { HealthController, type ServerState } from './controllers/health_controller'
 import { MetricsController } from './controllers/metrics_controller'
@@ -86,6 +87,7 @@ export class HttpServer {
   readonly limiter: ConcurrencyLimiter
   readonly supervisor: RunSupervisor
   private readonly logger: Logger
+  private readonly exceptionHandler: ExceptionHandler
   private server?: Server
   private currentState: ServerState = 'booting'
   private shuttingDown?: Promise<void>
@@ -98,6 +100,7 @@ export class HttpServer {
     this.logger = app.logger
 
     const exceptionHandler = new ExceptionHandler({ logger: this.logger, debug, retryAfterSeconds: options.retryAfterSeconds })
+    this.exceptionHandler = exceptionHandler
     this.limiter = new ConcurrencyLimiter({
       maxConcurrent: config.maxConcurrentRequests,
       maxQueue: config.maxQueueSize,
@@ -190,6 +193,8 @@ export class HttpServer {
     server.headersTimeout = timeouts.headersMs
     server.requestTimeout = Math.max(timeouts.requestMs, timeouts.headersMs)
     server.keepAliveTimeout = timeouts.keepAliveMs
+    // What Node's parser refuses (and its timeouts) never reaches the kernel: answer it in the same JSON shape.
+    answerClientErrors(server, { exceptionHandler: this.exceptionHandler, logger: this.logger })
     this.server = server
     const bindHost = host ?? config.host
     await new Promise<void>((resolve, reject) => {

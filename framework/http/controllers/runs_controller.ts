@@ -68,7 +68,11 @@ export class RunsController {
     const runner = this.options.runner
     const runOptions = { threadId, context: ctx.requestContext() }
     if (this.wantsStream(ctx, body.stream)) {
-      this.checkInput(route, body.input)
+      try {
+        this.checkInput(route, body.input)
+      } catch (error) {
+        throw this.options.supervisor.refused(ctx, route, error)
+      }
       const modes = modesOf(body.stream_mode)
       return this.stream(ctx, route, threadId, modes, (signal) => runner.stream(route.path, body.input, { ...runOptions, signal, modes }))
     }
@@ -159,7 +163,7 @@ export class RunsController {
               status = 'interrupted'
               await sse.send('interrupt', { thread_id: threadId, interrupts: presentInterrupts(agentPath, threadId, event.data) })
             } else {
-              await sse.send(event.event, toPlainValues(event.data))
+              await sse.send(event.event, eventData(event))
             }
           }
         } catch (error) {
@@ -206,6 +210,16 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
       },
     )
   })
+}
+
+/**
+ * What an event's `data:` line carries. `updates` are keyed by the node that
+ * wrote them, as LangGraph's updates mode is (`{"prepare":{"query":"hi"}}`),
+ * so parallel branches can be told apart; the runner hands the node separately.
+ */
+function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown {
+  const data = toPlainValues(event.data)
+  return event.event === 'updates' && event.node !== undefined ? { [event.node]: data } : data
 }
 
 function modesOf(requested: StreamMode | StreamMode[] | undefined): StreamMode[] {

@@ -9,6 +9,11 @@ export interface CorsOptions {
   maxAgeSeconds?: number
 }
 
+/** Request headers a browser client may send: credentials (JWT or API key), tracing, and SSE reconnects. */
+const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'X-API-Key', 'X-Request-Id', 'Last-Event-ID', 'traceparent'] as const
+/** Response headers scripts may read beyond the safelisted ones: the request id, and what throttling and overload say. */
+const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] as const
+
 /**
  * CORS from an allowlist. A listed origin is echoed back with credentials
  * allowed; `*` (refused in production by config) answers `*` and never
@@ -22,8 +27,8 @@ export function cors(options: CorsOptions): HttpMiddleware {
   const allowed = new Set(options.origins)
   const wildcard = allowed.has('*')
   const methods = (options.methods ?? ['GET', 'POST', 'OPTIONS']).join(', ')
-  const headers = (options.headers ?? ['Content-Type', 'Authorization', 'Accept', 'X-Request-Id', 'Last-Event-ID', 'traceparent']).join(', ')
-  const expose = (options.exposeHeaders ?? ['X-Request-Id', 'Retry-After']).join(', ')
+  const headers = (options.headers ?? ALLOW_HEADERS).join(', ')
+  const expose = (options.exposeHeaders ?? EXPOSE_HEADERS).join(', ')
   const maxAge = String(options.maxAgeSeconds ?? 600)
 
   return {

@@ -18,6 +18,19 @@ const DECODERS: Record<string, () => Transform> = {
   br: createBrotliDecompress,
 }
 
+/** The codings a client may send, as RFC 7694 asks a 415 for an unknown one to list in Accept-Encoding. */
+const SUPPORTED_ENCODINGS = ['gzip', 'deflate', 'br']
+
+/** 415 for a Content-Encoding that cannot be decoded: names it and what can be sent instead. */
+class UnsupportedEncodingError extends E_UNSUPPORTED_MEDIA_TYPE {
+  readonly headers = { 'Accept-Encoding': SUPPORTED_ENCODINGS.join(', ') }
+
+  constructor(encoding: string) {
+    super(encoding)
+    this.message = `Unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 100))}; send the body uncompressed (identity) or as ${SUPPORTED_ENCODINGS.join(', ')}`
+  }
+}
+
 /**
  * Reads a JSON request body into `ctx.body` without trusting the client about
  * its size. The limit is checked against the declared Content-Length (a large
@@ -56,10 +69,9 @@ export async function readJsonBody(ctx: HttpContext, limit: number): Promise<unk
   }
 
   const encoding = (headers['content-encoding'] ?? 'identity').trim().toLowerCase()
-  const decoder = encoding === 'identity' ? undefined : DECODERS[encoding]?.()
-  if (encoding !== 'identity' && !decoder) {
-    throw new E_UNSUPPORTED_MEDIA_TYPE(`${contentType}; content-encoding=${encoding}`)
-  }
+  // Own keys only: `constructor` or `__proto__` must not find Object's.
+  const decoder = encoding === 'identity' || !Object.hasOwn(DECODERS, encoding) ? undefined : DECODERS[encoding]()
+  if (encoding !== 'identity' && !decoder) throw new UnsupportedEncodingError(encoding)
 
   const raw = await collect(ctx, limit, decoder)
   return parseJson(raw)

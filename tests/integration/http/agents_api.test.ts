@@ -21,7 +21,7 @@ describe('agent API over HTTP', () => {
       description: 'Echoes the query',
       input_schema: { type: 'object', properties: { query: { type: 'string', minLength: 1 } }, required: ['query'] },
     })
-    expect(res.body.agents.map((agent: { path: string }) => agent.path)).toEqual(['echo', 'support/approval', 'slow', 'boom'])
+    expect(res.body.agents.map((agent: { path: string }) => agent.path)).toEqual(['echo', 'support/approval', 'slow', 'boom', 'fanout'])
   })
 
   it('runs an agent and answers with output, thread id, interrupts and metadata', async () => {

@@ -81,6 +81,20 @@ describe('HTTP hardening', () => {
       expect(refused.headers['access-control-allow-methods']).toBeUndefined()
     })
 
+    it('lets a browser send credentials, tracing and SSE headers, and read the request id and throttling headers', async () => {
+      const preflight = await http
+        .options('/agents/echo')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'authorization,x-api-key,content-type')
+        .expect(204)
+      const allowed = preflight.headers['access-control-allow-headers'].split(/,\s*/).map((name: string) => name.toLowerCase())
+      expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'x-api-key', 'x-request-id', 'last-event-id', 'traceparent']))
+      const res = await http.get('/agents').set('Origin', 'https://app.example.com').expect(200)
+      const exposed = res.headers['access-control-expose-headers'].split(/,\s*/)
+      expect(exposed).toEqual(expect.arrayContaining(['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After']))
+    })
+
     it('never combines * with credentials', async () => {
       const wildcard = await makeTestServer({ CORS_ORIGINS: '*' })
       try {
@@ -158,6 +172,20 @@ describe('HTTP hardening', () => {
       expect(ok.status).toBe(200)
       expect(ok.body).toContain('Processed: zipped')
       await http.post('/agents/echo').set('Content-Type', 'application/json').set('Content-Encoding', 'zstd-ish').send('{}').expect(415)
+    })
+
+    it('answers an unsupported Content-Encoding with a 415 naming it and the encodings it accepts', async () => {
+      const res = await http.post('/agents/echo').set('Content-Type', 'application/json').set('Content-Encoding', 'zstd').send('{}').expect(415)
+      expect(res.body.error.code).toBe('E_UNSUPPORTED_MEDIA_TYPE')
+      expect(res.body.error.message).toContain('Content-Encoding "zstd"')
+      for (const supported of ['identity', 'gzip', 'deflate', 'br']) expect(res.body.error.message).toContain(supported)
+      expect(res.body.error.message).not.toContain('content type')
+      expect(res.headers['accept-encoding']).toBe('gzip, deflate, br')
+    })
+
+    it.each(['constructor', '__proto__', 'hasownproperty'])('refuses Content-Encoding: %s as unsupported, not as a server error', async (encoding) => {
+      const res = await http.post('/agents/echo').set('Content-Type', 'application/json').set('Content-Encoding', encoding).send('{"input":{"query":"x"}}').expect(415)
+      expect(res.body.error.message).toContain(`Content-Encoding "${encoding}"`)
     })
 
     it('drops __proto__ keys so a body cannot reach a prototype', async () => {

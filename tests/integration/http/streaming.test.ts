@@ -32,6 +32,26 @@ describe('streaming runs (SSE)', () => {
     expect(values[values.length - 1].data.response).toBe('Processed: hi')
   })
 
+  it('keys each update by the node that wrote it, as LangGraph\'s updates mode does', async () => {
+    const res = await http.post('/agents/echo').send({ input: { query: ' hi ' }, stream: true, stream_mode: 'updates' }).expect(200)
+    const updates = parseSse(res.text).events.filter((event) => event.event === 'updates').map((event) => event.data)
+    expect(updates).toEqual([{ prepare: { query: 'hi', steps: ['prepare'] } }, { respond: { response: 'Processed: hi', steps: ['respond'] } }])
+  })
+
+  it('tells parallel branches apart: identical updates from two nodes of one step carry their node names', async () => {
+    const res = await http.post('/agents/fanout').send({ input: {}, stream: true, stream_mode: 'updates' }).expect(200)
+    const updates = parseSse(res.text).events.filter((event) => event.event === 'updates').map((event) => event.data)
+    expect(updates).toHaveLength(2)
+    expect(updates).toEqual(expect.arrayContaining([{ left: { steps: ['done'] } }, { right: { steps: ['done'] } }]))
+  })
+
+  it('keys the updates of a resumed stream by node too', async () => {
+    await http.post('/agents/support/approval').send({ input: { query: 'u' }, config: { thread_id: 'sse-resume-updates' } }).expect(200)
+    const res = await http.post('/agents/support/approval/threads/sse-resume-updates/resume').send({ value: 'yes', stream: true, stream_mode: 'updates' }).expect(200)
+    const updates = parseSse(res.text).events.filter((event) => event.event === 'updates').map((event) => event.data)
+    expect(updates).toEqual([{ review: { approved: true, steps: ['review'] } }, { finish: { response: 'Draft for u (approved)', steps: ['finish'] } }])
+  })
+
   it('streams when the client asks with Accept: text/event-stream, in values mode by default', async () => {
     const res = await http.post('/agents/echo').set('Accept', 'text/event-stream').send({ input: { query: 'acc' } }).expect(200)
     const kinds = parseSse(res.text).events.map((event) => event.event)
@@ -60,6 +80,15 @@ describe('streaming runs (SSE)', () => {
     expect(res.headers['content-type']).toContain('application/json')
     expect(res.body.error.details).toEqual([{ path: 'query', message: expect.any(String) }])
     expect(res.body.error.message).toMatch(/^Invalid input: query: /)
+  })
+
+  it('counts a stream refused for invalid input as an invalid run, as a JSON run is counted', async () => {
+    const invalidRuns = async () => Number(/langvel_agent_runs_total\{agent="\/echo",outcome="invalid"\} (\d+)/.exec(await getMetrics().render())?.[1] ?? 0)
+    const before = await invalidRuns()
+    await http.post('/agents/echo').send({ input: { query: '' }, stream: true }).expect(422)
+    expect(await invalidRuns()).toBe(before + 1)
+    await http.post('/agents/echo').send({ input: { query: '' } }).expect(422)
+    expect(await invalidRuns()).toBe(before + 2)
   })
 
   it('on timeout sends an error event then ends, and the run is cancelled', async () => {

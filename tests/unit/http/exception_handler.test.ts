@@ -1,7 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import Transport from 'winston-transport'
-import { E_OVERLOADED, E_RUNTIME, E_TIMEOUT, E_VALIDATION, E_BAD_REQUEST } from '../../../framework/errors'
+import { E_OVERLOADED, E_RUNTIME, E_SERVICE_UNAVAILABLE, E_TIMEOUT, E_VALIDATION, E_BAD_REQUEST } from '../../../framework/errors'
 import { HttpContext } from '../../../framework/http/context'
 import { ExceptionHandler } from '../../../framework/http/exception_handler'
 import { createLogger } from '../../../framework/logger'
@@ -68,6 +68,59 @@ describe('ExceptionHandler.render', () => {
     const { handler } = setup()
     const error = Object.assign(new E_BAD_REQUEST('slow down'), { headers: { 'X-RateLimit-Remaining': 0 } })
     expect(handler.render(error, 't').headers).toEqual({ 'X-RateLimit-Remaining': '0' })
+  })
+})
+
+describe('ExceptionHandler.render of unreachable services', () => {
+  const netError = (code: string, message: string) => Object.assign(new Error(message), { code, errno: -111, syscall: 'connect', address: '10.0.0.7', port: 6380 })
+  const MaxRetriesPerRequestError = require('ioredis/built/errors/MaxRetriesPerRequestError').default
+
+  it.each([
+    ['ioredis MaxRetriesPerRequestError', () => new MaxRetriesPerRequestError(2), 'Redis'],
+    ['ioredis "Connection is closed."', () => new Error('Connection is closed.'), 'Redis'],
+    ['pg "Connection terminated unexpectedly"', () => new Error('Connection terminated unexpectedly'), 'The database'],
+    ['pg-pool connection timeout', () => new Error('Connection terminated due to connection timeout', { cause: new Error('timeout') }), 'The database'],
+    ['pg 57P01 admin_shutdown', () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'The database'],
+    ['pg 08006 connection_failure', () => Object.assign(new Error('connection failure'), { code: '08006' }), 'The database'],
+    ['knex pool timeout', () => Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }), 'The database'],
+    ['ECONNREFUSED', () => netError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:6380'), 'A service the run depends on'],
+    ['ETIMEDOUT', () => netError('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.7:6380'), 'A service the run depends on'],
+    ['an AggregateError of refused connections', () => new AggregateError([netError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:6380')], ''), 'A service the run depends on'],
+    ['a refused connection as the cause of a wrapper', () => new Error('checkpoint write failed', { cause: netError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:6380') }), 'A service the run depends on'],
+  ])('answers %s with 503 E_SERVICE_UNAVAILABLE and Retry-After, naming no host', (_what, make, service) => {
+    const { handler } = setup()
+    const rendered = handler.render(make(), 't')
+    expect(rendered.status).toBe(503)
+    expect(rendered.headers['Retry-After']).toBe('3')
+    expect(rendered.body).toEqual({ error: { code: 'E_SERVICE_UNAVAILABLE', message: `${service} is unavailable`, trace_id: 't' } })
+    for (const leak of ['10.0.0.7', '6380']) expect(JSON.stringify(rendered.body)).not.toContain(leak)
+  })
+
+  it('shows the driver message, host included, only with debug on', () => {
+    const { handler } = setup(true)
+    const rendered = handler.render(netError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:6380'), 't')
+    expect(rendered.status).toBe(503)
+    expect(rendered.body.error.message).toBe('A service the run depends on is unavailable: connect ECONNREFUSED 10.0.0.7:6380')
+    expect(rendered.body.error.stack).toContain('Error:')
+  })
+
+  it('leaves a bug alone even when its message mentions a refused connection', () => {
+    const { handler } = setup()
+    expect(handler.render(secretError(), 't').status).toBe(500)
+    expect(handler.render(new Error('connect ECONNREFUSED 10.0.0.7:5432'), 't').body.error.code).toBe('E_RUNTIME')
+  })
+
+  it('leaves a typed Langvel error alone even when its cause is a connection failure', () => {
+    const { handler } = setup()
+    const rendered = handler.render(new E_RUNTIME('wrapped', { cause: netError('ECONNREFUSED', 'x') }), 't')
+    expect(rendered).toMatchObject({ status: 500, body: { error: { code: 'E_RUNTIME' } } })
+  })
+
+  it('shows the client-safe message of an E_SERVICE_UNAVAILABLE raised by a store, with Retry-After', () => {
+    const { handler } = setup()
+    const rendered = handler.render(new E_SERVICE_UNAVAILABLE('The authentication store'), 't')
+    expect(rendered.body.error).toMatchObject({ code: 'E_SERVICE_UNAVAILABLE', message: 'The authentication store is unavailable' })
+    expect(rendered.headers['Retry-After']).toBe('3')
   })
 })
 

@@ -49,4 +49,75 @@ describe('OpenAPI document', () => {
     expect(inputJsonSchema(z.custom<string>((value) => typeof value === 'string'))).toEqual({})
     expect(inputJsonSchema(undefined)).toEqual({})
   })
+
+  describe('security derived from route middleware', () => {
+    const secured: AgentRouteInfo = { ...route, path: '/secure/reports', name: 'reports', middleware: ['auth', 'can:reports.read,reports.export', 'throttle:5,1'] }
+    const jwtOnly: AgentRouteInfo = { ...route, path: '/jwt-only', name: 'jwt-only', middleware: ['auth:jwt'] }
+    const document = buildOpenApiDocument([route, secured, jwtOnly], { title: 'test', version: '1.0.0' }) as any
+    const operations = (base: string) => [
+      document.paths[base].post,
+      document.paths[`${base}/graph`].get,
+      document.paths[`${base}/threads/{thread_id}/state`].get,
+      document.paths[`${base}/threads/{thread_id}/history`].get,
+      document.paths[`${base}/threads/{thread_id}/resume`].post,
+    ]
+
+    it('declares the bearer JWT and X-API-Key schemes', () => {
+      expect(document.components.securitySchemes).toEqual({
+        bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+        apiKeyAuth: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
+      })
+    })
+
+    it('asks for either credential on every endpoint of an auth route, with its 401, 403 and 429 answers', () => {
+      for (const operation of operations('/agents/secure/reports')) {
+        expect(operation.security).toEqual([{ bearerAuth: [] }, { apiKeyAuth: [] }])
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '429']))
+      }
+      const invoke = document.paths['/agents/secure/reports'].post
+      expect(invoke.responses[403].description).toContain('reports.read, reports.export')
+      expect(Object.keys(invoke.responses[429].headers)).toEqual(['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'])
+      expect(invoke.responses[401].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' })
+    })
+
+    it('names only the guard an auth:<guard> route accepts, and lists no 403 or 429 it cannot give', () => {
+      for (const operation of operations('/agents/jwt-only')) {
+        expect(operation.security).toEqual([{ bearerAuth: [] }])
+        expect(operation.responses[401]).toBeDefined()
+        expect(operation.responses[403]).toBeUndefined()
+        expect(operation.responses[429]).toBeUndefined()
+      }
+    })
+
+    it('leaves a public route without security or auth answers', () => {
+      for (const operation of operations('/agents/support/billing')) {
+        expect(operation.security).toBeUndefined()
+        expect(Object.keys(operation.responses)).not.toEqual(expect.arrayContaining(['401']))
+      }
+    })
+  })
+
+  describe('resume value schema', () => {
+    const resumeBody = (info: AgentRouteInfo) =>
+      (buildOpenApiDocument([info], { title: 'test', version: '1.0.0' }) as any).paths[`/agents/${info.path.slice(1)}/threads/{thread_id}/resume`].post.requestBody.content['application/json'].schema.properties.value
+
+    it('is the interrupt\'s resumeSchema when the route has one interrupt point', () => {
+      const value = resumeBody({ ...route, path: '/approve', interrupts: ['review'], resumeSchemas: { review: z.object({ approved: z.boolean() }) } })
+      expect(value).toMatchObject({ type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] })
+    })
+
+    it('is any of the declared schemas, each titled with its interrupt path, when there are several', () => {
+      const value = resumeBody({ ...route, path: '/approve', interrupts: ['review', 'child/ask'], resumeSchemas: { review: z.enum(['yes', 'no']), 'child/ask': z.object({ answer: z.string() }) } })
+      expect(value.anyOf).toEqual([
+        { title: 'review', type: 'string', enum: ['yes', 'no'] },
+        expect.objectContaining({ title: 'child/ask', type: 'object', required: ['answer'] }),
+      ])
+    })
+
+    it('keeps an open branch for interrupt points without a resumeSchema, and is open when none declares one', () => {
+      const value = resumeBody({ ...route, path: '/approve', interrupts: ['review', 'free'], resumeSchemas: { review: z.boolean() } })
+      expect(value.anyOf).toEqual([{ title: 'review', type: 'boolean' }, expect.objectContaining({ title: 'free' })])
+      expect(resumeBody({ ...route, path: '/approve', interrupts: ['review'] })).toEqual({})
+    })
+  })
 })

@@ -26,7 +26,7 @@ export interface TestServer {
 /** A booted application (embedded defaults plus `env`) and a server over the graph runner. */
 export async function makeTestServer(
   env: Record<string, string> = {},
-  options: Partial<Omit<ServerOptions, 'app' | 'runner'>> & { runner?: GraphRunnerOptions; ready?: boolean } = {},
+  options: Partial<Omit<ServerOptions, 'app' | 'runner'>> & { runner?: GraphRunnerOptions | ((app: Application) => GraphRunnerOptions); ready?: boolean } = {},
 ): Promise<TestServer> {
   const logs = new CaptureTransport()
   const logger: Logger = createLogger({ level: 'debug', transports: [logs] })
@@ -37,7 +37,7 @@ export async function makeTestServer(
     logger,
   })
   await app.boot()
-  const runner = new GraphRunner(options.runner)
+  const runner = new GraphRunner(typeof options.runner === 'function' ? options.runner(app) : options.runner)
   const { runner: _runnerOptions, ready = true, ...serverOptions } = options
   // The database and checkpointer checks are opted into by the tests about them, so no test touches the default SQLite files.
   let server: HttpServer

@@ -1,5 +1,5 @@
 import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from '@langchain/langgraph'
-import type { LangGraphRunnableConfig } from '@langchain/langgraph'
+import type { BaseCheckpointSaver, LangGraphRunnableConfig } from '@langchain/langgraph'
 import { z } from 'zod'
 import type {
   AgentRouteInfo,
@@ -8,10 +8,14 @@ import type {
   RunOptions,
   RunResult,
   StreamEvent,
+  StreamMode,
   StreamOptions,
   ThreadState,
 } from '../../../../framework/contracts/agent_run'
+import { toStreamEvents } from '../../../../framework/agents/run_support'
 import { E_AGENT_NOT_FOUND, E_NOTHING_TO_RESUME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../../../../framework/errors'
+
+const NO_HIDDEN_NODES: ReadonlySet<string> = new Set()
 
 /**
  * A small AgentRunner over real compiled LangGraph graphs (MemorySaver): the
@@ -53,8 +57,7 @@ function sleep(ms: number, signal: AbortSignal | undefined, observations: Observ
   })
 }
 
-function buildGraphs(observations: Observations) {
-  const checkpointer = new MemorySaver()
+function buildGraphs(observations: Observations, checkpointer: BaseCheckpointSaver = new MemorySaver()) {
   const echo = new StateGraph(State)
     .addNode('prepare', (s: S) => ({ query: s.query.trim(), steps: ['prepare'] }))
     .addNode('respond', (s: S) => ({ response: `Processed: ${s.query}`, steps: ['respond'] }))
@@ -99,7 +102,17 @@ function buildGraphs(observations: Observations) {
     .addEdge('fail', END)
     .compile({ checkpointer })
 
-  return { echo, approval, slow, boom }
+  // Two nodes in the same step: their updates differ only by the node that wrote them.
+  const fanout = new StateGraph(State)
+    .addNode('left', () => ({ steps: ['done'] }))
+    .addNode('right', () => ({ steps: ['done'] }))
+    .addEdge(START, 'left')
+    .addEdge(START, 'right')
+    .addEdge('left', END)
+    .addEdge('right', END)
+    .compile({ checkpointer })
+
+  return { echo, approval, slow, boom, fanout }
 }
 
 type Graphs = ReturnType<typeof buildGraphs>
@@ -110,6 +123,8 @@ export interface GraphRunnerOptions {
   slowTimeoutSeconds?: number
   /** Extra named middleware on the echo route. */
   echoMiddleware?: string[]
+  /** Where the graphs keep their checkpoints (a MemorySaver by default). */
+  checkpointer?: BaseCheckpointSaver
 }
 
 export class GraphRunner implements AgentRunner {
@@ -119,7 +134,7 @@ export class GraphRunner implements AgentRunner {
   private readonly byPath = new Map<string, { info: AgentRouteInfo; graph: Graph }>()
 
   constructor(options: GraphRunnerOptions = {}) {
-    this.graphs = buildGraphs(this.observations)
+    this.graphs = buildGraphs(this.observations, options.checkpointer)
     const base = { middleware: [] as string[], checkpointer: 'memory', interrupts: [] as string[], tools: [] as string[] }
     this.infos = [
       {
@@ -134,8 +149,15 @@ export class GraphRunner implements AgentRunner {
       { ...base, path: '/support/approval', name: 'approval', description: 'Asks a human to approve', agent: 'ApprovalAgent', inputSchema: z.object({ query: z.string() }), interrupts: ['review'] },
       { ...base, path: '/slow', name: 'slow', agent: 'SlowAgent', timeoutSeconds: options.slowTimeoutSeconds, inputSchema: z.object({ delayMs: z.number().int().min(0) }) },
       { ...base, path: '/boom', name: 'boom', agent: 'BoomAgent' },
+      { ...base, path: '/fanout', name: 'fanout', agent: 'FanoutAgent' },
     ]
-    const graphOf: Record<string, Graph> = { '/echo': this.graphs.echo, '/support/approval': this.graphs.approval, '/slow': this.graphs.slow, '/boom': this.graphs.boom }
+    const graphOf: Record<string, Graph> = {
+      '/echo': this.graphs.echo,
+      '/support/approval': this.graphs.approval,
+      '/slow': this.graphs.slow,
+      '/boom': this.graphs.boom,
+      '/fanout': this.graphs.fanout,
+    }
     for (const info of this.infos) this.byPath.set(info.path, { info, graph: graphOf[info.path] })
   }
 
@@ -221,10 +243,10 @@ export class GraphRunner implements AgentRunner {
     const threadId = options.threadId ?? 'generated'
     const modes = options.modes ?? ['values']
     const stream = await graph.stream(input as S, { configurable: { thread_id: threadId }, signal: options.signal, streamMode: modes })
-    for await (const chunk of stream as AsyncIterable<[string, unknown]>) {
-      const [mode, data] = chunk
-      if (mode === 'updates' && data && typeof data === 'object' && '__interrupt__' in data) continue
-      yield { event: mode as StreamEvent['event'], data } as StreamEvent
+    // The agents layer's own translation: `updates` come one per node, the node named beside the data.
+    const wanted = new Set(modes)
+    for await (const [mode, data] of stream as AsyncIterable<[StreamMode, unknown]>) {
+      yield* toStreamEvents(mode, data, wanted, NO_HIDDEN_NODES, [])
     }
     const interrupts = await this.interruptsOf(graph, threadId)
     if (interrupts.length > 0) yield { event: 'interrupt', data: interrupts }

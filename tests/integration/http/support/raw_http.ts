@@ -60,3 +60,51 @@ export function chunk(data: string | Buffer): Buffer {
   const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data)
   return Buffer.concat([Buffer.from(`${buffer.length.toString(16)}\r\n`), buffer, Buffer.from('\r\n')])
 }
+
+export interface ParsedResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+/**
+ * Writes `data` on a plain socket and reads every response until the server
+ * closes the connection (or `timeoutMs` passes: then `closed` is false).
+ * Pipelined answers come back in order, parsed by their Content-Length.
+ */
+export function rawExchange(port: number, data: string | Buffer, timeoutMs = 5000): Promise<{ responses: ParsedResponse[]; raw: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    const received: Buffer[] = []
+    const finish = (closed: boolean) => {
+      clearTimeout(deadline)
+      socket.destroy()
+      const raw = Buffer.concat(received).toString('latin1')
+      resolve({ responses: parseResponses(raw), raw, closed })
+    }
+    const deadline = setTimeout(() => finish(false), timeoutMs)
+    socket.on('data', (chunk) => received.push(chunk))
+    socket.on('error', () => undefined)
+    socket.on('close', () => finish(true))
+    socket.write(data)
+  })
+}
+
+function parseResponses(raw: string): ParsedResponse[] {
+  const responses: ParsedResponse[] = []
+  let rest = raw
+  while (rest.startsWith('HTTP/')) {
+    const end = rest.indexOf('\r\n\r\n')
+    if (end === -1) break
+    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n')
+    const headers: Record<string, string> = {}
+    for (const line of lines) {
+      const colon = line.indexOf(':')
+      if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+    }
+    const length = Number(headers['content-length'] ?? 0)
+    responses.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(end + 4, end + 4 + length) })
+    rest = rest.slice(end + 4 + length)
+  }
+  return responses
+}
