@@ -98,10 +98,25 @@ function reportError(output: Output, error: unknown, verbose: boolean): void {
   if (isException(error)) {
     output.error(`[${error.code}] ${error.message}`)
     if (error.help) output.error(error.help)
+  } else if (unreachable(error)) {
+    output.error(`[E_SERVICE_UNAVAILABLE] ${unreachable(error)} is unavailable: ${firstLine(error as Error)}`)
+    output.error('Check DATABASE_URL and REDIS_URL, and that the server they name is running and reachable.')
   } else {
     output.error(error instanceof Error ? firstLine(error) : String(error))
   }
   if (verbose && error instanceof Error && error.stack) output.error(error.stack)
+}
+
+/** PostgreSQL refusing the connection itself: no such database, bad password or role. */
+const PG_CONNECT_REFUSED = new Set(['3D000', '28P01', '28000'])
+
+/** The kind of service a connection failure is about (the database, Redis), for a command that could not reach it. */
+function unreachable(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined
+  if (PG_CONNECT_REFUSED.has(String((error as { code?: unknown }).code))) return 'The database'
+  const { unavailableService } = require('../http/unavailable_service') as typeof import('../http/unavailable_service')
+  const service = unavailableService(error)
+  return service === 'A service the run depends on' ? 'A service the command depends on' : service
 }
 
 /**

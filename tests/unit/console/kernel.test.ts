@@ -83,6 +83,20 @@ describe('CLI kernel', () => {
     expect(err.join('')).toBe("error Cannot find module '../app/agents/missing' (imported by /p/routes/agents.ts)\n")
   })
 
+  it('names an unreachable database as E_SERVICE_UNAVAILABLE with what to check, in one line and a hint', async () => {
+    const failing = (error: Error): CommandSpec => ({ name: 'fail', group: 'general', description: 'fails', load: () => ({ default: () => Promise.reject(error) }) })
+    const missingDb = captureOutput()
+    const noDatabase = Object.assign(new Error('database "nope" does not exist'), { code: '3D000' })
+    expect(await runCli(['node', 'langvel', 'fail'], { output: missingDb.output, commands: [failing(noDatabase)], app: { env: {}, logger, loadDotenv: false } })).toBe(1)
+    expect(missingDb.err.join('')).toBe(
+      'error [E_SERVICE_UNAVAILABLE] The database is unavailable: database "nope" does not exist\nerror Check DATABASE_URL and REDIS_URL, and that the server they name is running and reachable.\n',
+    )
+    const refused = captureOutput()
+    const socket = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' })
+    await runCli(['node', 'langvel', 'fail'], { output: refused.output, commands: [failing(socket)], app: { env: {}, logger, loadDotenv: false } })
+    expect(refused.err.join('')).toContain('[E_SERVICE_UNAVAILABLE] A service the command depends on is unavailable: connect ECONNREFUSED 127.0.0.1:5999')
+  })
+
   it('passes arguments and options to the command and returns its exit code', async () => {
     const seen: unknown[] = []
     const spec: CommandSpec = {
