@@ -99,4 +99,17 @@ describe('the example app over HTTP: /secure/echo behind auth and throttle, thre
     const res = await http.post('/agents/echo').send({ input: { query: 'open' } }).expect(200)
     expect(res.body.output.response).toBe('Processed: open')
   })
+
+  it('keeps a thread to its agent: another agent on the same thread id neither sees nor overwrites a pending approval', async () => {
+    const thread = 'session-42'
+    const asked = await http.post('/agents/approval').send({ input: { request: 'a new laptop' }, config: { thread_id: thread } }).expect(200)
+    expect(asked.body.interrupts).toHaveLength(1)
+    await http.get(`/agents/echo/threads/${thread}/state`).expect(404)
+    await http.post('/agents/echo').send({ input: { query: 'hijack' }, config: { thread_id: thread } }).expect(200)
+    const waiting = await http.get(`/agents/approval/threads/${thread}/state`).expect(200)
+    expect(waiting.body.values.request).toBe('a new laptop')
+    expect(waiting.body.interrupts).toHaveLength(1)
+    const done = await http.post(`/agents/approval/threads/${thread}/resume`).send({ value: { approved: true } }).expect(200)
+    expect(done.body.output.status).toBe('approved')
+  })
 })
