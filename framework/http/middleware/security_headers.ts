@@ -13,6 +13,8 @@ import type { HttpMiddleware } from '../compose'
 export function securityHeaders(): HttpMiddleware {
   const apply = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    // The same answer as frame-ancestors 'none' for browsers that only know X-Frame-Options.
+    frameguard: { action: 'deny' },
   }) as unknown as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
   return {
     name: 'security_headers',

@@ -51,6 +51,8 @@ describe('HTTP hardening', () => {
       for (const res of [await http.get('/health/live'), await http.get('/nope')]) {
         expect(res.headers['x-content-type-options']).toBe('nosniff')
         expect(res.headers['content-security-policy']).toContain("default-src 'none'")
+        expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'")
+        expect(res.headers['x-frame-options']).toBe('DENY')
         expect(res.headers['strict-transport-security']).toBeDefined()
         expect(res.headers['x-powered-by']).toBeUndefined()
       }
