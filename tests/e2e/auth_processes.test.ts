@@ -1,12 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
 import { RedisManager } from '../../framework/redis/redis_manager'
 import { REDIS_URL, describeWithRedis } from '../helpers/services'
+import { httpCall, writeCliEntry } from './support/processes'
 
 /**
  * Auth and rate limiting across real `langvel serve` processes: two servers
@@ -18,19 +18,9 @@ import { REDIS_URL, describeWithRedis } from '../helpers/services'
 
 const ROOT = join(__dirname, '..', '..')
 const scratch = mkdtempSync(join(tmpdir(), 'langvel-auth-e2e-'))
-const TSX = require.resolve('tsx/cjs/api')
 
 // The serve and auth:* commands through the CLI kernel (the code `bin/langvel` runs), without loading the other groups.
-const CLI_ENTRY = join(scratch, 'cli.js')
-writeFileSync(
-  CLI_ENTRY,
-  `require(${JSON.stringify(TSX)}).register()
-const { runCli } = require(${JSON.stringify(join(ROOT, 'framework/console/kernel.ts'))})
-const { serverCommands } = require(${JSON.stringify(join(ROOT, 'framework/console/manifests/server.ts'))})
-const { authCommands } = require(${JSON.stringify(join(ROOT, 'framework/console/manifests/auth.ts'))})
-runCli(process.argv, { commands: [...serverCommands, ...authCommands] }).then((code) => { process.exitCode = code })
-`,
-)
+const CLI_ENTRY = writeCliEntry(scratch, ['serverCommands', 'authCommands'])
 
 /** The caller's environment without anything that would pick the key, stores or limits for the children. */
 function baseEnv(): NodeJS.ProcessEnv {
@@ -104,21 +94,8 @@ async function issueToken(env: NodeJS.ProcessEnv, subject: string): Promise<stri
   return token
 }
 
-function invoke(url: string, token: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${url}/agents/secure/echo`,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (data: string) => (text += data))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
-      },
-    )
-    req.on('error', reject)
-    req.end(JSON.stringify({ input: { query: 'e2e' } }))
-  })
+function invoke(url: string, token: string) {
+  return httpCall(`${url}/agents/secure/echo`, { body: { input: { query: 'e2e' } }, headers: { authorization: `Bearer ${token}` } })
 }
 
 const statuses = (responses: Array<{ status: number }>) =>

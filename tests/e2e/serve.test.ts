@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseSse } from '../integration/http/support/sse'
+import { httpCall, writeCliEntry } from './support/processes'
 
 /**
  * The server as real processes: `langvel serve` (single and --workers), and a
@@ -16,15 +16,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'langvel-serve-'))
 const TSX = require.resolve('tsx/cjs/api')
 
 // Runs the serve command through the CLI kernel (the same code `bin/langvel serve` runs).
-const CLI_ENTRY = join(scratch, 'cli.js')
-writeFileSync(
-  CLI_ENTRY,
-  `require(${JSON.stringify(TSX)}).register()
-const { runCli } = require(${JSON.stringify(join(ROOT, 'framework/console/kernel.ts'))})
-const { serverCommands } = require(${JSON.stringify(join(ROOT, 'framework/console/manifests/server.ts'))})
-runCli(process.argv, { commands: serverCommands }).then((code) => { process.exitCode = code })
-`,
-)
+const CLI_ENTRY = writeCliEntry(scratch, ['serverCommands'])
 
 // A server over the in-test GraphRunner (real LangGraph graphs).
 const GRAPH_ENTRY = join(scratch, 'graph_server.js')
@@ -94,31 +86,8 @@ function start(args: string[], env: Record<string, string> = {}): Promise<Starte
   })
 }
 
-function get(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    httpRequest(url, { agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (data: string) => (text += data))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
-    })
-      .on('error', reject)
-      .end()
-  })
-}
-
-function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (data: string) => (text += data))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
-    })
-    req.on('error', reject)
-    req.end(JSON.stringify(body))
-  })
-}
+const get = (url: string) => httpCall(url)
+const post = (url: string, body: unknown) => httpCall(url, { body })
 
 /** The child processes of `parent`, with their command names. */
 function childProcesses(parent: number): { pid: number; command: string }[] {

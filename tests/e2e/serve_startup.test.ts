@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { httpCall, writeCliEntry } from './support/processes'
 
 /**
  * What `langvel serve` does before it listens (framework/http/prepare_database.ts)
@@ -18,7 +18,6 @@ import { join } from 'node:path'
  */
 
 const ROOT = join(__dirname, '..', '..')
-const TSX = require.resolve('tsx/cjs/api')
 const scratch = mkdtempSync(join(tmpdir(), 'langvel-startup-'))
 const MIGRATIONS = readdirSync(join(ROOT, 'database', 'migrations'))
   .filter((file) => /\.(ts|js)$/.test(file))
@@ -66,15 +65,7 @@ function makeProject(): Project {
   for (const shared of ['framework', 'config', 'database', 'node_modules', 'package.json']) symlinkSync(join(ROOT, shared), join(code, shared))
   writeFileSync(join(code, 'routes', 'agents.ts'), EMPTY_ROUTES)
   writeFileSync(join(code, 'app', 'notes.ts'), 'export const notes = 1\n')
-  const cli = join(dir, 'cli.js')
-  writeFileSync(
-    cli,
-    `require(${JSON.stringify(TSX)}).register()
-const { runCli } = require(${JSON.stringify(join(ROOT, 'framework/console/kernel.ts'))})
-const { serverCommands } = require(${JSON.stringify(join(ROOT, 'framework/console/manifests/server.ts'))})
-runCli(process.argv, { commands: serverCommands, app: { codePath: ${JSON.stringify(code)} } }).then((code) => { process.exitCode = code })
-`,
-  )
+  const cli = writeCliEntry(dir, ['serverCommands'], { codePath: code })
   return { code, base, cli }
 }
 
@@ -113,18 +104,7 @@ async function until(condition: () => boolean, what: string, running: Running, t
   }
 }
 
-function get(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    httpRequest(url, { agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (data: string) => (text += data))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
-    })
-      .on('error', reject)
-      .end()
-  })
-}
+const get = (url: string) => httpCall(url)
 
 /** Log lines of the JSON logger with this message. */
 function logLines(running: Running, message: string): Array<Record<string, unknown>> {
