@@ -44,17 +44,11 @@ describe('CLI kernel', () => {
     expect(text).not.toMatch(/\n\s+at /)
   })
 
+  /** A command `fail` whose handler rejects with `error`. */
+  const failing = (error: Error): CommandSpec => ({ name: 'fail', group: 'general', description: 'fails', load: () => ({ default: () => Promise.reject(error) }) })
+
   it('prints an error as one line, with the stack only under --verbose', async () => {
-    const spec: CommandSpec = {
-      name: 'fail',
-      group: 'general',
-      description: 'fails',
-      load: () => ({
-        default: () => {
-          throw new Error('something broke')
-        },
-      }),
-    }
+    const spec = failing(new Error('something broke'))
     const quiet = captureOutput()
     expect(await runCli(['node', 'langvel', 'fail'], { output: quiet.output, commands: [spec], app: { env: {}, logger, loadDotenv: false } })).toBe(1)
     expect(quiet.err.join('')).toBe('error something broke\n')
@@ -64,27 +58,18 @@ describe('CLI kernel', () => {
   })
 
   it('prints a missing module of the application as one line naming the file that imports it', async () => {
-    const spec: CommandSpec = {
-      name: 'fail',
-      group: 'general',
-      description: 'fails',
-      load: () => ({
-        default: () => {
-          // What Node's loader throws for an application file importing what is not there (jest replaces the loader).
-          throw Object.assign(new Error("Cannot find module '../app/agents/missing'\nRequire stack:\n- /p/routes/agents.ts\n- /p/framework/routing/load_routes.ts"), {
-            code: 'MODULE_NOT_FOUND',
-            requireStack: ['/p/routes/agents.ts', '/p/framework/routing/load_routes.ts'],
-          })
-        },
-      }),
-    }
+    // What Node's loader throws for an application file importing what is not there (jest replaces the loader).
+    const missing = Object.assign(new Error("Cannot find module '../app/agents/missing'\nRequire stack:\n- /p/routes/agents.ts\n- /p/framework/routing/load_routes.ts"), {
+      code: 'MODULE_NOT_FOUND',
+      requireStack: ['/p/routes/agents.ts', '/p/framework/routing/load_routes.ts'],
+    })
+    const spec = failing(missing)
     const { output, err } = captureOutput()
     expect(await runCli(['node', 'langvel', 'fail'], { output, commands: [spec], app: { env: {}, logger, loadDotenv: false } })).toBe(1)
     expect(err.join('')).toBe("error Cannot find module '../app/agents/missing' (imported by /p/routes/agents.ts)\n")
   })
 
   it('names an unreachable database as E_SERVICE_UNAVAILABLE with what to check, in one line and a hint', async () => {
-    const failing = (error: Error): CommandSpec => ({ name: 'fail', group: 'general', description: 'fails', load: () => ({ default: () => Promise.reject(error) }) })
     const missingDb = captureOutput()
     const noDatabase = Object.assign(new Error('database "nope" does not exist'), { code: '3D000' })
     expect(await runCli(['node', 'langvel', 'fail'], { output: missingDb.output, commands: [failing(noDatabase)], app: { env: {}, logger, loadDotenv: false } })).toBe(1)
