@@ -115,7 +115,17 @@ export class Logger {
   private write(level: LogLevel, message: string, meta?: Meta | Error): void {
     if (!this.base.isLevelEnabled(level)) return
     const fields: Meta = meta instanceof Error ? { error: meta } : { ...meta }
-    this.base.log({ level, message, ...this.context, ...fields })
+    try {
+      this.base.log({ level, message, ...this.context, ...fields })
+    } catch (error) {
+      // Logging never fails its caller (a request, the exception handler): the line is
+      // replaced by one saying it could not be written, without the fields that broke it.
+      try {
+        this.base.log({ level, message: 'log line dropped: it could not be formatted', ...this.context, reason: error instanceof Error ? error.name : typeof error })
+      } catch {
+        // Nothing left to write with.
+      }
+    }
   }
 }
 

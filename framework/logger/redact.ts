@@ -28,6 +28,13 @@ const SECRET_VALUE = new RegExp(
   'g',
 )
 
+/**
+ * Credentials that stand alone in a value (JWTs, Langvel API keys): what an
+ * ordinarily named query parameter is searched for. A pattern of its own, so
+ * masking a parameter never recurses into the full scan (`?a=?a=?a=...`).
+ */
+const BARE_CREDENTIAL = /\beyJ[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|\blv_[A-Za-z0-9_-]{43,}/g
+
 /** The shortest text that can hold a secret the patterns above recognise (`Bearer x`). */
 const MIN_SECRET_LENGTH = 8
 
@@ -48,7 +55,7 @@ export function isSecretKey(key: string): boolean {
 function maskValue(match: string, urlPrefix?: string, queryPrefix?: string, queryName?: string, bearerPrefix?: string): string {
   if (urlPrefix !== undefined) return `${urlPrefix}${REDACTED}`
   // A parameter with an ordinary name may still carry a JWT or an API key.
-  if (queryPrefix !== undefined) return `${queryPrefix}${isSecretKey(queryName as string) ? REDACTED : redactString(match.slice(queryPrefix.length))}`
+  if (queryPrefix !== undefined) return `${queryPrefix}${isSecretKey(queryName as string) ? REDACTED : match.slice(queryPrefix.length).replace(BARE_CREDENTIAL, REDACTED)}`
   if (bearerPrefix !== undefined) return `${bearerPrefix}${REDACTED}`
   return REDACTED
 }

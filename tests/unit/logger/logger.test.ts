@@ -53,6 +53,16 @@ describe('logger', () => {
     expect(line.password).toBe(REDACTED)
   })
 
+  it('never throws at its caller: a line that cannot be formatted is replaced by one saying so', () => {
+    const { lines, logger } = capture()
+    // A getter that throws stands for any field the formatter chokes on.
+    const hostile = Object.defineProperty({}, 'value', { enumerable: true, get: () => { throw new Error('unreadable') } })
+    expect(() => logger.child({ requestId: 'req-2' }).error('request failed', { detail: hostile })).not.toThrow()
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'error', message: 'log line dropped: it could not be formatted', requestId: 'req-2', reason: 'Error' })
+    logger.info('still logging')
+    expect(JSON.parse(lines[1]).message).toBe('still logging')
+  })
+
   it('skips work for disabled levels', () => {
     const { lines, logger } = capture()
     const quiet = createLogger({ level: 'warn', transports: [new winston.transports.Stream({ stream: new Writable({ write: (_c, _e, cb) => cb() }) })] })

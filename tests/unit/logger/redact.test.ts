@@ -92,6 +92,12 @@ describe('redactString', () => {
   ])('leaves %p unchanged', (text) => {
     expect(redactString(text)).toBe(text)
   })
+
+  it('scans nested query parameters without recursing: hostile text neither throws nor hides what it carries', () => {
+    const hostile = '?a='.repeat(20_000)
+    expect(redactString(hostile)).toBe(hostile)
+    expect(redactString(`${'?a='.repeat(5_000)}${JWT}`)).toBe(`${'?a='.repeat(5_000)}${REDACTED}`)
+  })
 })
 
 describe('redact', () => {
