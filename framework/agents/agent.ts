@@ -52,8 +52,9 @@ export interface AgentOptions {
   timeoutSeconds?: number
   /**
    * The namespace of this agent's threads in the checkpointer (default: the
-   * class name). Threads of agents with different namespaces never mix, even
-   * under the same thread id; give two classes the same one to share threads.
+   * route path it is served at, or the class name when it runs outside the
+   * router). Threads under different namespaces never mix, even with the same
+   * thread id; give two routes or classes the same one to share threads.
    */
   threadNamespace?: string
   /** Most LangGraph steps per run, a backstop against runaway cycles (default: 1000, or more when the graph's loops at their maxIterations need more). */
@@ -110,6 +111,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   #compiled?: CompiledAgentGraph
   #saver?: BaseCheckpointSaver
   #drawing?: CompiledAgentGraph
+  #route?: string
 
   get name(): string {
     return this.constructor.name
@@ -183,17 +185,20 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /**
    * Compiles the graph once (later calls return at once). Without a
-   * checkpointer the agent keeps threads in memory (MemorySaver).
+   * checkpointer the agent keeps threads in memory (MemorySaver). `route`,
+   * the path the agent is served at (the pool passes it), labels its node
+   * metrics and is the default namespace of its threads.
    * Throws E_GRAPH_INVALID listing every structural problem.
    */
-  async compile(options: { checkpointer?: BaseCheckpointSaver; metricsLabel?: string } = {}): Promise<this> {
+  async compile(options: { checkpointer?: BaseCheckpointSaver; route?: string } = {}): Promise<this> {
     if (this.#compiled) {
       if (options.checkpointer && options.checkpointer !== this.#saver) throw new E_RUNTIME(`${this.name} is already compiled with another checkpointer`)
       return this
     }
     const saver = options.checkpointer ?? new MemorySaver()
-    this.#compiled = this.#emit(saver, options.metricsLabel)
+    this.#compiled = this.#emit(saver, options.route)
     this.#saver = saver
+    this.#route = options.route
     return this
   }
 
@@ -306,7 +311,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    * typo) can never read or overwrite this agent's thread.
    */
   #threadKey(threadId: string): string {
-    return `${this.#declared().threadNamespace ?? this.name}:${threadId}`
+    return `${this.#declared().threadNamespace ?? this.#route ?? this.name}:${threadId}`
   }
 
   #threadConfig(threadId: string): LangGraphRunnableConfig {

@@ -20,8 +20,8 @@ export interface RunnableAgent {
   readonly interrupts?: readonly string[]
   /** The resume schema of an interrupt point (`'ask'`, `'child/ask'`), when it declares one. */
   resumeSchemaAt?(path: string): unknown
-  /** `metricsLabel`: the route path, the `agent` label of the agent's node durations. */
-  compile(options: { checkpointer?: BaseCheckpointSaver; metricsLabel?: string }): unknown
+  /** `route`: the route path, the `agent` label of its node durations and the default namespace of its threads. */
+  compile(options: { checkpointer?: BaseCheckpointSaver; route?: string }): unknown
   invoke(input: unknown, options?: RunOptions): Promise<RunResult>
   stream(input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
   resume(threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
@@ -122,7 +122,7 @@ export class AgentPool {
 
   private async compile(instance: RunnableAgent, path: string): Promise<RunnableAgent> {
     const checkpointer = this.options.resolveCheckpointer?.(instance.checkpointer)
-    await instance.compile({ checkpointer, metricsLabel: path })
+    await instance.compile({ checkpointer, route: path })
     return instance
   }
 }

@@ -154,3 +154,29 @@ describe('AgentPool metrics', () => {
     expect(text).toMatch(/langvel_node_duration_seconds_count\{agent="\/timed-route",node="inner"\} 2/)
   })
 })
+
+describe('AgentPool threads', () => {
+  it('keeps each route\'s threads apart by default, on one checkpointer and one agent class; a declared threadNamespace shares them', async () => {
+    const saver = new MemorySaver()
+    const S = defineState({ q: z.string(), seen: z.string().optional() })
+    class Noting extends Agent<typeof S> {
+      state = S
+      build(graph: GraphBuilder<typeof S>) {
+        return graph.then((state) => ({ seen: `${state.seen ?? ''}${state.q}` }))
+      }
+    }
+    class Shared extends Noting {
+      threadNamespace = 'notes'
+    }
+    const pool = new AgentPool({ resolveCheckpointer: () => saver })
+    const open = await pool.get({ path: '/notes', agent: Noting as never })
+    const secure = await pool.get({ path: '/secure/notes', agent: Noting as never })
+    await open.invoke({ q: 'a' }, { threadId: 't' })
+    expect((await secure.invoke({ q: 'b' }, { threadId: 't' })).output).toMatchObject({ seen: 'b' })
+    expect((await open.getState('t')).values).toMatchObject({ seen: 'a' })
+    const one = await pool.get({ path: '/one', agent: Shared as never })
+    const two = await pool.get({ path: '/two', agent: Shared as never })
+    await one.invoke({ q: 'x' }, { threadId: 'u' })
+    expect((await two.invoke({ q: 'y' }, { threadId: 'u' })).output).toMatchObject({ seen: 'xy' })
+  })
+})
