@@ -94,7 +94,8 @@ export class ExceptionHandler {
   render(error: unknown, traceId: string): RenderedError {
     const debug = this.options.debug
     const headers: Record<string, string> = {}
-    const extraHeaders = (error as { headers?: unknown } | null)?.headers
+    // Only Langvel's own errors choose response headers (Retry-After, X-RateLimit-*): a driver's or SDK's error may carry the headers of a response it received.
+    const extraHeaders = isException(error) ? (error as { headers?: unknown }).headers : undefined
     if (extraHeaders && typeof extraHeaders === 'object') {
       for (const [name, value] of Object.entries(extraHeaders)) headers[name] = String(value)
     }
@@ -110,7 +111,7 @@ export class ExceptionHandler {
           const stack = (error as { stack?: unknown }).stack
           if (typeof stack === 'string') rendered.body.error.stack = stack
         }
-        return { ...rendered, headers: { ...headers, ...rendered.headers } }
+        return rendered
       }
     }
 

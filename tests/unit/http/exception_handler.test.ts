@@ -69,6 +69,14 @@ describe('ExceptionHandler.render', () => {
     const error = Object.assign(new E_BAD_REQUEST('slow down'), { headers: { 'X-RateLimit-Remaining': 0 } })
     expect(handler.render(error, 't').headers).toEqual({ 'X-RateLimit-Remaining': '0' })
   })
+
+  it('never copies headers from an error that is not Langvel\'s (an SDK error carrying the response it received)', () => {
+    const { handler } = setup()
+    const sdkError = Object.assign(new Error('upstream said no'), { headers: { 'set-cookie': 'upstream=1', 'x-upstream-secret': 'k' } })
+    expect(handler.render(sdkError, 't').headers).toEqual({})
+    const dropped = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:6379'), { code: 'ECONNREFUSED', headers: { 'x-upstream-secret': 'k' } })
+    expect(handler.render(dropped, 't').headers).not.toHaveProperty('x-upstream-secret')
+  })
 })
 
 describe('ExceptionHandler.render of unreachable services', () => {
