@@ -39,26 +39,18 @@ function toException(error: ParserError, maxHeaderSize: number): Exception | und
  */
 export function answerClientErrors(server: Server, options: ClientErrorOptions): void {
   const lingerMs = options.lingerMs ?? 1000
-  // The responses open on each socket: writing an answer into one that has started would corrupt it.
-  const open = new WeakMap<Socket, Set<ServerResponse>>()
   const answered = new WeakSet<Socket>()
-
-  server.on('request', (req, res: ServerResponse) => {
-    const socket = req.socket
-    let responses = open.get(socket)
-    if (!responses) open.set(socket, (responses = new Set()))
-    responses.add(res)
-    res.once('finish', () => responses.delete(res))
-    res.once('close', () => responses.delete(res))
-  })
 
   server.on('clientError', (error: ParserError, socket: Socket) => {
     if (answered.has(socket)) return
     answered.add(socket)
     // A server created without the option leaves it unset and uses Node's default (--max-http-header-size).
     const exception = toException(error, (server as { maxHeaderSize?: number }).maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE)
-    const responses = [...(open.get(socket) ?? [])]
-    if (!exception || !socket.writable || responses.some((res) => res.headersSent)) {
+    // The response attached to the socket, as Node's own default handler reads it: writing an
+    // answer into one that has started would corrupt it. (Read here, when a parser error happens,
+    // rather than tracking every response on every request.)
+    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+    if (!exception || !socket.writable || current?.headersSent) {
       socket.destroy()
       return
     }
