@@ -1,16 +1,11 @@
-import { createHash } from 'node:crypto'
 import { E_INVALID_CONFIG } from '../../errors'
 import { TooManyRequestsError } from '../../rate_limiter/rate_limit_errors'
 import type { RateLimiter } from '../../rate_limiter/rate_limiter'
 import type { AgentMiddleware, AgentMiddlewareFactory } from './types'
+import { keyDigest } from '../../rate_limiter/key_digest'
 
 const WHOLE = /^\d+$/
 const NUMBER = /^\d+(\.\d+)?$/
-
-/** Fixed length, and no principal id in clear in Redis keys. */
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22)
-}
 
 /**
  * `throttle` as agent middleware (`middleware = ['throttle:10,60']` on an
@@ -43,7 +38,7 @@ export function agentThrottle(limiter: () => RateLimiter): AgentMiddlewareFactor
         const windowSeconds = fixed ? Number(minutes) * 60 : rateLimiter.defaults.windowSeconds
         const principal = ctx.options.context?.principal
         const who = principal ? `${principal.type}:${principal.id}` : `ip:${ctx.options.context?.ip ?? 'unknown'}`
-        const key = `agent-throttle:${digest(`${ctx.path}|${runs}|${windowSeconds}`)}:${digest(who)}`
+        const key = `agent-throttle:${keyDigest(`${ctx.path}|${runs}|${windowSeconds}`)}:${keyDigest(who)}`
         const result = await rateLimiter.attempt(key, runs, windowSeconds)
         if (!result.allowed) {
           rateLimiter.rejected(`agent:${ctx.path}`)

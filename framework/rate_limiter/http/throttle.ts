@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { E_INVALID_CONFIG } from '../../errors'
 import type { HttpMiddleware } from '../../http/compose'
 import type { HttpContext } from '../../http/context'
@@ -7,6 +6,7 @@ import { Limit } from '../limit'
 import { TooManyRequestsError } from '../rate_limit_errors'
 import type { RateLimitResult } from '../rate_limit_store'
 import type { Attempt, LimiterContext, LimiterResolver, RateLimiter } from '../rate_limiter'
+import { keyDigest } from '../key_digest'
 
 /** How a throttle picks its limits: fixed (`throttle:60,1`) or from a named limiter. */
 type Source = { kind: 'fixed'; limit: Limit; name?: string } | { kind: 'named'; name: string; resolver: LimiterResolver }
@@ -21,11 +21,6 @@ function identityOf(ctx: HttpContext): string {
 /** The route's own name in counter keys: the agent path, else the route template. */
 function routeOf(ctx: HttpContext): string {
   return ctx.agent?.path ?? ctx.routeTemplate
-}
-
-/** Fixed length, and no user id or IP in clear in Redis keys. */
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22)
 }
 
 function limiterContext(ctx: HttpContext): LimiterContext {
@@ -103,7 +98,7 @@ export function throttle(limiter: RateLimiter, args: readonly string[] = []): Ht
         if (limit.unlimited) continue
         const who = limit.key === '' ? identityOf(ctx) : `key:${limit.key}`
         // The window is part of the key: two limits of one limiter never share a counter.
-        const key = `${name}:${limit.maxAttempts}/${limit.windowSeconds}:${digest(who)}`
+        const key = `${name}:${limit.maxAttempts}/${limit.windowSeconds}:${keyDigest(who)}`
         attempts.set(key, { key, maxAttempts: limit.maxAttempts, windowSeconds: limit.windowSeconds })
       }
       if (attempts.size === 0) return next()
