@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream'
+import { stderrSink } from '../logger/stderr_sink'
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1, dim: 2 } as const
 type Color = keyof typeof CODES
@@ -46,10 +47,13 @@ export class Output {
   }
 
   warn(text: string): void {
+    // Log lines written before this text come first.
+    stderrSink.flush()
     this.stderr.write(`${this.paint('yellow', 'warn')}  ${text}\n`)
   }
 
   error(text: string): void {
+    stderrSink.flush()
     this.stderr.write(`${this.paint('red', 'error')} ${text}\n`)
   }
 

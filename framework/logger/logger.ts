@@ -1,5 +1,6 @@
 import winston from 'winston'
 import { isSecretKey, redact, redactString, REDACTED } from './redact'
+import { SinkTransport, stderrSink } from './stderr_sink'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silly'
 
@@ -96,6 +97,7 @@ export class Logger {
 
   /** Waits until every transport has written what it was given. */
   async flush(): Promise<void> {
+    stderrSink.flush()
     await Promise.all(
       this.base.transports.map(
         (transport) =>
@@ -133,10 +135,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const colors = options.colors ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)
   const base = [winston.format.timestamp(), redactFormat()]
   const transports: winston.transport[] = options.transports ?? [
-    new winston.transports.Console({
-      stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'],
-      format: options.format === 'json' ? winston.format.json() : prettyFormat(colors),
-    }),
+    // Every level goes to stderr (stdout is the CLI's), batched once per event-loop turn.
+    new SinkTransport({ format: options.format === 'json' ? winston.format.json() : prettyFormat(colors) }),
   ]
   if (options.file) {
     transports.push(new winston.transports.File({ filename: options.file, format: winston.format.json() }))
