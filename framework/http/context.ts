@@ -35,6 +35,7 @@ export class HttpContext {
   readonly query: string
   private childLogger?: Logger
   private disconnect?: AbortController
+  private closeHooks: Array<() => void> = []
 
   constructor(
     readonly req: IncomingMessage,
@@ -46,6 +47,25 @@ export class HttpContext {
     const mark = url.indexOf('?')
     this.path = mark === -1 ? url : url.slice(0, mark)
     this.query = mark === -1 ? '' : url.slice(mark + 1)
+    // One listener per request, whatever needs to know: the kernel's in-flight count,
+    // the access log, a run's disconnect cancel.
+    res.on('close', () => this.runCloseHooks())
+  }
+
+  /**
+   * Calls `hook` once, when the response closes: after it finished, or when
+   * the client went away first (`clientGone` tells which). Hooks run in the
+   * order they were added; one that throws does not stop the others.
+   */
+  onClose(hook: () => void): void {
+    this.closeHooks.push(hook)
+  }
+
+  /** True once the connection closed before the response was complete. */
+  get clientGone(): boolean {
+    const res = this.res
+    if (res.writableFinished) return false
+    return res.destroyed || this.req.socket.destroyed
   }
 
   /** A logger whose lines carry the request and trace ids; created only if something logs. */
@@ -61,11 +81,11 @@ export class HttpContext {
       this.disconnect = controller
       if (this.res.writableEnded) return controller.signal
       // The client may already be gone (it left while its body was being read).
-      if (this.res.destroyed || this.req.socket.destroyed) {
+      if (this.clientGone) {
         controller.abort()
         return controller.signal
       }
-      this.res.once('close', () => {
+      this.onClose(() => {
         if (!this.res.writableFinished) controller.abort()
       })
     }
@@ -102,5 +122,17 @@ export class HttpContext {
     res.setHeader('Content-Type', contentType)
     res.setHeader('Content-Length', Buffer.byteLength(payload))
     res.end(this.method === 'HEAD' ? undefined : payload)
+  }
+
+  private runCloseHooks(): void {
+    const hooks = this.closeHooks
+    this.closeHooks = []
+    for (const hook of hooks) {
+      try {
+        hook()
+      } catch (error) {
+        this.logger.error('response close hook failed', error as Error)
+      }
+    }
   }
 }

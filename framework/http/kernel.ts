@@ -61,7 +61,7 @@ export class HttpKernel {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new HttpContext(req, res, this.options.logger)
     this.active++
-    res.once('close', () => {
+    ctx.onClose(() => {
       this.active--
       if (this.active === 0 && this.idleWaiters.length > 0) {
         const waiters = this.idleWaiters

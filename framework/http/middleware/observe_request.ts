@@ -23,7 +23,7 @@ export function observeRequest(options: ObserveRequestOptions): HttpMiddleware {
     name: 'observe_request',
     handle(ctx, next) {
       metrics.httpInFlight.inc()
-      ctx.res.once('close', () => {
+      ctx.onClose(() => {
         const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
         const elapsed = performance.now() - ctx.startedAt
         metrics.httpInFlight.dec()
