@@ -58,12 +58,19 @@ function stopError(reason: unknown): Error {
   return new E_ABORTED(text, { cause: reason })
 }
 
+/** What bounds one run: the signal the agent gets, and how the runner waits for work under it. */
+interface RunBounds {
+  readonly signal: AbortSignal | undefined
+  race<T>(work: Promise<T>): Promise<T>
+  dispose(): void
+}
+
 /**
  * Bounds one run: links the caller's signal, adds the route's timeout, and
  * lets the runner stop waiting the moment either fires, even if the agent
  * does not honour its signal.
  */
-class RunDeadline {
+class RunDeadline implements RunBounds {
   private readonly controller = new AbortController()
   private readonly timer?: NodeJS.Timeout
   private readonly stopped: Promise<never>
@@ -100,6 +107,15 @@ class RunDeadline {
     clearTimeout(this.timer)
     this.parent?.removeEventListener('abort', this.onParentAbort)
   }
+}
+
+/** A supervised run (RunOptions.supervised): the caller's signal and race are the bounds; nothing is added per run. */
+function callerBounds(signal: AbortSignal | undefined): RunBounds {
+  return { signal, race: (work) => work, dispose: () => undefined }
+}
+
+function boundsOf(options: RunOptions, seconds: number | undefined): RunBounds {
+  return options.supervised && options.signal ? callerBounds(options.signal) : new RunDeadline(options.signal, seconds)
 }
 
 function toolNames(tools: unknown): string[] {
@@ -226,7 +242,7 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   private async once(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {
-    const deadline = new RunDeadline(options.signal, entry.info.timeoutSeconds)
+    const deadline = boundsOf(options, entry.info.timeoutSeconds)
     try {
       const outcome = await deadline.race(this.execute(entry, mode, false, input, options, deadline))
       if (isStreamOutcome(outcome)) throw new E_RUNTIME(`A middleware of ${entry.info.path} returned a stream to a non-streaming run`)
@@ -237,7 +253,7 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   private async *streaming(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): AsyncGenerator<StreamEvent> {
-    const deadline = new RunDeadline(options.signal, entry.info.timeoutSeconds)
+    const deadline = boundsOf(options, entry.info.timeoutSeconds)
     let iterator: AsyncIterator<StreamEvent> | undefined
     try {
       const outcome = await deadline.race(this.execute(entry, mode, true, input, options, deadline))
@@ -256,7 +272,7 @@ export class AgentRunner implements AgentRunnerContract {
     }
   }
 
-  private execute(entry: Entry, mode: AgentRunMode, streaming: boolean, input: unknown, options: StreamOptions, deadline: RunDeadline): Promise<AgentRunOutcome> {
+  private execute(entry: Entry, mode: AgentRunMode, streaming: boolean, input: unknown, options: StreamOptions, deadline: RunBounds): Promise<AgentRunOutcome> {
     // Generated here (not by the agent) so every log line of the run carries it.
     const threadId = options.threadId ?? randomUUID()
     const { info, definition } = entry

@@ -10,6 +10,13 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Read-only request facts (principal, request id); frozen before nodes see it. */
   context?: RequestContext
+  /**
+   * The caller bounds this run itself: `signal` already carries the run's
+   * deadline, and the caller stops waiting the moment it aborts (the HTTP
+   * RunSupervisor does both). The runner then adds no timer, signal or race
+   * of its own on top.
+   */
+  supervised?: boolean
 }
 
 export interface StreamOptions extends RunOptions {

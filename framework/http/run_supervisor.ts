@@ -2,7 +2,7 @@ import type { AgentRouteInfo } from '../contracts/agent_run'
 import { E_ABORTED, E_TIMEOUT, isException } from '../errors'
 import type { Logger } from '../logger'
 import type { Metrics, RunOutcome } from '../observability/metrics'
-import type { ConcurrencyLimiter } from './concurrency_limiter'
+import type { ConcurrencyLimiter, Release } from './concurrency_limiter'
 import type { HttpContext } from './context'
 
 export interface RunSupervisorOptions {
@@ -33,13 +33,14 @@ export interface SuperviseOptions<T> {
  * const result = await supervisor.supervise(ctx, route, (signal) => runner.invoke(route.path, input, { signal }))
  */
 export class RunSupervisor {
-  private readonly controllers = new Set<AbortController>()
+  /** Each run's controller and the function that stops it. */
+  private readonly running = new Map<AbortController, (reason: unknown) => void>()
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
   /** Runs in progress or waiting for a slot. */
   get size(): number {
-    return this.controllers.size
+    return this.running.size
   }
 
   async supervise<T>(ctx: HttpContext, route: AgentRouteInfo, work: (signal: AbortSignal) => Promise<T>, options: SuperviseOptions<T> = {}): Promise<T> {
@@ -48,54 +49,65 @@ export class RunSupervisor {
     const controller = new AbortController()
     const signal = controller.signal
     const seconds = route.timeoutSeconds ?? this.options.timeoutSeconds
-    const timer = setTimeout(() => controller.abort(new E_TIMEOUT(seconds)), seconds * 1000)
-    const onDisconnect = () => controller.abort(new E_ABORTED('client disconnected'))
-    const clientSignal = ctx.clientSignal
-    clientSignal.addEventListener('abort', onDisconnect, { once: true })
-    this.controllers.add(controller)
-    const cleanup = () => {
-      clearTimeout(timer)
-      clientSignal.removeEventListener('abort', onDisconnect)
-      this.controllers.delete(controller)
-    }
     const record = (outcome: RunOutcome) => metrics.recordAgentRun(route.path, outcome, (performance.now() - started) / 1000)
 
-    let release: () => void
+    // Every way a run is stopped goes through here: the deadline, the client leaving, the server draining.
+    // Listening on its own signal would cost a listener per run; instead stop() does what an abort must.
+    let phase: 'waiting' | 'running' | 'settled' = 'waiting'
+    let interrupt: ((reason: unknown) => void) | undefined
+    let release: Release | undefined
+    let releaseTimer: NodeJS.Timeout | undefined
+    const stop = (reason: unknown) => {
+      if (signal.aborted || phase === 'settled') return
+      controller.abort(reason)
+      interrupt?.(reason)
+      if (phase !== 'running') return
+      // A runner that ignores its signal must not hold a slot forever.
+      releaseTimer = setTimeout(() => {
+        this.options.logger.warn('agent run did not stop after its abort; releasing its slot', { agent: route.path, requestId: ctx.requestId })
+        settled()
+      }, this.options.abortGraceMs ?? 5000)
+      releaseTimer.unref()
+    }
+    const timer = setTimeout(() => stop(new E_TIMEOUT(seconds)), seconds * 1000)
+    this.running.set(controller, stop)
+    const settled = () => {
+      if (phase === 'settled') return
+      phase = 'settled'
+      clearTimeout(timer)
+      if (releaseTimer) clearTimeout(releaseTimer)
+      this.running.delete(controller)
+      release?.()
+    }
+    if (ctx.clientGone) stop(new E_ABORTED('client disconnected'))
+    else ctx.onClose(() => {
+      if (!ctx.res.writableFinished) stop(new E_ABORTED('client disconnected'))
+    })
+
     try {
       release = await limiter.acquire(signal)
     } catch (error) {
-      cleanup()
+      settled()
       record(outcomeOf(error))
       throw error
     }
+    if (signal.aborted) {
+      // Stopped while the slot was being handed over: give it back untouched.
+      settled()
+      record(outcomeOf(signal.reason))
+      throw signal.reason
+    }
+    phase = 'running'
 
     const running = Promise.resolve().then(() => work(signal))
-    let releaseTimer: NodeJS.Timeout | undefined
-    let done = false
-    const settled = () => {
-      if (done) return
-      done = true
-      if (releaseTimer) clearTimeout(releaseTimer)
-      cleanup()
-      release()
-    }
     running.then(settled, settled)
-    signal.addEventListener(
-      'abort',
-      () => {
-        if (done) return
-        // A runner that ignores its signal must not hold a slot forever.
-        releaseTimer = setTimeout(() => {
-          this.options.logger.warn('agent run did not stop after its abort; releasing its slot', { agent: route.path, requestId: ctx.requestId })
-          settled()
-        }, this.options.abortGraceMs ?? 5000)
-        releaseTimer.unref()
-      },
-      { once: true },
-    )
-
     try {
-      const value = options.race === false ? await running : await raceAbort(running, signal)
+      // Invoke answers as soon as the run is stopped, even if the work has not noticed yet;
+      // a stream (race: false) writes its own error event and end, then settles.
+      const value = options.race === false ? await running : await new Promise<T>((resolve, reject) => {
+        interrupt = reject
+        running.then(resolve, reject)
+      })
       record(options.outcome?.(value) ?? 'success')
       return value
     } catch (error) {
@@ -117,7 +129,7 @@ export class RunSupervisor {
 
   /** Aborts every run (used when the shutdown grace period runs out). */
   abortAll(reason: unknown): void {
-    for (const controller of this.controllers) controller.abort(reason)
+    for (const stop of [...this.running.values()]) stop(reason)
   }
 }
 
@@ -135,22 +147,4 @@ export function outcomeOf(error: unknown): RunOutcome {
     default:
       return error.status < 500 ? 'invalid' : 'error'
   }
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }

@@ -72,27 +72,38 @@ export class Pipeline<Ctx, R = unknown> {
   static compose<Ctx, R>(pipes: ReadonlyArray<Pipe<Ctx, R>>, destination: Destination<Ctx, R>): (ctx: Ctx) => Promise<R> {
     const stack = [...pipes]
     return (ctx: Ctx) => {
-      const dispatch = async (index: number): Promise<R> => {
-        if (index === stack.length) return destination(ctx)
-        const pipe = stack[index]
-        // Each layer gets its own `next`: a second call would re-run every
-        // inner layer (and the agent) behind the caller's back, so refuse it.
-        let called = false
-        const next: Next<R> = () => {
-          if (called) {
-            const name = pipeName(pipe as Pipe<unknown, unknown>, index)
-            return Promise.reject(
-              new E_RUNTIME(`next() called more than once in middleware "${name}"`, {
-                details: { middleware: name, reason: 'next_called_twice' },
-              }),
-            )
+      // Not an async function: a layer that already returns a promise is passed through
+      // as it is, instead of being wrapped in one more promise per layer and request.
+      const dispatch = (index: number): Promise<R> => {
+        try {
+          if (index === stack.length) return settle(destination(ctx))
+          const pipe = stack[index]
+          // Each layer gets its own `next`: a second call would re-run every
+          // inner layer (and the agent) behind the caller's back, so refuse it.
+          let called = false
+          const next: Next<R> = () => {
+            if (called) {
+              const name = pipeName(pipe as Pipe<unknown, unknown>, index)
+              return Promise.reject(
+                new E_RUNTIME(`next() called more than once in middleware "${name}"`, {
+                  details: { middleware: name, reason: 'next_called_twice' },
+                }),
+              )
+            }
+            called = true
+            return dispatch(index + 1)
           }
-          called = true
-          return dispatch(index + 1)
+          return settle(typeof pipe === 'function' ? pipe(ctx, next) : pipe.handle(ctx, next))
+        } catch (error) {
+          return Promise.reject(error)
         }
-        return typeof pipe === 'function' ? pipe(ctx, next) : pipe.handle(ctx, next)
       }
       return dispatch(0)
     }
   }
+}
+
+/** A layer's result as a promise: the promise itself when it is one, otherwise resolved with it. */
+function settle<R>(value: R | Promise<R>): Promise<R> {
+  return value instanceof Promise ? value : Promise.resolve(value)
 }

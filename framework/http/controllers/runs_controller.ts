@@ -66,7 +66,8 @@ export class RunsController {
     const threadId = body.config?.thread_id ?? randomUUID()
     await this.options.threads?.claim(threadId, ctx.principal, { fresh: body.config?.thread_id === undefined })
     const runner = this.options.runner
-    const runOptions = { threadId, context: ctx.requestContext() }
+    // The supervisor bounds the run (deadline, disconnect, drain) and races its abort: the runner adds nothing on top.
+    const runOptions = { threadId, context: ctx.requestContext(), supervised: true }
     if (this.wantsStream(ctx, body.stream)) {
       try {
         this.checkInput(route, body.input)
@@ -88,7 +89,7 @@ export class RunsController {
     const threadId = ctx.params.thread_id
     await this.options.threads?.assertCanAccess(threadId, ctx.principal)
     const runner = this.options.runner
-    const runOptions = { context: ctx.requestContext() }
+    const runOptions = { context: ctx.requestContext(), supervised: true }
     if (this.wantsStream(ctx, body.stream) && runner.resumeStream) {
       const resumeStream = runner.resumeStream.bind(runner)
       const modes = modesOf(body.stream_mode)

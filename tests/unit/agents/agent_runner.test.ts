@@ -334,6 +334,26 @@ describe('AgentRunner deadlines and cancellation', () => {
     await expect(runner.invoke('/stuck', {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' })
   })
 
+  it('a supervised run gets the caller signal itself and no deadline of its own: the caller bounds it', async () => {
+    const runner = build((router) => router.agent('/stuck', StuckAgent).timeout(0.01))
+    const controller = new AbortController()
+    const run = runner.invoke('/stuck', {}, { signal: controller.signal, supervised: true })
+    let settled = false
+    run.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    // Past the route's 10 ms: no runner timer fired, and the agent holds the very signal the caller owns.
+    expect(settled).toBe(false)
+    expect(StuckAgent.seenSignal).toBe(controller.signal)
+    // Without `supervised`, the same call gets a signal of the runner's, linked to the caller's.
+    runner.invoke('/stuck', {}, { signal: controller.signal }).catch(() => undefined)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(StuckAgent.seenSignal).not.toBe(controller.signal)
+    controller.abort()
+  })
+
   it('ends a stream that outlives its timeout with E_TIMEOUT after the events already sent', async () => {
     const runner = build((router) => router.agent('/stuck', StuckAgent).timeout(0.05))
     const received: StreamEvent[] = []
