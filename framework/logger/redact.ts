@@ -48,9 +48,20 @@ export const REDACTED = '[redacted]'
  * isSecretKey('promptTokens')  // false
  */
 export function isSecretKey(key: string): boolean {
-  const name = key.replace(KEY_SEPARATORS, '').toLowerCase()
-  return SECRET_WORD.test(name) || SECRET_END.test(name)
+  let secret = KEY_VERDICTS.get(key)
+  if (secret === undefined) {
+    const name = key.replace(KEY_SEPARATORS, '').toLowerCase()
+    secret = SECRET_WORD.test(name) || SECRET_END.test(name)
+    // Log lines repeat the same few keys; a flood of distinct ones only restarts the memo.
+    if (KEY_VERDICTS.size >= MAX_KEY_VERDICTS) KEY_VERDICTS.clear()
+    KEY_VERDICTS.set(key, secret)
+  }
+  return secret
 }
+
+/** isSecretKey's answers by key, bounded. */
+const KEY_VERDICTS = new Map<string, boolean>()
+const MAX_KEY_VERDICTS = 1024
 
 function maskValue(match: string, urlPrefix?: string, queryPrefix?: string, queryName?: string, bearerPrefix?: string): string {
   if (urlPrefix !== undefined) return `${urlPrefix}${REDACTED}`
@@ -78,10 +89,12 @@ export function redactString(value: string): string {
  * strings masked. Depth-limited and cycle-safe, because log context can be
  * anything a user passes.
  */
-export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redact(value: unknown, depth = 0, seenSoFar?: WeakSet<object>): unknown {
   if (typeof value === 'string') return redactString(value)
   if (value === null || typeof value !== 'object') return value
   if (depth > 6) return '[depth limit]'
+  // Created for objects only: most logged values are strings and numbers.
+  const seen = seenSoFar ?? new WeakSet<object>()
   if (seen.has(value)) return '[circular]'
   seen.add(value)
   if (value instanceof Error) return serializeError(value, depth, seen)

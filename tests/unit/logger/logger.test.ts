@@ -63,6 +63,26 @@ describe('logger', () => {
     expect(JSON.parse(lines[1]).message).toBe('still logging')
   })
 
+  it('the built-in JSON format writes lines in the order given, and what JSON.stringify cannot write (a BigInt) as text', async () => {
+    const written: string[] = []
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      written.push(String(text))
+      return true
+    })
+    try {
+      const logger = createLogger({ name: 'json', format: 'json' })
+      logger.child({ requestId: 'r-1' }).info('first', { n: 1, nested: { password: 'hunter22', ok: true } })
+      logger.info('big', { count: 12345678901234567890n })
+      await logger.flush()
+    } finally {
+      spy.mockRestore()
+    }
+    const [first, big] = written.join('').trim().split('\n')
+    expect(Object.keys(JSON.parse(first)).slice(0, 5)).toEqual(['level', 'message', 'logger', 'requestId', 'n'])
+    expect(JSON.parse(first).nested).toEqual({ password: REDACTED, ok: true })
+    expect(JSON.parse(big)).toMatchObject({ message: 'big', count: '12345678901234567890' })
+  })
+
   it('skips work for disabled levels', () => {
     const { lines, logger } = capture()
     const quiet = createLogger({ level: 'warn', transports: [new winston.transports.Stream({ stream: new Writable({ write: (_c, _e, cb) => cb() }) })] })
