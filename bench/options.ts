@@ -35,7 +35,7 @@ export const USAGE = `Usage: npm run bench -- [load|memory] [options]
   --connections <n>      concurrent connections (default 100)
   --duration <s>         load: measured seconds per target and round (default 10)
   --warmup <s>           load: warm-up seconds on the same connections before each measured drive (default 5)
-  --rounds <n>           load: drive the targets in turn n times; figures merge the rounds (default 1)
+  --rounds <n>           load: drive the targets in turn n times; figures merge the rounds (default 3)
   --requests <n>         memory: measured requests (default 50000)
   --warmup-requests <n>  memory: requests before the first RSS reading (default 5000)
   --profile              run the servers with node --cpu-prof; profiles in bench/results/<name>-profiles/
@@ -92,7 +92,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
     connections: integer('--connections', values.connections, 100, 1, 10_000),
     duration: integer('--duration', values.duration, 10, 1, 3600),
     warmup: integer('--warmup', values.warmup, 5, 0, 600),
-    rounds: integer('--rounds', values.rounds, 1, 1, 100),
+    rounds: integer('--rounds', values.rounds, 3, 1, 100),
     requests: integer('--requests', values.requests, 50_000, 1, 100_000_000),
     warmupRequests: integer('--warmup-requests', values['warmup-requests'], 5000, 0, 100_000_000),
     env: parseEnv(values.env ?? []),
