@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { needsToken, resolveHeaders, type BenchTarget, type ServerKind } from '../targets'
+import { needsToken, resolveHeaders, type BenchTarget } from '../targets'
 import { startBaseline } from './baseline_server'
 import { checkTarget, routeExists } from './check_target'
 import { startLangvel, type StartedLangvel } from './langvel_server'
@@ -27,9 +27,16 @@ export interface BenchServersOptions {
 }
 
 /**
- * The server processes a set of targets needs (baseline, langvel or both),
- * started one after the other in a scratch folder that is removed at the end,
- * and each target checked with one real request before any load.
+ * One server process per target (the baseline, or `langvel serve`), started
+ * one after the other in a scratch folder that is removed at the end, and
+ * each target checked with one real request before any load.
+ *
+ * Why a process per target, even for two targets of the same server: both
+ * servers keep every thread in their memory checkpointer, so a process
+ * serving two targets carries twice the live heap of one serving one, and
+ * every garbage collection costs it more. Sharing a process made /echo pay
+ * for /secure/echo-bulk's threads (its RSS reached twice the baseline's) and
+ * moved the echo / baseline ratio by several points between rounds.
  *
  * @example
  * const servers = await BenchServers.start(targets, { root, guard, env: {}, log })
@@ -37,7 +44,7 @@ export interface BenchServersOptions {
  */
 export class BenchServers {
   private constructor(
-    private readonly servers: Map<ServerKind, ServerProcess>,
+    private readonly servers: Map<string, ServerProcess>,
     private readonly langvel: StartedLangvel | undefined,
     readonly scratch: string,
   ) {}
@@ -52,33 +59,40 @@ export class BenchServers {
     const scratch = mkdtempSync(join(tmpdir(), 'langvel-bench-'))
     guard.defer(() => rmSync(scratch, { recursive: true, force: true }))
     const adopt = (child: Parameters<ProcessGuard['adopt']>[0]) => void guard.adopt(child)
-    const kinds = new Set(targets.map((target) => target.server))
-    const servers = new Map<ServerKind, ServerProcess>()
-    const nodeArgs = (kind: ServerKind) => (options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${kind}.cpuprofile`] : [])
-
-    if (kinds.has('baseline')) {
-      log('starting the baseline server (bench/baseline_server.js)')
-      servers.set('baseline', await startBaseline({ root, scratch, adopt, nodeArgs: nodeArgs('baseline') }))
-    }
+    const servers = new Map<string, ServerProcess>()
+    const nodeArgs = (name: string) => (options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [])
     let langvel: StartedLangvel | undefined
-    if (kinds.has('langvel')) {
-      log('starting langvel serve (APP_ENV=production, migrations applied first)')
-      langvel = await startLangvel({ root, scratch, env: options.env, adopt, nodeArgs: nodeArgs('langvel') })
-      const { REDIS_URL, REDIS_PREFIX } = langvel.settings
-      // Deferred after the scratch removal, so it runs before it (cleanups run last-first) and after the server stopped.
-      guard.defer(async () => {
-        const outcome = await deleteRedisKeys(REDIS_URL, REDIS_PREFIX)
-        if ('error' in outcome) log(`could not delete the run's Redis keys (${REDIS_PREFIX}*): ${outcome.error}`)
-      })
-      servers.set('langvel', langvel.server)
+
+    for (const target of targets) {
+      if (servers.has(target.name)) continue
+      if (target.server === 'baseline') {
+        log(`starting the baseline server for ${target.name} (bench/baseline_server.js)`)
+        servers.set(target.name, await startBaseline({ root, scratch, adopt, nodeArgs: nodeArgs(target.name) }))
+        continue
+      }
+      log(`starting langvel serve for ${target.name} (APP_ENV=production, migrations applied first)`)
+      // A project folder each (database, .env, logs); one Redis prefix for the run, so a token minted once is valid on all.
+      const folder = join(scratch, target.name)
+      mkdirSync(folder)
+      const started = await startLangvel({ root, scratch: folder, env: options.env, adopt, nodeArgs: nodeArgs(target.name) })
+      if (!langvel) {
+        langvel = started
+        const { REDIS_URL, REDIS_PREFIX } = started.settings
+        // Deferred after the scratch removal, so it runs before it (cleanups run last-first) and after the servers stopped.
+        guard.defer(async () => {
+          const outcome = await deleteRedisKeys(REDIS_URL, REDIS_PREFIX)
+          if ('error' in outcome) log(`could not delete the run's Redis keys (${REDIS_PREFIX}*): ${outcome.error}`)
+        })
+      }
+      servers.set(target.name, started.server)
     }
-    for (const [kind, server] of servers) log(`${kind}: ${server.url} (pid ${server.pid})`)
+    for (const [name, server] of servers) log(`${name}: ${server.url} (pid ${server.pid})`)
     return new BenchServers(servers, langvel, scratch)
   }
 
-  server(kind: ServerKind): ServerProcess {
-    const server = this.servers.get(kind)
-    if (!server) throw new Error(`no ${kind} server was started`)
+  server(target: BenchTarget): ServerProcess {
+    const server = this.servers.get(target.name)
+    if (!server) throw new Error(`no server was started for ${target.name}`)
     return server
   }
 
@@ -90,7 +104,7 @@ export class BenchServers {
     const notes: string[] = []
     const routed: BenchTarget[] = []
     for (const target of targets) {
-      const server = this.server(target.server)
+      const server = this.server(target)
       // Ask before minting a token: an unrouted optional target needs none.
       if (target.optional && !(await routeExists(server.url, target))) {
         notes.push(`${target.name} skipped: the server does not route ${target.method} ${target.path} (404)`)
@@ -101,7 +115,7 @@ export class BenchServers {
     const token = needsToken(routed) ? await this.mintToken() : undefined
     const prepared: PreparedTarget[] = []
     for (const target of routed) {
-      const server = this.server(target.server)
+      const server = this.server(target)
       const headers = resolveHeaders(target, { token })
       const check = await checkTarget(server.url, target, headers)
       if (check.status === 'skipped') {
