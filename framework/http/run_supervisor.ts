@@ -30,11 +30,12 @@ export interface SuperviseOptions<T> {
  * client was answered, so cancelled work cannot pile up behind the limit.
  *
  * @example
- * const result = await supervisor.supervise(ctx, route, (signal) => runner.invoke(route.path, input, { signal }))
+ * // `supervised`: the runner takes this signal as the run's only deadline and adds none of its own.
+ * const result = await supervisor.supervise(ctx, route, (signal) => runner.invoke(route.path, input, { signal, supervised: true }))
  */
 export class RunSupervisor {
-  /** Each run's controller and the function that stops it. */
-  private readonly running = new Map<AbortController, (reason: unknown) => void>()
+  /** How to stop each run in progress or waiting for a slot. */
+  private readonly running = new Set<(reason: unknown) => void>()
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -70,13 +71,13 @@ export class RunSupervisor {
       releaseTimer.unref()
     }
     const timer = setTimeout(() => stop(new E_TIMEOUT(seconds)), seconds * 1000)
-    this.running.set(controller, stop)
+    this.running.add(stop)
     const settled = () => {
       if (phase === 'settled') return
       phase = 'settled'
       clearTimeout(timer)
       if (releaseTimer) clearTimeout(releaseTimer)
-      this.running.delete(controller)
+      this.running.delete(stop)
       release?.()
     }
     if (ctx.clientGone) stop(new E_ABORTED('client disconnected'))
@@ -129,7 +130,7 @@ export class RunSupervisor {
 
   /** Aborts every run (used when the shutdown grace period runs out). */
   abortAll(reason: unknown): void {
-    for (const stop of [...this.running.values()]) stop(reason)
+    for (const stop of [...this.running]) stop(reason)
   }
 }
 
