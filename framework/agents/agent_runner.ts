@@ -111,7 +111,14 @@ class RunDeadline implements RunBounds {
 
 /** A supervised run (RunOptions.supervised): the caller's signal and race are the bounds; nothing is added per run. */
 function callerBounds(signal: AbortSignal | undefined): RunBounds {
-  return { signal, race: (work) => work, dispose: () => undefined }
+  // Methods, not arrow properties: tsx would define each arrow's name on every call.
+  return {
+    signal,
+    race(work) {
+      return work
+    },
+    dispose() {},
+  }
 }
 
 function boundsOf(options: RunOptions, seconds: number | undefined): RunBounds {

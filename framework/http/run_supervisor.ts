@@ -34,8 +34,8 @@ export interface SuperviseOptions<T> {
  * const result = await supervisor.supervise(ctx, route, (signal) => runner.invoke(route.path, input, { signal, supervised: true }))
  */
 export class RunSupervisor {
-  /** How to stop each run in progress or waiting for a slot. */
-  private readonly running = new Set<(reason: unknown) => void>()
+  /** Runs in progress or waiting for a slot. */
+  private readonly running = new Set<SupervisedRun>()
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -45,75 +45,46 @@ export class RunSupervisor {
   }
 
   async supervise<T>(ctx: HttpContext, route: AgentRouteInfo, work: (signal: AbortSignal) => Promise<T>, options: SuperviseOptions<T> = {}): Promise<T> {
-    const { limiter, metrics } = this.options
     const started = performance.now()
-    const controller = new AbortController()
-    const signal = controller.signal
-    const seconds = route.timeoutSeconds ?? this.options.timeoutSeconds
-    const record = (outcome: RunOutcome) => metrics.recordAgentRun(route.path, outcome, (performance.now() - started) / 1000)
-
-    // Every way a run is stopped goes through here: the deadline, the client leaving, the server draining.
-    // Listening on its own signal would cost a listener per run; instead stop() does what an abort must.
-    let phase: 'waiting' | 'running' | 'settled' = 'waiting'
-    let interrupt: ((reason: unknown) => void) | undefined
-    let release: Release | undefined
-    let releaseTimer: NodeJS.Timeout | undefined
-    const stop = (reason: unknown) => {
-      if (signal.aborted || phase === 'settled') return
-      controller.abort(reason)
-      interrupt?.(reason)
-      if (phase !== 'running') return
-      // A runner that ignores its signal must not hold a slot forever.
-      releaseTimer = setTimeout(() => {
-        this.options.logger.warn('agent run did not stop after its abort; releasing its slot', { agent: route.path, requestId: ctx.requestId })
-        settled()
-      }, this.options.abortGraceMs ?? 5000)
-      releaseTimer.unref()
-    }
-    const timer = setTimeout(() => stop(new E_TIMEOUT(seconds)), seconds * 1000)
-    this.running.add(stop)
-    const settled = () => {
-      if (phase === 'settled') return
-      phase = 'settled'
-      clearTimeout(timer)
-      if (releaseTimer) clearTimeout(releaseTimer)
-      this.running.delete(stop)
-      release?.()
-    }
-    if (ctx.clientGone) stop(new E_ABORTED('client disconnected'))
+    const run = new SupervisedRun(this.options, this.running, ctx, route)
+    const signal = run.signal
+    if (ctx.clientGone) run.stop(new E_ABORTED('client disconnected'))
     else ctx.onClose(() => {
-      if (!ctx.res.writableFinished) stop(new E_ABORTED('client disconnected'))
+      if (!ctx.res.writableFinished) run.stop(new E_ABORTED('client disconnected'))
     })
 
     try {
-      release = await limiter.acquire(signal)
+      run.release = await this.options.limiter.acquire(signal)
     } catch (error) {
-      settled()
-      record(outcomeOf(error))
+      run.settle()
+      this.record(route, outcomeOf(error), started)
       throw error
     }
     if (signal.aborted) {
       // Stopped while the slot was being handed over: give it back untouched.
-      settled()
-      record(outcomeOf(signal.reason))
+      run.settle()
+      this.record(route, outcomeOf(signal.reason), started)
       throw signal.reason
     }
-    phase = 'running'
+    run.phase = 'running'
 
     const running = Promise.resolve().then(() => work(signal))
-    running.then(settled, settled)
+    running.then(
+      () => run.settle(),
+      () => run.settle(),
+    )
     try {
       // Invoke answers as soon as the run is stopped, even if the work has not noticed yet;
       // a stream (race: false) writes its own error event and end, then settles.
       const value = options.race === false ? await running : await new Promise<T>((resolve, reject) => {
-        interrupt = reject
+        run.interrupt = reject
         running.then(resolve, reject)
       })
-      record(options.outcome?.(value) ?? 'success')
+      this.record(route, options.outcome?.(value) ?? 'success', started)
       return value
     } catch (error) {
       const reason = signal.aborted ? signal.reason : error
-      record(outcomeOf(reason))
+      this.record(route, outcomeOf(reason), started)
       throw reason
     }
   }
@@ -130,7 +101,65 @@ export class RunSupervisor {
 
   /** Aborts every run (used when the shutdown grace period runs out). */
   abortAll(reason: unknown): void {
-    for (const stop of [...this.running]) stop(reason)
+    for (const run of [...this.running]) run.stop(reason)
+  }
+
+  private record(route: AgentRouteInfo, outcome: RunOutcome, started: number): void {
+    this.options.metrics.recordAgentRun(route.path, outcome, (performance.now() - started) / 1000)
+  }
+}
+
+/**
+ * One supervised run: its signal, deadline and slot. Every way a run is
+ * stopped goes through `stop()` (the deadline, the client leaving, the server
+ * draining); listening on its own signal would cost a listener per run. A
+ * class rather than closures: under tsx each named closure costs a
+ * defineProperty per request.
+ */
+class SupervisedRun {
+  phase: 'waiting' | 'running' | 'settled' = 'waiting'
+  /** Rejects the caller's race (invoke) at once when the run is stopped. */
+  interrupt?: (reason: unknown) => void
+  release?: Release
+  private readonly controller = new AbortController()
+  private readonly timer: NodeJS.Timeout
+  private releaseTimer?: NodeJS.Timeout
+
+  constructor(
+    private readonly options: RunSupervisorOptions,
+    private readonly registry: Set<SupervisedRun>,
+    private readonly ctx: HttpContext,
+    private readonly route: AgentRouteInfo,
+  ) {
+    const seconds = route.timeoutSeconds ?? options.timeoutSeconds
+    this.timer = setTimeout(() => this.stop(new E_TIMEOUT(seconds)), seconds * 1000)
+    registry.add(this)
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  stop(reason: unknown): void {
+    if (this.controller.signal.aborted || this.phase === 'settled') return
+    this.controller.abort(reason)
+    this.interrupt?.(reason)
+    if (this.phase !== 'running') return
+    // A runner that ignores its signal must not hold a slot forever.
+    this.releaseTimer = setTimeout(() => {
+      this.options.logger.warn('agent run did not stop after its abort; releasing its slot', { agent: this.route.path, requestId: this.ctx.requestId })
+      this.settle()
+    }, this.options.abortGraceMs ?? 5000)
+    this.releaseTimer.unref()
+  }
+
+  settle(): void {
+    if (this.phase === 'settled') return
+    this.phase = 'settled'
+    clearTimeout(this.timer)
+    if (this.releaseTimer) clearTimeout(this.releaseTimer)
+    this.registry.delete(this)
+    this.release?.()
   }
 }
 

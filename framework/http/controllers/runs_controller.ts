@@ -7,6 +7,7 @@ import type { HttpContext } from '../context'
 import type { ExceptionHandler } from '../exception_handler'
 import { presentInterrupts } from '../presenters'
 import type { RunSupervisor } from '../run_supervisor'
+import type { RunOutcome } from '../../observability/metrics'
 import { SseStream } from '../sse_stream'
 import { toPlainValues } from '../../agents/plain_values'
 import type { ThreadAccess } from '../thread_access'
@@ -48,6 +49,11 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   return result.data
 }
 
+/** A finished invoke or resume: interrupted when it stopped at an interrupt. */
+function runOutcome(result: RunResult): RunOutcome {
+  return result.interrupts.length > 0 ? 'interrupted' : 'success'
+}
+
 /**
  * Runs agents over HTTP: `POST /agents/{path}` and
  * `POST /agents/{path}/threads/{id}/resume`, answered as JSON or, with
@@ -78,7 +84,7 @@ export class RunsController {
       return this.stream(ctx, route, threadId, modes, (signal) => runner.stream(route.path, body.input, { ...runOptions, signal, modes }))
     }
     const result = await this.options.supervisor.supervise(ctx, route, (signal) => runner.invoke(route.path, body.input, { ...runOptions, signal }), {
-      outcome: (value) => (value.interrupts.length > 0 ? 'interrupted' : 'success'),
+      outcome: runOutcome,
     })
     this.respond(ctx, route, result)
   }
@@ -96,7 +102,7 @@ export class RunsController {
       return this.stream(ctx, route, threadId, modes, (signal) => resumeStream(route.path, threadId, body.value, { ...runOptions, signal, modes }))
     }
     const result = await this.options.supervisor.supervise(ctx, route, (signal) => runner.resume(route.path, threadId, body.value, { ...runOptions, signal }), {
-      outcome: (value) => (value.interrupts.length > 0 ? 'interrupted' : 'success'),
+      outcome: runOutcome,
     })
     this.respond(ctx, route, result)
   }

@@ -97,46 +97,54 @@ function collect(ctx: HttpContext, limit: number, decoder?: Transform): Promise<
     let settled = false
     const source = decoder ?? req
 
-    const settle = (error?: unknown) => {
-      if (settled) return
-      settled = true
-      req.off('data', onRaw)
-      req.off('close', onClose)
-      source.off('data', onData)
-      source.off('end', onEnd)
-      source.off('error', onError)
-      if (error === undefined) return resolve(Buffer.concat(chunks, decoded))
-      chunks.length = 0
-      if (decoder) {
-        req.unpipe(decoder)
-        decoder.destroy()
-      }
-      if (error instanceof E_PAYLOAD_TOO_LARGE) refuseRestOfBody(ctx)
-      reject(error)
-    }
-    const onRaw = (chunk: Buffer) => {
-      received += chunk.length
-      if (received > limit) settle(new E_PAYLOAD_TOO_LARGE(limit))
-    }
-    const onData = (chunk: Buffer) => {
-      decoded += chunk.length
-      if (decoded > limit) return settle(new E_PAYLOAD_TOO_LARGE(limit))
-      chunks.push(chunk)
-    }
-    const onEnd = () => settle()
-    const onError = () => settle(new E_BAD_REQUEST('Request body could not be decoded (check Content-Encoding)'))
-    const onClose = () => {
-      if (!req.complete) settle(new E_ABORTED('client disconnected while sending the body'))
+    // The listeners are methods of one object rather than `const onX = () => ...`: under tsx
+    // (esbuild's keepNames) each named arrow would cost a defineProperty per request.
+    const on = {
+      settle(error?: unknown) {
+        if (settled) return
+        settled = true
+        req.off('data', on.raw)
+        req.off('close', on.close)
+        source.off('data', on.data)
+        source.off('end', on.end)
+        source.off('error', on.error)
+        if (error === undefined) return resolve(Buffer.concat(chunks, decoded))
+        chunks.length = 0
+        if (decoder) {
+          req.unpipe(decoder)
+          decoder.destroy()
+        }
+        if (error instanceof E_PAYLOAD_TOO_LARGE) refuseRestOfBody(ctx)
+        reject(error)
+      },
+      raw(chunk: Buffer) {
+        received += chunk.length
+        if (received > limit) on.settle(new E_PAYLOAD_TOO_LARGE(limit))
+      },
+      data(chunk: Buffer) {
+        decoded += chunk.length
+        if (decoded > limit) return on.settle(new E_PAYLOAD_TOO_LARGE(limit))
+        chunks.push(chunk)
+      },
+      end() {
+        on.settle()
+      },
+      error() {
+        on.settle(new E_BAD_REQUEST('Request body could not be decoded (check Content-Encoding)'))
+      },
+      close() {
+        if (!req.complete) on.settle(new E_ABORTED('client disconnected while sending the body'))
+      },
     }
 
-    req.on('close', onClose)
+    req.on('close', on.close)
     if (decoder) {
-      req.on('data', onRaw)
+      req.on('data', on.raw)
       req.pipe(decoder)
     }
-    source.on('data', onData)
-    source.on('end', onEnd)
-    source.on('error', onError)
+    source.on('data', on.data)
+    source.on('end', on.end)
+    source.on('error', on.error)
   })
 }
 
