@@ -41,7 +41,7 @@ export interface LoadReport {
   startedAt: string
   finishedAt: string
   machine: MachineInfo & { loadAverageAtEnd: number[] }
-  settings: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number; langvelEnv?: Record<string, string> }
+  settings: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number; freshServersEachRound: boolean; langvelEnv?: Record<string, string> }
   targets: TargetResult[]
   comparisons: ComparisonResult[]
   notes: string[]
@@ -72,22 +72,43 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
   const log = (line: string) => output.info(line)
   const targets = selectTargets(options.targets)
   const profileDir = profileDirFor(context.root, options)
-  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log, profileDir })
-  const { prepared, notes } = await servers.prepare(targets)
-  for (const note of notes) output.warn(note)
-  if (prepared.length === 0) throw new Error('no target left to drive')
-
-  const runs = new Map<string, Array<{ run: LoadRun; latencies: number[] }>>(prepared.map((entry) => [entry.target.name, []]))
+  const notes: string[] = []
+  let servers: BenchServers | undefined
+  let prepared: PreparedTarget[] = []
+  let names: string[] | undefined
+  const runs = new Map<string, Array<{ run: LoadRun; latencies: number[] }>>()
   for (let round = 1; round <= options.rounds; round++) {
+    if (!servers || !options.keepServers) {
+      // Fresh processes each round: how fast a Node process runs the same code varies from one process
+      // to the next (compiled code, heap layout), and stays so for its life. Rounds on the same two
+      // processes repeat one draw of that; rounds on new processes average several.
+      await servers?.stop()
+      const profileSuffix = options.keepServers ? undefined : `-round${round}`
+      servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log, profileDir, profileSuffix })
+      const ready = await servers.prepare(targets)
+      for (const note of ready.notes) if (!notes.includes(note)) notes.push(note)
+      prepared = ready.prepared
+      const current = prepared.map((entry) => entry.target.name)
+      if (names && current.join() !== names.join()) {
+        throw new Error(`round ${round}: the targets ready (${current.join(', ') || 'none'}) are not those of round 1 (${names.join(', ')})`)
+      }
+      if (!names) {
+        names = current
+        for (const note of notes) output.warn(note)
+        if (prepared.length === 0) throw new Error('no target left to drive')
+      }
+    }
     // Each round starts one target later, so no target is always first (coldest) or last (warmest, or hit by whatever else the machine started).
     const order = prepared.map((_, index) => prepared[(index + round - 1) % prepared.length])
     for (const entry of order) {
       const measured = await driveOnce(entry, options)
-      runs.get(entry.target.name)?.push(measured)
+      const list = runs.get(entry.target.name) ?? []
+      list.push(measured)
+      runs.set(entry.target.name, list)
       const { run } = measured
       log(
         `round ${round}/${options.rounds} ${entry.target.name}: ${run.requestsPerSecond} req/s, p99 ${run.latencyMs.p99} ms, ` +
-          `${run.errors.total} errors, RSS ${run.rssMb.after} MB`,
+          `${run.errors.total} errors, RSS ${run.rssMb.after} MB, CPU ${run.cpu.msPerResponse} ms/req`,
       )
     }
   }
@@ -110,7 +131,8 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
       durationSeconds: options.duration,
       warmupSeconds: options.warmup,
       rounds: options.rounds,
-      langvelEnv: servers.langvelSettings,
+      freshServersEachRound: !options.keepServers,
+      langvelEnv: servers?.langvelSettings,
     },
     targets: results,
     comparisons: compare(results),
@@ -203,7 +225,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
   output.line()
   output.line(
     `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured per target, ` +
-      `${settings.rounds} round(s); ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
+      `${settings.rounds} round(s)${settings.freshServersEachRound ? ' on fresh servers each' : ' on the same servers'}; ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
   )
   output.table(
     ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'warm-up errors', 'CPU ms/req', 'RSS MB before/peak/after'],

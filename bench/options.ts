@@ -14,6 +14,8 @@ export interface BenchOptions {
   warmup: number
   /** Load: how many times the targets are driven in turn. */
   rounds: number
+  /** Load: one server process per target for all rounds, instead of fresh processes every round. */
+  keepServers: boolean
   /** Memory: requests measured after the warm-up. */
   requests: number
   /** Memory: requests sent before the first RSS reading. */
@@ -35,7 +37,9 @@ export const USAGE = `Usage: npm run bench -- [load|memory] [options]
   --connections <n>      concurrent connections (default 100)
   --duration <s>         load: measured seconds per target and round (default 10)
   --warmup <s>           load: warm-up seconds on the same connections before each measured drive (default 5)
-  --rounds <n>           load: drive the targets in turn n times; figures merge the rounds (default 3)
+  --rounds <n>           load: drive the targets in turn n times, each round on freshly started servers;
+                         figures merge the rounds (default 3)
+  --keep-servers         load: start the servers once and drive the same processes in every round
   --requests <n>         memory: measured requests (default 50000)
   --warmup-requests <n>  memory: requests before the first RSS reading (default 5000)
   --profile              run the servers with node --cpu-prof; profiles in bench/results/<name>-profiles/
@@ -71,6 +75,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
       'warmup-requests': { type: 'string' },
       env: { type: 'string', multiple: true },
       profile: { type: 'boolean' },
+      'keep-servers': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -93,6 +98,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
     duration: integer('--duration', values.duration, 10, 1, 3600),
     warmup: integer('--warmup', values.warmup, 5, 0, 600),
     rounds: integer('--rounds', values.rounds, 3, 1, 100),
+    keepServers: values['keep-servers'] ?? false,
     requests: integer('--requests', values.requests, 50_000, 1, 100_000_000),
     warmupRequests: integer('--warmup-requests', values['warmup-requests'], 5000, 0, 100_000_000),
     env: parseEnv(values.env ?? []),

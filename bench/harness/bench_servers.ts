@@ -24,6 +24,8 @@ export interface BenchServersOptions {
   log: (line: string) => void
   /** When set, every server runs with `node --cpu-prof` and writes its profile here on exit. */
   profileDir?: string
+  /** Added to profile names (`echo-round2.cpuprofile`) when each round has servers of its own. */
+  profileSuffix?: string
 }
 
 /**
@@ -60,7 +62,8 @@ export class BenchServers {
     guard.defer(() => rmSync(scratch, { recursive: true, force: true }))
     const adopt = (child: Parameters<ProcessGuard['adopt']>[0]) => void guard.adopt(child)
     const servers = new Map<string, ServerProcess>()
-    const nodeArgs = (name: string) => (options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [])
+    const nodeArgs = (name: string) =>
+      options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${name}${options.profileSuffix ?? ''}.cpuprofile`] : []
     let langvel: StartedLangvel | undefined
 
     for (const target of targets) {
@@ -88,6 +91,11 @@ export class BenchServers {
     }
     for (const [name, server] of servers) log(`${name}: ${server.url} (pid ${server.pid})`)
     return new BenchServers(servers, langvel, scratch)
+  }
+
+  /** Stops every server of this set (the guard would stop them at the end anyway). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((server) => server.stop()))
   }
 
   server(target: BenchTarget): ServerProcess {

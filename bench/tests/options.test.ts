@@ -5,7 +5,7 @@ const NOW = new Date('2026-01-02T03:04:05.678Z')
 describe('parseBenchArgs', () => {
   it('defaults to the load benchmark over every target, 100 connections, 5 s warm-up and 10 s measured', () => {
     const options = parseBenchArgs([], NOW)
-    expect(options).toMatchObject({ kind: 'load', targets: ['baseline', 'echo', 'secure_echo'], connections: 100, warmup: 5, duration: 10, rounds: 3, profile: false })
+    expect(options).toMatchObject({ kind: 'load', targets: ['baseline', 'echo', 'secure_echo'], connections: 100, warmup: 5, duration: 10, rounds: 3, keepServers: false, profile: false })
     expect(options.name).toBe('load-2026-01-02T03-04-05-678Z')
   })
 
@@ -16,6 +16,7 @@ describe('parseBenchArgs', () => {
   it('reads flags and repeated --env pairs', () => {
     const options = parseBenchArgs(['--name', 'nightly', '--targets', 'echo, baseline', '--rounds', '5', '--env', 'A_B=1', '--env', 'URL=redis://x/15?a=b'])
     expect(options).toMatchObject({ name: 'nightly', targets: ['echo', 'baseline'], rounds: 5, env: { A_B: '1', URL: 'redis://x/15?a=b' } })
+    expect(parseBenchArgs(['--keep-servers']).keepServers).toBe(true)
   })
 
   it.each([

@@ -43,8 +43,8 @@ describe('npm run bench (bench/run.js) as a process', () => {
     for (const file of [`${name}-load.json`, `${name}-memory.json`]) rmSync(join(RESULTS, file), { force: true })
   })
 
-  it('drives the baseline and langvel serve, prints the comparison, writes the JSON and leaves no server behind', async () => {
-    const run = await bench(['--targets', 'baseline,echo', '--duration', '1', '--warmup', '1', '--connections', '4', '--name', `${name}-load`])
+  it('drives the baseline and langvel serve on fresh servers each round, prints the comparison, writes the JSON and leaves no server behind', async () => {
+    const run = await bench(['--targets', 'baseline,echo', '--rounds', '2', '--duration', '1', '--warmup', '1', '--connections', '4', '--name', `${name}-load`])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/full stack \/ baseline: [\d.]+% of throughput \(target >= 90%\)/)
@@ -57,10 +57,14 @@ describe('npm run bench (bench/run.js) as a process', () => {
     }
     expect(result.settings.langvelEnv).toMatchObject({ APP_ENV: 'production', STATE_CHECKPOINTER: 'memory', LOG_FORMAT: 'json' })
     expect(result.settings.langvelEnv.JWT_SECRET_KEY).not.toMatch(/secret-not-for-production/)
+    expect(result.settings).toMatchObject({ rounds: 2, freshServersEachRound: true })
+    for (const target of result.targets) expect(target.rounds).toHaveLength(2)
+    // Two servers per round, four distinct processes, none left running.
     const pids = serverPids(run.stdout)
-    expect(pids).toHaveLength(2)
+    expect(pids).toHaveLength(4)
+    expect(new Set(pids).size).toBe(4)
     for (const pid of pids) expect(alive(pid)).toBe(false)
-  }, 60_000)
+  }, 90_000)
 
   it('runs the memory benchmark and reports RSS after the warm-up, at the end and the growth', async () => {
     const run = await bench(['memory', '--targets', 'baseline', '--requests', '400', '--warmup-requests', '100', '--connections', '4', '--name', `${name}-memory`])
