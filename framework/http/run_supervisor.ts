@@ -68,7 +68,8 @@ export class RunSupervisor {
     }
     run.phase = 'running'
 
-    const running = Promise.resolve().then(() => work(signal))
+    // Runs that became ready during one event-loop turn start together, after it (see startTurn).
+    const running = startTurn().then(() => work(signal))
     running.then(
       () => run.settle(),
       () => run.settle(),
@@ -177,4 +178,27 @@ export function outcomeOf(error: unknown): RunOutcome {
     default:
       return error.status < 500 ? 'invalid' : 'error'
   }
+}
+
+let turn: Promise<void> | undefined
+
+/**
+ * Resolves, for every caller of one event-loop turn, at the same moment: in
+ * the check phase (setImmediate) after the turn's I/O callbacks. Each request
+ * arrives in an I/O callback of its own, and a run awaited there would run
+ * from start to end before the next request is even parsed. Released
+ * together, the runs of a turn advance step by step side by side, each step
+ * of the graph running for all of them in a row. Measured under load (100
+ * connections, docs/benchmarks.md): about 30% less CPU per run for the same
+ * instructions, as routes that wait on Redis before their run already showed.
+ * A lone run waits only for the rest of its turn.
+ */
+function startTurn(): Promise<void> {
+  turn ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turn = undefined
+      resolve()
+    }),
+  )
+  return turn
 }
