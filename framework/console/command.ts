@@ -31,3 +31,9 @@ export interface CommandSpec {
   validateConfig?: false
   load: () => { default: CommandHandler }
 }
+
+/**
+ * The `--json` flag of every command that prints data. The kernel gives such a
+ * run an output whose status lines go to stderr; the command prints its JSON.
+ */
+export const jsonOption = { flags: '--json', description: 'print JSON on stdout (status lines go to stderr)' } as const

@@ -72,7 +72,9 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     try {
       if (spec.validateConfig !== false) await app.boot()
       const handler = spec.load().default
-      const code = await handler({ app, args, options: commandOptions, output })
+      // One rule for every command: with --json, stdout carries only the JSON.
+      const commandOutput = commandOptions.json === true ? output.forJson() : output
+      const code = await handler({ app, args, options: commandOptions, output: commandOutput })
       exitCode = typeof code === 'number' ? code : 0
     } catch (error) {
       exitCode = 1

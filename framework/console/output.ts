@@ -8,11 +8,20 @@ export interface OutputOptions {
   stdout?: Writable & { isTTY?: boolean }
   stderr?: Writable & { isTTY?: boolean }
   colors?: boolean
+  /**
+   * Where status lines (`info`, `success`, `status`) go. `stderr` under
+   * `--json`, so stdout carries nothing but the JSON and `| jq` always works.
+   */
+  statusTo?: 'stdout' | 'stderr'
 }
 
 /**
  * The one place CLI text is written: colors (off when not a TTY or when
- * NO_COLOR is set), status lines and tables. Commands never call console.*.
+ * NO_COLOR is set), status lines, tables and JSON. Commands never call console.*.
+ *
+ * Data (`line`, `table`, `json`, `jsonLine`) goes to stdout; warnings and
+ * errors to stderr; status lines to stdout, or to stderr in the output of a
+ * `--json` run (`forJson()`), which the kernel hands every command run with `--json`.
  *
  * @example
  * output.success(`created ${path}`)
@@ -20,14 +29,24 @@ export interface OutputOptions {
  */
 export class Output {
   readonly colors: boolean
+  /** True in the output of a `--json` run: status lines go to stderr. */
+  readonly machine: boolean
+  private readonly options: OutputOptions
   private readonly stdout: Writable
   private readonly stderr: Writable
 
   constructor(options: OutputOptions = {}) {
+    this.options = options
     this.stdout = options.stdout ?? process.stdout
     this.stderr = options.stderr ?? process.stderr
+    this.machine = options.statusTo === 'stderr'
     const tty = Boolean((options.stdout ?? process.stdout).isTTY)
     this.colors = options.colors ?? (tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb')
+  }
+
+  /** The same streams, with every status line on stderr: what a command run with `--json` writes through. */
+  forJson(): Output {
+    return this.machine ? this : new Output({ ...this.options, colors: this.colors, statusTo: 'stderr' })
   }
 
   paint(color: Color, text: string): string {
@@ -38,16 +57,26 @@ export class Output {
     this.stdout.write(`${text}\n`)
   }
 
+  /** A line about progress rather than a result (a migration starting): stderr under `--json`. */
+  status(text: string): void {
+    if (this.machine) {
+      // Log lines written before this text come first.
+      stderrSink.flush()
+      this.stderr.write(`${text}\n`)
+    } else {
+      this.line(text)
+    }
+  }
+
   info(text: string): void {
-    this.line(`${this.paint('cyan', 'info')}  ${text}`)
+    this.status(`${this.paint('cyan', 'info')}  ${text}`)
   }
 
   success(text: string): void {
-    this.line(`${this.paint('green', 'done')}  ${text}`)
+    this.status(`${this.paint('green', 'done')}  ${text}`)
   }
 
   warn(text: string): void {
-    // Log lines written before this text come first.
     stderrSink.flush()
     this.stderr.write(`${this.paint('yellow', 'warn')}  ${text}\n`)
   }
@@ -57,8 +86,14 @@ export class Output {
     this.stderr.write(`${this.paint('red', 'error')} ${text}\n`)
   }
 
+  /** One JSON document, indented for people reading it; `jq` reads it the same. */
   json(value: unknown): void {
     this.line(JSON.stringify(value, null, 2))
+  }
+
+  /** One JSON value on one line (NDJSON): a stream of results a reader can parse line by line. */
+  jsonLine(value: unknown): void {
+    this.line(JSON.stringify(value))
   }
 
   /** A plain-text table whose columns fit their widest cell. */

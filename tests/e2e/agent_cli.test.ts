@@ -5,11 +5,11 @@ import { join } from 'node:path'
 
 const ROOT = join(__dirname, '..', '..')
 
-function run(bin: string, basePath: string, args: string[]) {
+function run(bin: string, basePath: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, LANGVEL_BASE_PATH: basePath, APP_ENV: 'development', LOG_LEVEL: 'error', NO_COLOR: '1', STATE_CHECKPOINTER: 'sqlite' },
+    env: { ...process.env, LANGVEL_BASE_PATH: basePath, APP_ENV: 'development', LOG_LEVEL: 'error', NO_COLOR: '1', STATE_CHECKPOINTER: 'sqlite', ...env },
   })
 }
 
@@ -39,6 +39,39 @@ describe('agent commands as processes', () => {
     const again = run(bin, storage, ['agent:resume', '/approval', '--thread', threadId as string, '--value', '{"approved":true}'])
     expect(again.status).toBe(1)
     expect(again.stderr).toContain('E_NOTHING_TO_RESUME')
+  })
+
+  describe('with --json, stdout is only JSON whatever is logged', () => {
+    // Info-level logs (the routes' `logging` middleware) go to stderr with the status lines.
+    const verbose = { LOG_LEVEL: 'info' }
+
+    it('agent:run --json interrupts the approval agent; agent:resume --json from another process finishes it', () => {
+      const first = run(bin, storage, ['agent:run', '/approval', '--input', '{"request":"a desk"}', '--json'], verbose)
+      expect(first.status).toBe(0)
+      const interrupted = JSON.parse(first.stdout)
+      expect(interrupted).toMatchObject({ output: { status: 'pending' }, interrupts: [{ node: 'approval', value: { request: 'a desk' } }] })
+      const threadId: string = interrupted.thread_id
+      expect(first.stderr).toContain(`info  thread ${threadId}\n`)
+      expect(first.stderr).toContain(`info  resume with: langvel agent:resume /approval --thread ${threadId}`)
+
+      const resumed = run(bin, storage, ['agent:resume', '/approval', '--thread', threadId, '--value', '{"approved":true}', '--json'], verbose)
+      expect(resumed.status).toBe(0)
+      expect(JSON.parse(resumed.stdout)).toMatchObject({ output: { status: 'approved' }, thread_id: threadId, interrupts: [] })
+      expect(resumed.stderr).toContain(`info  thread ${threadId}\n`)
+    })
+
+    it('agent:run --stream --json writes one JSON object per line, one per event', () => {
+      const result = run(bin, storage, ['agent:run', '/approval', '--input', '{"request":"a lamp"}', '--stream', '--json'], verbose)
+      expect(result.status).toBe(0)
+      const events = result.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { event: string; data: { thread_id?: string } })
+      expect(events[0]).toMatchObject({ event: 'metadata', data: { agent: 'ApprovalAgent', path: '/approval' } })
+      expect(events.slice(-2).map((event) => event.event)).toEqual(['interrupt', 'end'])
+      expect(events.at(-1)?.data).toEqual({ thread_id: events[0].data.thread_id, status: 'interrupted' })
+      expect(result.stderr).toContain(`info  thread ${events[0].data.thread_id}\n`)
+    })
   })
 
   it('refuses unknown paths and malformed input with one line and exit 1', () => {

@@ -41,6 +41,13 @@ describe('langvel migrate (process)', () => {
     expect(status.stdout).toMatch(/20250101000000_create_notes_table +1 +Ran/)
     expect(status.stdout).toMatch(/20250101000001_create_tags_table +1 +Ran/)
 
+    const json = await langvel(['migrate:status', '--path', TYPESCRIPT_MIGRATIONS, '--json'], scratch.path)
+    expect(json).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ name: '20250101000000_create_notes_table', batch: 1, status: 'ran' }),
+      expect.objectContaining({ name: '20250101000001_create_tags_table', batch: 1, status: 'ran' }),
+    ])
+
     const again = await langvel(['migrate', '--path', TYPESCRIPT_MIGRATIONS], scratch.path)
     expect(again).toMatchObject({ code: 0, stdout: 'info  Nothing to migrate\n' })
   })

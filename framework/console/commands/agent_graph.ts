@@ -29,14 +29,15 @@ ${escaped}
 `
 }
 
-/** `langvel agent:graph /research [--output graph.html]` */
-const agentGraph: CommandHandler<{ output?: string }> = async ({ app, args, options, output }) => {
+/** `langvel agent:graph /research [--output graph.html] [--json]` */
+const agentGraph: CommandHandler<{ output?: string; json?: boolean }> = async ({ app, args, options, output }) => {
   const [path] = args
   const runner = app.make('agents')
   const route = runner.route(path)
   const diagram = await runner.graph(path)
   if (!options.output) {
-    output.line(diagram)
+    if (options.json) output.json({ path: route.path, agent: route.agent, mermaid: diagram })
+    else output.line(diagram)
     return
   }
   const file = resolve(process.cwd(), options.output)
@@ -48,6 +49,7 @@ const agentGraph: CommandHandler<{ output?: string }> = async ({ app, args, opti
         ? `# ${route.agent} (${route.path})\n\n\`\`\`mermaid\n${diagram}\n\`\`\`\n`
         : `${diagram}\n`
   writeFileSync(file, content)
+  if (options.json) output.json({ path: route.path, agent: route.agent, file })
   output.success(`wrote ${relative(process.cwd(), file) || file}`)
 }
 

@@ -1,22 +1,21 @@
 import { E_INVALID_INPUT } from '../../errors'
 import type { CommandHandler } from '../command'
-import { cliContext, parseJsonOption, printInterrupts, printResult, printStream } from './agent_shared'
+import { cliContext, parseJsonOption, printResult, printStream, type AgentRunCommandOptions } from './agent_shared'
 
-/** `langvel agent:resume /approval --thread ID --value '{"approved":true}'` */
-const agentResume: CommandHandler<{ thread?: string; value: string; stream?: boolean }> = async ({ app, args, options, output }) => {
+/** `langvel agent:resume /approval --thread ID --value '{"approved":true}' [--stream] [--json]` */
+const agentResume: CommandHandler<AgentRunCommandOptions & { value: string }> = async ({ app, args, options, output }) => {
   const [path] = args
-  if (!options.thread) throw new E_INVALID_INPUT('--thread <id> is required: the thread to resume')
+  const threadId = options.thread
+  if (!threadId) throw new E_INVALID_INPUT('--thread <id> is required: the thread to resume')
   const value = parseJsonOption('--value', options.value)
   const runner = app.make('agents')
-  runner.route(path)
+  const route = runner.route(path)
   const context = cliContext()
   if (options.stream && runner.resumeStream) {
-    const interrupts = await printStream(output, runner.resumeStream(path, options.thread, value, { context, modes: ['updates'] }))
-    output.info(`thread ${options.thread}`)
-    printInterrupts(output, path, options.thread, interrupts)
+    await printStream(output, route, threadId, await runner.resumeStream(path, threadId, value, { context, modes: ['updates'] }), options)
     return
   }
-  printResult(output, path, await runner.resume(path, options.thread, value, { context }))
+  printResult(output, route, await runner.resume(path, threadId, value, { context }), options)
 }
 
 export default agentResume

@@ -13,8 +13,8 @@ const configShow: CommandHandler<{ json?: boolean }> = ({ app, options, output }
       const raw = app.env[key]
       values[key] = secrets.has(key) ? (raw ? '<redacted>' : null) : raw === undefined || raw === '' ? null : raw
     }
-    effective[name] = { env: values, // Resolved objects hold secrets under other names (jwtSecret, url): redact by key name and URL credentials.
-    resolved: redact(app.config.get(name)) }
+    // Resolved objects hold secrets under other names (jwtSecret, url): redact by key name and URL credentials.
+    effective[name] = { env: values, resolved: redact(app.config.get(name)) }
   }
   if (options.json) {
     output.json({ environment: app.config.appEnv, config: effective })

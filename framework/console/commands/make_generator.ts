@@ -9,9 +9,10 @@ import { generate, type GeneratorKind } from '../generators'
  * @example
  * export default makeGenerator('agent') // commands/make_agent.ts
  */
-export function makeGenerator(kind: GeneratorKind): CommandHandler<{ force?: boolean }> {
+export function makeGenerator(kind: GeneratorKind): CommandHandler<{ force?: boolean; json?: boolean }> {
   return ({ app, args, options, output }) => {
     const file = generate({ kind, name: args[0] ?? '', basePath: app.path(), codePath: app.codePathFor(), force: Boolean(options.force) })
+    if (options.json) output.json({ kind, path: file.relativePath, class_name: file.className })
     output.success(`created ${file.relativePath}`)
     return 0
   }

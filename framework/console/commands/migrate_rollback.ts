@@ -2,7 +2,7 @@ import { E_INVALID_INPUT } from '../../errors'
 import type { CommandHandler } from '../command'
 import { guardProduction, migratorFor, plural, progressPrinter, type MigrateCommandOptions } from './migrate_shared'
 
-/** `langvel migrate:rollback [--step <n>] [--force] [--path <dir>]`: undoes the last batch, or the last n migrations. */
+/** `langvel migrate:rollback [--step <n>] [--force] [--path <dir>] [--json]`: undoes the last batch, or the last n migrations. */
 const migrateRollback: CommandHandler<MigrateCommandOptions & { step?: string }> = async ({ app, options, output }) => {
   let step: number | undefined
   if (options.step !== undefined) {
@@ -12,6 +12,7 @@ const migrateRollback: CommandHandler<MigrateCommandOptions & { step?: string }>
   guardProduction(app, options, 'roll back migrations')
   const progress = progressPrinter(output)
   const result = await migratorFor(app, options).rollback({ step, onEvent: progress.onEvent })
+  if (options.json) output.json({ batch: result.batch, migrations: result.migrations })
   if (result.migrations.length === 0) {
     output.info('Nothing to roll back')
     return

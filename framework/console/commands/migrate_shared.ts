@@ -10,6 +10,7 @@ export interface MigrateCommandOptions {
   force?: boolean
   /** A migrations folder instead of database/migrations (relative to the working directory). */
   path?: string
+  json?: boolean
 }
 
 /** The migrator over the app's connection and migrations folder (or `--path`). */
@@ -23,7 +24,7 @@ export function guardProduction(app: Application, options: MigrateCommandOptions
   if (app.isProduction && !options.force) throw new E_PRODUCTION_GUARD(action)
 }
 
-/** Prints each migration as it starts and finishes; remembers whether it had to wait for the lock. */
+/** Prints each migration as it starts and finishes (status lines); remembers whether it had to wait for the lock. */
 export function progressPrinter(output: Output) {
   const state = { waited: false }
   const onEvent = (event: MigrationEvent) => {
@@ -34,9 +35,9 @@ export function progressPrinter(output: Output) {
     }
     const up = event.direction === 'up'
     if (event.type === 'start') {
-      output.line(`${output.paint('yellow', up ? 'Migrating:  ' : 'Rolling back:')} ${event.name}`)
+      output.status(`${output.paint('yellow', up ? 'Migrating:  ' : 'Rolling back:')} ${event.name}`)
     } else {
-      output.line(`${output.paint('green', up ? 'Migrated:   ' : 'Rolled back: ')} ${event.name} ${output.paint('gray', `(${event.durationMs.toFixed(1)} ms)`)}`)
+      output.status(`${output.paint('green', up ? 'Migrated:   ' : 'Rolled back: ')} ${event.name} ${output.paint('gray', `(${event.durationMs.toFixed(1)} ms)`)}`)
     }
   }
   return { onEvent, state }

@@ -1,18 +1,18 @@
-import type { CommandSpec } from '../command'
+import { jsonOption, type CommandSpec } from '../command'
 
 export const agentCommands: CommandSpec[] = [
   {
     name: 'route:list',
     group: 'agent',
     description: 'List agent routes: path, agent, middleware, checkpointer, interrupts, tools',
-    options: [{ flags: '--json', description: 'print JSON' }],
+    options: [jsonOption],
     load: () => require('../commands/route_list'),
   },
   {
     name: 'agent:list',
     group: 'agent',
     description: 'List the agents the routes serve',
-    options: [{ flags: '--json', description: 'print JSON' }],
+    options: [jsonOption],
     load: () => require('../commands/agent_list'),
   },
   {
@@ -23,7 +23,8 @@ export const agentCommands: CommandSpec[] = [
     options: [
       { flags: '-i, --input <json>', description: 'input as JSON', default: '{}' },
       { flags: '-t, --thread <id>', description: 'continue (or start) this thread' },
-      { flags: '-s, --stream', description: 'print updates as each node finishes' },
+      { flags: '-s, --stream', description: 'print updates as each node finishes (with --json: one JSON object per line)' },
+      jsonOption,
     ],
     load: () => require('../commands/agent_run'),
   },
@@ -35,7 +36,8 @@ export const agentCommands: CommandSpec[] = [
     options: [
       { flags: '-t, --thread <id>', description: 'the interrupted thread (required)' },
       { flags: '-v, --value <json>', description: 'resume value as JSON', default: 'null' },
-      { flags: '-s, --stream', description: 'print updates as each node finishes' },
+      { flags: '-s, --stream', description: 'print updates as each node finishes (with --json: one JSON object per line)' },
+      jsonOption,
     ],
     load: () => require('../commands/agent_resume'),
   },
@@ -44,7 +46,7 @@ export const agentCommands: CommandSpec[] = [
     group: 'agent',
     description: "Print a route's graph as Mermaid, or write it to a file (.html renders it)",
     arguments: [{ name: 'path', description: 'route path, e.g. /research' }],
-    options: [{ flags: '-o, --output <file>', description: 'write to this file (.mmd/.md or .html)' }],
+    options: [{ flags: '-o, --output <file>', description: 'write to this file (.mmd/.md or .html)' }, jsonOption],
     load: () => require('../commands/agent_graph'),
   },
 ]

@@ -1,6 +1,5 @@
-import type { CommandSpec } from '../command'
+import { jsonOption as json, type CommandSpec } from '../command'
 
-const json = { flags: '--json', description: 'print JSON' }
 const permissions = { flags: '--permissions <list>', description: 'comma-separated permissions, e.g. agents.*,threads.read' }
 
 /** Tokens and API keys. Each command's code is loaded only when it runs. */
@@ -18,6 +17,7 @@ export const authCommands: CommandSpec[] = [
     group: 'auth',
     description: 'Revoke a JWT (give the token or its jti) on every worker and instance',
     arguments: [{ name: 'token', description: 'the token, or its jti' }],
+    options: [json],
     load: () => require('../commands/auth_revoke'),
   },
   {
@@ -40,6 +40,7 @@ export const authCommands: CommandSpec[] = [
     group: 'auth',
     description: 'Revoke an API key by id',
     arguments: [{ name: 'id', description: 'the key id shown by apikey:list (ak_...)' }],
+    options: [json],
     load: () => require('../commands/apikey_revoke'),
   },
 ]

@@ -1,11 +1,11 @@
-import type { CommandSpec } from '../command'
+import { jsonOption, type CommandSpec } from '../command'
 
 export const generalCommands: CommandSpec[] = [
   {
     name: 'config:show',
     group: 'config',
     description: 'Print the effective configuration (secrets redacted)',
-    options: [{ flags: '--json', description: 'print JSON' }],
+    options: [jsonOption],
     load: () => require('../commands/config_show'),
   },
   {
@@ -15,6 +15,7 @@ export const generalCommands: CommandSpec[] = [
     options: [
       { flags: '--force', description: 'replace an existing key' },
       { flags: '--show', description: 'print the key instead of writing .env' },
+      jsonOption,
     ],
     // It is the fix for a missing key, so it must run when the configuration is invalid.
     validateConfig: false,

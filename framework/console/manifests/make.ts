@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../command'
+import { jsonOption, type CommandSpec } from '../command'
 
 const name = { name: 'name', description: 'name in PascalCase, camelCase, snake_case or kebab-case' }
 const force = { flags: '--force', description: 'overwrite an existing file' }
@@ -10,7 +10,7 @@ export const makeCommands: CommandSpec[] = [
     group: 'make',
     description: 'Create an agent class in app/agents/<name>_agent.ts',
     arguments: [name],
-    options: [force],
+    options: [force, jsonOption],
     load: () => require('../commands/make_agent'),
   },
   {
@@ -18,7 +18,7 @@ export const makeCommands: CommandSpec[] = [
     group: 'make',
     description: 'Create a tool in app/tools/<name>_tool.ts',
     arguments: [name],
-    options: [force],
+    options: [force, jsonOption],
     load: () => require('../commands/make_tool'),
   },
   {
@@ -26,7 +26,7 @@ export const makeCommands: CommandSpec[] = [
     group: 'make',
     description: 'Create an agent middleware in app/middleware/<name>_middleware.ts',
     arguments: [name],
-    options: [force],
+    options: [force, jsonOption],
     load: () => require('../commands/make_middleware'),
   },
   {
@@ -34,7 +34,7 @@ export const makeCommands: CommandSpec[] = [
     group: 'make',
     description: 'Create a zod state schema in app/state/<name>_state.ts',
     arguments: [name],
-    options: [force],
+    options: [force, jsonOption],
     load: () => require('../commands/make_state'),
   },
   {
@@ -42,7 +42,7 @@ export const makeCommands: CommandSpec[] = [
     group: 'make',
     description: 'Create a timestamped migration in database/migrations/ (create_<table>_table creates a table)',
     arguments: [name],
-    options: [{ flags: '--force', description: 'create it even if a migration with this name exists' }],
+    options: [{ flags: '--force', description: 'create it even if a migration with this name exists' }, jsonOption],
     load: () => require('../commands/make_migration'),
   },
 ]

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { runCli } from '../../../framework/console/kernel'
@@ -131,6 +131,70 @@ describe('migrate commands', () => {
     const result = await cli(['migrate', '--force', '--path', dir], PRODUCTION)
     expect(result.code).toBe(0)
     expect(await statuses()).toEqual(['ran', 'ran'])
+  })
+
+  describe('--json', () => {
+    it('migrate --json prints the batch and the migrations it ran; the progress lines go to stderr', async () => {
+      const result = await cli(['migrate', '--path', dir, '--json'])
+      expect(result.code).toBe(0)
+      expect(JSON.parse(result.stdout)).toEqual({ batch: 1, migrations: ['20250101000000_create_users_table', '20250101000001_create_posts_table'] })
+      expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+        'Migrating:   20250101000000_create_users_table',
+        expect.stringMatching(/^Migrated: {4}20250101000000_create_users_table \(\d+\.\d ms\)$/),
+        'Migrating:   20250101000001_create_posts_table',
+        expect.stringMatching(/^Migrated: {4}20250101000001_create_posts_table \(\d+\.\d ms\)$/),
+        'done  Ran 2 migrations in batch 1',
+      ])
+
+      const again = await cli(['migrate', '--path', dir, '--json'])
+      expect(again).toEqual({ code: 0, stdout: `${JSON.stringify({ batch: null, migrations: [] }, null, 2)}\n`, stderr: 'info  Nothing to migrate\n' })
+    })
+
+    it('migrate:status --json lists every migration with its batch, status and when it ran', async () => {
+      await cli(['migrate', '--path', dir])
+      writeCreateTable(dir, '20250102000000_create_tags_table', 'tags')
+      const result = await cli(['migrate:status', '--path', dir, '--json'])
+      expect(result.code).toBe(0)
+      expect(JSON.parse(result.stdout)).toEqual([
+        { name: '20250101000000_create_users_table', batch: 1, status: 'ran', ran_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+        { name: '20250101000001_create_posts_table', batch: 1, status: 'ran', ran_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+        { name: '20250102000000_create_tags_table', batch: null, status: 'pending', ran_at: null },
+      ])
+      expect(result.stderr).toBe('')
+    })
+
+    it('migrate:status --json prints an empty list for a folder without migrations', async () => {
+      const empty = join(scratch.path, 'empty')
+      mkdirSync(empty)
+      expect(await cli(['migrate:status', '--path', empty, '--json'])).toEqual({ code: 0, stdout: '[]\n', stderr: '' })
+    })
+
+    it('migrate:rollback --json and migrate:fresh --json print what they undid and ran', async () => {
+      await cli(['migrate', '--path', dir])
+      const rollback = await cli(['migrate:rollback', '--step', '1', '--path', dir, '--json'])
+      expect(rollback.code).toBe(0)
+      expect(JSON.parse(rollback.stdout)).toEqual({ batch: null, migrations: ['20250101000001_create_posts_table'] })
+      expect(rollback.stderr).toContain('Rolled back:  20250101000001_create_posts_table')
+
+      const fresh = await cli(['migrate:fresh', '--path', dir, '--json'])
+      expect(fresh.code).toBe(0)
+      expect(JSON.parse(fresh.stdout)).toEqual({
+        dropped: expect.arrayContaining(['users', 'knex_migrations']),
+        batch: 1,
+        migrations: ['20250101000000_create_users_table', '20250101000001_create_posts_table'],
+      })
+      expect(fresh.stderr).toContain('info  Dropping all tables\n')
+      expect(fresh.stderr).toContain('done  Ran 2 migrations in batch 1\n')
+    })
+
+    it('migrate:unlock --json says whether a lock was released', async () => {
+      await cli(['migrate', '--path', dir])
+      const db = new DatabaseManager({ basePath: scratch.path })
+      await db.connection()('knex_migrations_lock').update({ is_locked: 1 })
+      await db.close()
+      expect(await cli(['migrate:unlock', '--json'])).toEqual({ code: 0, stdout: '{\n  "released": true\n}\n', stderr: 'done  Migration lock released\n' })
+      expect(JSON.parse((await cli(['migrate:unlock', '--json'])).stdout)).toEqual({ released: false })
+    })
   })
 
   it('migrate:unlock releases a lock left by a crashed run', async () => {
