@@ -3,27 +3,40 @@ import { getMetrics } from '../../../framework/observability/metrics'
 import { makeTestServer, type TestServer } from './support/app'
 import { waitFor } from './support/wait_for'
 
+/**
+ * How many runs of `agent` the process's metrics counted with `outcome`. The
+ * registry is shared by every server of the test process, so tests compare
+ * the count before and after their own run.
+ */
+async function runsCounted(agent: string, outcome: string): Promise<number> {
+  const text = await getMetrics().render()
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`langvel_agent_runs_total{agent="${agent}",outcome="${outcome}"} `))
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
 describe('run timeouts', () => {
   let t: TestServer
 
-  beforeAll(async () => {
-    t = await makeTestServer({}, { runner: { slowTimeoutSeconds: 0.3 } })
+  beforeEach(async () => {
+    // A grace period longer than any wait of the test: a slot comes back only when its run has settled.
+    t = await makeTestServer({}, { runner: { slowTimeoutSeconds: 0.3 }, abortGraceMs: 60_000 })
   })
-  afterAll(() => t.close())
+  afterEach(() => t.close())
 
   it('answers 504 when the route timeout fires, and really cancels the run', async () => {
     const res = await request(t.server.express).post('/agents/slow').send({ input: { delayMs: 10_000 } }).expect(504)
     expect(res.body.error.code).toBe('E_TIMEOUT')
     await waitFor(() => t.runner.observations.aborted.includes('wait'), 'the node to observe the abort')
+    // The run has settled once its slot is back: from then on it can start no further node.
+    await waitFor(() => t.server.limiter.active === 0, 'the run to settle and give its slot back')
     expect(t.runner.observations.completed).not.toContain('wait')
-    // Give a run that ignored the abort time to reach its next node: it must not.
-    await new Promise((resolve) => setTimeout(resolve, 100))
     expect(t.runner.observations.started).not.toContain('after')
-    expect(t.server.limiter.active).toBe(0)
   })
 
   it('counts the run as a timeout in the metrics', async () => {
-    expect(await getMetrics().render()).toMatch(/langvel_agent_runs_total\{agent="\/slow",outcome="timeout"\} [1-9]/)
+    const before = await runsCounted('/slow', 'timeout')
+    await request(t.server.express).post('/agents/slow').send({ input: { delayMs: 10_000 } }).expect(504)
+    expect(await runsCounted('/slow', 'timeout')).toBe(before + 1)
   })
 })
 
@@ -44,6 +57,7 @@ describe('concurrency limit and queue', () => {
   it('answers 503 with Retry-After at once when every slot is busy and the queue is full', async () => {
     const t = await makeTestServer({ MAX_CONCURRENT_REQUESTS: '1', MAX_QUEUE_SIZE: '0' }, { retryAfterSeconds: 2 })
     try {
+      const rejectedBefore = await runsCounted('/echo', 'rejected')
       const http = request(t.server.express)
       const busy = http.post('/agents/slow').send({ input: { delayMs: 400 } }).then((res) => res)
       await waitFor(() => t.runner.observations.started.includes('wait'), 'the slow run to start')
@@ -53,7 +67,7 @@ describe('concurrency limit and queue', () => {
       expect((await busy).status).toBe(200)
       // The slot is free again.
       await http.post('/agents/echo').send({ input: { query: 'hi' } }).expect(200)
-      expect(await getMetrics().render()).toMatch(/langvel_agent_runs_total\{agent="\/echo",outcome="rejected"\} [1-9]/)
+      expect(await runsCounted('/echo', 'rejected')).toBe(rejectedBefore + 1)
     } finally {
       await t.close()
     }
