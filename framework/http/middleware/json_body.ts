@@ -97,54 +97,47 @@ function collect(ctx: HttpContext, limit: number, decoder?: Transform): Promise<
     let settled = false
     const source = decoder ?? req
 
-    // The listeners are methods of one object rather than `const onX = () => ...`: under tsx
-    // (esbuild's keepNames) each named arrow would cost a defineProperty per request.
-    const on = {
-      settle(error?: unknown) {
-        if (settled) return
-        settled = true
-        req.off('data', on.raw)
-        req.off('close', on.close)
-        source.off('data', on.data)
-        source.off('end', on.end)
-        source.off('error', on.error)
-        if (error === undefined) return resolve(Buffer.concat(chunks, decoded))
-        chunks.length = 0
-        if (decoder) {
-          req.unpipe(decoder)
-          decoder.destroy()
-        }
-        if (error instanceof E_PAYLOAD_TOO_LARGE) refuseRestOfBody(ctx)
-        reject(error)
-      },
-      raw(chunk: Buffer) {
-        received += chunk.length
-        if (received > limit) on.settle(new E_PAYLOAD_TOO_LARGE(limit))
-      },
-      data(chunk: Buffer) {
-        decoded += chunk.length
-        if (decoded > limit) return on.settle(new E_PAYLOAD_TOO_LARGE(limit))
-        chunks.push(chunk)
-      },
-      end() {
-        on.settle()
-      },
-      error() {
-        on.settle(new E_BAD_REQUEST('Request body could not be decoded (check Content-Encoding)'))
-      },
-      close() {
-        if (!req.complete) on.settle(new E_ABORTED('client disconnected while sending the body'))
-      },
+    const settle = (error?: unknown): void => {
+      if (settled) return
+      settled = true
+      req.off('data', onRaw)
+      req.off('close', onClose)
+      source.off('data', onData)
+      source.off('end', onEnd)
+      source.off('error', onError)
+      if (error === undefined) return resolve(Buffer.concat(chunks, decoded))
+      chunks.length = 0
+      if (decoder) {
+        req.unpipe(decoder)
+        decoder.destroy()
+      }
+      if (error instanceof E_PAYLOAD_TOO_LARGE) refuseRestOfBody(ctx)
+      reject(error)
+    }
+    // Bytes as received: a compressed body is limited before decompression too.
+    const onRaw = (chunk: Buffer): void => {
+      received += chunk.length
+      if (received > limit) settle(new E_PAYLOAD_TOO_LARGE(limit))
+    }
+    const onData = (chunk: Buffer): void => {
+      decoded += chunk.length
+      if (decoded > limit) return settle(new E_PAYLOAD_TOO_LARGE(limit))
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => settle()
+    const onError = (): void => settle(new E_BAD_REQUEST('Request body could not be decoded (check Content-Encoding)'))
+    const onClose = (): void => {
+      if (!req.complete) settle(new E_ABORTED('client disconnected while sending the body'))
     }
 
-    req.on('close', on.close)
+    req.on('close', onClose)
     if (decoder) {
-      req.on('data', on.raw)
+      req.on('data', onRaw)
       req.pipe(decoder)
     }
-    source.on('data', on.data)
-    source.on('end', on.end)
-    source.on('error', on.error)
+    source.on('data', onData)
+    source.on('end', onEnd)
+    source.on('error', onError)
   })
 }
 
@@ -162,9 +155,20 @@ function refuseRestOfBody(ctx: HttpContext): void {
   })
 }
 
+/**
+ * Strict UTF-8: a body with invalid byte sequences is refused rather than run
+ * with U+FFFD in place of what the client sent. One leading byte order mark is
+ * dropped (RFC 8259 lets a parser ignore it); the decoder does that itself.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 function parseJson(raw: Buffer): unknown {
-  let text = raw.toString('utf8')
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  let text: string
+  try {
+    text = UTF8.decode(raw)
+  } catch {
+    throw new E_BAD_REQUEST('Request body is not valid UTF-8')
+  }
   if (text.trim() === '') throw new E_BAD_REQUEST('Request body is empty: send a JSON object')
   try {
     // Own "__proto__" keys are dropped so no later merge can change a prototype.
