@@ -62,7 +62,7 @@ describe('RateLimiter', () => {
       const capture = new Capture()
       const registry = new Registry()
       const subject = new RateLimiter({
-        store: new RedisStore(() => manager.connection(), { timeoutMs: 300 }),
+        store: new RedisStore(() => manager.connection()),
         failOpen,
         logger: createLogger({ level: 'info', transports: [capture] }),
         registry,
