@@ -3,7 +3,7 @@ import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from 
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs'
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager'
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling'
-import { sleep } from '../tools/backoff'
+import { sleep } from '../support/backoff'
 import type { FakeReply, FakeScript, FakeToolSpec } from './fake_script'
 
 export interface FakeChatModelCallOptions extends BaseChatModelCallOptions {

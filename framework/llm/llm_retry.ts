@@ -1,5 +1,5 @@
 import { E_LLM_RATE_LIMITED, E_LLM_UNAVAILABLE } from '../errors'
-import { backoffDelay } from '../tools/backoff'
+import { backoffDelay } from '../support/backoff'
 
 export type FailureKind = 'rate_limited' | 'server' | 'network' | 'timeout' | 'client'
 

@@ -3,7 +3,8 @@ import { z, type ZodType } from 'zod'
 import type { RequestContext } from '../contracts/request_context'
 import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../errors'
 import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
-import { abortError, backoffDelay, sleep } from './backoff'
+import { abortError } from '../support/abort'
+import { backoffDelay, sleep } from '../support/backoff'
 import type { RetryOptions, ToolCallOptions, ToolDefinition } from './types'
 
 type ResolvedRetry = Required<Omit<RetryOptions, 'when'>> & Pick<RetryOptions, 'when'>

@@ -1,4 +1,4 @@
-import { E_ABORTED, isException } from '../errors'
+import { abortError } from './abort'
 
 /**
  * Delay before retry number `retry` (1-based): exponential from `baseMs`,
@@ -15,18 +15,12 @@ export function backoffDelay(retry: number, baseMs: number, maxMs: number, rando
 }
 
 /**
- * The error a cancelled signal should surface as: a Langvel exception given
- * as the abort reason (E_TIMEOUT from the runner, E_TOOL_TIMEOUT) is kept,
- * anything else becomes E_ABORTED.
+ * Waits `ms`, or rejects with `abortError(signal)` as soon as `signal`
+ * aborts, so a cancelled run does not sit out a backoff.
+ *
+ * @example
+ * await sleep(backoffDelay(attempt, 200, 5000), signal)
  */
-export function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason
-  if (isException(reason)) return reason
-  const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'signal aborted'
-  return new E_ABORTED(text, { cause: reason })
-}
-
-/** Waits `ms`, or rejects as soon as `signal` aborts (so a cancelled run does not sit out a backoff). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal))
