@@ -1,6 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
+import { LRUCache } from 'lru-cache'
 import { E_UNKNOWN_DRIVER } from '../errors'
-import { LruMap } from './lru'
+import { FakeChatModel } from './fake_chat_model'
 import type { FakeScript } from './fake_script'
 import { LLM_PROVIDERS, type ClientSettings, type LlmConfig, type LlmProviderName } from './types'
 
@@ -42,10 +43,10 @@ export interface ChatClientOptions {
  * const model = clients.get({ provider: 'openai', model: 'gpt-4o-mini', temperature: 0, maxTokens: 512 })
  */
 export class ChatClients {
-  private readonly cache: LruMap<string, BaseChatModel>
+  private readonly cache: LRUCache<string, BaseChatModel>
 
   constructor(private readonly options: ChatClientOptions) {
-    this.cache = new LruMap(options.maxClients ?? 32)
+    this.cache = new LRUCache({ max: options.maxClients ?? 32 })
   }
 
   get size(): number {
@@ -69,10 +70,9 @@ export class ChatClients {
   private create({ provider, model, temperature, maxTokens }: ClientSettings): BaseChatModel {
     const { config } = this.options
     switch (provider) {
-      case 'fake': {
-        const { FakeChatModel } = require('./fake_chat_model') as typeof import('./fake_chat_model')
+      case 'fake':
         return new FakeChatModel({ model, temperature, maxTokens, script: this.options.fakeScript }) as unknown as BaseChatModel
-      }
+      // Provider SDKs are required, not imported: a project on one provider never loads the others.
       case 'anthropic': {
         const { ChatAnthropic } = require('@langchain/anthropic') as typeof import('@langchain/anthropic')
         return new ChatAnthropic({

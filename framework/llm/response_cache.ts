@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { BaseMessage } from '@langchain/core/messages'
-import { LruMap } from './lru'
+import { LRUCache } from 'lru-cache'
+import { lruClock, setUntil } from '../support/lru'
 import { messageFingerprint, type StoredAnswer } from './messages'
 
 /** Where model answers are cached. Drivers: memory (this file) and Redis (redis_response_cache.ts). */
@@ -53,13 +54,13 @@ export function responseCacheKey(parts: CacheKeyParts): string {
  */
 export class MemoryResponseCache implements ResponseCacheStore {
   readonly driver = 'memory'
-  private readonly entries: LruMap<string, { value: StoredAnswer; expiresAt: number }>
+  private readonly entries: LRUCache<string, StoredAnswer>
 
   constructor(
     maxEntries: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.entries = new LruMap(maxEntries)
+    this.entries = new LRUCache({ max: maxEntries, ...lruClock(now) })
   }
 
   get size(): number {
@@ -67,16 +68,10 @@ export class MemoryResponseCache implements ResponseCacheStore {
   }
 
   async get(key: string): Promise<StoredAnswer | undefined> {
-    const entry = this.entries.get(key)
-    if (!entry) return undefined
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key)
-      return undefined
-    }
-    return entry.value
+    return this.entries.get(key)
   }
 
   async set(key: string, value: StoredAnswer, ttlSeconds: number): Promise<void> {
-    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 })
+    setUntil(this.entries, key, value, this.now() + ttlSeconds * 1000)
   }
 }

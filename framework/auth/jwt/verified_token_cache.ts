@@ -1,5 +1,6 @@
+import { LRUCache } from 'lru-cache'
 import type { Principal } from '../../contracts/request_context'
-import { ExpiringLru } from '../expiring_lru'
+import { deleteWhere, lruClock, setUntil } from '../../support/lru'
 
 export interface VerifiedToken {
   principal: Principal
@@ -21,37 +22,37 @@ export interface VerifiedToken {
  * accepts a token the verifier would refuse, and never outlives a revocation
  * record. Revocation is not cached here: the token service asks the
  * revocation store on every hit. Failed verifications are never cached
- * (garbage cannot fill the cache).
+ * (garbage cannot fill the cache). A size of 0 keeps nothing.
  *
  * @example
  * const cache = new VerifiedTokenCache(10_000)
  * cache.get(token)?.principal
  */
 export class VerifiedTokenCache {
-  private readonly entries: ExpiringLru<string, VerifiedToken>
+  private readonly entries?: LRUCache<string, VerifiedToken>
 
   constructor(maxEntries: number, now: () => number = Date.now) {
-    this.entries = new ExpiringLru(maxEntries, now)
+    if (maxEntries > 0) this.entries = new LRUCache({ max: maxEntries, ...lruClock(now) })
   }
 
   get size(): number {
-    return this.entries.size
+    return this.entries?.size ?? 0
   }
 
   get(token: string): VerifiedToken | undefined {
-    return this.entries.get(token)
+    return this.entries?.get(token)
   }
 
   set(token: string, verified: VerifiedToken): void {
-    this.entries.set(token, verified, verified.acceptedUntil)
+    if (this.entries) setUntil(this.entries, token, verified, verified.acceptedUntil)
   }
 
   /** Forgets every cached token carrying this id. */
   forgetJti(jti: string): void {
-    this.entries.deleteWhere((entry) => entry.jti === jti)
+    if (this.entries) deleteWhere(this.entries, (entry) => entry.jti === jti)
   }
 
   clear(): void {
-    this.entries.clear()
+    this.entries?.clear()
   }
 }

@@ -173,14 +173,14 @@ describe('Llm', () => {
     })
 
     it('memory driver: entries expire after their TTL and the oldest are evicted past the size bound', async () => {
-      let now = 0
+      let now = Date.UTC(2026, 0, 1)
       const cache = new MemoryResponseCache(2, () => now)
       const answer = { content: 'a', toolCalls: [] }
 
       await cache.set('k1', answer, 10)
-      now = 9_999
+      now += 9_999
       await expect(cache.get('k1')).resolves.toEqual(answer)
-      now = 10_000
+      now += 1
       await expect(cache.get('k1')).resolves.toBeUndefined()
 
       await cache.set('a', answer, 60)
