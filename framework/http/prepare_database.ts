@@ -1,3 +1,4 @@
+import { Migrator } from '../database/migrator'
 import { E_PRODUCTION_GUARD } from '../errors'
 import type { Application } from '../foundation/application'
 
@@ -16,7 +17,6 @@ export async function prepareDatabase(app: Application): Promise<string[]> {
   if (!app.bound('db')) return []
   const developmentSqlite = app.environment === 'development' && !app.config.get('database').url
   if (!developmentSqlite && !app.isProduction) return []
-  const { Migrator } = require('../database/migrator') as typeof import('../database/migrator')
   const migrator = new Migrator(app.make('db'), { directory: app.codePathFor('database', 'migrations'), logger: app.logger })
   if (app.isProduction) {
     const pending = await migrator.pending()

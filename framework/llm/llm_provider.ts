@@ -1,7 +1,8 @@
 import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
-import type { LlmManager } from './llm_manager'
-import { clearLlmManagerResolver, setHttpToolsAllowPrivate, setLlmManagerResolver } from './llm_runtime'
+import { setHttpToolsAllowPrivate } from '../tools/http_tool_settings'
+import { LlmManager } from './llm_manager'
+import { clearLlmManagerResolver, setLlmManagerResolver } from './llm_runtime'
 
 declare module '../foundation/application' {
   interface ContainerBindings {
@@ -9,23 +10,22 @@ declare module '../foundation/application' {
   }
 }
 
+const resolvers = new WeakMap<Application, () => LlmManager>()
+
 /**
- * Binds `llm`: the LlmManager built from config/llm.ts. Nothing is loaded or
- * connected until a model is called (provider SDKs are required lazily). At
- * boot it makes the manager what agents reach as `this.llm`, and hands
- * HTTP_TOOL_ALLOW_PRIVATE to httpTool.
+ * Binds `llm`: the LlmManager built from config/llm.ts. No provider SDK is
+ * loaded and nothing connects until a model is called. At boot it makes the
+ * manager what agents reach as `this.llm`, and hands HTTP_TOOL_ALLOW_PRIVATE
+ * to httpTool.
  *
  * @example
  * const { text } = await app.make('llm').llm().invoke('Hello')
  */
-const resolvers = new WeakMap<Application, () => LlmManager>()
-
 export const llmProvider: Provider = {
   name: 'llm',
   register(app: Application) {
     app.singleton('llm', () => {
-      const { LlmManager: Manager } = require('./llm_manager') as typeof import('./llm_manager')
-      return new Manager({
+      return new LlmManager({
         config: app.config.get('llm'),
         logger: app.logger.child({ component: 'llm' }),
         redis: () => app.make('redis').connection(),
@@ -42,6 +42,7 @@ export const llmProvider: Provider = {
   shutdown(app: Application) {
     if (app.resolved('llm')) app.make('llm').close()
     const resolve = resolvers.get(app)
-    if (resolve) clearLlmManagerResolver(resolve)
+    // The setting goes with the application that made it, not with one that booted later.
+    if (resolve && clearLlmManagerResolver(resolve)) setHttpToolsAllowPrivate(false)
   },
 }

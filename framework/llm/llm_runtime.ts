@@ -1,27 +1,28 @@
 import type { Llm } from './llm'
-import type { LlmManager } from './llm_manager'
+import { LlmManager } from './llm_manager'
 
 /*
  * The process-wide link between code that has no container at hand (agents,
  * tools defined at module load) and the booted application's LlmManager. The
- * llm provider sets it at boot. Kept free of heavy imports: agents import it
- * on every start, whether or not they ever call a model.
+ * llm provider sets it at boot. Nothing connects or loads a provider SDK
+ * until a model is called.
  */
 let resolver: (() => LlmManager) | undefined
 let fallback: LlmManager | undefined
-let allowPrivateHttp = false
 
 /** Called by the llm provider at boot (and by tests) with the application's manager. */
 export function setLlmManagerResolver(resolve: (() => LlmManager) | undefined): void {
   resolver = resolve
 }
 
-/** Unsets `resolve` if it is still the current resolver (an application shutting down after another booted leaves that one's). */
-export function clearLlmManagerResolver(resolve: () => LlmManager): void {
-  if (resolver === resolve) {
-    resolver = undefined
-    allowPrivateHttp = false
-  }
+/**
+ * Unsets `resolve` if it is still the current resolver (an application
+ * shutting down after another booted leaves that one's); true when it was.
+ */
+export function clearLlmManagerResolver(resolve: () => LlmManager): boolean {
+  if (resolver !== resolve) return false
+  resolver = undefined
+  return true
 }
 
 /**
@@ -33,10 +34,7 @@ export function clearLlmManagerResolver(resolve: () => LlmManager): void {
  */
 export function resolveLlmManager(): LlmManager {
   if (resolver) return resolver()
-  if (!fallback) {
-    const { LlmManager: Manager } = require('./llm_manager') as typeof import('./llm_manager')
-    fallback = Manager.offline()
-  }
+  fallback ??= LlmManager.offline()
   return fallback
 }
 
@@ -48,13 +46,4 @@ export function resolveLlmManager(): LlmManager {
  */
 export function resolveLlm(): Llm {
   return resolveLlmManager().llm()
-}
-
-/** HTTP_TOOL_ALLOW_PRIVATE, set at boot; read by httpTool on each request. */
-export function setHttpToolsAllowPrivate(allow: boolean): void {
-  allowPrivateHttp = allow
-}
-
-export function httpToolsAllowPrivate(): boolean {
-  return allowPrivateHttp
 }

@@ -9,8 +9,9 @@ let encoder: Tiktoken | undefined
 
 /**
  * The cl100k_base tokenizer, from the rank file shipped inside js-tiktoken.
- * Loaded on first use (~0.3 s): never through LangChain's getNumTokens(),
- * which fetches rank files from the network and stalls offline.
+ * Loaded on first use, since the rank file is large and many processes never
+ * count tokens; never through LangChain's getNumTokens(), which fetches rank
+ * files from the network and stalls offline.
  */
 function tokenizer(): Tiktoken {
   if (!encoder) {

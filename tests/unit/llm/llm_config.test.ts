@@ -5,7 +5,7 @@ import llmConfig from '../../../config/llm'
 import { loadConfig } from '../../../framework/config'
 import { Application } from '../../../framework/foundation/application'
 import { LlmManager, llmProvider, resolveLlm, resolveLlmManager } from '../../../framework/llm'
-import { httpToolsAllowPrivate } from '../../../framework/llm/llm_runtime'
+import { httpToolsAllowPrivate } from '../../../framework/tools/http_tool_settings'
 import { createLogger } from '../../../framework/logger'
 import { redisProvider } from '../../../framework/redis/redis_provider'
 

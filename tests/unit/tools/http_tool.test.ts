@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
-import { setHttpToolsAllowPrivate } from '../../../framework/llm/llm_runtime'
+import { setHttpToolsAllowPrivate } from '../../../framework/tools/http_tool_settings'
 import { httpTool, isPrivateAddress } from '../../../framework/tools'
 
 interface Seen {
