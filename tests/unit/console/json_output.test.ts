@@ -104,13 +104,13 @@ describe('--json: stdout carries only JSON, status lines go to stderr', () => {
   })
 
   it.each([
-    [['route:list', '--json']],
-    [['agent:list', '--json']],
-    [['config:show', '--json']],
-  ])('%j prints one JSON document and nothing else', async (args) => {
+    [['route:list', '--json'], expect.arrayContaining([expect.objectContaining({ path: '/approval', agent: 'ApprovalAgent', interrupts: expect.any(Array) })])],
+    [['agent:list', '--json'], expect.arrayContaining([{ agent: 'EchoAgent', description: expect.any(String), paths: expect.arrayContaining(['/echo']) }])],
+    [['config:show', '--json'], expect.objectContaining({ environment: 'test', config: expect.objectContaining({ checkpointer: expect.any(Object) }) })],
+  ])('%j prints one JSON document and nothing else', async (args, expected) => {
     const result = await run(args)
     expect(result.code).toBe(0)
-    expect(() => JSON.parse(result.stdout)).not.toThrow()
+    expect(JSON.parse(result.stdout)).toEqual(expected)
     expect(result.stderr).toBe('')
   })
 
