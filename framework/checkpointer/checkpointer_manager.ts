@@ -148,7 +148,7 @@ export class CheckpointerManager {
     if (!url || !/^postgres(ql)?:\/\//.test(url)) {
       throw new E_INVALID_CONFIG(['DATABASE_URL must be a postgres:// URL when STATE_CHECKPOINTER=postgres'])
     }
-    const pool = createPgPool({ connectionString: url, max: this.options.postgresPoolMax ?? 10 })
+    const pool = createPgPool({ connectionString: url, max: this.options.postgresPoolMax ?? 10 }, { logger: this.options.logger, name: 'checkpointer' })
     const saver = new PostgresCheckpointer(pool, { schema: this.options.postgresSchema })
     return { saver, close: () => saver.end() }
   }

@@ -10,7 +10,7 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint'
 import type { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres'
-import { E_NOT_MIGRATED } from '../errors'
+import { E_NOT_MIGRATED, E_SERVICE_UNAVAILABLE } from '../errors'
 import type { PgPool } from './pg_pool'
 
 export interface PostgresCheckpointerOptions {
@@ -18,6 +18,9 @@ export interface PostgresCheckpointerOptions {
   schema?: string
   serde?: SerializerProtocol
 }
+
+/** What pg rejects a query with once its client's connection has failed. */
+const PG_CONNECTION_LOST = 'Client has encountered a connection error and is not queryable'
 
 /** The tables PostgresSaver.setup() creates (its own migration table included). */
 export const POSTGRES_CHECKPOINT_TABLES = ['checkpoints', 'checkpoint_blobs', 'checkpoint_writes', 'checkpoint_migrations'] as const
@@ -55,20 +58,36 @@ export class PostgresCheckpointer extends BaseCheckpointSaver {
   }
 
   async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
-    return (await this.saver()).put(config, checkpoint, metadata, newVersions)
+    return this.transaction((saver) => saver.put(config, checkpoint, metadata, newVersions))
   }
 
   async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    return (await this.saver()).putWrites(config, writes, taskId)
+    return this.transaction((saver) => saver.putWrites(config, writes, taskId))
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    return (await this.saver()).deleteThread(threadId)
+    return this.transaction((saver) => saver.deleteThread(threadId))
   }
 
   /** Closes the pool. */
   async end(): Promise<void> {
     await this.pool.end()
+  }
+
+  /**
+   * Runs one of the saver's transactions. When the server drops the connection
+   * mid-transaction, the saver's ROLLBACK on the dead client rejects with pg's
+   * "not queryable" error, which replaces the original one (57P01, "Connection
+   * terminated"): that is a database outage to retry, not a bug.
+   */
+  private async transaction<T>(operation: (saver: PostgresSaver) => Promise<T>): Promise<T> {
+    const saver = await this.saver()
+    try {
+      return await operation(saver)
+    } catch (error) {
+      if ((error as { message?: unknown } | undefined)?.message === PG_CONNECTION_LOST) throw new E_SERVICE_UNAVAILABLE('The database', { cause: error })
+      throw error
+    }
   }
 
   private saver(): Promise<PostgresSaver> {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Knex } from 'knex'
 import type { Logger } from '../logger'
+import { watchConnectionLoss, type ErrorEmitter } from './connection_loss'
 import { parseDatabaseUrl, type DatabaseDialect, type DatabaseTarget } from './database_url'
 
 export interface DatabaseManagerOptions {
@@ -24,8 +25,9 @@ interface SqliteConnection {
 // Knex's migrator warns on every refused lock attempt (the Migrator waits and retries on
 // purpose) and on a failed migration (the Migrator reports it as E_MIGRATION_FAILED); the
 // pool warns, with the driver's stack, on every failed connection attempt, and the same
-// error then reaches the caller that wanted the connection: debugging detail, not warnings.
-const KNEX_CHATTER = /^(Can't take lock to run migrations|If you are sure migrations are not running|migration file ".*" failed|migration failed with error:|Acquire connection error:)/
+// error then reaches the caller that wanted the connection; it warns again when it discards a
+// connection the server dropped, which watchConnectionLoss has reported: debugging detail, not warnings.
+const KNEX_CHATTER = /^(Can't take lock to run migrations|If you are sure migrations are not running|migration file ".*" failed|migration failed with error:|Acquire connection error:|Connection Error:)/
 
 /**
  * The application's SQL connection: one shared, pooled Knex instance over
@@ -89,7 +91,16 @@ export class DatabaseManager {
       return {
         client: 'pg',
         connection: { connectionString: this.target.url, application_name: 'langvel' },
-        pool: { min: this.options.pool?.min ?? 0, max: this.options.pool?.max ?? 10 },
+        pool: {
+          min: this.options.pool?.min ?? 0,
+          max: this.options.pool?.max ?? 10,
+          // A connection the server drops must not end the process: knex marks it and discards it on
+          // its next acquire; the listener of our own makes that independent of knex internals and logs it.
+          afterCreate: (connection: ErrorEmitter, done: (error: Error | null, connection: unknown) => void) => {
+            watchConnectionLoss(connection, { logger: this.options.logger, pool: 'database' })
+            done(null, connection)
+          },
+        },
         log,
       }
     }
