@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { defineConfig } from '../framework/config/define_config'
 import { env } from '../framework/config/env'
@@ -33,6 +34,44 @@ const corsOrigins = env.list([]).pipe(
   }),
 )
 
+/** The address ranges Express's `trust proxy` (proxy-addr) knows by name. */
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal']
+
+/**
+ * Why a TRUSTED_PROXIES entry is not an address Express can trust, if it is
+ * not: an IP, a CIDR range (prefix length 1 or more) or a named range.
+ */
+function proxyProblem(entry: string): string | undefined {
+  if (NAMED_RANGES.includes(entry)) return undefined
+  if (/^\d+$/.test(entry)) return `"${entry}": a hop count must be the only value`
+  if (entry === '*' || entry === 'true') return `"${entry}" would let any client choose its own IP: list your proxies' addresses, or give a hop count`
+  const [address, prefix, extra] = entry.split('/')
+  const version = isIP(address)
+  if (version === 0 || extra !== undefined) return `"${entry}" is not an IP address, a CIDR range or one of ${NAMED_RANGES.join(', ')}`
+  if (prefix === undefined) return undefined
+  const bits = version === 4 ? 32 : 128
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) < 1 || Number(prefix) > bits) return `"${entry}" needs a prefix length from /1 to /${bits}`
+  return undefined
+}
+
+/**
+ * TRUSTED_PROXIES in the form Express's `trust proxy` takes: a hop count, or
+ * the addresses and ranges whose X-Forwarded-* headers are believed (none
+ * when empty).
+ */
+const trustedProxies = env.list([]).transform((entries, ctx): number | string[] => {
+  if (entries.length === 1 && /^\d+$/.test(entries[0])) return Number(entries[0])
+  const problems = entries.map(proxyProblem).filter((problem) => problem !== undefined)
+  if (problems.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected IP addresses or CIDR ranges of your proxies (e.g. 10.0.0.0/8,127.0.0.1), loopback, linklocal, uniquelocal, or a number of proxy hops (e.g. 1): ${problems.join('; ')}`,
+    })
+    return z.NEVER
+  }
+  return entries
+})
+
 export default defineConfig({
   env: {
     SERVER_HOST: env.string('127.0.0.1'),
@@ -43,6 +82,7 @@ export default defineConfig({
     MAX_QUEUE_SIZE: env.integer(100, 0, 1_000_000),
     MAX_REQUEST_BODY_BYTES: env.integer(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     CORS_ORIGINS: corsOrigins,
+    TRUSTED_PROXIES: trustedProxies,
     SHUTDOWN_GRACE_SECONDS: env.integer(30, 0, 3600),
   },
   resolve: (e) => ({
@@ -54,6 +94,7 @@ export default defineConfig({
     maxQueueSize: e.MAX_QUEUE_SIZE,
     maxRequestBodyBytes: e.MAX_REQUEST_BODY_BYTES,
     corsOrigins: e.CORS_ORIGINS,
+    trustedProxies: e.TRUSTED_PROXIES,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
   }),
   check: (config, { appEnv }) =>

@@ -1,7 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 import type { AgentRouteInfo } from '../contracts/agent_run'
 import type { Principal, RequestContext } from '../contracts/request_context'
 import type { Logger } from '../logger'
+
+/**
+ * What Express adds to the request it hands over: the client's address and
+ * scheme under its `trust proxy` setting (TRUSTED_PROXIES), so forwarded
+ * headers count only when a trusted proxy sent them.
+ */
+interface ProxiedRequest {
+  readonly ip?: string
+  readonly protocol?: string
+}
 
 /** The route template used when nothing matched: keeps metric labels bounded. */
 export const UNMATCHED_ROUTE = '<unmatched>'
@@ -33,6 +44,13 @@ export class HttpContext {
   /** The request target without the query string, exactly as received (not decoded). */
   readonly path: string
   readonly query: string
+  /**
+   * The client's IP: the peer's address, or the address a trusted proxy
+   * forwarded. What throttles count, the access log records and runs see.
+   */
+  readonly ip: string | undefined
+  /** `http` or `https` as the client used it (a trusted proxy's X-Forwarded-Proto). */
+  readonly protocol: string
   private childLogger?: Logger
   private disconnect?: AbortController
   private closeHooks: Array<() => void> = []
@@ -47,6 +65,11 @@ export class HttpContext {
     const mark = url.indexOf('?')
     this.path = mark === -1 ? url : url.slice(0, mark)
     this.query = mark === -1 ? '' : url.slice(mark + 1)
+    // Read now: once the socket is gone Node no longer knows the peer's address. A request
+    // that did not come through Express (a bare Node server) has only its peer.
+    const proxied = req as IncomingMessage & ProxiedRequest
+    this.ip = proxied.ip ?? req.socket.remoteAddress
+    this.protocol = proxied.protocol ?? ((req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http')
     // One listener per request, whatever needs to know: the kernel's in-flight count,
     // the access log, a run's disconnect cancel.
     res.on('close', () => this.runCloseHooks())
@@ -98,7 +121,7 @@ export class HttpContext {
       requestId: this.requestId,
       traceId: this.traceId,
       principal: this.principal,
-      ip: this.req.socket.remoteAddress,
+      ip: this.ip,
     })
   }
 

@@ -165,6 +165,8 @@ export class HttpServer {
 
     this.express = express()
     this.express.disable('x-powered-by')
+    // Express (proxy-addr) alone decides when X-Forwarded-For/-Proto are believed; HttpContext reads its req.ip and req.protocol.
+    this.express.set('trust proxy', config.trustedProxies)
     this.express.set('etag', false)
     this.express.use((req, res) => this.kernel.handle(req, res))
   }

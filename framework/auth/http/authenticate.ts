@@ -24,7 +24,7 @@ export function authenticate(auth: Auth, guards: readonly Guard[] = GUARDS): Htt
         ctx.principal = await auth.authenticate({ authorization: ctx.header('authorization'), apiKey: ctx.header('x-api-key') }, guards)
       } catch (error) {
         if (error instanceof AuthenticationError && ctx.logger.isLevelEnabled('debug')) {
-          ctx.logger.debug('authentication failed', { reason: error.reason, route: ctx.routeTemplate })
+          ctx.logger.debug('authentication failed', { reason: error.reason, route: ctx.routeTemplate, ip: ctx.ip })
         }
         throw error
       }

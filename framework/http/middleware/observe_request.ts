@@ -9,7 +9,9 @@ export interface ObserveRequestOptions {
 
 /**
  * One access-log line and the HTTP metrics per request, written when the
- * response closes (finished or aborted). Fields are flat primitives: nothing
+ * response closes (finished or aborted). `ip` is the client's address as
+ * TRUSTED_PROXIES decides it (a forwarded one only from a trusted proxy).
+ * Fields are flat primitives: nothing
  * per request is serialised beyond the line itself, and the route label is
  * the matched template, never the raw path.
  *
@@ -35,6 +37,7 @@ export function observeRequest(options: ObserveRequestOptions): HttpMiddleware {
           path: ctx.path.length > 256 ? `${ctx.path.slice(0, 256)}...` : ctx.path,
           route: ctx.routeTemplate,
           status,
+          ip: ctx.ip,
           durationMs: Math.round(elapsed * 100) / 100,
         }
         if (ctx.traceId !== ctx.requestId) line.traceId = ctx.traceId

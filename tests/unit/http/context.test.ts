@@ -59,3 +59,24 @@ describe('HttpContext close hooks', () => {
     expect(ctx.clientSignal.aborted).toBe(true)
   })
 })
+
+describe('HttpContext client address', () => {
+  it('is the peer for a request that did not come through Express, and is kept after the socket closes', () => {
+    const socket = new Socket()
+    Object.defineProperty(socket, 'remoteAddress', { get: () => (socket.destroyed ? undefined : '192.0.2.4') })
+    const req = new IncomingMessage(socket)
+    const ctx = new HttpContext(req, new ServerResponse(req), createLogger({ silent: true }))
+    socket.destroy()
+    expect(ctx.ip).toBe('192.0.2.4')
+    expect(ctx.protocol).toBe('http')
+    expect(ctx.requestContext().ip).toBe('192.0.2.4')
+  })
+
+  it("takes Express's req.ip and req.protocol, which apply TRUSTED_PROXIES to the forwarded headers", () => {
+    const req = Object.assign(new IncomingMessage(new Socket()), { ip: '203.0.113.7', protocol: 'https' })
+    const ctx = new HttpContext(req, new ServerResponse(req), createLogger({ silent: true }))
+    expect(ctx.ip).toBe('203.0.113.7')
+    expect(ctx.protocol).toBe('https')
+    expect(ctx.requestContext().ip).toBe('203.0.113.7')
+  })
+})
