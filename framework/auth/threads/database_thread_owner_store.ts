@@ -5,7 +5,7 @@ import type { ThreadOwnerStore } from './thread_owner_store'
 /**
  * Thread owners in the `auth_thread_owners` table. The primary key on
  * `thread_id` makes a claim race-free: of two concurrent first claims, one
- * insert wins and both read the same owner back.
+ * insert wins and the other reads the winner back.
  *
  * @example
  * const store = new DatabaseThreadOwnerStore(() => app.make('db').connection())
@@ -24,17 +24,26 @@ export class DatabaseThreadOwnerStore implements ThreadOwnerStore {
 
   claim(threadId: string, owner: string): Promise<string> {
     return guardStore(async () => {
-      const db = this.knex()
-      await db(this.table).insert({ thread_id: threadId, owner, created_at: this.now() }).onConflict('thread_id').ignore()
-      const row = (await db(this.table).select('owner').where('thread_id', threadId).first()) as { owner: string }
-      return row.owner
+      // A thread is claimed once and run many times (each turn of a conversation claims it
+      // again): an owned thread costs one read and no write.
+      const recorded = await this.read(threadId)
+      if (recorded !== undefined) return recorded
+      const inserted = (await this.knex()(this.table)
+        .insert({ thread_id: threadId, owner, created_at: this.now() })
+        .onConflict('thread_id')
+        .ignore()
+        .returning('owner')) as Array<{ owner: string }>
+      // Nothing inserted: a concurrent claim won, and its owner is on record now.
+      return inserted[0]?.owner ?? ((await this.read(threadId)) as string)
     })
   }
 
   owner(threadId: string): Promise<string | undefined> {
-    return guardStore(async () => {
-      const row = (await this.knex()(this.table).select('owner').where('thread_id', threadId).first()) as { owner: string } | undefined
-      return row?.owner
-    })
+    return guardStore(() => this.read(threadId))
+  }
+
+  private async read(threadId: string): Promise<string | undefined> {
+    const row = (await this.knex()(this.table).select('owner').where('thread_id', threadId).first()) as { owner: string } | undefined
+    return row?.owner
   }
 }
