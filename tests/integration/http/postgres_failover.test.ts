@@ -41,7 +41,10 @@ function serve(env: NodeJS.ProcessEnv, cli: string): Promise<Server> {
   child.stderr!.on('data', (data) => (out += data))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 25_000)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start:\n${out}`))
+    }, 25_000)
     const onData = () => {
       const match = /ready at (http:\/\/[\d.]+:\d+)/.exec(out)
       if (!match) return
