@@ -7,27 +7,35 @@
  * ids, logging, metrics, security headers, limits or timeouts. The gap
  * between this and the full stack is what Langvel costs per request.
  *
- * Plain JavaScript on purpose; tsx is registered only so the agent (and the
- * graph builder it uses) can be imported from TypeScript, which happens once
- * at start, never per request.
+ * Plain JavaScript, like the server it is compared with: the agent and the
+ * graph builder come from the compiled output of `langvel build`
+ * (`--code-root`, default build/ of the repository), so neither server runs
+ * under tsx.
  *
  * @example
- * node bench/baseline_server.js --port 0   # prints "Baseline ready at http://127.0.0.1:<port>"
+ * npx langvel build && node bench/baseline_server.js --port 0   # prints "Baseline ready at http://127.0.0.1:<port>"
  */
-require('tsx/cjs/api').register()
-
 const { randomUUID } = require('node:crypto')
+const { existsSync } = require('node:fs')
+const { join, resolve } = require('node:path')
 const { setTimeout } = require('node:timers')
 const express = require('express')
 const { MemorySaver } = require('@langchain/langgraph')
-const { EchoAgent } = require('../app/agents/echo_agent.ts')
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`)
   return index === -1 ? fallback : process.argv[index + 1]
 }
 
+function loadEchoAgent() {
+  const codeRoot = resolve(option('code-root', join(__dirname, '..', 'build')))
+  const file = join(codeRoot, 'app', 'agents', 'echo_agent.js')
+  if (!existsSync(file)) throw new Error(`${file} not found: build the project first (npx langvel build) or pass --code-root <compiled project>`)
+  return require(file).EchoAgent
+}
+
 async function main() {
+  const EchoAgent = loadEchoAgent()
   const agent = await new EchoAgent().compile({ checkpointer: new MemorySaver() })
   const graph = agent.compiledGraph
 

@@ -1,5 +1,8 @@
-import { resolve } from 'node:path'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { Output } from '../framework/console/output'
+import { buildProject } from './harness/build_project'
 import { ProcessGuard } from './harness/process_guard'
 import { runLoadBench } from './load_bench'
 import { runMemoryBench } from './memory_bench'
@@ -9,8 +12,9 @@ import { parseBenchArgs, USAGE, type BenchOptions } from './options'
 const ROOT = resolve(__dirname, '..')
 
 /**
- * Entry of `npm run bench [-- load|memory ...]`: parses the arguments, runs
- * the benchmark under a ProcessGuard (no server outlives it, whatever
+ * Entry of `npm run bench [-- load|memory ...]`: parses the arguments,
+ * builds a copy of the project with `langvel build` (the servers run the
+ * compiled JavaScript, as in production), runs the benchmark under a ProcessGuard (no server outlives it, whatever
  * happens) and resolves with the exit code: 0 when the run completed —
  * missed targets included, they are reported, not asserted — 1 on an error,
  * 2 on bad arguments.
@@ -33,8 +37,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   const guard = new ProcessGuard()
-  const context = { root: ROOT, guard, output }
   return guard.run(async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'langvel-bench-build-'))
+    guard.defer(() => rmSync(scratch, { recursive: true, force: true }))
+    output.info(`building a copy of ${options.ref ? `commit ${options.ref}` : 'the working tree'} with langvel build (the servers run the compiled JavaScript)`)
+    const build = await buildProject({ root: ROOT, folder: join(scratch, 'project'), ref: options.ref, adopt: (child) => void guard.adopt(child) })
+    output.info(`built ${build.source} in ${build.seconds} s: ${build.cli}`)
+    const context = { root: ROOT, build, guard, output }
     if (options.kind === 'memory') await runMemoryBench(options, context)
     else await runLoadBench(options, context)
     return 0

@@ -1,19 +1,24 @@
 import { loadavg } from 'node:os'
 import type { Output } from '../framework/console/output'
 import { BenchServers, type PreparedTarget } from './harness/bench_servers'
+import type { BuiltProject } from './harness/build_project'
 import { drive, type LoadRun } from './harness/drive'
 import { describeMachine, type MachineInfo } from './harness/machine'
 import { summarizeLatencies } from './harness/percentiles'
 import type { ProcessGuard } from './harness/process_guard'
 import { profileDirFor, writeResult } from './harness/write_result'
 import type { BenchOptions } from './options'
-import { COMPARISONS, selectTargets } from './targets'
+import { printPersistence, persistenceRows, type PersistenceRow } from './persistence'
+import { COMPARISONS, selectTargets, type PersistenceSetting } from './targets'
 
 export interface TargetResult {
   name: string
   server: string
   path: string
   description: string
+  /** This target's own server settings on top of the shared environment (checkpointer, durability, DATABASE_URL). */
+  env?: Record<string, string>
+  persistence?: PersistenceSetting
   /** All rounds merged: throughput over the summed duration, percentiles over every response. */
   summary: Omit<LoadRun, 'rssSamples'>
   rounds: Array<Omit<LoadRun, 'rssSamples'>>
@@ -41,9 +46,20 @@ export interface LoadReport {
   startedAt: string
   finishedAt: string
   machine: MachineInfo & { loadAverageAtEnd: number[] }
-  settings: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number; freshServersEachRound: boolean; langvelEnv?: Record<string, string> }
+  settings: {
+    connections: number
+    durationSeconds: number
+    warmupSeconds: number
+    rounds: number
+    freshServersEachRound: boolean
+    /** How the servers ran: the compiled output of `langvel build`, and how long the build took. */
+    server: { compiled: true; source: string; buildSeconds: number }
+    langvelEnv?: Record<string, string>
+  }
   targets: TargetResult[]
   comparisons: ComparisonResult[]
+  /** The echo route per checkpointer and durability, against echo_memory (memory, default durability). */
+  persistence: PersistenceRow[]
   notes: string[]
   resultFile?: string
   profileDir?: string
@@ -51,6 +67,8 @@ export interface LoadReport {
 
 export interface BenchContext {
   root: string
+  /** The compiled project the servers run from. */
+  build: BuiltProject
   guard: ProcessGuard
   output: Output
 }
@@ -84,7 +102,16 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
       // processes repeat one draw of that; rounds on new processes average several.
       await servers?.stop()
       const profileSuffix = options.keepServers ? undefined : `-round${round}`
-      servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env: options.env, log, profileDir, profileSuffix })
+      servers = await BenchServers.start(targets, {
+        root: context.root,
+        build: context.build,
+        guard: context.guard,
+        env: options.env,
+        postgresUrl: options.postgresUrl,
+        log,
+        profileDir,
+        profileSuffix,
+      })
       const ready = await servers.prepare(targets)
       for (const note of ready.notes) if (!notes.includes(note)) notes.push(note)
       prepared = ready.prepared
@@ -113,7 +140,7 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
     }
   }
 
-  const results = prepared.map((entry) => toTargetResult(entry, runs.get(entry.target.name) ?? []))
+  const results = prepared.map((entry) => toTargetResult(entry, runs.get(entry.target.name) ?? [], servers?.settingsOf(entry.target)))
   for (const result of results) {
     const refused = result.summary.statusCodes['429'] ?? 0
     if (refused > 0) {
@@ -132,10 +159,12 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
       warmupSeconds: options.warmup,
       rounds: options.rounds,
       freshServersEachRound: !options.keepServers,
+      server: { compiled: true, source: context.build.source, buildSeconds: context.build.seconds },
       langvelEnv: servers?.langvelSettings,
     },
     targets: results,
     comparisons: compare(results),
+    persistence: persistenceRows(results),
     notes,
     profileDir,
   }
@@ -159,7 +188,7 @@ async function driveOnce(entry: PreparedTarget, options: BenchOptions): Promise<
   return measured
 }
 
-function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; latencies: number[] }>): TargetResult {
+function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; latencies: number[] }>, env: Record<string, string> | undefined): TargetResult {
   const rounds = measured.map(({ run }) => withoutSamples(run))
   const sum = (pick: (run: LoadRun) => number) => measured.reduce((total, { run }) => total + pick(run), 0)
   const statusCodes: Record<string, number> = {}
@@ -172,6 +201,8 @@ function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; l
     server: entry.target.server,
     path: entry.target.path,
     description: entry.target.description,
+    env,
+    persistence: entry.target.persistence,
     summary: {
       responses,
       ok,
@@ -225,7 +256,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
   output.line()
   output.line(
     `Load: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured per target, ` +
-      `${settings.rounds} round(s)${settings.freshServersEachRound ? ' on fresh servers each' : ' on the same servers'}; ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
+      `${settings.rounds} round(s)${settings.freshServersEachRound ? ' on fresh servers each' : ' on the same servers'}, servers compiled by langvel build (${settings.server.source}); ${machine.cpus} CPUs (${machine.cpuModel}), load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end`,
   )
   output.table(
     ['target', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'timeouts', 'warm-up errors', 'CPU ms/req', 'RSS MB before/peak/after'],
@@ -252,6 +283,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
         `by CPU per request ${(comparison.cpuRatio * 100).toFixed(1)}% (${comparison.extraCpuMsPerResponse >= 0 ? '+' : ''}${comparison.extraCpuMsPerResponse} ms CPU per request)`,
     )
   }
+  printPersistence(report.persistence, output)
   for (const target of report.targets) {
     if (target.summary.errors.total > 0) {
       output.line(`${target.name}: ${output.paint('red', `${target.summary.errors.total} errors`)} (target: zero) ${JSON.stringify(target.summary.statusCodes)}`)

@@ -24,7 +24,18 @@ export interface MemoryReport {
   startedAt: string
   finishedAt: string
   machine: MachineInfo & { loadAverageAtEnd: number[] }
-  settings: { target: string; path: string; connections: number; warmupRequests: number; requests: number; langvelEnv?: Record<string, string> }
+  settings: {
+    target: string
+    path: string
+    connections: number
+    warmupRequests: number
+    requests: number
+    /** How the server ran: the compiled output of `langvel build`. */
+    server: { compiled: true; source: string; buildSeconds: number }
+    langvelEnv?: Record<string, string>
+    /** The target's own settings on top of langvelEnv. */
+    targetEnv?: Record<string, string>
+  }
   measured: Omit<LoadRun, 'rssSamples'>
   /**
    * afterWarmup and end: medians of the RSS samples in the first and last 5 s
@@ -60,7 +71,15 @@ export async function runMemoryBench(options: BenchOptions, context: BenchContex
   // growth, not a leak: measure with the default driver unless told otherwise (--env STATE_CHECKPOINTER=memory).
   const env = { STATE_CHECKPOINTER: 'sqlite', ...options.env }
   const profileDir = profileDirFor(context.root, options)
-  const servers = await BenchServers.start(targets, { root: context.root, guard: context.guard, env, log, profileDir })
+  const servers = await BenchServers.start(targets, {
+    root: context.root,
+    build: context.build,
+    guard: context.guard,
+    env,
+    postgresUrl: options.postgresUrl,
+    log,
+    profileDir,
+  })
   const { prepared, notes } = await servers.prepare(targets)
   const entry = prepared[0]
   if (!entry) throw new Error(`target ${targets[0].name} is not available: ${notes.join('; ')}`)
@@ -99,7 +118,9 @@ export async function runMemoryBench(options: BenchOptions, context: BenchContex
       connections: options.connections,
       warmupRequests: options.warmupRequests,
       requests: options.requests,
+      server: { compiled: true, source: context.build.source, buildSeconds: context.build.seconds },
       langvelEnv: entry.target.server === 'langvel' ? servers.langvelSettings : undefined,
+      targetEnv: servers.settingsOf(entry.target),
     },
     measured: measuredFigures,
     rssMb: {

@@ -1,6 +1,13 @@
 /** Which server process answers a target. */
 export type ServerKind = 'baseline' | 'langvel'
 
+/** The checkpointer and durability a persistence target runs with, for the persistence table. */
+export interface PersistenceSetting {
+  checkpointer: 'memory' | 'sqlite' | 'postgres'
+  /** `default`: AGENT_DURABILITY left to the project default; `exit`: AGENT_DURABILITY=exit. */
+  durability: 'default' | 'exit'
+}
+
 /**
  * One thing the load generator drives: a server, a path and the request it
  * sends. Header values may contain `{{token}}`, replaced by a JWT minted with
@@ -20,6 +27,11 @@ export interface BenchTarget {
    * path: a route another part of the application may not register yet.
    */
   optional?: boolean
+  /** Langvel environment of this target's server; wins over `--env`, so the target is what its name says. */
+  env?: Record<string, string>
+  /** The server needs a PostgreSQL database of its own: the harness creates one and sets DATABASE_URL. */
+  postgres?: boolean
+  persistence?: PersistenceSetting
   description: string
 }
 
@@ -29,12 +41,32 @@ export interface BenchComparison {
   /** measured / reference throughput, both from the same run. */
   measured: string
   reference: string
-  /** The ratio the issue asks for, e.g. 0.9. */
+  /** The ratio to reach, e.g. 0.9. */
   target: number
 }
 
 const ECHO_BODY = { input: { query: 'benchmark' } }
 const ECHO_EXPECT = 'Processed: benchmark'
+
+const CHECKPOINTER_NAMES: Record<PersistenceSetting['checkpointer'], string> = { memory: 'memory', sqlite: 'SQLite', postgres: 'PostgreSQL' }
+
+/** `POST /agents/echo` on one checkpointer and durability, on a server of its own. */
+function persistenceTarget(checkpointer: PersistenceSetting['checkpointer'], durability: PersistenceSetting['durability']): BenchTarget {
+  const env: Record<string, string> = { STATE_CHECKPOINTER: checkpointer }
+  if (durability === 'exit') env.AGENT_DURABILITY = 'exit'
+  return {
+    name: `echo_${checkpointer}${durability === 'exit' ? '_exit' : ''}`,
+    server: 'langvel',
+    method: 'POST',
+    path: '/agents/echo',
+    body: ECHO_BODY,
+    expect: ECHO_EXPECT,
+    env,
+    postgres: checkpointer === 'postgres',
+    persistence: { checkpointer, durability },
+    description: `echo on the ${CHECKPOINTER_NAMES[checkpointer]} checkpointer, ${durability === 'exit' ? 'AGENT_DURABILITY=exit' : 'default durability'}`,
+  }
+}
 
 /**
  * The targets `npm run bench` knows. Add one here (name, server, path,
@@ -71,20 +103,41 @@ export const TARGETS: readonly BenchTarget[] = [
     optional: true,
     description: 'the echo agent behind auth (JWT) and throttle (Redis driver)',
   },
+  persistenceTarget('memory', 'default'),
+  persistenceTarget('memory', 'exit'),
+  persistenceTarget('sqlite', 'default'),
+  persistenceTarget('sqlite', 'exit'),
+  persistenceTarget('postgres', 'default'),
+  persistenceTarget('postgres', 'exit'),
 ]
+
+/** Names `--targets` accepts for several targets at once. */
+export const PRESETS: Readonly<Record<string, readonly string[]>> = {
+  stack: ['baseline', 'echo', 'secure_echo'],
+  persistence: ['echo_memory', 'echo_memory_exit', 'echo_sqlite', 'echo_sqlite_exit', 'echo_postgres', 'echo_postgres_exit'],
+}
 
 export const COMPARISONS: readonly BenchComparison[] = [
   { name: 'full stack / baseline', measured: 'echo', reference: 'baseline', target: 0.9 },
   { name: 'secure_echo / echo', measured: 'secure_echo', reference: 'echo', target: 0.85 },
 ]
 
-/** Targets by name, in the order given; unknown names are listed in the error. */
+/** Expands presets (`stack`, `persistence`) into target names, keeping the first occurrence of each. */
+export function expandTargetNames(names: readonly string[]): string[] {
+  const expanded = names.flatMap((name) => PRESETS[name] ?? [name])
+  return [...new Set(expanded)]
+}
+
+/** Targets by name (or preset), in the order given; unknown names are listed in the error. */
 export function selectTargets(names: readonly string[]): BenchTarget[] {
-  const unknown = names.filter((name) => !TARGETS.some((target) => target.name === name))
+  const expanded = expandTargetNames(names)
+  const unknown = expanded.filter((name) => !TARGETS.some((target) => target.name === name))
   if (unknown.length > 0) {
-    throw new Error(`unknown target(s): ${unknown.join(', ')}; known: ${TARGETS.map((target) => target.name).join(', ')}`)
+    throw new Error(
+      `unknown target(s): ${unknown.join(', ')}; known: ${TARGETS.map((target) => target.name).join(', ')}; presets: ${Object.keys(PRESETS).join(', ')}`,
+    )
   }
-  return names.map((name) => TARGETS.find((target) => target.name === name) as BenchTarget)
+  return expanded.map((name) => TARGETS.find((target) => target.name === name) as BenchTarget)
 }
 
 /** Whether any of the targets needs a minted token. */

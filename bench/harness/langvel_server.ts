@@ -4,11 +4,11 @@ import { runNode } from './run_node'
 import { ServerProcess } from './server_process'
 
 export interface LangvelServerOptions {
-  /** The repository (bin/langvel lives here). */
-  root: string
+  /** The compiled CLI, `<build>/bin/langvel.js`. */
+  cli: string
   /** Scratch folder: LANGVEL_BASE_PATH (.env, storage/) and the server log. */
   scratch: string
-  /** Overrides of the benchmark environment (`--env KEY=VALUE`). */
+  /** Overrides of the benchmark environment (`--env KEY=VALUE`, then the target's own settings). */
   env: Record<string, string>
   /** Flags for the server's `node` (e.g. --cpu-prof). */
   nodeArgs?: string[]
@@ -57,19 +57,19 @@ export function benchEnvironment(scratch: string, overrides: Record<string, stri
 }
 
 /**
- * Starts `node bin/langvel serve --host 127.0.0.1 --port 0` in a scratch
- * project folder: applies the migrations first (`migrate --force`, as a
- * production deployment would; production refuses to start with pending
- * ones), then waits for the server's URL.
+ * Starts `node build/bin/langvel.js serve --host 127.0.0.1 --port 0` (the
+ * compiled server) in a scratch project folder: applies the migrations first
+ * (`migrate --force`, as a production deployment would; production refuses
+ * to start with pending ones), then waits for the server's URL.
  *
  * @example
- * const { server, mintToken } = await startLangvel({ root, scratch, env: {}, adopt: (c) => guard.adopt(c) })
+ * const { server, mintToken } = await startLangvel({ cli: built.cli, scratch, env: {}, adopt: (c) => guard.adopt(c) })
  */
 export async function startLangvel(options: LangvelServerOptions): Promise<StartedLangvel> {
   const settings = benchEnvironment(options.scratch, options.env)
   const env: NodeJS.ProcessEnv = { ...settings }
   for (const key of PASS_THROUGH) if (process.env[key] !== undefined) env[key] = process.env[key]
-  const cli = join(options.root, 'bin', 'langvel')
+  const { cli } = options
   const run = { cwd: options.scratch, env, adopt: options.adopt }
 
   await runNode([cli, 'migrate', '--force'], run)
@@ -79,7 +79,16 @@ export async function startLangvel(options: LangvelServerOptions): Promise<Start
   )
   return {
     server,
-    settings: { ...settings, JWT_SECRET_KEY: '(48-character benchmark value)' },
+    settings: maskSettings(settings),
     mintToken: async () => (await runNode([cli, 'auth:token', 'bench', '--permissions', '*', '--ttl', '1h'], run)).trim(),
   }
+}
+
+/** The settings as the result file shows them: the JWT secret replaced, passwords in URLs hidden. */
+export function maskSettings(settings: Record<string, string>): Record<string, string> {
+  const masked: Record<string, string> = {}
+  for (const [key, value] of Object.entries(settings)) {
+    masked[key] = key === 'JWT_SECRET_KEY' ? '(48-character benchmark value)' : value.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/, '$1:***@')
+  }
+  return masked
 }

@@ -3,10 +3,23 @@ import { parseBenchArgs } from '../options'
 const NOW = new Date('2026-01-02T03:04:05.678Z')
 
 describe('parseBenchArgs', () => {
-  it('defaults to the load benchmark over every target, 100 connections, 5 s warm-up and 10 s measured', () => {
+  it('defaults to the load benchmark over the stack and persistence targets, 100 connections, 4 s warm-up and 5 s measured, 3 rounds', () => {
     const options = parseBenchArgs([], NOW)
-    expect(options).toMatchObject({ kind: 'load', targets: ['baseline', 'echo', 'secure_echo'], connections: 100, warmup: 5, duration: 10, rounds: 3, keepServers: false, profile: false })
+    expect(options).toMatchObject({ kind: 'load', connections: 100, warmup: 4, duration: 5, rounds: 3, keepServers: false, profile: false })
+    expect(options.targets).toEqual([
+      'baseline',
+      'echo',
+      'secure_echo',
+      'echo_memory',
+      'echo_memory_exit',
+      'echo_sqlite',
+      'echo_sqlite_exit',
+      'echo_postgres',
+      'echo_postgres_exit',
+    ])
     expect(options.name).toBe('load-2026-01-02T03-04-05-678Z')
+    expect(options.postgresUrl).toBe('postgres://postgres@127.0.0.1:5432/postgres')
+    expect(options.ref).toBeUndefined()
   })
 
   it('runs the memory benchmark on echo with 50,000 measured requests when given `memory`', () => {
@@ -17,6 +30,21 @@ describe('parseBenchArgs', () => {
     const options = parseBenchArgs(['--name', 'nightly', '--targets', 'echo, baseline', '--rounds', '5', '--env', 'A_B=1', '--env', 'URL=redis://x/15?a=b'])
     expect(options).toMatchObject({ name: 'nightly', targets: ['echo', 'baseline'], rounds: 5, env: { A_B: '1', URL: 'redis://x/15?a=b' } })
     expect(parseBenchArgs(['--keep-servers']).keepServers).toBe(true)
+    expect(parseBenchArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1')
+    expect(parseBenchArgs(['--postgres', 'postgres://bench:pw@db:5432/postgres']).postgresUrl).toBe('postgres://bench:pw@db:5432/postgres')
+  })
+
+  it('expands presets among target names, once each', () => {
+    expect(parseBenchArgs(['--targets', 'baseline,persistence,echo_sqlite']).targets).toEqual([
+      'baseline',
+      'echo_memory',
+      'echo_memory_exit',
+      'echo_sqlite',
+      'echo_sqlite_exit',
+      'echo_postgres',
+      'echo_postgres_exit',
+    ])
+    expect(parseBenchArgs(['--targets', 'stack']).targets).toEqual(['baseline', 'echo', 'secure_echo'])
   })
 
   it.each([
@@ -27,6 +55,9 @@ describe('parseBenchArgs', () => {
     [['--bogus']],
     [['stress']],
     [['memory', '--targets', 'echo,baseline']],
+    [['memory', '--targets', 'persistence']],
+    [['--ref', '--output=/tmp/x']],
+    [['--postgres', 'mysql://localhost/db']],
   ])('refuses %j instead of benchmarking the defaults', (argv) => {
     expect(() => parseBenchArgs(argv)).toThrow()
   })

@@ -1,12 +1,12 @@
-import { needsToken, resolveHeaders, selectTargets, TARGETS } from '../targets'
+import { needsToken, PRESETS, resolveHeaders, selectTargets, TARGETS } from '../targets'
 
 describe('targets', () => {
   it('selects targets by name in the order given', () => {
     expect(selectTargets(['echo', 'baseline']).map((target) => target.name)).toEqual(['echo', 'baseline'])
   })
 
-  it('names the unknown target and the known ones', () => {
-    expect(() => selectTargets(['echo', 'ehco'])).toThrow(/ehco.*known: baseline, echo/)
+  it('names the unknown target, the known ones and the presets', () => {
+    expect(() => selectTargets(['echo', 'ehco'])).toThrow(/ehco.*known: baseline, echo.*presets: stack, persistence/)
   })
 
   it('substitutes a minted token into header values and knows which targets need one', () => {
@@ -20,5 +20,20 @@ describe('targets', () => {
   it('has unique names and paths under /agents/', () => {
     expect(new Set(TARGETS.map((target) => target.name)).size).toBe(TARGETS.length)
     for (const target of TARGETS) expect(target.path).toMatch(/^\/agents\//)
+  })
+
+  it('runs the echo route on each checkpointer, with the default durability and with exit', () => {
+    const targets = selectTargets(['persistence'])
+    expect(targets.map((target) => [target.name, target.env])).toEqual([
+      ['echo_memory', { STATE_CHECKPOINTER: 'memory' }],
+      ['echo_memory_exit', { STATE_CHECKPOINTER: 'memory', AGENT_DURABILITY: 'exit' }],
+      ['echo_sqlite', { STATE_CHECKPOINTER: 'sqlite' }],
+      ['echo_sqlite_exit', { STATE_CHECKPOINTER: 'sqlite', AGENT_DURABILITY: 'exit' }],
+      ['echo_postgres', { STATE_CHECKPOINTER: 'postgres' }],
+      ['echo_postgres_exit', { STATE_CHECKPOINTER: 'postgres', AGENT_DURABILITY: 'exit' }],
+    ])
+    expect(targets.filter((target) => target.postgres).map((target) => target.name)).toEqual(['echo_postgres', 'echo_postgres_exit'])
+    for (const target of targets) expect(target).toMatchObject({ server: 'langvel', path: '/agents/echo', persistence: { checkpointer: target.env?.STATE_CHECKPOINTER } })
+    for (const preset of Object.values(PRESETS)) expect(() => selectTargets(preset)).not.toThrow()
   })
 })
