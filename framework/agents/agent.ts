@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { ZodType } from 'zod'
-import type { InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
+import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
 import { resolveLlm } from '../llm/llm_runtime'
@@ -42,7 +42,7 @@ export interface AgentTool {
  * `implements AgentOptions` to a class to have them type-checked.
  */
 export interface AgentOptions {
-  /** Named agent middleware, run after the route's (`'logging'`, `'throttle:10,60'`). */
+  /** Named middleware, run after the route's (`'logging'`, `'throttle:10,60'`). */
   middleware?: string[]
   /** Checkpointer driver name; the application's default when omitted. */
   checkpointer?: string
@@ -57,6 +57,12 @@ export interface AgentOptions {
    * thread id; give two routes or classes the same one to share threads.
    */
   threadNamespace?: string
+  /**
+   * How often runs checkpoint (the route's setting wins; default AGENT_DURABILITY):
+   * `async` writes each step's checkpoint while the next step runs, `sync`
+   * before it, `exit` only when the run ends or stops at an interrupt.
+   */
+  durability?: Durability
   /** Most LangGraph steps per run, a backstop against runaway cycles (default: 1000, or more when the graph's loops at their maxIterations need more). */
   recursionLimit?: number
 }
@@ -68,6 +74,7 @@ export interface AgentDescription {
   middleware: string[]
   checkpointer?: string
   timeoutSeconds?: number
+  durability?: Durability
   tools: string[]
   inputSchema: ZodType
   interrupts: string[]
@@ -155,6 +162,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       middleware: [...(options.middleware ?? [])],
       checkpointer: options.checkpointer,
       timeoutSeconds: options.timeoutSeconds,
+      durability: options.durability,
       tools: (options.tools ?? []).map((tool) => tool.name),
       inputSchema: this.inputSchema,
       interrupts: [...this.interrupts],
@@ -237,8 +245,14 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.#streamRun(options, async () => parsed)
   }
 
-  resumeStream(threadId: string, value: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
-    return this.#streamRun({ ...options, threadId }, async () => new Command({ resume: this.#checkResume(await this.#pending(threadId), value) }))
+  /**
+   * Streams the continuation of an interrupted thread. Resolves once the
+   * thread and the value are checked (E_THREAD_NOT_FOUND, E_NOTHING_TO_RESUME,
+   * E_VALIDATION reject here), with the events still to come.
+   */
+  async resumeStream(threadId: string, value: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
+    const resume = this.#checkResume(await this.#pending(threadId), value)
+    return this.#streamRun({ ...options, threadId }, async () => new Command({ resume }))
   }
 
   async getState(threadId: string): Promise<ThreadState<StateOf<D>>> {
@@ -321,11 +335,13 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   #runConfig(options: RunOptions): { config: LangGraphRunnableConfig; threadId: string } {
     const threadId = options.threadId ?? randomUUID()
     const context = freezeContext(options.context ?? systemContext(randomUUID()))
+    const durability = options.durability ?? this.#declared().durability
     const config: LangGraphRunnableConfig = {
       configurable: { thread_id: this.#threadKey(threadId), [CALLER_THREAD_KEY]: threadId },
       context: context as unknown as Record<string, unknown>,
       recursionLimit: this.#stepLimit(),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(durability ? { durability } : {}),
     }
     return { config, threadId }
   }

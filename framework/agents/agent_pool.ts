@@ -1,12 +1,12 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint'
-import type { RunOptions, RunResult, StreamEvent, StreamOptions, ThreadState } from '../contracts/agent_run'
+import type { Durability, RunOptions, RunResult, StreamEvent, StreamOptions, ThreadState } from '../contracts/agent_run'
 
 /**
  * What the pool and the runner need from an agent. The `Agent` base class
  * satisfies it; tests use tiny classes of their own.
  */
 export interface RunnableAgent {
-  /** Named middleware (`'logging'`, `'throttle:10,60'`) run after the route's. */
+  /** Named middleware (`'logging'`, `'throttle:10,60'`), after the route's. */
   readonly middleware?: readonly string[]
   /** Checkpointer driver name; the manager's default when omitted. */
   readonly checkpointer?: string
@@ -14,6 +14,7 @@ export interface RunnableAgent {
   readonly tools?: unknown
   readonly description?: string
   readonly timeoutSeconds?: number
+  readonly durability?: Durability
   /** Zod schema of the run input, when the agent declares one. */
   readonly inputSchema?: unknown
   /** Nodes the graph may stop at for a human (interrupt points). */
@@ -25,7 +26,7 @@ export interface RunnableAgent {
   invoke(input: unknown, options?: RunOptions): Promise<RunResult>
   stream(input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
   resume(threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
-  resumeStream?(threadId: string, value: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
+  resumeStream?(threadId: string, value: unknown, options?: StreamOptions): AsyncIterable<StreamEvent> | Promise<AsyncIterable<StreamEvent>>
   getState(threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   toMermaid(): string | Promise<string>

@@ -4,125 +4,68 @@ import type { ZodType } from 'zod'
 import type {
   AgentRouteInfo,
   AgentRunner as AgentRunnerContract,
+  Durability,
+  RunBounds,
   RunOptions,
   RunResult,
   StreamEvent,
   StreamOptions,
   ThreadState,
 } from '../contracts/agent_run'
-import { E_ABORTED, E_AGENT_NOT_FOUND, E_RUNTIME, E_TIMEOUT, E_UNKNOWN_DRIVER, E_UNKNOWN_MIDDLEWARE, isException } from '../errors'
+import { E_AGENT_NOT_FOUND, E_RUNTIME, E_UNKNOWN_DRIVER } from '../errors'
 import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
-import type { RouteDefinition } from '../routing/agent_route'
-import type { Router } from '../routing/router'
+import { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { AgentPool, type RunnableAgent } from './agent_pool'
-import { createAgentMiddlewareRegistry } from './middleware/agent_middleware_registry'
-import type { MiddlewareRegistry } from './middleware/middleware_registry'
-import { parseMiddleware } from './middleware/parse_middleware'
+import { loggingMiddleware } from './middleware/logging_middleware'
 import { isStreamOutcome, type AgentMiddleware, type AgentMiddlewareContext, type AgentRunMode, type AgentRunOutcome } from './middleware/types'
+import { validateMiddleware } from './middleware/validate_middleware'
+import type { AgentRouteDefinition } from './route_definition'
+import { raceEvents, RunDeadline, stopError } from './run_deadline'
+
+/** The registry the runner reads: it builds the `run` stage; the other stage's entries are only checked by name. */
+export type RunMiddlewareRegistry = MiddlewareRegistry<unknown, AgentMiddleware>
 
 export interface AgentRunnerOptions {
-  router: Router
-  /** Named agent middleware; defaults to the built-ins (`logging`, `validate`). */
-  middleware?: MiddlewareRegistry<AgentMiddleware>
+  /** The routes to serve, in order (`loadRoutes(file).routes()` gives them from a route file). */
+  routes: Iterable<{ readonly definition: AgentRouteDefinition } | AgentRouteDefinition>
+  /**
+   * Named middleware; defaults to the run-stage built-ins (`logging`,
+   * `validate`). The application's registry (container binding
+   * `middleware`) also holds the request-stage names HTTP runs, so a route
+   * naming `auth` resolves here too and is skipped: a CLI run is the trusted
+   * local operator.
+   */
+  middleware?: RunMiddlewareRegistry
   /** Shared pool; one is created (with `resolveCheckpointer`) when omitted. */
   pool?: AgentPool
   resolveCheckpointer?: (name?: string) => BaseCheckpointSaver | undefined
   logger?: Logger
   /** AGENT_TIMEOUT: applies when neither the route nor the agent sets one. */
   defaultTimeoutSeconds?: number
+  /** AGENT_DURABILITY: applies when neither the route nor the agent sets one. */
+  defaultDurability?: Durability
   /** Shown as the checkpointer of agents that do not name one (the manager's default driver). */
   defaultCheckpointer?: string
   /** The checkpointer drivers there are: an agent naming another fails the boot with E_UNKNOWN_DRIVER. */
   checkpointerDrivers?: () => readonly string[]
-  /**
-   * Route middleware the transport runs before the runner is reached (HTTP:
-   * `auth`, `can`, `throttle`). Accepted on routes and shown by route:list,
-   * but not run here: the CLI runs agents as the trusted local system.
-   */
-  transportMiddleware?: readonly string[]
 }
 
 interface Entry {
-  definition: RouteDefinition
+  definition: AgentRouteDefinition
   info: AgentRouteInfo
   run: (ctx: AgentMiddlewareContext) => Promise<AgentRunOutcome>
 }
 
-const MAX_TIMER_MS = 2_147_483_647
-
-/** The error a stopped run surfaces as: the runner's own E_TIMEOUT, or E_ABORTED for the caller's cancel. */
-function stopError(reason: unknown): Error {
-  if (isException(reason)) return reason
-  const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled by the caller'
-  return new E_ABORTED(text, { cause: reason })
+/** The built-in run-stage middleware, for a runner given no registry. */
+export function builtInRunMiddleware(): RunMiddlewareRegistry {
+  return new MiddlewareRegistry<unknown, AgentMiddleware>()
+    .register('logging', { stage: 'run', create: loggingMiddleware })
+    .register('validate', { stage: 'run', create: validateMiddleware })
 }
 
-/** What bounds one run: the signal the agent gets, and how the runner waits for work under it. */
-interface RunBounds {
-  readonly signal: AbortSignal | undefined
-  race<T>(work: Promise<T>): Promise<T>
-  dispose(): void
-}
-
-/**
- * Bounds one run: links the caller's signal, adds the route's timeout, and
- * lets the runner stop waiting the moment either fires, even if the agent
- * does not honour its signal.
- */
-class RunDeadline implements RunBounds {
-  private readonly controller = new AbortController()
-  private readonly timer?: NodeJS.Timeout
-  private readonly stopped: Promise<never>
-  private readonly onParentAbort = () => this.controller.abort(this.parent?.reason)
-
-  constructor(
-    private readonly parent: AbortSignal | undefined,
-    seconds: number | undefined,
-  ) {
-    if (parent?.aborted) this.controller.abort(parent.reason)
-    else parent?.addEventListener('abort', this.onParentAbort, { once: true })
-    // Beyond setTimeout's 32-bit range Node would fire at once; such a deadline is no deadline.
-    if (seconds && seconds * 1000 <= MAX_TIMER_MS && !this.controller.signal.aborted) {
-      this.timer = setTimeout(() => this.controller.abort(new E_TIMEOUT(seconds)), seconds * 1000)
-      this.timer.unref()
-    }
-    const signal = this.controller.signal
-    this.stopped = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(stopError(signal.reason))
-      else signal.addEventListener('abort', () => reject(stopError(signal.reason)), { once: true })
-    })
-    this.stopped.catch(() => undefined)
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal
-  }
-
-  race<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.stopped])
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer)
-    this.parent?.removeEventListener('abort', this.onParentAbort)
-  }
-}
-
-/** A supervised run (RunOptions.supervised): the caller's signal and race are the bounds; nothing is added per run. */
-function callerBounds(signal: AbortSignal | undefined): RunBounds {
-  // Methods, not arrow properties: tsx would define each arrow's name on every call.
-  return {
-    signal,
-    race(work) {
-      return work
-    },
-    dispose() {},
-  }
-}
-
-function boundsOf(options: RunOptions, seconds: number | undefined): RunBounds {
-  return options.supervised && options.signal ? callerBounds(options.signal) : new RunDeadline(options.signal, seconds)
+function definitionOf(route: { readonly definition: AgentRouteDefinition } | AgentRouteDefinition): AgentRouteDefinition {
+  return 'definition' in route ? route.definition : route
 }
 
 function toolNames(tools: unknown): string[] {
@@ -147,8 +90,8 @@ function zodSchema(value: unknown): ZodType | undefined {
 
 /**
  * Runs registered agents by route path: finds the route, takes the pooled
- * compiled agent, sends the run through route then agent middleware, and
- * bounds it by the route's timeout. The HTTP server and the CLI both run
+ * compiled agent, sends the run through the run-stage middleware (route's,
+ * then agent's), and bounds it by its deadline (run_deadline.ts). The HTTP server and the CLI both run
  * agents through this class.
  *
  * Built at boot: every route's agent is instantiated (not compiled) and
@@ -156,14 +99,14 @@ function zodSchema(value: unknown): ZodType | undefined {
  *
  * @example
  * const runner = new AgentRunner({
- *   router: loadRoutes(app.codePathFor('routes', 'agents')),
- *   middleware: createAgentMiddlewareRegistry(agentMiddleware),
+ *   routes: loadRoutes(app.codePathFor('routes', 'agents')).routes(),
+ *   middleware: app.make('middleware'),
  *   resolveCheckpointer: (name) => checkpointers.use(name),
  *   logger: app.logger.child({ logger: 'agents' }),
  *   defaultTimeoutSeconds: 300,
  * })
  * const { output, threadId } = await runner.invoke('/support', { question: 'hi' }, { context })
- * for await (const event of runner.stream('/support', input, { modes: ['updates'] })) send(event)
+ * for await (const event of await runner.stream('/support', input, { modes: ['updates'] })) send(event)
  */
 export class AgentRunner implements AgentRunnerContract {
   readonly pool: AgentPool
@@ -173,24 +116,16 @@ export class AgentRunner implements AgentRunnerContract {
   constructor(private readonly options: AgentRunnerOptions) {
     this.pool = options.pool ?? new AgentPool({ resolveCheckpointer: options.resolveCheckpointer })
     this.logger = options.logger ?? createLogger({ name: 'agents' })
-    const registry = options.middleware ?? createAgentMiddlewareRegistry()
-    for (const route of options.router.routes()) {
-      const definition = route.definition
+    const registry = options.middleware ?? builtInRunMiddleware()
+    for (const route of options.routes) {
+      const definition = definitionOf(route)
       const instance = this.pool.instance(definition)
+      registry.assertKnown(definition.middleware, `route ${definition.path}`)
+      registry.assertKnown(instance.middleware ?? [], `agent ${definition.agent.name} (route ${definition.path})`)
       // Route middleware first (auth, throttling), then what the agent asks for; a repeat runs once.
       const specs = [...new Set([...definition.middleware, ...(instance.middleware ?? [])])]
-      const transport = new Set(options.transportMiddleware ?? [])
-      const isTransport = (spec: string) => definition.middleware.includes(spec) && transport.has(parseMiddleware(spec).name)
-      for (const spec of specs) {
-        const { name } = parseMiddleware(spec)
-        if (isTransport(spec)) continue
-        if (!registry.has(name)) {
-          const source = definition.middleware.includes(spec) ? 'route' : `agent ${definition.agent.name}`
-          throw new E_UNKNOWN_MIDDLEWARE(name, registry.names(), { details: { spec, route: definition.path, source } })
-        }
-      }
       this.assertCheckpointer(definition, instance)
-      const stack = specs.filter((spec) => !isTransport(spec)).map((spec) => registry.resolve(spec))
+      const stack = registry.resolve(specs, 'run', `route ${definition.path}`)
       const info = this.describe(definition, instance, specs)
       this.entries.set(definition.path, { definition, info, run: Pipeline.compose(stack, (ctx) => this.dispatch(definition, ctx)) })
     }
@@ -212,12 +147,12 @@ export class AgentRunner implements AgentRunnerContract {
     return this.once(this.entry(path), 'resume', value, { ...options, threadId })
   }
 
-  /** Throws E_AGENT_NOT_FOUND immediately; middleware and agent errors surface on the first iteration. */
-  stream(path: string, input: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+  /** Throws E_AGENT_NOT_FOUND at once; resolves when the run is accepted (see the contract), then yields its events. */
+  stream(path: string, input: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
     return this.streaming(this.entry(path), 'stream', input, options)
   }
 
-  resumeStream(path: string, threadId: string, value: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+  resumeStream(path: string, threadId: string, value: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
     return this.streaming(this.entry(path), 'resume', value, { ...options, threadId })
   }
 
@@ -249,37 +184,37 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   private async once(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {
-    const deadline = boundsOf(options, entry.info.timeoutSeconds)
+    const deadline = options.deadline ?? new RunDeadline(entry.info.timeoutSeconds, options.signal)
     try {
       const outcome = await deadline.race(this.execute(entry, mode, false, input, options, deadline))
       if (isStreamOutcome(outcome)) throw new E_RUNTIME(`A middleware of ${entry.info.path} returned a stream to a non-streaming run`)
       return outcome
     } finally {
-      deadline.dispose()
+      if (deadline !== options.deadline) (deadline as RunDeadline).dispose()
     }
   }
 
-  private async *streaming(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): AsyncGenerator<StreamEvent> {
-    const deadline = boundsOf(options, entry.info.timeoutSeconds)
-    let iterator: AsyncIterator<StreamEvent> | undefined
+  /** Runs the middleware and starts the agent's stream now; its events are read through the deadline. */
+  private async streaming(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): Promise<AsyncIterable<StreamEvent>> {
+    const owned = options.deadline ? undefined : new RunDeadline(entry.info.timeoutSeconds, options.signal)
+    const deadline = (options.deadline ?? owned) as RunBounds
+    let outcome: AgentRunOutcome
     try {
-      const outcome = await deadline.race(this.execute(entry, mode, true, input, options, deadline))
-      if (!isStreamOutcome(outcome)) throw new E_RUNTIME(`A middleware of ${entry.info.path} returned a result to a streaming run`)
-      iterator = outcome[Symbol.asyncIterator]()
-      for (;;) {
-        const step = await deadline.race(iterator.next())
-        if (step.done) return
-        yield step.value
-      }
-    } finally {
-      deadline.dispose()
-      // Lets inner generators (logging, the graph stream) run their cleanup; not awaited,
-      // because an agent that ignores its signal may never settle its pending step.
-      if (iterator?.return) Promise.resolve(iterator.return()).catch(() => undefined)
+      outcome = await deadline.race(this.execute(entry, mode, true, input, options, deadline))
+    } catch (error) {
+      owned?.dispose()
+      throw error
     }
+    if (!isStreamOutcome(outcome)) {
+      owned?.dispose()
+      throw new E_RUNTIME(`A middleware of ${entry.info.path} returned a result to a streaming run`)
+    }
+    return raceEvents(outcome, deadline, () => owned?.dispose())
   }
 
+  /** Runs the route's middleware and the agent under `deadline`; a run stopped before it starts runs nothing. */
   private execute(entry: Entry, mode: AgentRunMode, streaming: boolean, input: unknown, options: StreamOptions, deadline: RunBounds): Promise<AgentRunOutcome> {
+    if (deadline.signal.aborted) return Promise.reject(stopError(deadline.signal.reason))
     // Generated here (not by the agent) so every log line of the run carries it.
     const threadId = options.threadId ?? randomUUID()
     const { info, definition } = entry
@@ -292,7 +227,7 @@ export class AgentRunner implements AgentRunnerContract {
       mode,
       streaming,
       input,
-      options: { ...options, threadId, signal: deadline.signal },
+      options: { ...options, threadId, signal: deadline.signal, deadline, durability: options.durability ?? info.durability },
       // Built on first use: most runs log nothing beyond what the logging middleware writes.
       get logger() {
         runLogger ??= base.child({ agent: info.agent, path: info.path, threadId, ...(options.context ? { requestId: options.context.requestId } : {}) })
@@ -304,7 +239,7 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   /** The innermost layer: compile once (pooled), then call the agent. */
-  private async dispatch(definition: RouteDefinition, ctx: AgentMiddlewareContext): Promise<AgentRunOutcome> {
+  private async dispatch(definition: AgentRouteDefinition, ctx: AgentMiddlewareContext): Promise<AgentRunOutcome> {
     const agent = await this.pool.get(definition)
     const { input, options } = ctx
     if (ctx.mode === 'resume') {
@@ -315,14 +250,14 @@ export class AgentRunner implements AgentRunnerContract {
     return ctx.streaming ? agent.stream(input, options) : agent.invoke(input, options)
   }
 
-  private assertCheckpointer(definition: RouteDefinition, instance: RunnableAgent): void {
+  private assertCheckpointer(definition: AgentRouteDefinition, instance: RunnableAgent): void {
     const name = instance.checkpointer
     const drivers = this.options.checkpointerDrivers?.()
     if (name === undefined || !drivers || drivers.includes(name)) return
     throw new E_UNKNOWN_DRIVER('checkpointer', name, [...drivers], { details: { route: definition.path, agent: definition.agent.name, available: drivers } })
   }
 
-  private describe(definition: RouteDefinition, instance: RunnableAgent, middleware: string[]): AgentRouteInfo {
+  private describe(definition: AgentRouteDefinition, instance: RunnableAgent, middleware: string[]): AgentRouteInfo {
     return {
       path: definition.path,
       name: definition.name,
@@ -331,6 +266,7 @@ export class AgentRunner implements AgentRunnerContract {
       middleware,
       checkpointer: instance.checkpointer ?? this.options.defaultCheckpointer ?? 'default',
       timeoutSeconds: definition.timeoutSeconds ?? instance.timeoutSeconds ?? this.options.defaultTimeoutSeconds,
+      durability: definition.durability ?? instance.durability ?? this.options.defaultDurability,
       inputSchema: zodSchema(instance.inputSchema),
       interrupts: [...(instance.interrupts ?? [])],
       resumeSchemas: resumeSchemas(instance),

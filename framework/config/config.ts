@@ -5,6 +5,7 @@ import type { LoadedConfig } from './loader'
 export interface ConfigMap {
   app: ConfigOf<typeof import('../../config/app').default>
   server: ConfigOf<typeof import('../../config/server').default>
+  agents: ConfigOf<typeof import('../../config/agents').default>
   auth: ConfigOf<typeof import('../../config/auth').default>
   database: ConfigOf<typeof import('../../config/database').default>
   redis: ConfigOf<typeof import('../../config/redis').default>

@@ -3,20 +3,36 @@ import type { RequestContext } from './request_context'
 
 export type StreamMode = 'values' | 'updates' | 'messages' | 'custom'
 
+/**
+ * How much a run checkpoints (LangGraph's `durability`):
+ * - `async` (LangGraph's default): each step's checkpoint is written while the next step runs;
+ * - `sync`: each checkpoint is written before the next step starts;
+ * - `exit`: only when the run ends or stops at an interrupt.
+ */
+export type Durability = 'exit' | 'async' | 'sync'
+
+/** What bounds a run: the signal its nodes get, and a wait that ends the moment the run is stopped. */
+export interface RunBounds {
+  readonly signal: AbortSignal
+  /** Resolves or rejects with `work`, or rejects with why the run was stopped, whichever comes first. */
+  race<T>(work: Promise<T>): Promise<T>
+}
+
 export interface RunOptions {
   /** Continue (or start) this thread; a new id is generated when omitted. */
   threadId?: string
   /** Cancels the run: LangGraph stops between and inside nodes that honour it. */
   signal?: AbortSignal
+  /**
+   * The run's deadline, when the caller keeps it (the HTTP server does, to
+   * hold the run's concurrency slot until it has really stopped). Without
+   * one the runner starts its own from the route's timeout and `signal`.
+   */
+  deadline?: RunBounds
   /** Read-only request facts (principal, request id); frozen before nodes see it. */
   context?: RequestContext
-  /**
-   * The caller bounds this run itself: `signal` already carries the run's
-   * deadline, and the caller stops waiting the moment it aborts (the HTTP
-   * RunSupervisor does both). The runner then adds no timer, signal or race
-   * of its own on top.
-   */
-  supervised?: boolean
+  /** Overrides the route's checkpoint durability for this run. */
+  durability?: Durability
 }
 
 export interface StreamOptions extends RunOptions {
@@ -62,8 +78,10 @@ export interface AgentRouteInfo {
   agent: string
   middleware: string[]
   checkpointer: string
-  /** Per-route run timeout in seconds (overrides AGENT_TIMEOUT). */
+  /** The run's time limit in seconds: the route's, else the agent's, else AGENT_TIMEOUT. */
   timeoutSeconds?: number
+  /** How often runs checkpoint: the route's, else the agent's, else the project default. */
+  durability?: Durability
   inputSchema?: ZodType
   interrupts: string[]
   /** The `resumeSchema` of each interrupt point that declares one, by interrupt path. */
@@ -80,9 +98,14 @@ export interface AgentRunner {
   /** Throws E_AGENT_NOT_FOUND for an unknown path. */
   route(path: string): AgentRouteInfo
   invoke(path: string, input: unknown, options?: RunOptions): Promise<RunResult>
-  stream(path: string, input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
+  /**
+   * Starts a streamed run. Resolves once the run is accepted — its run
+   * middleware passed and its input is valid — with the events still to
+   * come; a refusal rejects here, before anything was streamed.
+   */
+  stream(path: string, input: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   resume(path: string, threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
-  resumeStream?(path: string, threadId: string, value: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
+  resumeStream?(path: string, threadId: string, value: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   getState(path: string, threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(path: string, threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   /** Mermaid text of the route's graph. */

@@ -73,8 +73,8 @@ export const E_ROUTE_INVALID = createError('E_ROUTE_INVALID', 400, (path: string
   `Invalid route path ${JSON.stringify(path)}: ${reason}`,
 )
 export const E_DUPLICATE_ROUTE = createError('E_DUPLICATE_ROUTE', 500, (path: string) => `A route is already registered at ${JSON.stringify(path)}`)
-export const E_UNKNOWN_MIDDLEWARE = createError('E_UNKNOWN_MIDDLEWARE', 500, (name: string, available: string[]) =>
-  `Unknown middleware "${name}". Registered: ${available.join(', ') || '(none)'}`,
+export const E_UNKNOWN_MIDDLEWARE = createError('E_UNKNOWN_MIDDLEWARE', 500, (name: string, available: string[], where: string) =>
+  `Unknown middleware "${name}" in ${where}. Registered: ${available.join(', ') || '(none)'}`,
 )
 export const E_GRAPH_INVALID = createError('E_GRAPH_INVALID', 500, (agent: string, problems: string[]) =>
   `Graph of ${agent} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,

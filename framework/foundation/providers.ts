@@ -3,6 +3,7 @@ import { authProvider } from '../auth/auth_provider'
 import type { Provider } from '../contracts/provider'
 import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
 import { databaseProvider } from '../database/database_provider'
+import { middlewareProvider } from '../http/middleware_provider'
 import { llmProvider } from '../llm/llm_provider'
 import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
@@ -13,5 +14,5 @@ import { redisProvider } from '../redis/redis_provider'
  * bind factories, so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, agentsProvider]
+  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, middlewareProvider, agentsProvider]
 }

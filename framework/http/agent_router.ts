@@ -5,11 +5,12 @@ import { compose, type HttpMiddleware } from './compose'
 import type { HttpContext } from './context'
 import type { AgentsController } from './controllers/agents_controller'
 import type { RunsController } from './controllers/runs_controller'
-import type { MiddlewareRegistry } from './middleware_registry'
+import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 
 export interface AgentRouterOptions {
   runner: AgentRunner
-  registry: MiddlewareRegistry
+  /** The application's middleware: the `request` stage of each route's list runs here. */
+  registry: MiddlewareRegistry<HttpMiddleware, unknown>
   /** Reads POST bodies; placed after the route's named middleware so auth runs before the body is read. */
   body: HttpMiddleware
   agents: AgentsController
@@ -29,9 +30,10 @@ const METHOD_OF: Record<AgentAction, 'GET' | 'POST'> = { invoke: 'POST', resume:
 
 /**
  * Routes everything under /agents/. The raw path is validated first (see
- * agent_path.ts), then looked up in the routes the runner registered. Each
- * route's named middleware are resolved and composed once, at construction,
- * so an unknown name fails the server's startup with E_UNKNOWN_MIDDLEWARE.
+ * agent_path.ts), then looked up in the routes the runner registered. The
+ * request-stage middleware of each route (its list and its agent's, as the
+ * runner reports them) are resolved and composed once, at construction, so
+ * an unknown name fails the server's startup with E_UNKNOWN_MIDDLEWARE.
  *
  * @example
  * kernel.prefix('/agents/', new AgentRouter(options).handle)
@@ -53,7 +55,7 @@ export class AgentRouter {
       const path = normalizeAgentPath(route.path)
       if (this.routes.has(path)) throw new E_DUPLICATE_ROUTE(route.path)
       this.routes.set(path, route)
-      const named = registry.resolveAll(route.middleware)
+      const named = registry.resolve(route.middleware, 'request', `route ${route.path}`)
       for (const action of Object.keys(handlers) as AgentAction[]) {
         const stack = METHOD_OF[action] === 'POST' ? [...named, body] : named
         this.chains.set(`${action} ${path}`, compose(stack, handlers[action]))

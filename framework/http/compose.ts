@@ -14,6 +14,9 @@ export interface HttpMiddleware extends MiddlewareHandler<HttpContext, void> {
 
 export type Destination = (ctx: HttpContext) => void | Promise<void>
 
+/** Builds a named HTTP middleware from the arguments after the colon: `throttle:60,1` -> `['60', '1']`. */
+export type MiddlewareFactory = (args: string[]) => HttpMiddleware
+
 /**
  * Composes middleware around a destination once, at startup, into a function
  * called per request. The shared Pipeline does the chaining (and refuses a

@@ -22,8 +22,9 @@ import { jsonBody } from './middleware/json_body'
 import { observeRequest } from './middleware/observe_request'
 import { requestId } from './middleware/request_id'
 import { securityHeaders } from './middleware/security_headers'
-import { MiddlewareRegistry } from './middleware_registry'
-import { registerRouteMiddleware } from './route_middleware'
+import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import { rateLimiterHealthCheck } from '../rate_limiter/health_check'
+import type { HttpMiddleware } from './compose'
 import { ThreadAccess } from './thread_access'
 import { buildOpenApiDocument } from './openapi'
 import { RunSupervisor } from './run_supervisor'
@@ -40,8 +41,8 @@ export interface NodeTimeouts {
 export interface ServerOptions {
   app: Application
   runner: AgentRunner
-  /** Named middleware for agent routes (`auth`, `throttle:60,1`...). */
-  middleware?: MiddlewareRegistry
+  /** Named middleware for agent routes; defaults to the application's (container binding `middleware`). */
+  middleware?: MiddlewareRegistry<HttpMiddleware, unknown>
   /** Which dependencies /health checks, plus extra checks. */
   health?: DefaultChecksOptions & { checks?: HealthCheck[] }
   metrics?: {
@@ -111,12 +112,12 @@ export class HttpServer {
       limiter: this.limiter,
       metrics,
       logger: this.logger,
-      timeoutSeconds: config.agentTimeoutSeconds,
       abortGraceMs: options.abortGraceMs,
     })
 
     this.health = new HealthRegistry(this.logger)
     for (const check of [...defaultHealthChecks(app, options.health), ...(options.health?.checks ?? [])]) this.health.register(check)
+    if (app.bound('rateLimiter')) this.health.register(rateLimiterHealthCheck(app.make('rateLimiter')))
 
     this.kernel = new HttpKernel({
       logger: this.logger,
@@ -129,15 +130,10 @@ export class HttpServer {
     const authenticates = runner.routes().some((route) => route.middleware.some((spec) => /^auth(:|$)/.test(spec)))
     const threads = new ThreadAccess(() => (authenticates && app.bound('auth') ? app.make('auth').threads : undefined))
     const agents = new AgentsController(runner, threads)
-    const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, abortGraceMs: options.abortGraceMs, threads })
+    const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, threads })
     const router = new AgentRouter({
       runner,
-      registry: registerRouteMiddleware(
-        app,
-        // Names HTTP does not know are the agent runner's (logging, validate, app middleware); it fails its own boot on unknown ones.
-        options.middleware ?? new MiddlewareRegistry({ delegateUnknown: true }),
-        this.health,
-      ),
+      registry: options.middleware ?? app.make('middleware'),
       body: jsonBody({ limit: config.maxRequestBodyBytes }),
       agents,
       runs,

@@ -10,7 +10,7 @@ type ErrorShape = { name?: unknown; code?: unknown; message?: unknown; cause?: u
 /** PostgreSQL SQLSTATEs meaning "no connection": class 08 (connection exception), shutdowns, cannot connect now, too many connections. */
 const PG_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/
 /** pg and pg-pool messages for a connection that went away or never came. */
-const PG_MESSAGES = /^Connection terminated( unexpectedly| due to connection timeout)?$/
+const PG_MESSAGES = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable)$/
 /** Socket-level codes of Node's net and dns modules. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'])
 /** ioredis: retries per request used up, every cluster node down, a command sent on a closed connection. */

@@ -1,17 +1,13 @@
-import { E_RUNTIME } from '../errors'
 import type { AgentClass } from '../agents/agent_pool'
-import { parseMiddleware } from '../agents/middleware/parse_middleware'
+import type { AgentRouteDefinition } from '../agents/route_definition'
+import type { Durability } from '../contracts/agent_run'
+import { E_RUNTIME } from '../errors'
+import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
 
 /** A registered route as the runner and the CLI read it. */
-export interface RouteDefinition {
-  readonly path: string
-  readonly agent: AgentClass
-  /** Route middleware, group middleware first; runs before the agent's own. */
-  readonly middleware: readonly string[]
-  readonly name?: string
-  readonly description?: string
-  readonly timeoutSeconds?: number
-}
+export type RouteDefinition = AgentRouteDefinition
+
+const DURABILITIES: readonly Durability[] = ['exit', 'async', 'sync']
 
 /** Called by a route when it takes a name, so the router can refuse duplicates. */
 export type NameClaim = (route: AgentRoute, name: string, previous?: string) => void
@@ -20,7 +16,7 @@ export type NameClaim = (route: AgentRoute, name: string, previous?: string) => 
  * One agent route, configured fluently after `Route.agent(path, Agent)`.
  *
  * @example
- * Route.agent('/support', SupportAgent).middleware('auth', 'throttle:10,60').name('support').timeout(120)
+ * Route.agent('/support', SupportAgent).middleware('auth', 'throttle:10,60').name('support').timeout(120).durability('exit')
  */
 export class AgentRoute {
   private readonly state: { -readonly [K in keyof RouteDefinition]: RouteDefinition[K] }
@@ -48,7 +44,7 @@ export class AgentRoute {
   /** Appends named middleware (`'auth'`, `'throttle:10,60'`); names are checked against the registry at boot. */
   middleware(...specs: Array<string | readonly string[]>): this {
     for (const spec of specs.flat()) {
-      parseMiddleware(spec)
+      parseMiddlewareSpec(spec)
       if (!this.state.middleware.includes(spec)) this.state.middleware = [...this.state.middleware, spec]
     }
     return this
@@ -67,6 +63,17 @@ export class AgentRoute {
   timeout(seconds: number): this {
     if (!(Number.isFinite(seconds) && seconds > 0)) throw new E_RUNTIME(`Route ${this.path}: timeout must be a positive number of seconds, got ${String(seconds)}`)
     this.state.timeoutSeconds = seconds
+    return this
+  }
+
+  /**
+   * How often this route's runs checkpoint; overrides the agent's and
+   * AGENT_DURABILITY. `exit` writes only when a run ends or stops at an
+   * interrupt: fastest, but a crash mid-run loses the whole run.
+   */
+  durability(mode: Durability): this {
+    if (!DURABILITIES.includes(mode)) throw new E_RUNTIME(`Route ${this.path}: durability must be one of ${DURABILITIES.join(', ')}, got ${String(mode)}`)
+    this.state.durability = mode
     return this
   }
 

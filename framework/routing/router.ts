@@ -1,6 +1,6 @@
 import type { AgentClass } from '../agents/agent_pool'
-import { parseMiddleware } from '../agents/middleware/parse_middleware'
-import { E_AGENT_NOT_FOUND, E_DUPLICATE_ROUTE, E_UNKNOWN_MIDDLEWARE } from '../errors'
+import { E_AGENT_NOT_FOUND, E_DUPLICATE_ROUTE } from '../errors'
+import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
 import { AgentRoute } from './agent_route'
 import { assertRoutePath, joinRoutePath } from './route_path'
 
@@ -52,7 +52,7 @@ export class Router {
     const prefix = options.prefix ? joinRoutePath(parent.prefix, assertRoutePath(options.prefix)) : parent.prefix
     const middleware = [...parent.middleware]
     for (const spec of options.middleware ?? []) {
-      parseMiddleware(spec)
+      parseMiddlewareSpec(spec)
       if (!middleware.includes(spec)) middleware.push(spec)
     }
     this.groups.push({ prefix, middleware, as: parent.as + (options.as ?? '') })
@@ -85,16 +85,6 @@ export class Router {
 
   get size(): number {
     return this.byPath.size
-  }
-
-  /** Throws E_UNKNOWN_MIDDLEWARE for the first route middleware the registry does not know. */
-  assertMiddleware(registry: { has(name: string): boolean; names(): string[] }): void {
-    for (const route of this.byPath.values()) {
-      for (const spec of route.definition.middleware) {
-        const { name } = parseMiddleware(spec)
-        if (!registry.has(name)) throw new E_UNKNOWN_MIDDLEWARE(name, registry.names(), { details: { spec, route: route.path } })
-      }
-    }
   }
 
   private claimName(route: AgentRoute, name: string, previous?: string): void {

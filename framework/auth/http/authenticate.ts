@@ -1,6 +1,6 @@
 import { E_UNKNOWN_DRIVER } from '../../errors'
 import type { HttpMiddleware } from '../../http/compose'
-import type { MiddlewareFactory } from '../../http/middleware_registry'
+import type { MiddlewareFactory } from '../../http/compose'
 import { GUARDS, type Auth, type Guard } from '../auth_manager'
 import { AuthenticationError } from '../authentication_error'
 

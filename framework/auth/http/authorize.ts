@@ -1,6 +1,6 @@
 import { E_FORBIDDEN, E_INVALID_CONFIG } from '../../errors'
 import type { HttpMiddleware } from '../../http/compose'
-import type { MiddlewareFactory } from '../../http/middleware_registry'
+import type { MiddlewareFactory } from '../../http/compose'
 import { AuthenticationError } from '../authentication_error'
 import { hasAllPermissions } from '../permissions'
 

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import type { AgentRouteInfo, AgentRunner, RunResult, StreamEvent, StreamMode } from '../../contracts/agent_run'
-import { E_ABORTED, E_RUNTIME, E_VALIDATION } from '../../errors'
+import type { AgentRouteInfo, AgentRunner, RunOptions, RunResult, StreamEvent, StreamMode } from '../../contracts/agent_run'
+import type { RunDeadline } from '../../agents/run_deadline'
+import { toPlainValues } from '../../agents/plain_values'
+import { E_RUNTIME, E_VALIDATION } from '../../errors'
+import type { RunOutcome } from '../../observability/metrics'
 import { THREAD_ID_PATTERN } from '../agent_path'
 import type { HttpContext } from '../context'
 import type { ExceptionHandler } from '../exception_handler'
 import { presentInterrupts } from '../presenters'
-import type { RunSupervisor } from '../run_supervisor'
-import type { RunOutcome } from '../../observability/metrics'
+import { outcomeOf, resultOutcome, type RunSupervisor } from '../run_supervisor'
 import { SseStream } from '../sse_stream'
-import { toPlainValues } from '../../agents/plain_values'
 import type { ThreadAccess } from '../thread_access'
 
 export interface RunsControllerOptions {
@@ -17,8 +18,6 @@ export interface RunsControllerOptions {
   supervisor: RunSupervisor
   exceptionHandler: ExceptionHandler
   heartbeatSeconds: number
-  /** How long a cancelled stream's generator may take to unwind before its slot is released. */
-  abortGraceMs?: number
   /** Thread ownership; every thread is open without it. */
   threads?: ThreadAccess
 }
@@ -38,6 +37,19 @@ const RESUME_BODY = z.object({ value: required('value'), ...streamFields })
 
 type StreamStatus = 'completed' | 'interrupted' | 'error' | 'cancelled'
 
+/** How a stream ended: the status its `end` event reports, and the error when it did not complete. */
+interface StreamEnd {
+  status: StreamStatus
+  reason?: unknown
+}
+
+/** A streamed run's metric outcome. */
+function streamOutcome(end: StreamEnd): RunOutcome {
+  if (end.status === 'completed') return 'success'
+  if (end.status === 'interrupted') return 'interrupted'
+  return outcomeOf(end.reason)
+}
+
 /** Field-level problems in the `details` of E_VALIDATION, shaped as the agents layer shapes them: `{ path, message }`. */
 export function validationDetails(issues: readonly z.core.$ZodIssue[]) {
   return issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }))
@@ -47,11 +59,6 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body)
   if (!result.success) throw new E_VALIDATION('The request body is invalid', { details: validationDetails(result.error.issues) })
   return result.data
-}
-
-/** A finished invoke or resume: interrupted when it stopped at an interrupt. */
-function runOutcome(result: RunResult): RunOutcome {
-  return result.interrupts.length > 0 ? 'interrupted' : 'success'
 }
 
 /**
@@ -72,20 +79,12 @@ export class RunsController {
     const threadId = body.config?.thread_id ?? randomUUID()
     await this.options.threads?.claim(threadId, ctx.principal, { fresh: body.config?.thread_id === undefined })
     const runner = this.options.runner
-    // The supervisor bounds the run (deadline, disconnect, drain) and races its abort: the runner adds nothing on top.
-    const runOptions = { threadId, context: ctx.requestContext(), supervised: true }
+    const options = (deadline: RunDeadline): RunOptions => ({ threadId, context: ctx.requestContext(), deadline })
     if (this.wantsStream(ctx, body.stream)) {
-      try {
-        this.checkInput(route, body.input)
-      } catch (error) {
-        throw this.options.supervisor.refused(ctx, route, error)
-      }
       const modes = modesOf(body.stream_mode)
-      return this.stream(ctx, route, threadId, modes, (signal) => runner.stream(route.path, body.input, { ...runOptions, signal, modes }))
+      return this.stream(ctx, route, threadId, modes, (deadline) => runner.stream(route.path, body.input, { ...options(deadline), modes }))
     }
-    const result = await this.options.supervisor.supervise(ctx, route, (signal) => runner.invoke(route.path, body.input, { ...runOptions, signal }), {
-      outcome: runOutcome,
-    })
+    const result = await this.options.supervisor.supervise(ctx, route, (deadline) => runner.invoke(route.path, body.input, options(deadline)), resultOutcome)
     this.respond(ctx, route, result)
   }
 
@@ -95,15 +94,13 @@ export class RunsController {
     const threadId = ctx.params.thread_id
     await this.options.threads?.assertCanAccess(threadId, ctx.principal)
     const runner = this.options.runner
-    const runOptions = { context: ctx.requestContext(), supervised: true }
+    const options = (deadline: RunDeadline): RunOptions => ({ context: ctx.requestContext(), deadline })
     if (this.wantsStream(ctx, body.stream) && runner.resumeStream) {
       const resumeStream = runner.resumeStream.bind(runner)
       const modes = modesOf(body.stream_mode)
-      return this.stream(ctx, route, threadId, modes, (signal) => resumeStream(route.path, threadId, body.value, { ...runOptions, signal, modes }))
+      return this.stream(ctx, route, threadId, modes, (deadline) => resumeStream(route.path, threadId, body.value, { ...options(deadline), modes }))
     }
-    const result = await this.options.supervisor.supervise(ctx, route, (signal) => runner.resume(route.path, threadId, body.value, { ...runOptions, signal }), {
-      outcome: runOutcome,
-    })
+    const result = await this.options.supervisor.supervise(ctx, route, (deadline) => runner.resume(route.path, threadId, body.value, options(deadline)), resultOutcome)
     this.respond(ctx, route, result)
   }
 
@@ -114,17 +111,6 @@ export class RunsController {
 
   private wantsStream(ctx: HttpContext, stream: boolean | undefined): boolean {
     return stream ?? (ctx.header('accept') ?? '').includes('text/event-stream')
-  }
-
-  /** Streams answer 200 before the run starts, so input is checked against the route's schema first. */
-  private checkInput(route: AgentRouteInfo, input: unknown): void {
-    if (!route.inputSchema) return
-    const result = route.inputSchema.safeParse(input)
-    if (!result.success) {
-      // The same message and details the agent runner gives for invalid input, paths relative to `input`.
-      const details = validationDetails(result.error.issues)
-      throw new E_VALIDATION(`Invalid input: ${details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ')}`, { details })
-    }
   }
 
   private respond(ctx: HttpContext, route: AgentRouteInfo, result: RunResult): void {
@@ -142,81 +128,56 @@ export class RunsController {
     })
   }
 
+  /**
+   * Answers a run as Server-Sent Events. The run is started first: a refusal
+   * (invalid input, a middleware saying no, an unknown thread) is an ordinary
+   * error response. Once it is accepted the stream opens and the `metadata`
+   * event goes out at once, before the graph's first step; errors after that
+   * are `error` events, and `end` always closes the stream.
+   */
   private async stream(
     ctx: HttpContext,
     route: AgentRouteInfo,
     threadId: string,
     modes: StreamMode[],
-    start: (signal: AbortSignal) => AsyncIterable<StreamEvent>,
+    start: (deadline: RunDeadline) => Promise<AsyncIterable<StreamEvent>>,
   ): Promise<void> {
     const agentPath = ctx.params.path
     await this.options.supervisor.supervise(
       ctx,
       route,
-      async (signal) => {
+      async (deadline): Promise<StreamEnd> => {
+        const events = await start(deadline)
         const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
         sse.open()
-        let status: StreamStatus = 'completed'
-        let reason: unknown
-        let iterator: AsyncIterator<StreamEvent> | undefined
+        const end: StreamEnd = { status: 'completed' }
         try {
           await sse.send('metadata', { agent: route.agent, path: route.path, thread_id: threadId, trace_id: ctx.traceId, request_id: ctx.requestId, stream_mode: modes })
-          iterator = start(signal)[Symbol.asyncIterator]()
-          for (;;) {
-            const step = await nextOrAbort(iterator, signal)
-            if (step.done) break
-            const event = step.value
+          for await (const event of events) {
             if (event.event === 'interrupt') {
-              status = 'interrupted'
+              end.status = 'interrupted'
               await sse.send('interrupt', { thread_id: threadId, interrupts: presentInterrupts(agentPath, threadId, event.data) })
             } else {
               await sse.send(event.event, eventData(event))
             }
           }
         } catch (error) {
-          reason = signal.aborted ? signal.reason : error
-          status = ctx.clientSignal.aborted ? 'cancelled' : 'error'
-          if (status === 'error') {
-            const rendered = this.options.exceptionHandler.render(reason, ctx.traceId)
+          end.reason = deadline.reason ?? error
+          end.status = ctx.clientSignal.aborted ? 'cancelled' : 'error'
+          if (end.status === 'error') {
+            const rendered = this.options.exceptionHandler.render(end.reason, ctx.traceId)
             ctx.error = { code: rendered.body.error.code, status: rendered.status }
-            this.options.exceptionHandler.report(reason, ctx, rendered.status)
+            this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
             await sse.send('error', rendered.body.error)
           }
         }
-        await sse.send('end', { thread_id: threadId, status, duration_ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100 })
+        await sse.send('end', { thread_id: threadId, status: end.status, duration_ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100 })
         sse.close()
-        // The slot is held until the generator has unwound (its run saw the abort), within a bound.
-        if (iterator?.return && reason !== undefined) await settleWithin(iterator.return(), this.options.abortGraceMs ?? 5000)
-        return { status, reason }
+        return end
       },
-      {
-        race: false,
-        outcome: ({ status, reason }) => {
-          if (status === 'completed') return 'success'
-          if (status === 'interrupted') return 'interrupted'
-          if (status === 'cancelled') return 'cancelled'
-          const code = (reason as { code?: string } | undefined)?.code
-          return code === 'E_TIMEOUT' ? 'timeout' : code === 'E_ABORTED' || code === 'E_SHUTTING_DOWN' ? 'cancelled' : 'error'
-        },
-      },
+      streamOutcome,
     )
   }
-}
-
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    promise.then(
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-    )
-  })
 }
 
 /**
@@ -232,23 +193,4 @@ function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown
 function modesOf(requested: StreamMode | StreamMode[] | undefined): StreamMode[] {
   if (requested === undefined) return ['values']
   return Array.isArray(requested) ? [...new Set(requested)] : [requested]
-}
-
-/** The next stream item, or the abort reason as soon as the signal fires (a node may be mid-flight). */
-function nextOrAbort<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T>> {
-  if (signal.aborted) return Promise.reject(signal.reason ?? new E_ABORTED('aborted'))
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new E_ABORTED('aborted'))
-    signal.addEventListener('abort', onAbort, { once: true })
-    iterator.next().then(
-      (step) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(step)
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }

@@ -1,7 +1,7 @@
 import { E_INVALID_CONFIG } from '../../errors'
 import type { HttpMiddleware } from '../../http/compose'
 import type { HttpContext } from '../../http/context'
-import type { MiddlewareFactory } from '../../http/middleware_registry'
+import type { MiddlewareFactory } from '../../http/compose'
 import { Limit } from '../limit'
 import { TooManyRequestsError } from '../rate_limit_errors'
 import type { RateLimitResult } from '../rate_limit_store'
@@ -15,7 +15,7 @@ const NUMBER = /^\d+(\.\d+)?$/
 
 /** Who a request counts for: the principal when authenticated, else the client IP (as Laravel does). */
 function identityOf(ctx: HttpContext): string {
-  return ctx.principal ? `${ctx.principal.type}:${ctx.principal.id}` : `ip:${ctx.req.socket.remoteAddress ?? 'unknown'}`
+  return ctx.principal ? `${ctx.principal.type}:${ctx.principal.id}` : `ip:${ctx.ip ?? 'unknown'}`
 }
 
 /** The route's own name in counter keys: the agent path, else the route template. */
@@ -26,7 +26,7 @@ function routeOf(ctx: HttpContext): string {
 function limiterContext(ctx: HttpContext): LimiterContext {
   return {
     user: ctx.principal,
-    ip: ctx.req.socket.remoteAddress ?? 'unknown',
+    ip: ctx.ip ?? 'unknown',
     method: ctx.method,
     route: routeOf(ctx),
     header: (name) => ctx.header(name.toLowerCase()),

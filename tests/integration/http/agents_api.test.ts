@@ -1,6 +1,7 @@
 import request from 'supertest'
 import { E_UNAUTHORIZED } from '../../../framework/errors'
-import { MiddlewareRegistry } from '../../../framework/http/middleware_registry'
+import { MiddlewareRegistry } from '../../../framework/pipeline/middleware_registry'
+import type { HttpMiddleware } from '../../../framework/http/compose'
 import { makeTestServer, type TestServer } from './support/app'
 
 describe('agent API over HTTP', () => {
@@ -148,14 +149,17 @@ describe('agent API with DEBUG=true', () => {
 
 describe('route middleware by name', () => {
   it('runs HTTP middleware named by the route, before the body is read', async () => {
-    const registry = new MiddlewareRegistry().register('key', ([expected]) => ({
-      name: 'key',
-      handle(ctx, next) {
-        if (ctx.header('x-key') !== expected) throw new E_UNAUTHORIZED()
-        ctx.res.setHeader('X-Key-Checked', 'yes')
-        return next()
-      },
-    }))
+    const registry = new MiddlewareRegistry<HttpMiddleware>().register('key', {
+      stage: 'request',
+      create: ([expected]) => ({
+        name: 'key',
+        handle(ctx, next) {
+          if (ctx.header('x-key') !== expected) throw new E_UNAUTHORIZED()
+          ctx.res.setHeader('X-Key-Checked', 'yes')
+          return next()
+        },
+      }),
+    })
     const t = await makeTestServer({}, { middleware: registry, runner: { echoMiddleware: ['key:open-sesame'] } })
     try {
       const http = request(t.server.express)
@@ -171,9 +175,23 @@ describe('route middleware by name', () => {
     }
   })
 
-  it('fails at startup with E_UNKNOWN_MIDDLEWARE for a name a strict registry does not know', async () => {
-    // The default registry hands unknown names to the agent runner, whose own boot refuses them (tested with the runner).
-    const strict = new MiddlewareRegistry()
-    await expect(makeTestServer({}, { runner: { echoMiddleware: ['atuh'] }, middleware: strict })).rejects.toMatchObject({ code: 'E_UNKNOWN_MIDDLEWARE' })
+  it('fails at startup with E_UNKNOWN_MIDDLEWARE naming the route for a name the registry does not know', async () => {
+    const failure = makeTestServer({}, { runner: { echoMiddleware: ['atuh'] } })
+    await expect(failure).rejects.toMatchObject({ code: 'E_UNKNOWN_MIDDLEWARE', details: { spec: 'atuh', origin: 'route /echo' } })
+    await expect(failure).rejects.toThrow(/Unknown middleware "atuh" in route \/echo/)
+  })
+
+  it('runs only the request stage over HTTP: a run-stage name on the route is left to the agent runner', async () => {
+    const seen: string[] = []
+    const registry = new MiddlewareRegistry<HttpMiddleware, unknown>()
+      .register('mark', { stage: 'request', create: () => ({ name: 'mark', handle: (_ctx, next) => (seen.push('request'), next()) }) })
+      .register('agent-only', { stage: 'run', create: () => { throw new Error('the HTTP router must not build a run-stage middleware') } })
+    const t = await makeTestServer({}, { middleware: registry, runner: { echoMiddleware: ['mark', 'agent-only'] } })
+    try {
+      await request(t.server.express).post('/agents/echo').send({ input: { query: 'k' } }).expect(200)
+      expect(seen).toEqual(['request'])
+    } finally {
+      await t.close()
+    }
   })
 })

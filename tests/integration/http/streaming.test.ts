@@ -79,7 +79,15 @@ describe('streaming runs (SSE)', () => {
     const res = await http.post('/agents/echo').send({ input: { query: '' }, stream: true }).expect(422)
     expect(res.headers['content-type']).toContain('application/json')
     expect(res.body.error.details).toEqual([{ path: 'query', message: expect.any(String) }])
-    expect(res.body.error.message).toMatch(/^Invalid input: query: /)
+    // The runner's own refusal, the same a JSON run gets.
+    const json = await http.post('/agents/echo').send({ input: { query: '' } }).expect(422)
+    expect(res.body.error.message).toBe(json.body.error.message)
+  })
+
+  it('refuses a resume of an unknown thread with a plain 404 before the stream starts', async () => {
+    const res = await http.post('/agents/support/approval/threads/no-such-thread/resume').send({ value: 'yes', stream: true }).expect(404)
+    expect(res.headers['content-type']).toContain('application/json')
+    expect(res.body.error.code).toBe('E_THREAD_NOT_FOUND')
   })
 
   it('counts a stream refused for invalid input as an invalid run, as a JSON run is counted', async () => {

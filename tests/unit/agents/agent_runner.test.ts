@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { AgentPool, type RunnableAgent } from '../../../framework/agents/agent_pool'
-import { AgentRunner } from '../../../framework/agents/agent_runner'
-import { createAgentMiddlewareRegistry, type AgentMiddleware, type AgentMiddlewareContext } from '../../../framework/agents/middleware'
+import { AgentRunner, builtInRunMiddleware } from '../../../framework/agents/agent_runner'
+import type { AgentMiddleware, AgentMiddlewareContext, AgentMiddlewareFactory } from '../../../framework/agents/middleware'
+import { RunDeadline } from '../../../framework/agents/run_deadline'
 import type { RunOptions, RunResult, StreamEvent, StreamOptions, ThreadState } from '../../../framework/contracts/agent_run'
 import { E_UNAUTHORIZED, E_VALIDATION } from '../../../framework/errors'
 import { createLogger } from '../../../framework/logger'
@@ -101,16 +102,23 @@ const authMiddleware = (): AgentMiddleware => ({
   },
 })
 
-function build(register: (router: Router) => void, trail: string[] = [], extra: { defaultTimeoutSeconds?: number; transportMiddleware?: string[] } = {}) {
-  const router = new Router()
-  register(router)
-  const middleware = createAgentMiddlewareRegistry({ trace: tracing(trail), auth: authMiddleware })
-  return new AgentRunner({ router, middleware, logger, defaultCheckpointer: 'sqlite', ...extra })
+/** The built-ins plus run-stage middleware of the test's own. */
+function registryWith(extra: Record<string, AgentMiddlewareFactory>) {
+  const registry = builtInRunMiddleware()
+  for (const [name, create] of Object.entries(extra)) registry.register(name, { stage: 'run', create })
+  return registry
 }
 
-async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
+function build(register: (router: Router) => void, trail: string[] = [], extra: { defaultTimeoutSeconds?: number; defaultDurability?: 'exit' | 'async' | 'sync' } = {}) {
+  const router = new Router()
+  register(router)
+  const middleware = registryWith({ trace: tracing(trail), auth: authMiddleware })
+  return new AgentRunner({ routes: router.routes(), middleware, logger, defaultCheckpointer: 'sqlite', ...extra })
+}
+
+async function collect(events: AsyncIterable<StreamEvent> | Promise<AsyncIterable<StreamEvent>>): Promise<StreamEvent[]> {
   const out: StreamEvent[] = []
-  for await (const event of events) out.push(event)
+  for await (const event of await events) out.push(event)
   return out
 }
 
@@ -156,21 +164,30 @@ describe('AgentRunner routes()', () => {
 
   it('fails at construction (boot) for an unknown route or agent middleware name', () => {
     expect(() => build((router) => router.agent('/echo', EchoAgent).middleware('auht'))).toThrow(
-      expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE', details: expect.objectContaining({ route: '/echo', source: 'route' }) }),
+      expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE', message: expect.stringContaining('in route /echo'), details: { spec: 'auht', origin: 'route /echo' } }),
     )
     class TypoAgent extends EchoAgent {
       override middleware = ['loging']
     }
-    expect(() => build((router) => router.agent('/typo', TypoAgent))).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE' }))
+    expect(() => build((router) => router.agent('/typo', TypoAgent))).toThrow(
+      expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE', details: { spec: 'loging', origin: 'agent TypoAgent (route /typo)' } }),
+    )
   })
 
-  it('accepts route middleware the transport runs (HTTP auth, throttle) without running it, and still lists it', async () => {
+  it('checks request-stage names (HTTP auth, throttle) but never builds or runs them, and still lists them', async () => {
     const trail: string[] = []
-    const runner = build((router) => router.agent('/echo', EchoAgent).middleware('throttle:5,1', 'trace:route'), trail, { transportMiddleware: ['throttle'] })
-    expect(runner.route('/echo').middleware).toEqual(expect.arrayContaining(['throttle:5,1', 'trace:route']))
+    const router = new Router()
+    router.agent('/echo', EchoAgent).middleware('throttle:5,1', 'trace:route')
+    const middleware = registryWith({ trace: tracing(trail) }).register('throttle', {
+      stage: 'request',
+      create: () => {
+        throw new Error('the runner must not build a request-stage middleware')
+      },
+    })
+    const runner = new AgentRunner({ routes: router.routes(), middleware, logger })
+    expect(runner.route('/echo').middleware).toEqual(['throttle:5,1', 'trace:route'])
     await runner.invoke('/echo', { text: 'hi' })
     expect(trail).toEqual(['route:invoke'])
-    expect(() => build((router) => router.agent('/echo', EchoAgent).middleware('throttle:5,1'))).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE' }))
   })
 
   it('does not compile any graph at construction', () => {
@@ -186,6 +203,7 @@ describe('AgentRunner runs', () => {
     expect(() => runner.route('/nope')).toThrow(expect.objectContaining({ code: 'E_AGENT_NOT_FOUND' }))
     await expect(runner.invoke('/nope', {})).rejects.toMatchObject({ code: 'E_AGENT_NOT_FOUND' })
     expect(() => runner.stream('/nope', {})).toThrow(expect.objectContaining({ code: 'E_AGENT_NOT_FOUND' }))
+    expect(() => runner.resumeStream('/nope', 't', true)).toThrow(expect.objectContaining({ code: 'E_AGENT_NOT_FOUND' }))
     await expect(runner.getState('/nope', 't')).rejects.toMatchObject({ code: 'E_AGENT_NOT_FOUND' })
   })
 
@@ -239,10 +257,14 @@ describe('AgentRunner runs', () => {
     expect(EchoAgent.calls[0].options).toMatchObject({ modes: ['updates'] })
   })
 
-  it('surfaces a middleware rejection of a stream on the first iteration', async () => {
-    const runner = build((router) => router.agent('/private', EchoAgent).middleware('auth'))
+  it('refuses a stream before it starts when a middleware says no or the input is invalid', async () => {
+    const runner = build((router) => {
+      router.agent('/private', EchoAgent).middleware('auth')
+      router.agent('/echo', ValidatingEchoAgent)
+    })
 
-    await expect(collect(runner.stream('/private', { text: 'x' }))).rejects.toMatchObject({ code: 'E_UNAUTHORIZED' })
+    await expect(runner.stream('/private', { text: 'x' })).rejects.toMatchObject({ code: 'E_UNAUTHORIZED' })
+    await expect(runner.stream('/echo', { text: 42 })).rejects.toMatchObject({ code: 'E_VALIDATION' })
     expect(EchoAgent.calls).toEqual([])
   })
 
@@ -278,7 +300,7 @@ describe('AgentRunner runs', () => {
     const router = new Router()
     router.agent('/a', EchoAgent)
     router.agent('/b', EchoAgent)
-    const runner = new AgentRunner({ router, pool, logger })
+    const runner = new AgentRunner({ routes: router.routes(), pool, logger })
 
     await runner.warm()
 
@@ -290,7 +312,7 @@ describe('AgentRunner runs', () => {
     const seen: Array<Partial<AgentMiddlewareContext>> = []
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo')
-    const middleware = createAgentMiddlewareRegistry({
+    const middleware = registryWith({
       spy: () => ({
         name: 'spy',
         async handle(ctx, next) {
@@ -303,7 +325,7 @@ describe('AgentRunner runs', () => {
       }),
     })
     router.get('/echo').middleware('spy')
-    const runner = new AgentRunner({ router, middleware, logger })
+    const runner = new AgentRunner({ routes: router.routes(), middleware, logger })
 
     await runner.invoke('/echo', { text: 'a' })
 
@@ -334,24 +356,48 @@ describe('AgentRunner deadlines and cancellation', () => {
     await expect(runner.invoke('/stuck', {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' })
   })
 
-  it('a supervised run gets the caller signal itself and no deadline of its own: the caller bounds it', async () => {
+  it("runs under the caller's deadline when given one: its signal, no timer of the runner's, stopped at once by the caller", async () => {
     const runner = build((router) => router.agent('/stuck', StuckAgent).timeout(0.01))
-    const controller = new AbortController()
-    const run = runner.invoke('/stuck', {}, { signal: controller.signal, supervised: true })
-    let settled = false
-    run.then(
-      () => (settled = true),
-      () => (settled = true),
-    )
-    await new Promise((resolve) => setTimeout(resolve, 60))
-    // Past the route's 10 ms: no runner timer fired, and the agent holds the very signal the caller owns.
-    expect(settled).toBe(false)
-    expect(StuckAgent.seenSignal).toBe(controller.signal)
-    // Without `supervised`, the same call gets a signal of the runner's, linked to the caller's.
-    runner.invoke('/stuck', {}, { signal: controller.signal }).catch(() => undefined)
+    const deadline = new RunDeadline()
+    const run = runner.invoke('/stuck', {}, { deadline })
     await new Promise((resolve) => setImmediate(resolve))
-    expect(StuckAgent.seenSignal).not.toBe(controller.signal)
-    controller.abort()
+    // The very signal the caller owns: a deadline of the runner's would hand the agent a signal of its own.
+    expect(StuckAgent.seenSignal).toBe(deadline.signal)
+    deadline.stop(new Error('client left'))
+    await expect(run).rejects.toMatchObject({ code: 'E_ABORTED' })
+    deadline.dispose()
+  })
+
+  it('runs no middleware (and not the agent) for a run stopped before it starts', async () => {
+    const trail: string[] = []
+    const runner = build((router) => router.agent('/echo', ValidatingEchoAgent).middleware('trace:route'), trail)
+    const deadline = new RunDeadline()
+    deadline.stop(new Error('gone'))
+
+    await expect(runner.invoke('/echo', { text: 'x' }, { deadline })).rejects.toMatchObject({ code: 'E_ABORTED' })
+    await expect(runner.stream('/echo', { text: 'x' }, { deadline })).rejects.toMatchObject({ code: 'E_ABORTED' })
+    await expect(runner.invoke('/echo', { text: 'x' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' })
+    expect(trail).toEqual([])
+    expect(EchoAgent.calls).toEqual([])
+  })
+
+  it('resolves durability route first, then the agent, then the default, and hands it to the agent', async () => {
+    class ExitAgent extends EchoAgent {
+      durability = 'exit' as const
+    }
+    const runner = build(
+      (router) => {
+        router.agent('/route', ExitAgent).durability('sync')
+        router.agent('/agent', ExitAgent)
+        router.agent('/default', EchoAgent)
+      },
+      [],
+      { defaultDurability: 'async' },
+    )
+    expect(runner.routes().map((route) => route.durability)).toEqual(['sync', 'exit', 'async'])
+    await runner.invoke('/route', { text: 'x' })
+    await runner.invoke('/default', { text: 'x' }, { durability: 'exit' })
+    expect(EchoAgent.calls.map((call) => call.options?.durability)).toEqual(['sync', 'exit'])
   })
 
   it('ends a stream that outlives its timeout with E_TIMEOUT after the events already sent', async () => {
@@ -359,7 +405,7 @@ describe('AgentRunner deadlines and cancellation', () => {
     const received: StreamEvent[] = []
 
     const run = (async () => {
-      for await (const event of runner.stream('/stuck', {})) received.push(event)
+      for await (const event of await runner.stream('/stuck', {})) received.push(event)
     })()
 
     await expect(run).rejects.toMatchObject({ code: 'E_TIMEOUT' })
@@ -378,7 +424,7 @@ describe('AgentRunner with real agents (the Agent base class, in-memory checkpoi
     router.agent('/echo', AppEchoAgent).middleware('validate', 'logging')
     router.agent('/approval', ApprovalAgent).name('approval')
     const saver = new MemorySaver()
-    return new AgentRunner({ router, logger, resolveCheckpointer: () => saver })
+    return new AgentRunner({ routes: router.routes(), logger, resolveCheckpointer: () => saver })
   }
 
   it('describes a real agent: its input schema, interrupts and description', () => {
@@ -408,5 +454,22 @@ describe('AgentRunner with real agents (the Agent base class, in-memory checkpoi
     expect(done.output).toMatchObject({ status: 'approved' })
     await expect(runner.getHistory('/approval', first.threadId)).resolves.not.toHaveLength(0)
     await expect(runner.graph('/approval')).resolves.toContain('approval')
+  })
+
+  it("checkpoints every step by default and only the run's end with durability 'exit'", async () => {
+    const router = new Router()
+    router.agent('/echo', AppEchoAgent)
+    router.agent('/echo-exit', AppEchoAgent).durability('exit')
+    const saver = new MemorySaver()
+    const runner = new AgentRunner({ routes: router.routes(), logger, resolveCheckpointer: () => saver })
+
+    const stepwise = await runner.invoke('/echo', { query: 'a' })
+    const atExit = await runner.invoke('/echo-exit', { query: 'a' })
+
+    const stepwiseHistory = await runner.getHistory('/echo', stepwise.threadId)
+    const exitHistory = await runner.getHistory('/echo-exit', atExit.threadId)
+    expect(stepwiseHistory.length).toBeGreaterThan(2)
+    expect(exitHistory).toHaveLength(1)
+    expect(exitHistory[0].values).toMatchObject({ response: 'Processed: a' })
   })
 })

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Application } from '../../../framework/foundation/application'
 import { defaultProviders } from '../../../framework/foundation/providers'
+import request from 'supertest'
+import { createServer } from '../../../framework/http/server'
 import { createLogger } from '../../../framework/logger'
 
 const ROOT = join(__dirname, '..', '..', '..')
@@ -38,13 +40,23 @@ export default function routes() {
 }
 
 describe('the agents provider', () => {
-  it('gives agent classes the framework\'s throttle middleware, over the application rate limiter', async () => {
+  it("resolves an agent class's own middleware through the application's registry: throttle guards its HTTP requests, not CLI runs", async () => {
     const app = await projectWith('/limited', 'ThrottledFixtureAgent')
     try {
       const agents = app.make('agents')
       expect(agents.route('/limited').middleware).toEqual(['logging', 'throttle:1,1'])
-      expect((await agents.invoke('/limited', { query: 'a' })).output).toEqual({ query: 'seen a' })
-      await expect(agents.invoke('/limited', { query: 'b' })).rejects.toMatchObject({ code: 'E_TOO_MANY_REQUESTS' })
+      const server = createServer({ app, runner: agents, health: { database: 'off', checkpointer: 'off' } })
+      server.markReady()
+      const http = request(server.express)
+      const first = await http.post('/agents/limited').send({ input: { query: 'a' } }).expect(200)
+      expect(first.body.output).toEqual({ query: 'seen a' })
+      expect(first.headers['x-ratelimit-limit']).toBe('1')
+      const refused = await http.post('/agents/limited').set('accept', 'text/event-stream').send({ input: { query: 'b' } }).expect(429)
+      expect(refused.body.error.code).toBe('E_TOO_MANY_REQUESTS')
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0)
+      // The CLI runs as the trusted local operator: request-stage middleware is not part of a run.
+      expect((await agents.invoke('/limited', { query: 'c' })).output).toEqual({ query: 'seen c' })
+      await server.shutdown(1)
     } finally {
       await app.shutdown()
     }

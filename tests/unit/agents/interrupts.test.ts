@@ -162,10 +162,10 @@ describe('interrupt', () => {
       { event: 'updates', node: 'a', data: { trail: ['a'] } },
       { event: 'interrupt', data: [{ id: expect.any(String), value: 'go?', node: 'ask' }] },
     ])
-    const second = await collect(agent.resumeStream('stream-1', 'yes', { modes: ['values'] }))
+    const second = await collect(await agent.resumeStream('stream-1', 'yes', { modes: ['values'] }))
     expect(second.at(-1)).toEqual({ event: 'values', data: { n: 0, trail: ['a', 'b'], answer: 'yes' } })
     expect(second.some((event) => event.event === 'interrupt')).toBe(false)
-    await expect(collect(agent.resumeStream('stream-1', 'again'))).rejects.toMatchObject({ code: 'E_NOTHING_TO_RESUME' })
+    await expect(agent.resumeStream('stream-1', 'again')).rejects.toMatchObject({ code: 'E_NOTHING_TO_RESUME' })
   })
 
   it('accepts a state update while interrupted, then resumes with it', async () => {

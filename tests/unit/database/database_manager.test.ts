@@ -74,7 +74,7 @@ describe('DatabaseManager', () => {
     expect(manager.filename).toBeUndefined()
     const config = manager.knexConfig()
     expect(config.client).toBe('pg')
-    expect(config.pool).toEqual({ min: 2, max: 7 })
+    expect(config.pool).toMatchObject({ min: 2, max: 7 })
     expect(config.connection).toMatchObject({ connectionString: 'postgres://app@127.0.0.1:1/app' })
   })
 

@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import { MiddlewareRegistry } from '../../../framework/agents/middleware'
 import { loadRoutes, Route, Router } from '../../../framework/routing'
 import { BillingAgent, ReportAgent, SupportAgent } from './fixtures/fake_agents'
 
@@ -76,14 +75,11 @@ describe('Router', () => {
     expect(() => new Router().get('/nope')).toThrow(expect.objectContaining({ code: 'E_AGENT_NOT_FOUND' }))
   })
 
-  it('checks route middleware names against a registry (E_UNKNOWN_MIDDLEWARE)', () => {
-    const registry = new MiddlewareRegistry<unknown>().register('auth', () => ({}))
+  it('records a durability and refuses one LangGraph does not know', () => {
     const router = new Router()
-    router.agent('/support', SupportAgent).middleware('auth')
-    expect(() => router.assertMiddleware(registry)).not.toThrow()
-
-    router.agent('/reports', ReportAgent).middleware('auht')
-    expect(() => router.assertMiddleware(registry)).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_MIDDLEWARE', details: { spec: 'auht', route: '/reports' } }))
+    expect(router.agent('/a', SupportAgent).durability('exit').definition.durability).toBe('exit')
+    expect(router.agent('/b', SupportAgent).definition.durability).toBeUndefined()
+    expect(() => router.agent('/c', SupportAgent).durability('never' as never)).toThrow(expect.objectContaining({ code: 'E_RUNTIME' }))
   })
 
   it('rejects a non-positive timeout', () => {

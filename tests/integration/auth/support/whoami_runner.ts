@@ -38,9 +38,11 @@ export class WhoAmIRunner implements AgentRunner {
     return { output: { principal: options.context?.principal ?? null, input }, threadId: options.threadId ?? 'generated', interrupts: [] }
   }
 
-  async *stream(path: string, input: unknown, options: RunOptions = {}): AsyncIterable<StreamEvent> {
+  async stream(path: string, input: unknown, options: RunOptions = {}): Promise<AsyncIterable<StreamEvent>> {
     const result = await this.invoke(path, input, options)
-    yield { event: 'values', data: result.output }
+    return (async function* (): AsyncGenerator<StreamEvent> {
+      yield { event: 'values', data: result.output }
+    })()
   }
 
   async resume(path: string, threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult> {

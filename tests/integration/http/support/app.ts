@@ -37,7 +37,8 @@ export async function makeTestServer(
     logger,
   })
   await app.boot()
-  const runner = new GraphRunner(typeof options.runner === 'function' ? options.runner(app) : options.runner)
+  const runnerOptions = typeof options.runner === 'function' ? options.runner(app) : options.runner
+  const runner = new GraphRunner({ defaultTimeoutSeconds: app.config.get('server').agentTimeoutSeconds, ...runnerOptions })
   const { runner: _runnerOptions, ready = true, ...serverOptions } = options
   // The database and checkpointer checks are opted into by the tests about them, so no test touches the default SQLite files.
   let server: HttpServer

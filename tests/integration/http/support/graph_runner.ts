@@ -13,6 +13,7 @@ import type {
   ThreadState,
 } from '../../../../framework/contracts/agent_run'
 import { toStreamEvents } from '../../../../framework/agents/run_support'
+import { raceEvents } from '../../../../framework/agents/run_deadline'
 import { E_AGENT_NOT_FOUND, E_NOTHING_TO_RESUME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../../../../framework/errors'
 
 const NO_HIDDEN_NODES: ReadonlySet<string> = new Set()
@@ -121,6 +122,8 @@ type Graph = Graphs[keyof Graphs]
 export interface GraphRunnerOptions {
   /** Per-route timeout of the slow agent (seconds). */
   slowTimeoutSeconds?: number
+  /** AGENT_TIMEOUT: the timeout of routes that set none, resolved into the route info as the real runner does. */
+  defaultTimeoutSeconds?: number
   /** Extra named middleware on the echo route. */
   echoMiddleware?: string[]
   /** Where the graphs keep their checkpoints (a MemorySaver by default). */
@@ -135,7 +138,7 @@ export class GraphRunner implements AgentRunner {
 
   constructor(options: GraphRunnerOptions = {}) {
     this.graphs = buildGraphs(this.observations, options.checkpointer)
-    const base = { middleware: [] as string[], checkpointer: 'memory', interrupts: [] as string[], tools: [] as string[] }
+    const base = { middleware: [] as string[], checkpointer: 'memory', interrupts: [] as string[], tools: [] as string[], timeoutSeconds: options.defaultTimeoutSeconds }
     this.infos = [
       {
         ...base,
@@ -147,7 +150,7 @@ export class GraphRunner implements AgentRunner {
         inputSchema: z.object({ query: z.string().min(1) }),
       },
       { ...base, path: '/support/approval', name: 'approval', description: 'Asks a human to approve', agent: 'ApprovalAgent', inputSchema: z.object({ query: z.string() }), interrupts: ['review'] },
-      { ...base, path: '/slow', name: 'slow', agent: 'SlowAgent', timeoutSeconds: options.slowTimeoutSeconds, inputSchema: z.object({ delayMs: z.number().int().min(0) }) },
+      { ...base, path: '/slow', name: 'slow', agent: 'SlowAgent', timeoutSeconds: options.slowTimeoutSeconds ?? options.defaultTimeoutSeconds, inputSchema: z.object({ delayMs: z.number().int().min(0) }) },
       { ...base, path: '/boom', name: 'boom', agent: 'BoomAgent' },
       { ...base, path: '/fanout', name: 'fanout', agent: 'FanoutAgent' },
     ]
@@ -169,35 +172,49 @@ export class GraphRunner implements AgentRunner {
     return this.entry(path).info
   }
 
+  // Like the real runner: a run is bounded by the caller's deadline when one is given (its signal, and a
+  // wait that ends the moment it is stopped), by `signal` alone otherwise.
+
   async invoke(path: string, input: unknown, options: RunOptions = {}): Promise<RunResult> {
     const { info, graph } = this.entry(path)
     const parsed = this.validate(info, input)
     const threadId = options.threadId ?? 'generated'
-    const config = { configurable: { thread_id: threadId }, signal: options.signal }
-    const output = (await graph.invoke(parsed as S, config)) as Record<string, unknown>
-    delete output.__interrupt__
-    return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
+    return this.bounded(options, async (signal) => {
+      const output = (await graph.invoke(parsed as S, { configurable: { thread_id: threadId }, signal })) as Record<string, unknown>
+      delete output.__interrupt__
+      return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
+    })
   }
 
-  async *stream(path: string, input: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+  async stream(path: string, input: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
     const { info, graph } = this.entry(path)
     const parsed = this.validate(info, input)
-    yield* this.streamGraph(graph, parsed as S, options)
+    return this.boundedStream(options, this.streamGraph(graph, parsed as S, options))
   }
 
   async resume(path: string, threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult> {
     const { graph } = this.entry(path)
     await this.pendingOrThrow(graph, threadId)
-    const config = { configurable: { thread_id: threadId }, signal: options.signal }
-    const output = (await graph.invoke(new Command({ resume: value }) as never, config)) as Record<string, unknown>
-    delete output.__interrupt__
-    return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
+    return this.bounded(options, async (signal) => {
+      const output = (await graph.invoke(new Command({ resume: value }) as never, { configurable: { thread_id: threadId }, signal })) as Record<string, unknown>
+      delete output.__interrupt__
+      return { output, threadId, interrupts: await this.interruptsOf(graph, threadId) }
+    })
   }
 
-  async *resumeStream(path: string, threadId: string, value: unknown, options: StreamOptions = {}): AsyncIterable<StreamEvent> {
+  async resumeStream(path: string, threadId: string, value: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
     const { graph } = this.entry(path)
     await this.pendingOrThrow(graph, threadId)
-    yield* this.streamGraph(graph, new Command({ resume: value }), { ...options, threadId })
+    return this.boundedStream(options, this.streamGraph(graph, new Command({ resume: value }), { ...options, threadId }))
+  }
+
+  private bounded<T>(options: RunOptions, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const deadline = options.deadline
+    return deadline ? deadline.race(work(deadline.signal)) : work(options.signal)
+  }
+
+  private boundedStream(options: RunOptions, events: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent> {
+    return options.deadline ? raceEvents(events, options.deadline) : events
   }
 
   async getState(path: string, threadId: string): Promise<ThreadState> {
@@ -242,7 +259,7 @@ export class GraphRunner implements AgentRunner {
   private async *streamGraph(graph: Graph, input: S | Command, options: StreamOptions): AsyncIterable<StreamEvent> {
     const threadId = options.threadId ?? 'generated'
     const modes = options.modes ?? ['values']
-    const stream = await graph.stream(input as S, { configurable: { thread_id: threadId }, signal: options.signal, streamMode: modes })
+    const stream = await graph.stream(input as S, { configurable: { thread_id: threadId }, signal: options.deadline?.signal ?? options.signal, streamMode: modes })
     // The agents layer's own translation: `updates` come one per node, the node named beside the data.
     const wanted = new Set(modes)
     for await (const [mode, data] of stream as AsyncIterable<[StreamMode, unknown]>) {

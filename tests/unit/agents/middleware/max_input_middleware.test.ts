@@ -1,6 +1,7 @@
 import { maxInputMiddleware } from '../../../../app/middleware/max_input_middleware'
-import { agentMiddleware } from '../../../../app/middleware/kernel'
-import { createAgentMiddlewareRegistry, type AgentRunOutcome } from '../../../../framework/agents/middleware'
+import { middleware as appMiddleware } from '../../../../app/middleware/kernel'
+import type { AgentMiddleware, AgentRunOutcome } from '../../../../framework/agents/middleware'
+import { MiddlewareRegistry } from '../../../../framework/pipeline/middleware_registry'
 import type { RunResult } from '../../../../framework/contracts/agent_run'
 import { Pipeline } from '../../../../framework/pipeline/pipeline'
 import { middlewareContext } from './helpers'
@@ -8,7 +9,8 @@ import { middlewareContext } from './helpers'
 const ok: RunResult = { output: {}, threadId: 't', interrupts: [] }
 
 function run(spec: string, input: unknown) {
-  const middleware = createAgentMiddlewareRegistry(agentMiddleware).resolve(spec)
+  const registry = new MiddlewareRegistry<unknown, AgentMiddleware>().register('max_input', appMiddleware.max_input)
+  const [middleware] = registry.resolve([spec], 'run', 'test')
   const ctx = middlewareContext({ input })
   return new Pipeline<typeof ctx, AgentRunOutcome>().send(ctx).through([middleware]).then(() => ok)
 }
