@@ -46,8 +46,6 @@ const SCRIPT_SHA = createHash('sha1').update(SLIDING_WINDOW_SCRIPT).digest('hex'
 export interface RedisStoreOptions {
   /** REDIS_PREFIX; keys are `<prefix>rate_limit:<key>`. */
   prefix?: string
-  /** A hit that takes longer counts as a store failure (fail open or closed); 1000 ms by default. */
-  timeoutMs?: number
 }
 
 /**
@@ -57,7 +55,9 @@ export interface RedisStoreOptions {
  * Exact under any concurrency, since Redis runs a script as one step; the
  * windows of one request (`hitAll`) go through one script call, so they are
  * checked and counted together. The keys of one call must live on one
- * Redis node (a single server, as RedisManager connects to).
+ * Redis node (a single server, as RedisManager connects to). How long a hit
+ * may wait is the connection's: RedisManager bounds every command and fails
+ * them at once while Redis is down, and the limiter fails open or closed.
  *
  * @example
  * const store = new RedisStore(() => app.make('redis').connection(), { prefix: 'langvel:' })
@@ -65,7 +65,6 @@ export interface RedisStoreOptions {
 export class RedisStore implements RateLimitStore {
   readonly driver = 'redis'
   private readonly prefix: string
-  private readonly timeoutMs: number
   /** Members must be unique within a key: a per-process random tag and a counter. */
   private readonly tag = randomBytes(6).toString('base64url')
   private sequence = 0
@@ -75,7 +74,6 @@ export class RedisStore implements RateLimitStore {
     options: RedisStoreOptions = {},
   ) {
     this.prefix = `${options.prefix ?? ''}rate_limit:`
-    this.timeoutMs = options.timeoutMs ?? 1000
   }
 
   async hit(key: string, max: number, windowMs: number): Promise<RateLimitResult> {
@@ -87,7 +85,7 @@ export class RedisStore implements RateLimitStore {
     const member = `${this.tag}:${(this.sequence = (this.sequence + 1) % Number.MAX_SAFE_INTEGER)}`
     const keys = hits.map((hit) => this.prefix + hit.key)
     const args = [member, ...hits.flatMap((hit) => [hit.max, Math.ceil(hit.windowMs)])]
-    const reply = ((await this.withTimeout(this.evaluate(keys, args))) as unknown[]).map(Number)
+    const reply = ((await this.evaluate(keys, args)) as unknown[]).map(Number)
     const now = reply[1]
     return hits.map((hit, index) => {
       const [room, count, resetAt] = reply.slice(2 + index * 3, 5 + index * 3)
@@ -102,11 +100,11 @@ export class RedisStore implements RateLimitStore {
   }
 
   async clear(key: string): Promise<void> {
-    await this.withTimeout(this.redis().del(this.prefix + key))
+    await this.redis().del(this.prefix + key)
   }
 
   ping(): Promise<unknown> {
-    return this.withTimeout(this.redis().ping())
+    return this.redis().ping()
   }
 
   private async evaluate(keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
@@ -118,23 +116,5 @@ export class RedisStore implements RateLimitStore {
       // EVAL runs the script and puts it back in the script cache for the next EVALSHA.
       return redis.eval(SLIDING_WINDOW_SCRIPT, keys.length, ...keys, ...args)
     }
-  }
-
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`rate limit store did not answer within ${this.timeoutMs} ms`)), this.timeoutMs)
-      // A request waiting on a dead store must not keep a shutting-down process alive.
-      timer.unref()
-      promise.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
   }
 }

@@ -11,7 +11,7 @@ declare module '../foundation/application' {
 export const redisProvider: Provider = {
   name: 'redis',
   register(app: Application) {
-    app.singleton('redis', () => new RedisManager(app.config.get('redis')))
+    app.singleton('redis', () => new RedisManager({ ...app.config.get('redis'), logger: app.logger.child({ logger: 'redis' }) }))
   },
   async shutdown(app: Application) {
     if (app.resolved('redis')) await app.make('redis').close()

@@ -8,8 +8,9 @@ export interface DefaultChecksOptions {
   database?: DependencyRequirement
   /**
    * Redis is checked only when something depends on it. Defaults to required
-   * when the checkpointer driver is redis, off otherwise; pass `required` when
-   * a cache, rate limiter or token store uses Redis.
+   * when requests cannot be served without it (the checkpointer driver or
+   * AUTH_STORE is redis), off otherwise; pass `required` or `optional` when a
+   * cache uses Redis. A Redis rate limiter has its own check (`rate_limiter`).
    */
   redis?: DependencyRequirement
   /** The default checkpointer driver, read through for real; required unless said otherwise. */
@@ -30,7 +31,7 @@ export function defaultHealthChecks(app: Application, options: DefaultChecksOpti
   if (database !== 'off' && app.bound('db')) {
     checks.push({ name: 'database', required: database === 'required', check: () => app.make('db').ping() })
   }
-  const redis = options.redis ?? (checkpointerDriver(app) === 'redis' ? 'required' : 'off')
+  const redis = options.redis ?? (checkpointerDriver(app) === 'redis' || authStore(app) === 'redis' ? 'required' : 'off')
   if (redis !== 'off' && app.bound('redis')) {
     checks.push({ name: 'redis', required: redis === 'required', check: () => app.make('redis').ping() })
   }
@@ -43,4 +44,8 @@ export function defaultHealthChecks(app: Application, options: DefaultChecksOpti
 
 function checkpointerDriver(app: Application): string | undefined {
   return app.config.has('checkpointer') ? app.config.get('checkpointer').default : undefined
+}
+
+function authStore(app: Application): string | undefined {
+  return app.bound('auth') && app.config.has('auth') ? app.config.get('auth').store : undefined
 }

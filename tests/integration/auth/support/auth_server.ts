@@ -6,6 +6,7 @@ import { up } from '../../../../database/migrations/20260102000000_create_auth_t
 import { authProvider } from '../../../../framework/auth/auth_provider'
 import { databaseProvider } from '../../../../framework/database/database_provider'
 import { Application } from '../../../../framework/foundation/application'
+import { middlewareProvider } from '../../../../framework/http/middleware_provider'
 import { createServer, type HttpServer } from '../../../../framework/http/server'
 import { createLogger } from '../../../../framework/logger'
 import { rateLimiterProvider } from '../../../../framework/rate_limiter/rate_limiter_provider'
@@ -22,8 +23,8 @@ export interface AuthServer {
 }
 
 /**
- * A booted application with the auth and rate limiter providers and the
- * framework's HTTP server, which registers `auth`, `can` and `throttle`.
+ * A booted application with the auth and rate limiter providers, the
+ * middleware registry (`auth`, `can`, `throttle`) and the framework's HTTP server.
  */
 export async function makeAuthServer(routes: Record<string, string[]>, env: Record<string, string> = {}): Promise<AuthServer> {
   // A project root of its own: the default SQLite database (thread owners, API keys) lives under it.
@@ -32,13 +33,12 @@ export async function makeAuthServer(routes: Record<string, string[]>, env: Reco
     basePath,
     env: { APP_ENV: 'test', LOG_LEVEL: 'error', JWT_SECRET_KEY: TEST_SECRET, ...env },
     loadDotenv: false,
-    providers: [databaseProvider, redisProvider, authProvider, rateLimiterProvider],
+    providers: [databaseProvider, redisProvider, authProvider, rateLimiterProvider, middlewareProvider],
     logger: createLogger({ silent: true }),
   })
   await app.boot()
   if (!env.DATABASE_URL && env.AUTH_STORE !== 'redis') await up(app.make('db').connection())
   const runner = new WhoAmIRunner(routes)
-  // `auth`, `can` and `throttle` (and the rate limiter's health check) are registered by the server itself.
   let server: HttpServer
   try {
     server = createServer({ app, runner, health: { database: 'off' } })
