@@ -1,4 +1,3 @@
-import { agentsProvider } from '../agents/agents_provider'
 import { authProvider } from '../auth/auth_provider'
 import type { Provider } from '../contracts/provider'
 import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
@@ -7,6 +6,7 @@ import { middlewareProvider } from '../http/middleware_provider'
 import { llmProvider } from '../llm/llm_provider'
 import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
+import { agentsProvider } from '../routing/agents_provider'
 
 /**
  * The framework's providers, in boot order (shutdown runs in reverse, so

@@ -23,7 +23,7 @@ function projectWith(route: string, agentClass: string) {
   writeFileSync(
     join(root, 'routes', 'agents.ts'),
     `import { Route } from ${JSON.stringify(join(ROOT, 'framework/routing'))}
-import { ${agentClass} } from ${JSON.stringify(join(__dirname, 'fixtures/throttled_agent'))}
+import { ${agentClass} } from ${JSON.stringify(join(__dirname, '..', 'agents', 'fixtures', 'throttled_agent'))}
 export default function routes() {
   Route.agent(${JSON.stringify(route)}, ${agentClass})
 }

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs'
 import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
 import { SOURCE_EXTENSIONS } from '../foundation/paths'
-import { loadRoutes } from '../routing/load_routes'
-import { AgentRunner } from './agent_runner'
+import { AgentRunner } from '../agents/agent_runner'
+import { loadRoutes } from './load_routes'
 
 declare module '../foundation/application' {
   interface ContainerBindings {
