@@ -47,7 +47,9 @@ export class SseStream {
   send(event: string, data: unknown): Promise<void> {
     if (this.closed) return Promise.resolve()
     const frame = `id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
-    if (this.res.write(frame)) return Promise.resolve()
+    const room = this.res.write(frame)
+    this.flush()
+    if (room) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => {
         this.res.off('drain', done)
@@ -60,7 +62,20 @@ export class SseStream {
   }
 
   comment(text: string): void {
-    if (!this.closed) this.res.write(`: ${text}\n\n`)
+    if (this.closed) return
+    this.res.write(`: ${text}\n\n`)
+    this.flush()
+  }
+
+  /**
+   * Sends what was written now. Node's HTTP response corks its socket on a
+   * write until the next tick; a graph whose steps all resolve as promises
+   * (a synchronous checkpointer such as SQLite) keeps that tick from coming
+   * until the run ends, and every event would leave at once at the end.
+   */
+  private flush(): void {
+    const socket = this.res.socket
+    if (socket && socket.writableCorked > 0) socket.uncork()
   }
 
   close(): void {

@@ -4,6 +4,8 @@ export interface RawResponse {
   status: number
   headers: Record<string, string>
   body: string
+  /** Bytes of the status line and headers, the blank line included: where `body` starts in the raw response. */
+  headBytes: number
   /** Chunks of the request body written before the response began. */
   chunksBeforeResponse: number
   chunksSent: number
@@ -37,7 +39,7 @@ export function rawRequest(port: number, head: string, chunks: Array<string | Bu
         const colon = line.indexOf(':')
         if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
       }
-      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers, body: rest.join('\r\n\r\n'), chunksBeforeResponse: firstResponseAt ?? sent, chunksSent: sent, closed: true })
+      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers, body: rest.join('\r\n\r\n'), headBytes: headText.length + 4, chunksBeforeResponse: firstResponseAt ?? sent, chunksSent: sent, closed: true })
     }
     socket.on('data', (data) => {
       firstResponseAt ??= sent
