@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../logger'
+import { backoffDelay } from '../support/backoff'
 
 /** What config/redis.ts defaults to, so a manager built by hand waits no longer than a configured one. */
 export const REDIS_DEFAULTS = {
@@ -7,7 +8,7 @@ export const REDIS_DEFAULTS = {
   reconnectMaxDelayMs: 2000,
 } as const
 
-/** The first reconnect follows a lost connection this soon; each failure doubles it, up to `reconnectMaxDelayMs`. */
+/** The first reconnect follows a lost connection within this; each failure doubles it, up to `reconnectMaxDelayMs` (jittered). */
 const FIRST_RECONNECT_DELAY_MS = 50
 
 export interface RedisManagerOptions {
@@ -143,8 +144,8 @@ export class RedisManager {
       if (this.connections.get(name) !== managed) return
       if (!managed.down) this.options.logger?.warn('redis connection is down; commands fail until it is back', { connection: name, error: managed.lastError })
       managed.down = true
-      const delay = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** Math.min(managed.failures, 16), this.reconnectMaxDelayMs)
       managed.failures += 1
+      const delay = backoffDelay(managed.failures, FIRST_RECONNECT_DELAY_MS, this.reconnectMaxDelayMs)
       managed.timer = setTimeout(() => {
         managed.timer = undefined
         // A failed attempt ends the client again, which schedules the next one.
