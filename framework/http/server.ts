@@ -6,6 +6,7 @@ import { E_SHUTTING_DOWN } from '../errors'
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
+import { within } from '../support/deadlines'
 import { AgentRouter } from './agent_router'
 import { ConcurrencyLimiter } from './concurrency_limiter'
 import { answerClientErrors } from './client_error'
@@ -250,15 +251,3 @@ export function createServer(options: ServerOptions): HttpServer {
 }
 
 const PACKAGE_VERSION: string = require('../../package.json').version
-
-
-/** True when `promise` settled within `ms`. */
-function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    promise.then(() => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
-}

@@ -36,11 +36,10 @@ const MESSAGE = Symbol.for('message')
 const slowJson = winston.format.json()
 
 /**
- * winston's json() writes every line with safe-stable-stringify, configured
- * anew per line and sorting keys. Lines reach this format already redacted,
- * so cycles are gone; JSON.stringify writes them several times faster, keys
- * in the order they were given (level, message, logger, context, fields).
- * What it cannot write (a BigInt) goes to winston's json() as before.
+ * Lines reach this format already redacted, so they have no cycles and plain
+ * JSON.stringify can write them, keys in the order they were given (level,
+ * message, logger, context, fields) rather than winston json()'s sorted
+ * order. What it cannot write (a BigInt) goes to winston's json().
  */
 const jsonLine = winston.format((info) => {
   try {

@@ -71,51 +71,23 @@ export class Pipeline<Ctx, R = unknown> {
    */
   static compose<Ctx, R>(pipes: ReadonlyArray<Pipe<Ctx, R>>, destination: Destination<Ctx, R>): (ctx: Ctx) => Promise<R> {
     const stack = [...pipes]
-    return (ctx: Ctx) => dispatch(stack, destination, ctx, 0)
-  }
-}
-
-// Per request, the chain creates only the one `next` closure each layer needs, and no named
-// closure at all: under tsx (esbuild's keepNames) every `const f = () => ...` inside a function
-// costs an Object.defineProperty of its name each time the function runs.
-
-/**
- * Runs layer `index` (or the destination past the last layer). Not an async function: a layer
- * that already returns a promise is passed through as it is, instead of being wrapped in one
- * more promise per layer and request.
- */
-function dispatch<Ctx, R>(stack: ReadonlyArray<Pipe<Ctx, R>>, destination: Destination<Ctx, R>, ctx: Ctx, index: number): Promise<R> {
-  try {
-    if (index === stack.length) return settle(destination(ctx))
-    const pipe = stack[index]
-    const next = nextOf(stack, destination, ctx, index)
-    return settle(typeof pipe === 'function' ? pipe(ctx, next) : pipe.handle(ctx, next))
-  } catch (error) {
-    return Promise.reject(error)
-  }
-}
-
-/**
- * Each layer gets its own `next`: a second call would re-run every inner layer (and the agent)
- * behind the caller's back, so it is refused.
- */
-function nextOf<Ctx, R>(stack: ReadonlyArray<Pipe<Ctx, R>>, destination: Destination<Ctx, R>, ctx: Ctx, index: number): Next<R> {
-  let called = false
-  return () => {
-    if (called) {
-      const name = pipeName(stack[index] as Pipe<unknown, unknown>, index)
-      return Promise.reject(
-        new E_RUNTIME(`next() called more than once in middleware "${name}"`, {
-          details: { middleware: name, reason: 'next_called_twice' },
-        }),
-      )
+    return (ctx: Ctx) => {
+      const dispatch = async (index: number): Promise<R> => {
+        if (index === stack.length) return destination(ctx)
+        const pipe = stack[index]
+        let called = false
+        // A second call would re-run every inner layer (and the agent) behind the caller's back.
+        const next: Next<R> = () => {
+          if (called) {
+            const name = pipeName(pipe as Pipe<unknown, unknown>, index)
+            return Promise.reject(new E_RUNTIME(`next() called more than once in middleware "${name}"`, { details: { middleware: name, reason: 'next_called_twice' } }))
+          }
+          called = true
+          return dispatch(index + 1)
+        }
+        return typeof pipe === 'function' ? pipe(ctx, next) : pipe.handle(ctx, next)
+      }
+      return dispatch(0)
     }
-    called = true
-    return dispatch(stack, destination, ctx, index + 1)
   }
-}
-
-/** A layer's result as a promise: the promise itself when it is one, otherwise resolved with it. */
-function settle<R>(value: R | Promise<R>): Promise<R> {
-  return value instanceof Promise ? value : Promise.resolve(value)
 }
