@@ -13,9 +13,9 @@ const PG_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/
 const PG_MESSAGES = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable)$/
 /** Socket-level codes of Node's net and dns modules. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'])
-/** ioredis: retries per request used up, every cluster node down, a command sent on a closed connection. */
+/** ioredis: retries per request used up, every cluster node down, a command sent on a closed connection or unanswered in time. */
 const REDIS_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError'])
-const REDIS_CLOSED = 'Connection is closed.'
+const REDIS_MESSAGES = new Set(['Connection is closed.', 'Command timed out'])
 
 /**
  * Which service is unreachable when `error` (or an error in its cause chain,
@@ -30,7 +30,7 @@ const REDIS_CLOSED = 'Connection is closed.'
 export function unavailableService(error: unknown, depth = 0): string | undefined {
   if (typeof error !== 'object' || error === null || depth > 5) return undefined
   const { name, code, message, cause, errors } = error as ErrorShape
-  if ((typeof name === 'string' && REDIS_NAMES.has(name)) || message === REDIS_CLOSED) return 'Redis'
+  if ((typeof name === 'string' && REDIS_NAMES.has(name)) || (typeof message === 'string' && REDIS_MESSAGES.has(message))) return 'Redis'
   if (name === 'KnexTimeoutError' || (typeof message === 'string' && PG_MESSAGES.test(message))) return 'The database'
   if (typeof code === 'string' && PG_UNAVAILABLE.test(code)) return 'The database'
   const nested = [cause, ...(Array.isArray(errors) ? errors : [])]

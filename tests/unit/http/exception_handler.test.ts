@@ -86,6 +86,7 @@ describe('ExceptionHandler.render of unreachable services', () => {
   it.each([
     ['ioredis MaxRetriesPerRequestError', () => new MaxRetriesPerRequestError(2), 'Redis'],
     ['ioredis "Connection is closed."', () => new Error('Connection is closed.'), 'Redis'],
+    ['ioredis "Command timed out" (a hung Redis)', () => new Error('Command timed out'), 'Redis'],
     ['pg "Connection terminated unexpectedly"', () => new Error('Connection terminated unexpectedly'), 'The database'],
     ['pg-pool connection timeout', () => new Error('Connection terminated due to connection timeout', { cause: new Error('timeout') }), 'The database'],
     ['pg 57P01 admin_shutdown', () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'The database'],
