@@ -68,3 +68,44 @@ describe('RunSupervisor turns', () => {
     expect(runs.size).toBe(0)
   })
 })
+
+describe('RunSupervisor slots', () => {
+  function withLimiter(abortGraceMs: number) {
+    const warnings: string[] = []
+    const capture = createLogger({ name: 'test', transports: [new winston.transports.Console({ silent: true })] })
+    capture.warn = ((message: string) => {
+      warnings.push(message)
+      return capture
+    }) as typeof capture.warn
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 1, maxQueue: 5 })
+    return { limiter, warnings, runs: new RunSupervisor({ limiter, metrics: new Metrics(), logger: capture, abortGraceMs }) }
+  }
+
+  it('answers a stopped run at once but holds its slot until the run has really finished', async () => {
+    const { limiter, warnings, runs } = withLimiter(60_000)
+    let finish!: () => void
+    const stopped = runs.supervise(context(), route, (deadline) => deadline.race(new Promise<string>((resolve) => (finish = () => resolve('late')))))
+    await new Promise((resolve) => setImmediate(resolve))
+    runs.abortAll(new Error('shutting down'))
+
+    await expect(stopped).rejects.toThrow('shutting down')
+    expect(limiter.active).toBe(1)
+    const next = runs.supervise(context(), route, async () => 'next')
+    finish()
+
+    await expect(next).resolves.toBe('next')
+    expect(warnings).toEqual([])
+  })
+
+  it('reclaims the slot after the grace period when the stopped run never finishes, and says so', async () => {
+    const { limiter, warnings, runs } = withLimiter(30)
+    const stopped = runs.supervise(context(), route, (deadline) => deadline.race(new Promise<string>(() => undefined)))
+    await new Promise((resolve) => setImmediate(resolve))
+    runs.abortAll(new Error('shutting down'))
+
+    await expect(stopped).rejects.toThrow('shutting down')
+    expect(limiter.active).toBe(1)
+    await expect(runs.supervise(context(), route, async () => 'next')).resolves.toBe('next')
+    expect(warnings).toEqual(['agent run did not stop after its abort; releasing its slot'])
+  })
+})
