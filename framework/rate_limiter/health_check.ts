@@ -7,7 +7,7 @@ import type { RateLimiter } from './rate_limiter'
  * refused; optional (`degraded`) when it fails open.
  *
  * @example
- * createServer({ app, runner, health: { checks: [rateLimiterHealthCheck(app.make('rateLimiter'))] } })
+ * health.register(rateLimiterHealthCheck(app.make('rateLimiter'))) // createServer does this when a rate limiter is bound
  */
 export function rateLimiterHealthCheck(limiter: RateLimiter): HealthCheck {
   return { name: 'rate_limiter', required: !limiter.failOpen, check: () => limiter.ping() }

@@ -34,13 +34,13 @@ export function authenticate(auth: Auth, guards: readonly Guard[] = GUARDS): Htt
 }
 
 /**
- * The factory to register as `auth` in the HTTP middleware registry: `auth`
+ * The factory to register as `auth`, a `request`-stage middleware: `auth`
  * accepts JWTs and API keys, `auth:jwt` or `auth:api_key` only one kind. The
  * service is resolved when a route is built, so a missing JWT key stops the
  * server at startup, not at the first request.
  *
  * @example
- * registry.register('auth', authMiddleware(() => app.make('auth')))
+ * registry.register('auth', { stage: 'request', create: authMiddleware(() => app.make('auth')) })
  */
 export function authMiddleware(auth: Auth | (() => Auth)): MiddlewareFactory {
   return (args) => {

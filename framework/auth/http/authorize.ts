@@ -25,10 +25,10 @@ export function authorize(permissions: readonly string[]): HttpMiddleware {
 }
 
 /**
- * The factory to register as `can`: `can:agents.run` or `can:a,b` (all required).
+ * The factory to register as `can`, a `request`-stage middleware: `can:agents.run` or `can:a,b` (all required).
  *
  * @example
- * registry.register('can', canMiddleware())
+ * registry.register('can', { stage: 'request', create: canMiddleware() })
  */
 export function canMiddleware(): MiddlewareFactory {
   return (args) => {

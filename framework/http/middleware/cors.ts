@@ -21,7 +21,7 @@ const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remain
  * browser blocks it. Preflights are answered here with 204.
  *
  * @example
- * kernel.use(cors({ origins: ['https://app.example.com'] }))
+ * new HttpKernel({ logger, exceptionHandler, middleware: [requestId(), cors({ origins: ['https://app.example.com'] })] })
  */
 export function cors(options: CorsOptions): HttpMiddleware {
   const allowed = new Set(options.origins)

@@ -41,7 +41,7 @@ class UnsupportedEncodingError extends E_UNSUPPORTED_MEDIA_TYPE {
  * connection is closed after the 413.
  *
  * @example
- * routes.post('/agents/:path', handler, { middleware: [jsonBody({ limit: 1_048_576 })] })
+ * kernel.route('POST', '/echo', (ctx) => ctx.json(200, ctx.body), [jsonBody({ limit: 1_048_576 })])
  */
 export function jsonBody(options: JsonBodyOptions): HttpMiddleware {
   return {

@@ -16,7 +16,7 @@ export interface ObserveRequestOptions {
  * the matched template, never the raw path.
  *
  * @example
- * kernel.use(observeRequest({ logger, metrics }))
+ * new HttpKernel({ logger, exceptionHandler, middleware: [requestId(), observeRequest({ logger, metrics })] })
  */
 export function observeRequest(options: ObserveRequestOptions): HttpMiddleware {
   const { logger, metrics } = options

@@ -26,7 +26,7 @@ export function traceIdFrom(header: string | string[] | undefined): string | und
  * The trace id follows an incoming W3C `traceparent`, else equals the request id.
  *
  * @example
- * kernel.use(requestId())
+ * new HttpKernel({ logger, exceptionHandler, middleware: [requestId(), securityHeaders()] }) // first: later middleware log the id
  */
 export function requestId(): HttpMiddleware {
   return {

@@ -123,10 +123,10 @@ export function throttle(limiter: RateLimiter, args: readonly string[] = []): Ht
 }
 
 /**
- * The factory to register as `throttle` in the HTTP middleware registry.
+ * The factory to register as `throttle`, a `request`-stage middleware.
  *
  * @example
- * registry.register('throttle', throttleMiddleware(() => app.make('rateLimiter')))
+ * registry.register('throttle', { stage: 'request', create: throttleMiddleware(() => app.make('rateLimiter')) })
  */
 export function throttleMiddleware(limiter: RateLimiter | (() => RateLimiter)): MiddlewareFactory {
   return (args) => throttle(typeof limiter === 'function' ? limiter() : limiter, args)
