@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict'
 // `npm run bench [-- load|memory ...]`. The benchmark harness is TypeScript
-// (type-checked with the project); tsx compiles it once here. The servers it
-// measures are separate processes, so this costs them nothing.
+// (type-checked with the project), development tooling that tsx compiles once
+// here. The servers it measures are separate processes running the compiled
+// JavaScript of `langvel build`, as in production: no tsx.
 require('tsx/cjs/api').register()
 const { main } = require('./cli.ts')
 

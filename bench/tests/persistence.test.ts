@@ -28,11 +28,11 @@ describe('persistenceRows', () => {
       ['echo_sqlite_exit', 'sqlite', 'exit', 0.75],
       ['echo_postgres', 'postgres', 'default', 0.25],
     ])
-    expect(rows[1]).toMatchObject({ requestsPerSecond: 200, cpuMsPerResponse: 5, p99Ms: 3 })
+    expect(rows[1]).toMatchObject({ requestsPerSecond: 200, cpuMsPerResponse: 5, cpuOfMemoryDefault: 0.5, p99Ms: 3 })
   })
 
   it('gives no share when echo_memory did not run, and no rows without persistence targets', () => {
-    expect(persistenceRows([result('echo_sqlite', 200)])[0].ofMemoryDefault).toBeUndefined()
+    expect(persistenceRows([result('echo_sqlite', 200)])[0]).toMatchObject({ ofMemoryDefault: undefined, cpuOfMemoryDefault: undefined })
     expect(persistenceRows([result('baseline', 500), result('echo', 400)])).toEqual([])
   })
 })
