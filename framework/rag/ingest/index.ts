@@ -1,0 +1,6 @@
+export { ingest, DEFAULT_MAX_FILE_BYTES } from './ingest'
+export type { IngestCollection, IngestOptions, IngestProgress, IngestSummary, FileOutcome } from './ingest'
+export type { SkippedFile } from './files'
+export { htmlToText, decodeEntities } from './html'
+export { loadRecords, kindOf, TEXT_FIELDS, type DocumentKind, type LoadedRecord } from './loaders'
+export { Chunker, chunkId, contentHash, type Chunk, type ChunkOptions } from './chunker'
