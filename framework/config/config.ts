@@ -14,6 +14,7 @@ export interface ConfigMap {
   logging: ConfigOf<typeof import('../../config/logging').default>
   llm: ConfigOf<typeof import('../../config/llm').default>
   metrics: ConfigOf<typeof import('../../config/metrics').default>
+  rag: ConfigOf<typeof import('../../config/rag').default>
 }
 
 /**

@@ -104,6 +104,20 @@ export const E_LLM_UNAVAILABLE = createError('E_LLM_UNAVAILABLE', 503, (reason: 
 export const E_LLM_RATE_LIMITED = createError('E_LLM_RATE_LIMITED', 503, (reason: string) => `Model provider rate limit: ${reason}`)
 export const E_LLM_BAD_OUTPUT = createError('E_LLM_BAD_OUTPUT', 502, (reason: string) => `Model output invalid: ${reason}`)
 
+/* Retrieval (RAG) */
+export const E_INVALID_COLLECTION = createError('E_INVALID_COLLECTION', 400, (name: string, reason: string) =>
+  `Invalid collection name ${JSON.stringify(name)}: ${reason}`,
+  { help: 'Use 3 to 512 characters of letters, digits, ".", "_" and "-", starting and ending with a letter or digit.' },
+)
+export const E_COLLECTION_NOT_FOUND = createError('E_COLLECTION_NOT_FOUND', 404, (name: string) => `Collection ${JSON.stringify(name)} does not exist`, {
+  help: 'Add documents to it first (`langvel rag:ingest`, or collection.add()).',
+})
+export const E_EMBEDDINGS_MISMATCH = createError('E_EMBEDDINGS_MISMATCH', 409, (collection: string, built: string, current: string) =>
+  `Collection ${JSON.stringify(collection)} was built with ${built} but the configured embeddings are ${current}`,
+  { help: 'Search it with the embeddings it was built with (EMBEDDINGS_PROVIDER, EMBEDDINGS_MODEL), or drop it and ingest again.' },
+)
+export const E_EMBEDDINGS_FAILED = createError('E_EMBEDDINGS_FAILED', 502, (reason: string) => `Embedding provider refused the request: ${reason}`)
+
 /* HTTP protocol (answered for Node's HTTP parser, before a request reaches the kernel) */
 export const E_REQUEST_TIMEOUT = createError('E_REQUEST_TIMEOUT', 408, () => 'The request was not received in time')
 export const E_HEADERS_TOO_LARGE = createError('E_HEADERS_TOO_LARGE', 431, (limit: number) => `Request headers exceed the limit of ${limit} bytes`)

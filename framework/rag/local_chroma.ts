@@ -1,0 +1,197 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { E_RUNTIME } from '../errors'
+import type { Logger } from '../logger'
+import { sleep } from '../support/backoff'
+import { within } from '../support/deadlines'
+
+export interface LocalChromaOptions {
+  /** Where Chroma keeps its data (RAG_STORAGE_PATH, absolute). */
+  path: string
+  /** Default: a free port on 127.0.0.1. */
+  port?: number
+  /** Longest wait for the first heartbeat (default 20 s). */
+  startTimeoutMs?: number
+  /** Longest wait for a clean exit before SIGKILL (default 5 s). */
+  stopTimeoutMs?: number
+  /** Default: the `chroma` binary chromadb installs in node_modules/.bin. */
+  binary?: string
+  logger?: Logger
+}
+
+/** Lines of the server's output kept to explain a failed start. */
+const KEPT_LINES = 40
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP']
+
+/** Every managed server of this process, stopped however the process ends. */
+const running = new Set<ChildProcess>()
+let hooksInstalled = false
+
+function installExitHooks(): void {
+  if (hooksInstalled) return
+  hooksInstalled = true
+  // The backstop: whatever path leads to exit, no server outlives us.
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGTERM')
+  })
+  for (const signal of SIGNALS) {
+    const onSignal = () => {
+      // Someone else handles the signal (`langvel serve` drains first, then shuts the app down, which stops us):
+      // stopping the server now would fail the requests being drained.
+      if (process.listenerCount(signal) > 1) return
+      for (const child of running) child.kill('SIGTERM')
+      // Our listener replaced Node's default (exit on the signal): restore it and deliver the signal again.
+      for (const other of SIGNALS) process.removeListener(other, handlers.get(other) as () => void)
+      process.kill(process.pid, signal)
+    }
+    handlers.set(signal, onSignal)
+    process.on(signal, onSignal)
+  }
+}
+const handlers = new Map<NodeJS.Signals, () => void>()
+
+/** The `chroma` binary chromadb ships, found from the package itself so any working directory works. */
+export function chromaBinary(): string {
+  // require.resolve('chromadb') is <node_modules>/chromadb/dist/cjs/chromadb.cjs.
+  return join(dirname(require.resolve('chromadb')), '..', '..', '..', '.bin', 'chroma')
+}
+
+/** A port nothing listens on: bound, then released. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * A Chroma server this process runs for itself (development and tests, when
+ * CHROMA_URL is empty): `chroma run --path <RAG_STORAGE_PATH>` on 127.0.0.1
+ * and a free port, spawned directly (a wrapper such as npx would outlive a
+ * kill). Started on first use, ready once it answers its heartbeat, its
+ * output read continuously (a full pipe would stall it) and kept for error
+ * messages, and stopped when the process ends: by `stop()` at application
+ * shutdown, on SIGTERM/SIGINT/SIGHUP when nothing else handles them, and
+ * at exit as a backstop.
+ *
+ * @example
+ * const chroma = new LocalChroma({ path: app.path('storage/chroma'), logger })
+ * const url = await chroma.start() // http://127.0.0.1:<port>
+ * await chroma.stop()
+ */
+export class LocalChroma {
+  private child?: ChildProcess
+  private starting?: Promise<string>
+  private address?: string
+  private readonly output: string[] = []
+
+  constructor(private readonly options: LocalChromaOptions) {}
+
+  /** The URL once started. */
+  get url(): string | undefined {
+    return this.address
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
+  get isRunning(): boolean {
+    return this.child !== undefined && this.address !== undefined
+  }
+
+  /** Starts the server (once; concurrent callers share the start) and resolves with its URL. */
+  start(): Promise<string> {
+    this.starting ??= this.launch().catch((error: unknown) => {
+      this.starting = undefined
+      throw error
+    })
+    return this.starting
+  }
+
+  /** Stops the server: SIGTERM, then SIGKILL if it has not exited in time. Safe to call twice. */
+  async stop(): Promise<void> {
+    const child = this.child
+    this.starting = undefined
+    this.address = undefined
+    if (!child) return
+    this.child = undefined
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill('SIGTERM')
+    if (!(await within(exited, this.options.stopTimeoutMs ?? 5000))) {
+      this.options.logger?.warn('managed Chroma did not stop in time; killing it', { pid: child.pid })
+      child.kill('SIGKILL')
+      await exited
+    }
+  }
+
+  private async launch(): Promise<string> {
+    const { path, logger } = this.options
+    mkdirSync(path, { recursive: true })
+    const port = this.options.port ?? (await freePort())
+    const binary = this.options.binary ?? chromaBinary()
+    const child = spawn(binary, ['run', '--path', path, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    installExitHooks()
+    running.add(child)
+    this.child = child
+    this.output.length = 0
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue
+        this.output.push(line)
+        if (this.output.length > KEPT_LINES) this.output.shift()
+        logger?.debug('chroma', { line })
+      }
+    }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
+    let failure: Error | undefined
+    child.once('error', (error) => {
+      failure = error
+    })
+    child.once('exit', (code, signal) => {
+      running.delete(child)
+      if (this.child !== child) return
+      // Stopped by someone else, or crashed: the next use starts it again.
+      this.child = undefined
+      this.address = undefined
+      this.starting = undefined
+      logger?.warn('managed Chroma exited', { code, signal })
+    })
+
+    const url = `http://127.0.0.1:${port}`
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 20_000)
+    while (!(await answers(url))) {
+      const exited = child.exitCode !== null || child.signalCode !== null
+      if (failure || exited || Date.now() > deadline) {
+        if (!exited) child.kill('SIGKILL')
+        running.delete(child)
+        if (this.child === child) this.child = undefined
+        const reason = failure?.message ?? (exited ? `it exited (${child.exitCode ?? child.signalCode})` : 'it did not answer in time')
+        throw new E_RUNTIME(`The managed Chroma server did not start: ${reason}\n${this.output.slice(-10).join('\n')}`, {
+          help: 'Set CHROMA_URL to a running Chroma server, or check RAG_STORAGE_PATH is writable.',
+        })
+      }
+      await sleep(100)
+    }
+    this.address = url
+    logger?.info('managed Chroma started', { url, path, pid: child.pid })
+    return url
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/api/v2/heartbeat`, { signal: AbortSignal.timeout(1000) })
+    return response.ok
+  } catch {
+    return false
+  }
+}
