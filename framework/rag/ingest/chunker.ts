@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { MarkdownTextSplitter, RecursiveCharacterTextSplitter, type TextSplitter } from '@langchain/textsplitters'
 import { E_INVALID_INPUT } from '../../errors'
-import type { DocumentInput } from '../types'
+import type { DocumentInput, Metadata } from '../types'
 import type { DocumentKind, LoadedRecord } from './loaders'
 
 export interface ChunkOptions {
@@ -12,7 +12,7 @@ export interface ChunkOptions {
 }
 
 /** A document ready to store: its id is fixed by what it holds, so storing it again changes nothing. */
-export type Chunk = DocumentInput & { id: string }
+export type Chunk = DocumentInput & { id: string; metadata: Metadata }
 
 /** A short content hash (sha256, 16 hex digits): enough to tell contents apart, short enough to read in metadata. */
 export function contentHash(content: string | Uint8Array): string {

@@ -1,4 +1,4 @@
-export { ingest, DEFAULT_MAX_FILE_BYTES } from './ingest'
+export { ingest, ingestTarget, DEFAULT_MAX_FILE_BYTES } from './ingest'
 export type { IngestCollection, IngestOptions, IngestProgress, IngestSummary, FileOutcome } from './ingest'
 export type { SkippedFile } from './files'
 export { htmlToText, decodeEntities } from './html'

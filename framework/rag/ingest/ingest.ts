@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { E_ABORTED } from '../../errors'
-import type { RagCollection, StoredRecord, Where } from '../types'
+import { recordRagError, recordRagIngest } from '../rag_metrics'
+import type { RagCollection, StoredRecord, VectorStore, Where } from '../types'
 import { Chunker, contentHash, type Chunk } from './chunker'
 import { collectFiles, inScope, pathOfSource, readFailure, type FileCandidate, type SkippedFile } from './files'
 import { decodeUtf8, kindOf, loadRecords, Unloadable, type DocumentKind, type LoadedRecord } from './loaders'
@@ -21,6 +22,27 @@ const SCAN_PAGE = 500
  */
 export interface IngestCollection extends RagCollection {
   get(selector: { ids?: string[]; where?: Where; limit?: number; offset?: number }, options?: { signal?: AbortSignal }): Promise<StoredRecord[]>
+}
+
+/**
+ * A collection of the rag manager as ingestion needs it: the collection, and
+ * the manager's store to read back what the collection holds.
+ *
+ * @example
+ * await ingest(ingestTarget(app.make('rag'), 'docs'), ['docs'], { chunkSize: 1000, chunkOverlap: 150 })
+ */
+export function ingestTarget(rag: { collection(name: string): RagCollection; store: VectorStore }, name: string): IngestCollection {
+  const collection = rag.collection(name)
+  return {
+    name: collection.name,
+    add: (documents, options) => collection.add(documents, options),
+    upsert: (documents, options) => collection.upsert(documents, options),
+    delete: (selector, options) => collection.delete(selector, options),
+    search: (query, options) => collection.search(query, options),
+    count: (options) => collection.count(options),
+    info: (options) => collection.info(options),
+    get: (selector, options) => rag.store.get(name, selector, options),
+  }
 }
 
 export interface IngestOptions {
@@ -73,6 +95,18 @@ export interface IngestSummary {
  */
 export async function ingest(collection: IngestCollection, paths: string[], options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now()
+  try {
+    const summary = await run(collection, paths, options)
+    summary.seconds = Number(((performance.now() - started) / 1000).toFixed(3))
+    recordRagIngest(collection.name, summary.seconds)
+    return summary
+  } catch (error) {
+    recordRagError('ingest', error)
+    throw error
+  }
+}
+
+async function run(collection: IngestCollection, paths: string[], options: IngestOptions): Promise<IngestSummary> {
   const chunker = new Chunker(options)
   const root = options.root ?? process.cwd()
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
@@ -113,8 +147,6 @@ export async function ingest(collection: IngestCollection, paths: string[], opti
     }
     onProgress?.({ type: 'prune', sources: summary.pruned, removed: [...gone.values()].reduce((sum, count) => sum + count, 0) })
   }
-
-  summary.seconds = Number(((performance.now() - started) / 1000).toFixed(3))
   return summary
 }
 
