@@ -44,12 +44,20 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
 
   if (cluster.isPrimary && workers > 1) {
     const { runClusterPrimary } = require('../../http/cluster') as typeof import('../../http/cluster')
-    return runClusterPrimary({
-      workers,
-      logger: app.logger,
-      graceSeconds: config.shutdownGraceSeconds,
-      onListening: ({ url }) => output.success(`Server ready at ${url} (${workers} workers, pid ${process.pid})`),
-    })
+    const { sharedChromaForWorkers } = require('../../rag/shared_chroma') as typeof import('../../rag/shared_chroma')
+    const shared = await sharedChromaForWorkers(app)
+    try {
+      return await runClusterPrimary({
+        workers,
+        logger: app.logger,
+        graceSeconds: config.shutdownGraceSeconds,
+        env: shared?.env,
+        onListening: ({ url }) => output.success(`Server ready at ${url} (${workers} workers, pid ${process.pid})`),
+      })
+    } finally {
+      // After every worker has drained: none of them still needs it.
+      await shared?.stop()
+    }
   }
 
   const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')

@@ -15,6 +15,14 @@ export interface DefaultChecksOptions {
   redis?: DependencyRequirement
   /** The default checkpointer driver, read through for real; required unless said otherwise. */
   checkpointer?: DependencyRequirement
+  /**
+   * The vector store's heartbeat (`vector_store`). Defaults to required when
+   * CHROMA_URL is set (the application points at a Chroma it relies on),
+   * optional with a managed local Chroma (which the check never starts: it
+   * reports ok until RAG is first used), off in production without
+   * CHROMA_URL, where RAG cannot be used.
+   */
+  vectorStore?: DependencyRequirement
 }
 
 /**
@@ -39,7 +47,17 @@ export function defaultHealthChecks(app: Application, options: DefaultChecksOpti
   if (checkpointer !== 'off' && app.bound('checkpointer')) {
     checks.push({ name: 'checkpointer', required: checkpointer === 'required', check: () => app.make('checkpointer').ping() })
   }
+  const vectorStore = options.vectorStore ?? vectorStoreRequirement(app)
+  if (vectorStore !== 'off' && app.bound('rag')) {
+    checks.push({ name: 'vector_store', required: vectorStore === 'required', check: () => app.make('rag').ping({ startManaged: false }) })
+  }
   return checks
+}
+
+function vectorStoreRequirement(app: Application): DependencyRequirement {
+  if (!app.config.has('rag')) return 'off'
+  if (app.config.get('rag').chroma.url) return 'required'
+  return app.isProduction ? 'off' : 'optional'
 }
 
 function checkpointerDriver(app: Application): string | undefined {

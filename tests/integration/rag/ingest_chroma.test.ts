@@ -13,7 +13,7 @@ class FailingEmbeddings extends FakeEmbeddings implements Embeddings {
   calls = 0
   failAt?: number
 
-  async embedDocuments(texts: string[]): Promise<number[][]> {
+  override async embedDocuments(texts: string[]): Promise<number[][]> {
     this.calls++
     if (this.calls === this.failAt) throw new Error('embedding provider went away')
     return super.embedDocuments(texts)
