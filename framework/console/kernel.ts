@@ -13,6 +13,7 @@ const GROUP_HEADINGS: Record<CommandGroup, string> = {
   agent: 'Agent:',
   server: 'Server:',
   auth: 'Auth:',
+  rag: 'RAG:',
 }
 
 export interface RunOptions {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
-import { E_ABORTED } from '../../errors'
+import { abortError } from '../../support/abort'
 import { recordRagError, recordRagIngest } from '../rag_metrics'
 import type { RagCollection, StoredRecord, VectorStore, Where } from '../types'
 import { Chunker, contentHash, type Chunk } from './chunker'
@@ -56,7 +56,7 @@ export interface IngestOptions {
   maxFileBytes?: number
   /** Sources are paths relative to this folder (default: the working directory). */
   root?: string
-  /** Stops between files and between writes; the file being written is left as it was. */
+  /** Stops the run (E_ABORTED); the file being written is left at its previous version. */
   signal?: AbortSignal
   onProgress?: (event: IngestProgress) => void
 }
@@ -228,5 +228,5 @@ function bytesText(bytes: number): string {
 }
 
 function stopIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new E_ABORTED(signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'ingestion stopped'))
+  if (signal?.aborted) throw abortError(signal)
 }
