@@ -1,5 +1,6 @@
 import { Agent, type GraphBuilder } from '../../framework/agents'
 import { toolLoop } from '../../framework/llm/tool_loop'
+import { citedSources } from '../../framework/rag/agent'
 import { SupportState, type Support } from '../state/support_state'
 import { searchDocsTool } from '../tools/search_docs_tool'
 
@@ -11,14 +12,17 @@ const KEYWORDS: Record<'billing' | 'technical', RegExp> = {
 const SYSTEM = [
   'You are a concise, friendly customer support assistant for Langvel.',
   'Use the search_docs tool when the question is about the product or its documentation.',
+  'Answer documentation questions only from the passages it returns and name their source;',
+  'when it finds nothing, say the documentation does not cover the question.',
   'Answer in at most three sentences.',
 ].join(' ')
 
 /**
  * classify -> branch (billing | technical | general) -> ask the model, which
  * may call the search_docs tool (model -> tools -> model, at most 3 steps) ->
- * respond. Runs on whatever LLM_PROVIDER configures; the offline `fake`
- * driver by default.
+ * respond, listing the documentation pages the answer was built from. Runs on
+ * whatever LLM_PROVIDER configures; the offline `fake` driver by default.
+ * search_docs reads the `docs` collection (`npx langvel rag:ingest docs --collection docs`).
  */
 export class CustomerSupportAgent extends Agent<typeof SupportState> {
   state = SupportState
@@ -58,6 +62,10 @@ export class CustomerSupportAgent extends Agent<typeof SupportState> {
 
   respond(state: Support) {
     const answer = state.messages.at(-1)?.text?.trim()
-    return { response: answer ? `[${state.category}] ${answer}\n${state.draft}` : `[${state.category}] ${state.draft}` }
+    // Named from what search_docs returned this turn, so the reader can check the answer whatever the model wrote.
+    const turn = state.messages.slice(state.messages.findLastIndex((message) => message.getType() === 'human'))
+    const sources = citedSources(turn.filter((message) => message.getType() === 'tool').map((message) => message.text))
+    const cited = sources.length > 0 ? `\nSources: ${sources.join(', ')}` : ''
+    return { response: answer ? `[${state.category}] ${answer}${cited}\n${state.draft}` : `[${state.category}] ${state.draft}` }
   }
 }

@@ -5,6 +5,8 @@ import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, Str
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
 import { resolveLlm } from '../llm/llm_runtime'
+import type { RagManager } from '../rag/rag_manager'
+import { resolveRag } from '../rag/rag_runtime'
 import { GraphBuilder, type SubgraphSource } from './graph_builder'
 import { emitGraph, type CompiledAgentGraph } from './graph_emit'
 import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
@@ -131,6 +133,15 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    */
   get llm(): Llm {
     return resolveLlm()
+  }
+
+  /**
+   * The application's retrieval (config/rag.ts: CHROMA_URL, EMBEDDINGS_PROVIDER...):
+   * `await this.rag.collection('docs').search(query, { k: 4, signal: ctx.signal })`.
+   * Resolved on each access, so it follows the booted application.
+   */
+  get rag(): RagManager {
+    return resolveRag()
   }
 
   /** The schema a run's input is validated against. */

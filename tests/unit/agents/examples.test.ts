@@ -4,6 +4,7 @@ import { CustomerSupportAgent } from '../../../app/agents/customer_support_agent
 import { EchoAgent } from '../../../app/agents/echo_agent'
 import { ResearchAgent } from '../../../app/agents/research_agent'
 import { MAX_BATCH } from '../../../app/state/batch_state'
+import { memoryCollection, useMemoryRag } from '../rag/agent_support'
 import { collect, rejection } from './helpers'
 
 describe('EchoAgent', () => {
@@ -35,13 +36,31 @@ describe('CustomerSupportAgent', () => {
     expect(agent.tools.map((tool) => tool.name)).toEqual(['search_docs'])
   })
 
-  it('answers a documentation question with the model calling the search_docs tool (offline fake driver)', async () => {
-    const { output } = await agent.invoke({ query: 'Where do I search the docs about routing?' })
-    const calls = output.messages.flatMap((message) => (message as { tool_calls?: Array<{ name: string }> }).tool_calls ?? [])
-    expect(calls.map((call) => call.name)).toEqual(['search_docs'])
-    const toolResult = output.messages.find((message) => message.getType() === 'tool')
-    expect(String(toolResult?.content)).toContain('/docs/routing')
-    expect(output.response).toContain('Routing')
+  describe('documentation questions (offline fake model, an in-memory docs collection)', () => {
+    let restore: (() => void) | undefined
+    afterEach(() => restore?.())
+
+    it('answers from the docs collection through the search_docs tool and names the source', async () => {
+      const docs = await memoryCollection('docs', {
+        'docs/routing.md': 'Routing: register agents in routes/agents.ts with Route.agent(path, Agent).',
+        'docs/checkpointers.md': 'Checkpointers save every thread after each step.',
+      })
+      restore = useMemoryRag({ docs })
+      const { output } = await agent.invoke({ query: 'What do the docs say about routing agents?' })
+      const calls = output.messages.flatMap((message) => (message as { tool_calls?: Array<{ name: string }> }).tool_calls ?? [])
+      expect(calls.map((call) => call.name)).toEqual(['search_docs'])
+      const toolResult = output.messages.find((message) => message.getType() === 'tool')
+      expect(String(toolResult?.content)).toMatch(/^<document index="1" source="docs\/routing.md"/)
+      expect(output.response).toContain('Route.agent(path, Agent)')
+      expect(output.response).toMatch(/Sources: docs\/routing.md/)
+    })
+
+    it('says the documentation is not there instead of inventing an answer when the collection is missing', async () => {
+      restore = useMemoryRag({})
+      const { output } = await agent.invoke({ query: 'What do the docs say about routing agents?' })
+      expect(output.response).toContain('"docs" does not exist yet')
+      expect(output.response).not.toContain('Sources:')
+    })
   })
 })
 

@@ -1,0 +1,8 @@
+export { ragTool } from './rag_tool'
+export type { RagToolOptions } from './rag_tool'
+export { retrieve } from './retrieve'
+export type { RetrieveOptions } from './retrieve'
+export { formatContext, formatDocument, citedSources, sourceOf, noMatchNotice } from './context_format'
+export type { ContextFormatOptions } from './context_format'
+export { ragCollectionsOf, assertRagFor, markUsesRag } from './rag_requirement'
+export type { RagUser } from './rag_requirement'
