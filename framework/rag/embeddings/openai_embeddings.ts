@@ -73,6 +73,9 @@ export class OpenAIEmbeddings implements Embeddings {
         timeout: timeoutMs ?? 30_000,
         maxRetries: maxRetries ?? 2,
         batchSize: batchSize ?? 256,
+        // The SDK otherwise asks for base64 and decodes it; servers that answer floats anyway (several
+        // OpenAI-compatible ones) would come back as empty vectors.
+        encodingFormat: 'float',
         // LangChain retries; the SDK's own retries would multiply them.
         configuration: { baseURL: baseUrl, maxRetries: 0 },
       })
@@ -80,7 +83,11 @@ export class OpenAIEmbeddings implements Embeddings {
     return this.client
   }
 
-  /** The call, abandoned as soon as `signal` aborts (the SDK takes no per-call signal here). */
+  /**
+   * The call, abandoned as soon as `signal` aborts: LangChain's embeddings
+   * take no per-call signal, so the request itself runs on until its own
+   * timeout (`timeoutMs` per attempt) and its result is dropped.
+   */
   private async call<T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw abortError(signal)
     let onAbort: (() => void) | undefined
