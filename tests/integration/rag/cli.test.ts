@@ -156,4 +156,16 @@ describe('rag:* commands', () => {
     const expected = `error [${code}] ${message}`
     expect(result.stderr.slice(0, expected.length)).toBe(expected)
   })
+
+  it('with the local model, rag:query finds the document by meaning, not shared words', async () => {
+    write('docs/cooking.md', '# Pasta\n\nBoil the spaghetti in salted water for nine minutes, then drain it.')
+    write('docs/travel.md', '# Trains\n\nThe night train from Paris to Vienna leaves at eight in the evening.')
+    write('docs/pets.md', '# Cats\n\nA kitten needs several small meals a day and a warm place to sleep.')
+    const local = { EMBEDDINGS_PROVIDER: 'local' }
+    expect((await run(['rag:ingest', docs(), '-c', name, '--glob', '{cooking,travel,pets}.md', '--json'], local)).code).toBe(0)
+    const best = async (query: string) => JSON.parse((await run(['rag:query', query, '-c', name, '--json'], local)).stdout).results[0].source
+    expect(await best('how do I make noodles for dinner')).toBe('docs/cooking.md')
+    expect(await best('railway journey across Europe')).toBe('docs/travel.md')
+    expect(await best('feeding a young cat')).toBe('docs/pets.md')
+  })
 })

@@ -7,6 +7,8 @@ import { createLogger } from '../../../framework/logger'
 import { FakeEmbeddings, LocalChroma, RagManager } from '../../../framework/rag'
 import { ingest, ingestTarget, type IngestOptions } from '../../../framework/rag/ingest'
 import type { Embeddings } from '../../../framework/rag/types'
+import { getMetrics } from '../../../framework/observability/metrics'
+import { metricValue } from './support/rag'
 
 /** Fake embeddings that fail on the n-th embedDocuments call (1-based): a provider dying mid-file. */
 class FailingEmbeddings extends FakeEmbeddings implements Embeddings {
@@ -177,5 +179,21 @@ describe('ingest into Chroma', () => {
     expect(await search('how many days until refunds reach my card')).toBe('docs/refunds.md')
     expect(await search('forgotten password reset link')).toBe('docs/passwords.md')
     expect(await search('when are invoices emailed')).toBe('docs/invoices.md')
+  })
+
+  it('records each run on the ingest duration histogram, and a failed run as an ingest error', async () => {
+    const { registry } = getMetrics()
+    const errors = () => metricValue(registry, 'langvel_rag_errors_total', { operation: 'ingest', kind: 'other' })
+    write('docs/a.md', 'measured')
+    const errorsBefore = await errors()
+    await run(['docs'])
+    await run(['docs'])
+    expect(await metricValue(registry, 'langvel_rag_ingest_duration_seconds', { collection: name })).toBe(2)
+
+    write('docs/a.md', 'changed, and the provider fails')
+    embeddings.failAt = embeddings.calls + 1
+    await expect(run(['docs'])).rejects.toThrow('embedding provider went away')
+    expect(await metricValue(registry, 'langvel_rag_ingest_duration_seconds', { collection: name })).toBe(2)
+    expect(await errors()).toBe(errorsBefore + 1)
   })
 })
