@@ -11,6 +11,8 @@ export interface ClusterOptions {
   onListening?: (address: { host: string; port: number; url: string }) => void
   /** Extra environment for the workers. */
   env?: Record<string, string>
+  /** Messages workers send the primary (a request for the managed Chroma's URL); `reply` answers that worker. */
+  onWorkerMessage?: (reply: (message: unknown) => void, message: unknown) => void
 }
 
 /** A worker that dies within this long after starting counts as a crash loop. */
@@ -49,6 +51,14 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
       const host = !address.address || address.address === '::' ? '0.0.0.0' : address.address
       options.onListening?.({ host, port: address.port, url: `http://${host}:${address.port}` })
     })
+
+    const onMessage = (worker: Worker, message: unknown) => {
+      options.onWorkerMessage?.((answer) => {
+        // A worker that died meanwhile has nobody left to answer.
+        if (worker.isConnected()) worker.send(answer as never)
+      }, message)
+    }
+    cluster.on('message', onMessage)
 
     cluster.on('exit', (worker: Worker, code, signal) => {
       const lived = Date.now() - (startedAt.get(worker.id) ?? 0)
@@ -91,6 +101,7 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
       finished = true
       process.off('SIGTERM', stop)
       process.off('SIGINT', stop)
+      cluster.off('message', onMessage)
       resolve(0)
     }
 

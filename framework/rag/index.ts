@@ -1,6 +1,7 @@
 export type { CollectionInfo, DocumentInput, Embeddings, Metadata, QueryMatch, RagCollection, SearchOptions, SearchResult, StoredRecord, VectorRecord, VectorStore, Where } from './types'
 export { rankMatches } from './ranking'
-export { RagManager, MANAGED_CHROMA_URL_ENV } from './rag_manager'
+export { RagManager } from './rag_manager'
+export { askPrimaryForChroma, primaryChromaProvider } from './shared_chroma'
 export type { RagConfig, RagManagerOptions } from './rag_manager'
 export { Collection, documentId } from './rag_collection'
 export { ragProvider } from './rag_provider'

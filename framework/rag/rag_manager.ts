@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import type { ConfigMap } from '../config/config'
 import type { AppEnvironment } from '../config/define_config'
-import { E_INVALID_CONFIG } from '../errors'
+import { E_INVALID_CONFIG, E_RUNTIME } from '../errors'
 import type { Logger } from '../logger'
 import { ChromaStore } from './chroma_store'
 import { validateCollectionName } from './collection_name'
@@ -15,9 +15,6 @@ import type { CollectionInfo, Embeddings, RagCollection, VectorStore } from './t
 /** config/rag.ts, resolved. */
 export type RagConfig = ConfigMap['rag']
 
-/** Set by the cluster primary of `langvel serve --workers N` for its workers: the managed Chroma they share. */
-export const MANAGED_CHROMA_URL_ENV = 'LANGVEL_MANAGED_CHROMA_URL'
-
 export interface RagManagerOptions {
   config: RagConfig
   /** APP_ENV: production never starts a managed Chroma. */
@@ -25,8 +22,11 @@ export interface RagManagerOptions {
   /** Project root; RAG_STORAGE_PATH is relative to it. */
   basePath: string
   logger?: Logger
-  /** A managed Chroma another process runs for us (the cluster primary's). */
-  managedUrl?: string
+  /**
+   * Where the managed Chroma comes from when this process should not start
+   * its own: a cluster worker asks its primary, so every worker shares one.
+   */
+  managedChromaUrl?: () => Promise<string>
   /** Replace the configured embeddings or store (tests, custom drivers). */
   embeddings?: Embeddings
   store?: VectorStore
@@ -55,6 +55,8 @@ export class RagManager {
   private embedder?: Embeddings
   private vectorStore?: VectorStore
   private local?: LocalChroma
+  /** Set once the store asked for the managed Chroma's URL (it is running, or starting). */
+  private managedInUse = false
   private readonly metrics: RagMetrics
   private readonly verified: LRUCache<string, CollectionInfo>
 
@@ -78,7 +80,7 @@ export class RagManager {
       const { chroma } = this.config
       const url = this.remoteUrl()
       this.vectorStore = new ChromaStore({
-        url: url ?? (() => this.startManaged()),
+        url: url ?? (() => this.managedUrl()),
         tenant: chroma.tenant,
         database: chroma.database,
         apiKey: chroma.apiKey,
@@ -90,7 +92,7 @@ export class RagManager {
     return this.vectorStore
   }
 
-  /** True when this process starts and owns a local Chroma (CHROMA_URL empty, no primary's to share). */
+  /** True when RAG uses a managed Chroma (CHROMA_URL empty, outside production), this process's or its primary's. */
   get managesChroma(): boolean {
     return this.remoteUrl() === undefined
   }
@@ -129,7 +131,7 @@ export class RagManager {
    * started for it (health checks), and the ping resolves at once.
    */
   async ping(options: { signal?: AbortSignal; startManaged?: boolean } = {}): Promise<number> {
-    if (options.startManaged === false && this.managesChroma && !this.options.store && !this.local?.isRunning) return 0
+    if (options.startManaged === false && this.managesChroma && !this.options.store && !this.managedInUse) return 0
     const started = performance.now()
     await this.store.heartbeat({ signal: options.signal })
     return performance.now() - started
@@ -137,7 +139,7 @@ export class RagManager {
 
   /** One line for logs: where vectors go and which embeddings make them (no secrets). */
   describe(): string {
-    const where = this.config.chroma.url ? 'Chroma at CHROMA_URL' : this.options.managedUrl ? 'the shared managed Chroma' : 'a managed local Chroma'
+    const where = this.config.chroma.url ? 'Chroma at CHROMA_URL' : this.options.managedChromaUrl ? "the cluster primary's managed Chroma" : 'a managed local Chroma'
     return `${this.config.embeddings.provider} embeddings (model ${this.embeddings.model}), ${where}`
   }
 
@@ -145,9 +147,20 @@ export class RagManager {
   async close(): Promise<void> {
     await this.vectorStore?.close()
     this.vectorStore = this.options.store
+    this.managedInUse = false
     const local = this.local
     this.local = undefined
     await local?.stop()
+  }
+
+  /**
+   * The managed Chroma's URL, starting it in this process on first call
+   * (the cluster primary hands this to its workers).
+   */
+  startManagedChroma(): Promise<string> {
+    if (this.remoteUrl() !== undefined) throw new E_RUNTIME('CHROMA_URL is set: there is no managed Chroma to start')
+    this.local ??= new LocalChroma({ path: resolve(this.options.basePath, this.config.storagePath), logger: this.options.logger })
+    return this.local.start()
   }
 
   private remoteUrl(): string | undefined {
@@ -155,11 +168,11 @@ export class RagManager {
     if (this.options.appEnv === 'production') {
       throw new E_INVALID_CONFIG(['CHROMA_URL: is required to use RAG in production (a managed local Chroma is started in development and test only)'])
     }
-    return this.options.managedUrl
+    return undefined
   }
 
-  private startManaged(): Promise<string> {
-    this.local ??= new LocalChroma({ path: resolve(this.options.basePath, this.config.storagePath), logger: this.options.logger })
-    return this.local.start()
+  private managedUrl(): Promise<string> {
+    this.managedInUse = true
+    return this.options.managedChromaUrl ? this.options.managedChromaUrl() : this.startManagedChroma()
   }
 }

@@ -1,7 +1,9 @@
 import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
-import { MANAGED_CHROMA_URL_ENV, RagManager } from './rag_manager'
+import cluster from 'node:cluster'
+import { RagManager } from './rag_manager'
 import { clearRagManagerResolver, setRagManagerResolver } from './rag_runtime'
+import { askPrimaryForChroma } from './shared_chroma'
 
 declare module '../foundation/application' {
   interface ContainerBindings {
@@ -27,7 +29,8 @@ export const ragProvider: Provider = {
         config: app.config.get('rag'),
         appEnv: app.config.appEnv,
         basePath: app.path(),
-        managedUrl: app.env[MANAGED_CHROMA_URL_ENV],
+        // A worker of `serve --workers N` shares its primary's managed Chroma instead of starting one per worker.
+        managedChromaUrl: cluster.isWorker ? askPrimaryForChroma : undefined,
         logger: app.logger.child({ component: 'rag' }),
       })
     })

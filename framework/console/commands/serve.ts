@@ -44,19 +44,20 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
 
   if (cluster.isPrimary && workers > 1) {
     const { runClusterPrimary } = require('../../http/cluster') as typeof import('../../http/cluster')
-    const { sharedChromaForWorkers } = require('../../rag/shared_chroma') as typeof import('../../rag/shared_chroma')
-    const shared = await sharedChromaForWorkers(app)
+    const { primaryChromaProvider } = require('../../rag/shared_chroma') as typeof import('../../rag/shared_chroma')
+    // Workers share one managed Chroma, started here when the first of them uses RAG.
+    const chroma = primaryChromaProvider(app)
     try {
       return await runClusterPrimary({
         workers,
         logger: app.logger,
         graceSeconds: config.shutdownGraceSeconds,
-        env: shared?.env,
+        onWorkerMessage: chroma?.onMessage,
         onListening: ({ url }) => output.success(`Server ready at ${url} (${workers} workers, pid ${process.pid})`),
       })
     } finally {
       // After every worker has drained: none of them still needs it.
-      await shared?.stop()
+      await chroma?.stop()
     }
   }
 
