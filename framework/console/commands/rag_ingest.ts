@@ -20,8 +20,8 @@ interface IngestCommandOptions {
 const ragIngest: CommandHandler<IngestCommandOptions> = async ({ app, args, options, output }) => {
   const name = requireCollection(options)
   const settings = {
-    chunkSize: wholeNumber('--chunk-size', options.chunkSize) as number,
-    chunkOverlap: wholeNumber('--chunk-overlap', options.chunkOverlap) as number,
+    chunkSize: wholeNumber('--chunk-size', options.chunkSize),
+    chunkOverlap: wholeNumber('--chunk-overlap', options.chunkOverlap),
     maxFileBytes: megabytes('--max-file-size', options.maxFileSize),
   }
   // Resolving the store first: production without CHROMA_URL fails here, before any file is read.

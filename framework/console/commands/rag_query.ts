@@ -5,7 +5,7 @@ import { requireCollection, snippet, wholeNumber } from './rag_shared'
 /** `langvel rag:query "<text>" --collection <name> [--k 5] [--json]`: the best chunks, ranked, with score and source. */
 const ragQuery: CommandHandler<{ collection?: string; k?: string; json?: boolean }> = async ({ app, args, options, output }) => {
   const name = requireCollection(options)
-  const k = wholeNumber('--k', options.k)
+  const k = options.k === undefined ? undefined : wholeNumber('--k', options.k)
   const collection = app.make('rag').collection(name)
   // Asked before embedding the query, so a typo in the name does not wait for a model to load.
   if (!(await collection.info())) throw new E_COLLECTION_NOT_FOUND(name)

@@ -9,8 +9,7 @@ export function requireCollection(options: { collection?: string }): string {
 }
 
 /** A whole-number flag (`--chunk-size 800`), refused with its name when it is anything else. */
-export function wholeNumber(flag: string, value: string | undefined, fallback?: number): number | undefined {
-  if (value === undefined) return fallback
+export function wholeNumber(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim())) throw new E_INVALID_INPUT(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
   return Number(value)
 }

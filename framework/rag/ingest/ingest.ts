@@ -85,12 +85,13 @@ export interface IngestSummary {
  * whose ids derive from the file and its content, then compared with what the
  * collection holds for that source: an unchanged file writes nothing, a
  * changed one writes its new chunks first and then deletes the old ones, so
- * a failure in between leaves the previous version whole (plus, at worst,
- * the new one, which the next run completes). Binary, oversized and
- * unreadable files are skipped with a reason, never thrown.
+ * a failure leaves the previous version whole (the new chunks written are
+ * deleted again; should the store take one after that, the next run
+ * completes the change). Binary, oversized and unreadable files are skipped
+ * with a reason, never thrown.
  *
  * @example
- * const summary = await ingest(rag.collection('docs'), ['docs'], { chunkSize: 1000, chunkOverlap: 150, glob: '**\/*.md', prune: true })
+ * const summary = await ingest(ingestTarget(app.make('rag'), 'docs'), ['docs'], { chunkSize: 1000, chunkOverlap: 150, glob: '**\/*.md', prune: true })
  * // { files: 12, skipped: [], chunks: { added: 3, unchanged: 140, removed: 2 }, pruned: [], seconds: 0.8 }
  */
 export async function ingest(collection: IngestCollection, paths: string[], options: IngestOptions): Promise<IngestSummary> {
