@@ -3,6 +3,7 @@ import { MarkdownTextSplitter, RecursiveCharacterTextSplitter, type TextSplitter
 import { E_INVALID_INPUT } from '../../errors'
 import type { DocumentInput, Metadata } from '../types'
 import type { DocumentKind, LoadedRecord } from './loaders'
+import { markdownHeadings } from './markdown_headings'
 
 export interface ChunkOptions {
   /** Characters per chunk at most. */
@@ -34,12 +35,14 @@ export function chunkId(source: string, fileHash: string, chunk: number, hash: s
  * Splits a file's records into chunks with `@langchain/textsplitters`: the
  * Markdown splitter (headings, then paragraphs) for Markdown, the recursive
  * character splitter (paragraphs, lines, words) for the rest. A JSON record
- * is split on its own, so no chunk mixes two records.
+ * is split on its own, so no chunk mixes two records. A Markdown chunk names
+ * its section in `heading` (the chain of headings where it starts), which
+ * ranking and the agents' context format read.
  *
  * @example
  * const chunker = new Chunker({ chunkSize: 1000, chunkOverlap: 150 })
  * await chunker.chunk({ source: 'docs/intro.md', fileHash, kind: 'markdown', records })
- * // [{ id, text, metadata: { title, source: 'docs/intro.md', chunk: 0, hash, file_hash } }, ...]
+ * // [{ id, text, metadata: { title, heading: 'Intro > Install', source: 'docs/intro.md', chunk: 0, hash, file_hash } }, ...]
  */
 export class Chunker {
   private readonly markdown: TextSplitter
@@ -55,19 +58,24 @@ export class Chunker {
   }
 
   async chunk(file: { source: string; fileHash: string; kind: DocumentKind; records: LoadedRecord[] }): Promise<Chunk[]> {
-    const splitter = file.kind === 'markdown' ? this.markdown : this.plain
+    const markdown = file.kind === 'markdown'
+    const splitter = markdown ? this.markdown : this.plain
     const chunks: Chunk[] = []
     for (const record of file.records) {
       if (record.text.trim() === '') continue
-      for (const text of await splitter.splitText(record.text)) {
+      const headings = markdown ? markdownHeadings(record.text) : undefined
+      // createDocuments, not splitText: the same chunks, with the lines each came from.
+      for (const piece of await splitter.createDocuments([record.text])) {
+        const text = piece.pageContent
         if (text.trim() === '') continue
         const position = chunks.length
         const hash = contentHash(text)
+        const heading = headings?.trailAt((piece.metadata as { loc?: { lines?: { from?: number } } }).loc?.lines?.from ?? 1)
         chunks.push({
           id: chunkId(file.source, file.fileHash, position, hash),
           text,
           // Ours last: a JSON record's own `source` or `chunk` field cannot hide where the chunk came from.
-          metadata: { ...record.metadata, source: file.source, chunk: position, hash, file_hash: file.fileHash },
+          metadata: { ...record.metadata, ...(heading ? { heading } : {}), source: file.source, chunk: position, hash, file_hash: file.fileHash },
         })
       }
     }

@@ -33,9 +33,18 @@ describe('ingest', () => {
     expect(guide.length).toBeGreaterThan(1)
     expect(summary.chunks.added).toBe(guide.length + 1)
     guide.forEach((chunk, position) => {
-      expect(chunk.metadata).toEqual({ title: 'Guide', source: 'docs/guide.md', chunk: position, hash: expect.stringMatching(/^[0-9a-f]{16}$/), file_hash: guide[0].metadata.file_hash })
+      expect(chunk.metadata).toEqual({
+        title: 'Guide',
+        // The section the chunk starts in.
+        heading: /beta|## Next/.test(chunk.text) ? 'Guide > Next' : 'Guide',
+        source: 'docs/guide.md',
+        chunk: position,
+        hash: expect.stringMatching(/^[0-9a-f]{16}$/),
+        file_hash: guide[0].metadata.file_hash,
+      })
       expect(chunk.text.length).toBeLessThanOrEqual(200)
     })
+    expect(guide.map((chunk) => chunk.metadata.heading)).toContain('Guide > Next')
     expect(collection.chunksOf('docs/notes.txt')).toEqual([{ id: expect.any(String), text: 'short note about refunds', metadata: expect.objectContaining({ source: 'docs/notes.txt', chunk: 0 }) }])
   })
 

@@ -1,6 +1,7 @@
 import { chunkId, Chunker, contentHash, decodeEntities, htmlToText, kindOf, loadRecords } from '../../../framework/rag/ingest'
 import { globToRegExp } from '../../../framework/rag/ingest/glob'
 import { decodeUtf8 } from '../../../framework/rag/ingest/loaders'
+import { markdownHeadings } from '../../../framework/rag/ingest/markdown_headings'
 
 describe('htmlToText', () => {
   it('keeps the visible text: scripts, styles, comments and the head go, blocks become lines', () => {
@@ -129,5 +130,39 @@ describe('Chunker', () => {
       ['first record', 0, 0, 'faq.jsonl'],
       ['second record', 2, 1, 'faq.jsonl'],
     ])
+  })
+})
+
+describe('markdownHeadings', () => {
+  const text = [
+    'intro before any heading', // 1
+    '# Guide', // 2
+    '## Install ##', // 3
+    '```bash', // 4
+    '# not a heading: a comment in code', // 5
+    '```', // 6
+    '### From source', // 7
+    '~~~~', // 8
+    '## still code', // 9
+    '~~~~', // 10
+    '## Usage', // 11
+    '#hashtag is not a heading', // 12
+    '    # indented four spaces is code', // 13
+    '# Appendix', // 14
+  ].join('\n')
+  const headings = markdownHeadings(text)
+
+  it.each([
+    [1, undefined],
+    [2, 'Guide'],
+    [3, 'Guide > Install'],
+    [5, 'Guide > Install'],
+    [7, 'Guide > Install > From source'],
+    [9, 'Guide > Install > From source'],
+    [11, 'Guide > Usage'],
+    [13, 'Guide > Usage'],
+    [14, 'Appendix'],
+  ])('line %i is under %s', (line, trail) => {
+    expect(headings.trailAt(line)).toBe(trail)
   })
 })
