@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http'
+import { createServer, type Socket } from 'node:net'
 import { ChromaStore } from '../../../framework/rag/chroma_store'
 import { ChromaServer } from '../../helpers/chroma_server'
 import { Capture } from './support/capture'
@@ -81,5 +83,43 @@ describe('ChromaStore while Chroma is down', () => {
     controller.abort(new Error('client went away'))
 
     await expect(pending).rejects.toMatchObject({ code: 'E_ABORTED' })
+  })
+
+  it('bounds each attempt when Chroma accepts connections but never answers (a hung host)', async () => {
+    const sockets: Socket[] = []
+    const hung = createServer((socket) => void sockets.push(socket))
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve))
+    try {
+      const store = new ChromaStore({ url: `http://127.0.0.1:${(hung.address() as { port: number }).port}`, timeoutMs: 200, retries: 2, backoff: { baseDelayMs: 10, maxDelayMs: 20 } })
+
+      await expect(store.heartbeat()).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+      expect(sockets.length).toBeGreaterThanOrEqual(1)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => hung.close(resolve))
+    }
+  })
+
+  it('retries a 5xx answer and returns the answer that follows', async () => {
+    let requests = 0
+    const flaky = createHttpServer((req, res) => {
+      requests++
+      if (requests === 1) {
+        res.writeHead(503, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: 'busy' }))
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ 'nanosecond heartbeat': 1 }))
+    })
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve))
+    try {
+      const store = new ChromaStore({ url: `http://127.0.0.1:${(flaky.address() as { port: number }).port}`, backoff: { baseDelayMs: 10, maxDelayMs: 20 } })
+      await expect(store.heartbeat()).resolves.toBeUndefined()
+      expect(requests).toBe(2)
+    } finally {
+      flaky.closeAllConnections()
+      await new Promise((resolve) => flaky.close(resolve))
+    }
   })
 })
