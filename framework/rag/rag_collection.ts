@@ -120,11 +120,14 @@ export class Collection implements RagCollection {
     return this.context.store.describe(this.name, options)
   }
 
-  /** Creates the collection with the current embedding facts, or checks the existing one's. */
+  /**
+   * Creates the collection with the current embedding facts, or checks the
+   * existing one's. Asked of the store on every write (not cached like
+   * searches): the collection may have been dropped since, and a write must
+   * make it again rather than fail.
+   */
   private async ensure(dimensions: number, signal?: AbortSignal): Promise<void> {
     const { embeddings, store, verified } = this.context
-    const known = verified.get(this.name)
-    if (known) return this.check(known, dimensions)
     const info = await store.ensureCollection(this.name, { provider: embeddings.provider, model: embeddings.model, dimensions }, { signal })
     this.check(info, dimensions)
     verified.set(this.name, info)

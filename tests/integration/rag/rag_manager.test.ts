@@ -115,6 +115,18 @@ describe('RagManager and its collections', () => {
     await expect(manager.collection(name).search('checkpoint')).rejects.toMatchObject({ code: 'E_COLLECTION_NOT_FOUND', status: 404 })
   })
 
+  it('writes to a collection another process dropped by making it again', async () => {
+    const name = fresh()
+    const mine = testRag(server.url).manager.collection(name)
+    await mine.add(DOCS)
+    await mine.search('checkpoint')
+    await testRag(server.url).manager.drop(name)
+
+    await mine.add([{ text: 'after the drop' }])
+
+    expect(await mine.count()).toBe(1)
+  })
+
   it('deletes documents by filter', async () => {
     const { manager } = testRag(server.url)
     const docs = manager.collection(fresh())
