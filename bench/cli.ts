@@ -7,6 +7,7 @@ import { ProcessGuard } from './harness/process_guard'
 import { runLoadBench } from './load_bench'
 import { runMemoryBench } from './memory_bench'
 import { parseBenchArgs, USAGE, type BenchOptions } from './options'
+import { runRagBench } from './rag_bench'
 
 /** The repository root: bench/ lives directly under it. */
 const ROOT = resolve(__dirname, '..')
@@ -24,6 +25,8 @@ const ROOT = resolve(__dirname, '..')
  */
 export async function main(argv: string[]): Promise<number> {
   const output = new Output()
+  // Retrieval runs in this process against a Chroma of its own: no server build, its own options.
+  if (argv[0] === 'rag') return runRagBench(argv.slice(1), { root: ROOT, output })
   let options: BenchOptions
   try {
     options = parseBenchArgs(argv)

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RagCollection } from '../framework/rag/types'
 
+/** What is measured: a collection, or any search with its signature (a ranking variant). */
+export type Searchable = Pick<RagCollection, 'search'>
+
 export interface QualityQuestion {
   question: string
   /** The page that answers it (`docs/checkpointers.md`). */
@@ -44,7 +47,7 @@ export function loadQuestions(root: string): QualityQuestion[] {
  * const report = await measureQuality(rag.collection('docs'), loadQuestions(root))
  * report.hitAt3 // 0.9
  */
-export async function measureQuality(collection: RagCollection, questions: readonly QualityQuestion[], options: { depth?: number } = {}): Promise<QualityReport> {
+export async function measureQuality(collection: Searchable, questions: readonly QualityQuestion[], options: { depth?: number } = {}): Promise<QualityReport> {
   const depth = options.depth ?? 10
   const outcomes: QuestionOutcome[] = []
   for (const item of questions) {
