@@ -1,6 +1,7 @@
 import { chunkId, Chunker, contentHash, decodeEntities, htmlToText, kindOf, loadRecords } from '../../../framework/rag/ingest'
 import { globToRegExp } from '../../../framework/rag/ingest/glob'
 import { decodeUtf8 } from '../../../framework/rag/ingest/loaders'
+import { inScope, readFailure, sourceOf } from '../../../framework/rag/ingest/files'
 import { markdownHeadings } from '../../../framework/rag/ingest/markdown_headings'
 
 describe('htmlToText', () => {
@@ -164,5 +165,33 @@ describe('markdownHeadings', () => {
     [14, 'Appendix'],
   ])('line %i is under %s', (line, trail) => {
     expect(headings.trailAt(line)).toBe(trail)
+  })
+})
+
+describe('paths and sources', () => {
+  it('readFailure turns file system errors into reasons a person reads', () => {
+    const failure = (code: string) => Object.assign(new Error(code), { code })
+    expect(['ENOENT', 'EACCES', 'EPERM', 'ELOOP', 'EISDIR', 'EIO'].map((code) => readFailure(failure(code)))).toEqual([
+      'not found',
+      'permission denied',
+      'permission denied',
+      'broken symbolic link (loop)',
+      'is a folder',
+      'cannot read: EIO',
+    ])
+  })
+
+  it('sourceOf is relative to the root with forward slashes; outside the root, absolute', () => {
+    expect(sourceOf('/app', '/app/docs/guide.md')).toBe('docs/guide.md')
+    expect(sourceOf('/app', '/app')).toBe('')
+    expect(sourceOf('/app', '/elsewhere/notes.txt')).toBe('/elsewhere/notes.txt')
+    expect(sourceOf('/app', '/app-other/x.md')).toBe('/app-other/x.md')
+  })
+
+  it('inScope: a folder covers what is under it (not a sibling sharing its prefix), a file only itself', () => {
+    const folder = { source: 'docs', directory: true }
+    expect(['docs/a.md', 'docs/deep/b.md', 'docs', 'docs-old/a.md', 'other/a.md'].map((source) => inScope(folder, source))).toEqual([true, true, true, false, false])
+    expect(['notes.txt', 'notes.txt.bak'].map((source) => inScope({ source: 'notes.txt', directory: false }, source))).toEqual([true, false])
+    expect(['a.md', 'deep/b.md', '/abs/c.md'].map((source) => inScope({ source: '', directory: true }, source))).toEqual([true, true, false])
   })
 })
