@@ -20,7 +20,7 @@ export interface Scope {
   directory: boolean
 }
 
-/** Folders a walk never enters: version control, dependencies, caches. */
+/** Folders a walk never enters, besides dot-folders (.git, .cache): installed dependencies. */
 const IGNORED_FOLDERS = new Set(['node_modules'])
 
 /**
