@@ -57,7 +57,8 @@ export class CustomerSupportAgent extends Agent<typeof SupportState> {
   }
 
   ask(state: Support) {
-    return { messages: [{ role: 'user', content: `[${state.category} question] ${state.query}` }] }
+    // The question as the customer wrote it: what the model (and the search it runs) should see.
+    return { messages: [{ role: 'user', content: state.query }] }
   }
 
   respond(state: Support) {

@@ -136,8 +136,9 @@ const SUFFIXES: ReadonlyArray<[string, string]> = [
 
 const STOP_WORDS = new Set(
   (
-    'a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our should so ' +
-    'than that the their them then there these they this those to too was we were what when where which while who why will with would you your'
+    'a about after all also an and any are as at be because been before being both but by can could did do does each for from had has have ' +
+    'how i if in into is it its just me more most my no not of on only or other our please say says should so some such tell than that the ' +
+    'their them then there these they this those to too very was we were what when where which while who why will with would you your'
   ).split(' '),
 )
 
