@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { E_EMBEDDINGS_MISMATCH, E_INVALID_INPUT } from '../errors'
 import { validateCollectionName } from './collection_name'
-import { rankMatches } from './ranking'
+import { candidateCount, rankMatches } from './ranking'
 import type { RagMetrics } from './rag_metrics'
 import type { CollectionInfo, DocumentInput, Embeddings, RagCollection, SearchOptions, SearchResult, VectorRecord, VectorStore, Where } from './types'
 
@@ -100,9 +100,10 @@ export class Collection implements RagCollection {
     try {
       const vector = await embeddings.embedQuery(query, { signal: options.signal })
       await this.verify(vector.length, options.signal)
-      const matches = await store.query(this.name, vector, { k, where: options.filter, signal: options.signal })
+      // More neighbours than k, so the ranking (vector and keyword scores together) chooses the k best among them.
+      const matches = await store.query(this.name, vector, { k: candidateCount(k), where: options.filter, signal: options.signal })
       const ranked = rankMatches(query, matches)
-      const results = options.minScore === undefined ? ranked : ranked.filter((result) => result.score >= (options.minScore as number))
+      const results = (options.minScore === undefined ? ranked : ranked.filter((result) => result.score >= (options.minScore as number))).slice(0, k)
       metrics.recordSearch(this.name, (performance.now() - started) / 1000)
       return results
     } catch (error) {

@@ -3,6 +3,7 @@ import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
 import { SOURCE_EXTENSIONS } from '../foundation/paths'
 import { AgentRunner } from '../agents/agent_runner'
+import { assertRagFor, type RagUser } from '../rag/agent/rag_requirement'
 import { loadRoutes } from './load_routes'
 
 declare module '../foundation/application' {
@@ -14,15 +15,18 @@ declare module '../foundation/application' {
 /**
  * Builds the AgentRunner from `routes/agents.ts` and the application's
  * middleware registry (container binding `middleware`). Building it
- * validates every route path and middleware name, so a typo fails the boot
- * of the command or server that uses agents, never a request.
+ * validates every route path and middleware name, and that retrieval is
+ * configured for every agent that uses it (a `ragTool`, a `retrieve` step),
+ * so a typo or a missing CHROMA_URL fails the boot of the command or server
+ * that uses agents, never a request.
  */
 export function createAgentRunner(app: Application): AgentRunner {
   const base = app.codePathFor('routes', 'agents')
   const routesFile = SOURCE_EXTENSIONS.map((extension) => `${base}${extension}`).find((file) => existsSync(file))
   const checkpointers = app.make('checkpointer')
-  return new AgentRunner({
-    routes: routesFile ? loadRoutes(routesFile).routes() : [],
+  const routes = routesFile ? loadRoutes(routesFile).routes() : []
+  const runner = new AgentRunner({
+    routes,
     middleware: app.bound('middleware') ? app.make('middleware') : undefined,
     resolveCheckpointer: (name) => checkpointers.use(name),
     logger: app.logger.child({ logger: 'agents' }),
@@ -31,6 +35,8 @@ export function createAgentRunner(app: Application): AgentRunner {
     defaultCheckpointer: checkpointers.defaultDriver,
     checkpointerDrivers: () => checkpointers.drivers,
   })
+  if (app.bound('rag')) for (const route of routes) assertRagFor(runner.pool.instance(route.definition) as RagUser)
+  return runner
 }
 
 export const agentsProvider: Provider = {

@@ -71,11 +71,14 @@ describe('/customer-support answers documentation questions from the docs collec
 
     const output = await ask('What do the docs say about the sliding-window log algorithm of the rate limiter?')
 
+    // The page that covers the question is among the passages the model was given, with its text, and the
+    // answer names it; which rank it gets may move a little as the documentation is edited.
     const tool = output.messages.find((message) => message.type === 'tool')
-    const first = /^<document index="1" source="([^"]+)" chunk="\d+" score="[\d.]+"[^>]*>\n([\s\S]*?)\n<\/document>/.exec(tool?.content ?? '')
-    expect(first?.[1]).toBe('docs/rate-limiting.md')
-    expect(first?.[2]).toContain('sliding-window log')
-    expect(output.response).toMatch(/^\[general\] Here is what I found\. search_docs: <document index="1" source="docs\/rate-limiting.md"/)
-    expect(output.response).toMatch(/\nSources: docs\/rate-limiting.md(, |\n)/)
+    const passages = [...(tool?.content ?? '').matchAll(/<document index="\d+" source="([^"]+)" chunk="\d+" score="[\d.]+"[^>]*>\n([\s\S]*?)\n<\/document>/g)]
+    expect(passages.length).toBeGreaterThan(0)
+    const covering = passages.find((passage) => passage[1] === 'docs/rate-limiting.md')
+    expect(covering?.[2]).toContain('sliding-window log')
+    expect(output.response).toMatch(/^\[general\] Here is what I found\. search_docs: <document index="1" source="docs\//)
+    expect(output.response).toMatch(/\nSources: (.+, )?docs\/rate-limiting.md(, |\n|$)/)
   })
 })

@@ -12,7 +12,7 @@ const scratches: string[] = []
 afterAll(() => scratches.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
 /** A booted application over a project whose code root has the repository's config and this one route. */
-function projectWith(route: string, agentClass: string) {
+function projectWith(route: string, agentClass: string, env: Record<string, string> = {}) {
   const root = mkdtempSync(join(tmpdir(), 'langvel-agents-provider-'))
   scratches.push(root)
   mkdirSync(join(root, 'routes'))
@@ -33,7 +33,7 @@ export default function routes() {
     basePath: root,
     codePath: root,
     loadDotenv: false,
-    env: { APP_ENV: 'test', STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
+    env: { APP_ENV: 'test', STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory', ...env },
     providers: defaultProviders(),
     logger: createLogger({ silent: true }),
   }).boot()
@@ -68,6 +68,22 @@ describe('the agents provider', () => {
       expect(() => app.make('agents')).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_DRIVER', details: expect.objectContaining({ route: '/mongo' }) }))
     } finally {
       await app.shutdown()
+    }
+  })
+
+  it('fails the boot of the runner in production when an agent searches a collection and CHROMA_URL is not set', async () => {
+    const production = { APP_ENV: 'production', JWT_SECRET_KEY: 'k'.repeat(48), CHROMA_URL: '' }
+    const app = await projectWith('/ask', 'RagFixtureAgent', production)
+    try {
+      expect(() => app.make('agents')).toThrow(expect.objectContaining({ code: 'E_INVALID_CONFIG', message: expect.stringContaining('CHROMA_URL') }))
+    } finally {
+      await app.shutdown()
+    }
+    const withUrl = await projectWith('/ask', 'RagFixtureAgent', { ...production, CHROMA_URL: 'http://127.0.0.1:1' })
+    try {
+      expect(withUrl.make('agents').route('/ask').tools).toEqual(['search_docs'])
+    } finally {
+      await withUrl.shutdown()
     }
   })
 })
