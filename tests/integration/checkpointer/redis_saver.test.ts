@@ -101,7 +101,7 @@ describeWithRedis('RedisSaver on a real Redis', () => {
     const doomed = await redis.put({ configurable: { thread_id: 'doomed' } }, checkpoint({ a: 1 }), meta, { a: 1 })
     await redis.putWrites(doomed, [['a', 2]], 'task')
     await redis.put({ configurable: { thread_id: 'doomed', checkpoint_ns: 'sub' } }, checkpoint(), meta, {})
-    await redis.put({ configurable: { thread_id: 'kept' } }, checkpoint({ a: 1 }), meta, { a: 1 })
+    const kept = await redis.put({ configurable: { thread_id: 'kept' } }, checkpoint({ a: 1 }), meta, { a: 1 })
 
     await redis.deleteThread('doomed')
 
@@ -109,7 +109,9 @@ describeWithRedis('RedisSaver on a real Redis', () => {
     expect(await keysMatching(`${prefix}*`)).toEqual([])
     expect(await client.zscore(redis.keys.threads, 'doomed')).toBeNull()
     expect(await redis.getTuple({ configurable: { thread_id: 'doomed' } })).toBeUndefined()
-    expect(await redis.getTuple({ configurable: { thread_id: 'kept' } })).toBeDefined()
+    const survivor = await redis.getTuple({ configurable: { thread_id: 'kept' } })
+    expect(survivor?.config.configurable).toMatchObject({ thread_id: 'kept', checkpoint_id: kept.configurable?.checkpoint_id })
+    expect(survivor?.checkpoint.channel_values).toEqual({ a: 1 })
     const everything = []
     for await (const tuple of redis.list({})) everything.push(tuple.config.configurable?.thread_id)
     expect(everything).toEqual(['kept'])
@@ -136,7 +138,11 @@ describeWithRedis('RedisSaver on a real Redis', () => {
       const history = []
       for await (const snapshot of graph.getStateHistory(config)) history.push(snapshot)
       expect(history.length).toBeGreaterThan(2)
-      for await (const tuple of redis.list({}, { limit: 1 })) expect(tuple).toBeDefined()
+      const listed = []
+      for await (const tuple of redis.list({}, { limit: 1 })) listed.push(tuple)
+      expect(listed).toHaveLength(1)
+      expect(listed[0].config.configurable).toMatchObject({ thread_id: 'hot-path', checkpoint_id: history[0].config.configurable?.checkpoint_id })
+      expect(listed[0].checkpoint.channel_values.steps).toEqual(['start', 'answer:yes', 'finish'])
       await redis.deleteThread('hot-path')
     } finally {
       sent = spy.mock.calls.map(([command]) => command.name.toLowerCase())

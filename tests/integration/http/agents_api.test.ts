@@ -95,7 +95,7 @@ describe('agent API over HTTP', () => {
     const res = await http.get('/openapi.json').expect(200)
     expect(res.body.openapi).toBe('3.1.0')
     expect(res.body.paths['/agents/echo'].post.requestBody.content['application/json'].schema.properties.input.properties.query).toEqual({ type: 'string', minLength: 1 })
-    expect(res.body.paths['/agents/support/approval/threads/{thread_id}/resume']).toBeDefined()
+    expect(res.body.paths['/agents/support/approval/threads/{thread_id}/resume'].post).toMatchObject({ requestBody: { required: true }, responses: { 409: expect.any(Object) } })
   })
 
   it('answers 422 listing the fields when the input fails the agent schema', async () => {
@@ -128,7 +128,7 @@ describe('agent API over HTTP', () => {
     expect(res.body).toEqual({ error: { code: 'E_RUNTIME', message: 'Internal server error', trace_id: 'boom-req-1' } })
     expect(res.text).not.toMatch(/hunter2|postgres:|SELECT|\.ts:\d+/)
     const logged = t.logs.records.find((record) => record.message === 'request failed' && record.requestId === 'boom-req-1')
-    expect(logged).toBeDefined()
+    expect(logged).toMatchObject({ level: 'error', method: 'POST', route: '/agents/:path' })
     expect(JSON.stringify(logged)).toContain('ECONNREFUSED')
     expect(JSON.stringify(logged)).not.toContain('hunter2')
   })

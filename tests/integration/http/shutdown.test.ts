@@ -65,7 +65,7 @@ describe('graceful shutdown', () => {
       const called = await call
       expect(called.status).toBe(503)
       expect(JSON.parse(called.text).error.code).toBe('E_SHUTTING_DOWN')
-      expect(called.headers['retry-after']).toBeDefined()
+      expect(called.headers['retry-after']).toBe('1')
       const events = parseSse((await stream).text).events
       expect(events.slice(-2).map((event) => [event.event, event.data.code ?? event.data.status])).toEqual([
         ['error', 'E_SHUTTING_DOWN'],

@@ -190,11 +190,14 @@ describe('Agent', () => {
 
   it('stops a run when its signal aborts: later nodes never run', async () => {
     let reachedSecond = false
+    let firstStarted!: () => void
+    const first = new Promise<void>((resolve) => (firstStarted = resolve))
     class Abortable extends Agent<typeof S> {
       state = S
       build(graph: GraphBuilder<typeof S>) {
         return graph
           .then(async (_s, ctx) => {
+            firstStarted()
             await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))
             return {}
           })
@@ -205,14 +208,19 @@ describe('Agent', () => {
       }
     }
     const agent = await new Abortable().compile()
+    // Observes LangGraph's own run, which may outlive the answer if a stop only raced it.
+    const graphRun = jest.spyOn(agent.compiledGraph, 'invoke')
     const controller = new AbortController()
     const run = agent.invoke({ query: 'q' }, { signal: controller.signal })
-    setTimeout(() => controller.abort(new Error('client went away')), 20)
+    await first
+    controller.abort(new Error('client went away'))
     const error = await rejection(run)
     expect(error.code).toBe('E_ABORTED')
-    // Give a wrongly continuing run the chance to reach the second node.
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    // Once the graph's run has settled, no node can start any more: the second never did.
+    expect(graphRun).toHaveBeenCalledTimes(1)
+    await (graphRun.mock.results[0]?.value as Promise<unknown>).catch(() => undefined)
     expect(reachedSecond).toBe(false)
+    graphRun.mockRestore()
 
     const timeout = new AbortController()
     timeout.abort(new E_TIMEOUT(5))

@@ -68,8 +68,10 @@ describe('the development JWT key', () => {
   it('is never generated outside development: tokens need a configured key, and production refuses to boot', async () => {
     const test = await boot({ APP_ENV: 'test' })
     expect(() => test.app.make('auth').tokens).toThrow(expect.objectContaining({ code: 'E_INVALID_CONFIG' }))
-    // API keys need no JWT key.
-    expect(test.app.make('auth').apiKeys).toBeDefined()
+    // API keys need no JWT key: one is created and authenticates a request.
+    await up(test.app.make('db').connection())
+    const { key, record } = await test.app.make('auth').apiKeys.create('ci', { permissions: ['agents.run'] })
+    await expect(test.app.make('auth').authenticate({ apiKey: key })).resolves.toMatchObject({ id: record.id, type: 'api_key', permissions: ['agents.run'] })
     await test.app.shutdown()
     expect(existsSync(join(dir, '.env'))).toBe(false)
 

@@ -71,13 +71,14 @@ describe('CheckpointerManager', () => {
   it('closes the sqlite file it opened, and opens a fresh one on the next use', async () => {
     const checkpointers = manager()
     const saver = checkpointers.use('sqlite') as SqliteSaver
-    await saver.put({ configurable: { thread_id: 't1' } }, emptyCheckpoint(), meta)
+    const written = await saver.put({ configurable: { thread_id: 't1' } }, emptyCheckpoint(), meta)
     await checkpointers.close()
     expect((saver.db as { open: boolean }).open).toBe(false)
     expect(checkpointers.isOpen('sqlite')).toBe(false)
     const reopened = checkpointers.use('sqlite')
     expect(reopened).not.toBe(saver)
-    expect(await reopened.getTuple({ configurable: { thread_id: 't1' } })).toBeDefined()
+    // The fresh connection reads the same file: the checkpoint written before the close is there.
+    expect((await reopened.getTuple({ configurable: { thread_id: 't1' } }))?.config.configurable).toMatchObject({ thread_id: 't1', checkpoint_id: written.configurable?.checkpoint_id })
   })
 
   it('builds the postgres driver on DATABASE_URL without connecting until used', () => {

@@ -83,7 +83,7 @@ describe('OpenAPI document', () => {
     it('names only the guard an auth:<guard> route accepts, and lists no 403 or 429 it cannot give', () => {
       for (const operation of operations('/agents/jwt-only')) {
         expect(operation.security).toEqual([{ bearerAuth: [] }])
-        expect(operation.responses[401]).toBeDefined()
+        expect(operation.responses[401]).toMatchObject({ headers: { 'WWW-Authenticate': expect.any(Object) }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
         expect(operation.responses[403]).toBeUndefined()
         expect(operation.responses[429]).toBeUndefined()
       }

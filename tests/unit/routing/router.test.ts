@@ -96,7 +96,7 @@ describe('Route facade and loadRoutes', () => {
       })
     })
 
-    expect(router.find('/team/support')).toBeDefined()
+    expect(router.find('/team/support')?.path).toBe('/team/support')
     expect(() => Route.agent('/support', SupportAgent)).toThrow(expect.objectContaining({ code: 'E_RUNTIME' }))
   })
 

@@ -121,9 +121,11 @@ describe('httpTool', () => {
   })
 
   it('stops reading a response past maxResponseBytes and fails with E_TOOL_FAILED', async () => {
-    let closed = false
+    let cutOff!: (early: boolean) => void
+    const closed = new Promise<boolean>((resolve) => (cutOff = resolve))
     handler = (_req, res) => {
-      res.on('close', () => (closed = !res.writableEnded))
+      // True when the client hung up before the whole body was sent.
+      res.on('close', () => cutOff(!res.writableEnded))
       res.writeHead(200, { 'content-type': 'text/plain' })
       // No content-length: the cap must hold while streaming, not only on the declared size.
       const chunk = 'x'.repeat(16 * 1024)
@@ -138,8 +140,7 @@ describe('httpTool', () => {
     const tool = httpTool({ name: 'big', description: 'Big', url: `${base}/big`, maxResponseBytes: 64 * 1024, allowPrivate: true })
 
     await expect(tool.call({})).rejects.toMatchObject({ code: 'E_TOOL_FAILED', cause: expect.objectContaining({ reason: 'too_large' }) })
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(closed).toBe(true)
+    await expect(closed).resolves.toBe(true)
   })
 
   it('refuses a declared Content-Length above the cap before reading', async () => {

@@ -10,6 +10,8 @@ export interface RecordedRequest {
   at: number
   /** Set when the client hung up before the response ended (a cancelled call). */
   closedEarly: boolean
+  /** Resolves with `closedEarly` once the response has closed, whichever side ended it. */
+  closed: Promise<boolean>
 }
 
 export interface SseEvent {
@@ -89,6 +91,7 @@ export class ProviderServer {
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8')
+      let onClose!: (closedEarly: boolean) => void
       const recorded: RecordedRequest = {
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0],
@@ -96,12 +99,14 @@ export class ProviderServer {
         body: text ? JSON.parse(text) : undefined,
         at: performance.now(),
         closedEarly: false,
+        closed: new Promise<boolean>((resolve) => (onClose = resolve)),
       }
       this.requests.push(recorded)
       this.open.add(res)
       res.on('close', () => {
         if (!res.writableEnded) recorded.closedEarly = true
         this.open.delete(res)
+        onClose(recorded.closedEarly)
       })
       const scripted = this.queues.get(recorded.path)?.shift() ?? this.fallback(recorded)
       void this.answer(res, scripted)
