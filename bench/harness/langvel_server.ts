@@ -35,6 +35,9 @@ const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']
  * checkpointer so the figure is the HTTP stack rather than SQLite, Redis
  * db 15 under a per-run key prefix for the rate limiter and revocation
  * store, and a rate limit high enough never to answer 429 during a run.
+ * Production refuses to boot an app whose agents search a vector store
+ * without CHROMA_URL (the example's /customer-support does); no measured
+ * route searches, so it names an address nothing is asked at.
  */
 export function benchEnvironment(scratch: string, overrides: Record<string, string>): Record<string, string> {
   return {
@@ -51,6 +54,7 @@ export function benchEnvironment(scratch: string, overrides: Record<string, stri
     RATE_LIMIT_DRIVER: 'redis',
     AUTH_STORE: 'redis',
     RATE_LIMIT_REQUESTS: '1000000',
+    CHROMA_URL: 'http://127.0.0.1:9',
     NO_COLOR: '1',
     ...overrides,
   }
