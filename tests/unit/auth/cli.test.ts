@@ -1,46 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import jwt from 'jsonwebtoken'
-import { authProvider } from '../../../framework/auth/auth_provider'
-import { runCli } from '../../../framework/console/kernel'
-import { authCommands } from '../../../framework/console/manifests/auth'
-import { Output } from '../../../framework/console/output'
 import { DatabaseManager } from '../../../framework/database/database_manager'
-import { databaseProvider } from '../../../framework/database/database_provider'
-import { createLogger } from '../../../framework/logger'
-import { redisProvider } from '../../../framework/redis/redis_provider'
-import { up } from '../../../database/migrations/20260102000000_create_auth_tables'
+import { authCliProject, type AuthCliProject } from './cli_project'
 import { SECRET } from './helpers'
 
-const logger = createLogger({ silent: true })
-
 describe('auth and apikey commands', () => {
-  let dir: string
-  let env: Record<string, string>
-
-  async function cli(args: string[]) {
-    const out: string[] = []
-    const err: string[] = []
-    const sink = (into: string[]) => new Writable({ write: (chunk, _encoding, done) => (into.push(String(chunk)), done()) })
-    const output = new Output({ stdout: sink(out), stderr: sink(err), colors: false })
-    const code = await runCli(['node', 'langvel', ...args], {
-      output,
-      commands: authCommands,
-      app: { basePath: dir, env, logger, loadDotenv: false, providers: [databaseProvider, redisProvider, authProvider] },
-    })
-    return { code, stdout: out.join(''), stderr: err.join('') }
-  }
+  let project: AuthCliProject
+  const cli = (args: string[]) => project.cli(args)
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'langvel-auth-cli-'))
-    env = { APP_ENV: 'test', JWT_SECRET_KEY: SECRET, DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}` }
-    const db = new DatabaseManager({ url: env.DATABASE_URL, basePath: dir })
-    await up(db.connection())
-    await db.close()
+    project = await authCliProject('langvel-auth-cli-')
   })
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  afterAll(() => project.remove())
 
   it('auth:token prints only a signed token with the subject, permissions and lifetime asked for', async () => {
     const result = await cli(['auth:token', 'alice', '--permissions', 'agents.*, threads.read', '--ttl', '15m'])
@@ -69,7 +40,7 @@ describe('auth and apikey commands', () => {
     const { jti } = JSON.parse((await cli(['auth:token', 'alice', '--json'])).stdout) as { jti: string }
     expect((await cli(['auth:revoke', jti])).code).toBe(0)
 
-    const db = new DatabaseManager({ url: env.DATABASE_URL, basePath: dir })
+    const db = new DatabaseManager({ url: project.env.DATABASE_URL, basePath: project.dir })
     const ids = (await db.connection()('auth_revoked_tokens').select('jti')).map((row: { jti: string }) => row.jti)
     await db.close()
     expect(ids).toEqual(expect.arrayContaining([(jwt.decode(token) as jwt.JwtPayload).jti, jti]))
@@ -101,15 +72,15 @@ describe('auth and apikey commands', () => {
   })
 
   it('says to run the migrations when the auth tables are missing', async () => {
-    const saved = env
-    env = { ...env, DATABASE_URL: `sqlite:${join(dir, 'empty.sqlite')}` }
+    const saved = project.env.DATABASE_URL
+    project.env.DATABASE_URL = `sqlite:${join(project.dir, 'empty.sqlite')}`
     try {
       const result = await cli(['apikey:list'])
       expect(result.code).toBe(1)
       expect(result.stderr).toContain('E_NOT_MIGRATED')
       expect(result.stderr).toContain('langvel migrate')
     } finally {
-      env = saved
+      project.env.DATABASE_URL = saved
     }
   })
 })

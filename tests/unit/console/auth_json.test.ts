@@ -1,45 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { authProvider } from '../../../framework/auth/auth_provider'
-import { runCli } from '../../../framework/console/kernel'
-import { authCommands } from '../../../framework/console/manifests/auth'
-import { Output } from '../../../framework/console/output'
-import { DatabaseManager } from '../../../framework/database/database_manager'
-import { databaseProvider } from '../../../framework/database/database_provider'
-import { createLogger } from '../../../framework/logger'
-import { redisProvider } from '../../../framework/redis/redis_provider'
-import { up } from '../../../database/migrations/20260102000000_create_auth_tables'
-import { SECRET } from '../auth/helpers'
-
-const logger = createLogger({ silent: true })
+import { authCliProject, type AuthCliProject } from '../auth/cli_project'
 
 describe('auth and apikey commands with --json', () => {
-  let dir: string
-  let env: Record<string, string>
-
-  async function cli(args: string[]) {
-    const out: string[] = []
-    const err: string[] = []
-    const sink = (into: string[]) => new Writable({ write: (chunk, _encoding, done) => (into.push(String(chunk)), done()) })
-    const output = new Output({ stdout: sink(out), stderr: sink(err), colors: false })
-    const code = await runCli(['node', 'langvel', ...args], {
-      output,
-      commands: authCommands,
-      app: { basePath: dir, env, logger, loadDotenv: false, providers: [databaseProvider, redisProvider, authProvider] },
-    })
-    return { code, stdout: out.join(''), stderr: err.join('') }
-  }
+  let project: AuthCliProject
+  const cli = (args: string[]) => project.cli(args)
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'langvel-auth-json-'))
-    env = { APP_ENV: 'test', JWT_SECRET_KEY: SECRET, DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}` }
-    const db = new DatabaseManager({ url: env.DATABASE_URL, basePath: dir })
-    await up(db.connection())
-    await db.close()
+    project = await authCliProject('langvel-auth-json-')
   })
-  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+  afterEach(() => project.remove())
 
   it('auth:revoke --json prints the jti and until when the revocation is recorded', async () => {
     const issued = await cli(['auth:token', 'alice', '--json'])
