@@ -43,7 +43,6 @@ export function stopError(reason: unknown): Error {
 export class RunDeadline implements RunBounds {
   private readonly controller = new AbortController()
   private readonly timer?: NodeJS.Timeout
-  private readonly stopped: Promise<never>
   private readonly pending = new Set<Promise<void>>()
   private readonly onParentAbort = () => this.stop(this.parent?.reason)
 
@@ -51,10 +50,6 @@ export class RunDeadline implements RunBounds {
     readonly seconds?: number,
     private readonly parent?: AbortSignal,
   ) {
-    this.stopped = new Promise<never>((_, reject) => {
-      this.controller.signal.addEventListener('abort', () => reject(stopError(this.controller.signal.reason)), { once: true })
-    })
-    this.stopped.catch(() => undefined)
     if (parent?.aborted) this.stop(parent.reason)
     else parent?.addEventListener('abort', this.onParentAbort, { once: true })
     if (seconds && seconds * 1000 <= MAX_TIMER_MS && !this.signal.aborted) {
@@ -84,7 +79,23 @@ export class RunDeadline implements RunBounds {
     )
     this.pending.add(tracked)
     tracked.then(() => this.pending.delete(tracked))
-    return Promise.race([work, this.stopped])
+    if (this.signal.aborted) return Promise.reject(stopError(this.signal.reason))
+    // A listener per call, removed when the work settles: racing a shared never-settling promise would keep
+    // every raced value (each event of a long stream) reachable until the run ends.
+    return new Promise<T>((resolve, reject) => {
+      const onStop = () => reject(stopError(this.signal.reason))
+      this.signal.addEventListener('abort', onStop, { once: true })
+      work.then(
+        (value) => {
+          this.signal.removeEventListener('abort', onStop)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.signal.removeEventListener('abort', onStop)
+          reject(error)
+        },
+      )
+    })
   }
 
   /** True once the raced work has finished; false when `graceMs` after a stop ran out first. */

@@ -12,6 +12,8 @@ export interface RunSupervisorOptions {
   logger: Logger
   /** After a stop, how long a run may take to finish before its slot is reclaimed anyway. */
   abortGraceMs?: number
+  /** AGENT_TIMEOUT, for a route whose info carries no timeout (a runner built without one). */
+  defaultTimeoutSeconds?: number
 }
 
 /**
@@ -38,7 +40,7 @@ export class RunSupervisor {
 
   async supervise<T>(ctx: HttpContext, route: AgentRouteInfo, work: (deadline: RunDeadline) => Promise<T>, outcome: (value: T) => RunOutcome = () => 'success'): Promise<T> {
     const started = performance.now()
-    const deadline = new RunDeadline(route.timeoutSeconds)
+    const deadline = new RunDeadline(route.timeoutSeconds ?? this.options.defaultTimeoutSeconds)
     this.running.add(deadline)
     if (ctx.clientGone) deadline.stop(new E_ABORTED('client disconnected'))
     else ctx.onClose(() => {

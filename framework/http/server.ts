@@ -114,6 +114,7 @@ export class HttpServer {
       metrics,
       logger: this.logger,
       abortGraceMs: options.abortGraceMs,
+      defaultTimeoutSeconds: config.agentTimeoutSeconds,
     })
 
     this.health = new HealthRegistry(this.logger)
