@@ -51,7 +51,8 @@ export default defineConfig({
       provider: e.EMBEDDINGS_PROVIDER,
       model: e.EMBEDDINGS_MODEL,
       baseUrl: e.EMBEDDINGS_BASE_URL,
-      apiKey: e.EMBEDDINGS_API_KEY ?? e.OPENAI_API_KEY,
+      // OPENAI_API_KEY is OpenAI's: it is never sent to another embeddings server.
+      apiKey: e.EMBEDDINGS_API_KEY ?? (e.EMBEDDINGS_PROVIDER === 'openai' ? e.OPENAI_API_KEY : undefined),
     },
   }),
   check: (config) => {

@@ -1,4 +1,4 @@
-import { lstat, readdir, stat } from 'node:fs/promises'
+import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { globToRegExp } from './glob'
 
@@ -52,8 +52,8 @@ export function inScope(scope: Scope, source: string): boolean {
 
 /**
  * The files under the given paths, in a stable order. A folder is walked
- * (skipping dot-folders and node_modules; symbolic links to folders are not
- * followed, so a link loop cannot hang the walk) and `glob`, matched against
+ * (skipping dot-files, dot-folders and node_modules; symbolic links to
+ * folders, or out of the folder, are not followed) and `glob`, matched against
  * the path relative to that folder, picks its files; a file named on its own
  * is always taken. Paths that do not exist or cannot be read are returned as
  * skipped, never thrown.
@@ -85,16 +85,21 @@ export async function collectFiles(paths: string[], options: { root: string; glo
         if (!entry.name.startsWith('.') && !IGNORED_FOLDERS.has(entry.name)) await walk(path, base)
         continue
       }
+      // Dot-files (.env, .npmrc...) hold secrets far more often than documents: a walk never takes them.
+      if (entry.name.startsWith('.')) continue
       if (matcher && !matcher.test(relative(base, path).split(sep).join('/'))) continue
       if (entry.isFile()) take(path)
-      else if (entry.isSymbolicLink()) await followLink(path)
+      else if (entry.isSymbolicLink()) await followLink(path, base)
     }
   }
-  // A link to a file is indexed under the link's path; a link to a folder or a dangling link is reported.
-  const followLink = async (path: string) => {
+  // A link to a file inside the folder being walked is indexed under the link's path; a link leading out of
+  // it (to /etc, to a home folder), to a folder, or nowhere is reported, never read.
+  const followLink = async (path: string, base: string) => {
     try {
       const target = await stat(path)
-      if (target.isFile()) take(path)
+      const [real, root] = await Promise.all([realpath(path), realpath(base)])
+      if (real !== root && !real.startsWith(root + sep)) skipped.push({ path: sourceOf(options.root, path), reason: 'link out of the folder (not followed)' })
+      else if (target.isFile()) take(path)
       else skipped.push({ path: sourceOf(options.root, path), reason: target.isDirectory() ? 'link to a folder (not followed)' : 'not a regular file' })
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'broken symbolic link' : readFailure(error)

@@ -140,6 +140,18 @@ describe('ingest', () => {
     expect(summary.skipped).toHaveLength(6)
   })
 
+  it('never takes dot-files or a link leading out of the folder walked (secrets must not become searchable)', async () => {
+    write('docs/ok.md', 'fine')
+    write('docs/.env', 'OPENAI_API_KEY=sk-secret')
+    write('docs/inner.md', 'inside')
+    write('outside/secret.txt', 'not for the index')
+    symlinkSync(join(root, 'outside/secret.txt'), join(root, 'docs/leak.txt'))
+    symlinkSync(join(root, 'docs/inner.md'), join(root, 'docs/alias.md'))
+    const summary = await run(['docs'])
+    expect(collection.sources()).toEqual(['docs/alias.md', 'docs/inner.md', 'docs/ok.md'])
+    expect(summary.skipped).toEqual([{ path: 'docs/leak.txt', reason: 'link out of the folder (not followed)' }])
+  })
+
   it('skips a named pipe without blocking on it', async () => {
     write('docs/ok.txt', 'fine')
     execFileSync('mkfifo', [join(root, 'docs/pipe')])
