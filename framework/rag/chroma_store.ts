@@ -1,5 +1,5 @@
 import type { ChromaClient, Collection } from 'chromadb'
-import { E_COLLECTION_NOT_FOUND, E_INVALID_INPUT } from '../errors'
+import { E_COLLECTION_NOT_FOUND, E_INVALID_INPUT, isException } from '../errors'
 import type { Logger } from '../logger'
 import { validateCollectionName } from './collection_name'
 import { callDeadlineMs, storeCall, type StoreCallObserver, type StoreCallPolicy } from './store_call'
@@ -187,7 +187,16 @@ export class ChromaStore implements VectorStore {
   /** One attempt-bounded, retried call on the client. */
   private async call<T>(run: (client: ChromaClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const client = await this.connect()
-    return storeCall(() => run(client), this.policy, { signal, observer: this.observer })
+    try {
+      return await storeCall(() => run(client), this.policy, { signal, observer: this.observer })
+    } catch (error) {
+      // A managed Chroma that went away (crashed, stopped) is asked for, and so started, again by the next call.
+      if (typeof this.options.url === 'function' && isException(error) && error.code === 'E_SERVICE_UNAVAILABLE' && this.client) {
+        this.client = undefined
+        this.handles.clear()
+      }
+      throw error
+    }
   }
 
   private connect(): Promise<ChromaClient> {

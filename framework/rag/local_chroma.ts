@@ -137,7 +137,8 @@ export class LocalChroma {
     mkdirSync(path, { recursive: true })
     const port = this.options.port ?? (await freePort())
     const binary = this.options.binary ?? chromaBinary()
-    const child = spawn(binary, ['run', '--path', path, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own process group: a terminal's Ctrl-C reaches us, and we stop it after draining, not before.
+    const child = spawn(binary, ['run', '--path', path, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     installExitHooks()
     running.add(child)
     this.child = child

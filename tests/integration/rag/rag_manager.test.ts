@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { FakeEmbeddings } from '../../../framework/rag/embeddings/fake_embeddings'
 import { documentId } from '../../../framework/rag/rag_collection'
 import { RagManager } from '../../../framework/rag/rag_manager'
@@ -166,5 +169,25 @@ describe('RagManager and its collections', () => {
     expect(() => manager.collection('docs')).toThrow(expect.objectContaining({ code: 'E_INVALID_CONFIG', message: expect.stringContaining('CHROMA_URL') }))
     await expect(manager.ping()).rejects.toMatchObject({ code: 'E_INVALID_CONFIG' })
     expect(manager.managedChroma).toBeUndefined()
+  })
+
+  it('starts its managed Chroma again when the one it started went away, keeping the data', async () => {
+    const basePath = mkdtempSync(join(tmpdir(), 'langvel-restart-'))
+    const manager = new RagManager({ config: ragConfig({ chroma: { timeoutMs: 2000, retries: 1 } }), appEnv: 'test', basePath, embeddings: new FakeEmbeddings(8) })
+    try {
+      const docs = manager.collection('docs')
+      await docs.add([{ id: 'a', text: 'kept across the restart' }])
+      const first = manager.managedChroma?.pid as number
+      process.kill(first, 'SIGKILL')
+      while (manager.managedChroma?.isRunning) await new Promise((resolve) => setImmediate(resolve))
+
+      // The call that finds it gone fails as unavailable; the next one starts a new server on the same data.
+      await docs.count().catch((error: { code?: string }) => expect(error.code).toBe('E_SERVICE_UNAVAILABLE'))
+      await expect(docs.count()).resolves.toBe(1)
+      expect(manager.managedChroma?.pid).not.toBe(first)
+    } finally {
+      await manager.close()
+      rmSync(basePath, { recursive: true, force: true })
+    }
   })
 })
