@@ -62,7 +62,8 @@ export class SseStream {
   }
 
   comment(text: string): void {
-    if (this.closed) return
+    // A reader that is not keeping up needs no keep-alive, and its buffer must not grow.
+    if (this.closed || this.res.writableNeedDrain) return
     this.res.write(`: ${text}\n\n`)
     this.flush()
   }

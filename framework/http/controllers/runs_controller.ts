@@ -150,6 +150,12 @@ export class RunsController {
         const events = await start(deadline)
         const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
         sse.open()
+        // A client that stopped reading (but kept the connection) would hold the write, and with it the run
+        // and its slot, past any deadline: once the run is stopped, such a response is cut off.
+        const cutStalled = () => {
+          if (ctx.res.writableNeedDrain) ctx.res.destroy()
+        }
+        deadline.signal.addEventListener('abort', cutStalled, { once: true })
         const end: StreamEnd = { status: 'completed' }
         try {
           await sse.send('metadata', { agent: route.agent, path: route.path, thread_id: threadId, trace_id: ctx.traceId, request_id: ctx.requestId, stream_mode: modes })
@@ -171,8 +177,12 @@ export class RunsController {
             await sse.send('error', rendered.body.error)
           }
         }
-        await sse.send('end', { thread_id: threadId, status: end.status, duration_ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100 })
-        sse.close()
+        try {
+          await sse.send('end', { thread_id: threadId, status: end.status, duration_ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100 })
+        } finally {
+          deadline.signal.removeEventListener('abort', cutStalled)
+          sse.close()
+        }
         return end
       },
       streamOutcome,
