@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { E_RUNTIME } from '../errors'
@@ -27,6 +27,31 @@ const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP']
 
 /** Every managed server of this process, stopped however the process ends. */
 const running = new Set<ChildProcess>()
+/** The discovery files of those servers, removed with them. */
+const announced = new Map<ChildProcess, string>()
+
+/** Where a managed server tells other processes using the same data folder that it is there. */
+const DISCOVERY_FILE = '.langvel-chroma.json'
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function forget(child: ChildProcess): void {
+  const file = announced.get(child)
+  announced.delete(child)
+  if (!file) return
+  try {
+    if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid === child.pid) unlinkSync(file)
+  } catch {
+    // Already gone, or taken over by a newer server.
+  }
+}
 let hooksInstalled = false
 
 function installExitHooks(): void {
@@ -34,7 +59,10 @@ function installExitHooks(): void {
   hooksInstalled = true
   // The backstop: whatever path leads to exit, no server outlives us.
   process.on('exit', () => {
-    for (const child of running) child.kill('SIGTERM')
+    for (const child of running) {
+      child.kill('SIGTERM')
+      forget(child)
+    }
   })
   for (const signal of SIGNALS) {
     const onSignal = () => {
@@ -89,6 +117,7 @@ export class LocalChroma {
   private child?: ChildProcess
   private starting?: Promise<string>
   private address?: string
+  private adopted?: string
   private readonly output: string[] = []
 
   constructor(private readonly options: LocalChromaOptions) {}
@@ -106,13 +135,47 @@ export class LocalChroma {
     return this.child !== undefined && this.address !== undefined
   }
 
-  /** Starts the server (once; concurrent callers share the start) and resolves with its URL. */
+  /**
+   * Starts the server (once; concurrent callers share the start) and resolves
+   * with its URL. Another process's managed server on the same data folder
+   * (`langvel serve` while `rag:ingest` runs) is used instead of a second
+   * one, which would not see the first one's writes.
+   */
   start(): Promise<string> {
-    this.starting ??= this.launch().catch((error: unknown) => {
+    this.starting ??= this.adoptOrLaunch().catch((error: unknown) => {
       this.starting = undefined
       throw error
     })
     return this.starting
+  }
+
+  /** True when the server in use is another process's. */
+  get shared(): boolean {
+    return this.adopted !== undefined
+  }
+
+  private async adoptOrLaunch(): Promise<string> {
+    const file = join(this.options.path, DISCOVERY_FILE)
+    let found: { pid?: unknown; url?: unknown } | undefined
+    try {
+      found = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; url?: unknown }
+    } catch {
+      found = undefined
+    }
+    if (found && typeof found.pid === 'number' && typeof found.url === 'string' && found.pid !== process.pid && processAlive(found.pid) && (await answers(found.url))) {
+      this.adopted = found.url
+      this.address = found.url
+      // Asked again only after a call failed: the owner may have stopped it since.
+      this.starting = undefined
+      this.options.logger?.info('using the managed Chroma of another process on the same data', { url: found.url, pid: found.pid })
+      return found.url
+    }
+    this.adopted = undefined
+    const url = await this.launch()
+    const child = this.child as ChildProcess
+    writeFileSync(file, JSON.stringify({ pid: child.pid, url }))
+    announced.set(child, file)
+    return url
   }
 
   /** Stops the server: SIGTERM, then SIGKILL if it has not exited in time. Safe to call twice. */
@@ -120,8 +183,10 @@ export class LocalChroma {
     const child = this.child
     this.starting = undefined
     this.address = undefined
+    this.adopted = undefined
     if (!child) return
     this.child = undefined
+    forget(child)
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill('SIGTERM')
@@ -159,6 +224,7 @@ export class LocalChroma {
     })
     child.once('exit', (code, signal) => {
       running.delete(child)
+      forget(child)
       if (this.child !== child) return
       // Stopped by someone else, or crashed: the next use starts it again.
       this.child = undefined

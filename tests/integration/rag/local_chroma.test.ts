@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { LocalChroma } from '../../../framework/rag/local_chroma'
 import { processAlive } from '../../helpers/chroma_server'
 
 const CHILD = join(__dirname, 'support', 'managed_chroma_child.ts')
@@ -80,5 +81,25 @@ describe('the managed local Chroma', () => {
     const { report, exited } = await startChild(basePath, 'crash', 'local')
     expect(await exited).not.toBe(0)
     await gone(report.pid)
+  })
+
+  it("uses another process's running server on the same data folder instead of starting a second one, and starts its own once that one is gone", async () => {
+    const { report, child } = await startChild(basePath, 'wait')
+    const second = new LocalChroma({ path: join(basePath, 'storage', 'chroma') })
+    try {
+      await expect(second.start()).resolves.toBe(report.url)
+      expect(second.shared).toBe(true)
+      expect(second.pid).toBeUndefined()
+
+      child.kill('SIGTERM')
+      await gone(report.pid)
+      const own = await second.start()
+      expect(second.shared).toBe(false)
+      expect(second.pid).toBeDefined()
+      expect(own).not.toBe(report.url)
+    } finally {
+      await second.stop()
+      expect(existsSync(join(basePath, 'storage', 'chroma', '.langvel-chroma.json'))).toBe(false)
+    }
   })
 })
