@@ -98,8 +98,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
   const kind = (positionals[0] ?? 'load') as BenchKind
   if (kind !== 'load' && kind !== 'memory') throw new Error(`unknown benchmark "${kind}": expected load or memory`)
 
-  const name = values.name ?? `${kind}-${now.toISOString().replace(/[:.]/g, '-')}`
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`--name ${JSON.stringify(name)}: use letters, digits, dot, dash and underscore`)
+  const name = resultName(values.name, kind, now)
 
   const targets = expandTargetNames(values.targets === undefined ? DEFAULT_TARGETS[kind] : values.targets.split(',').map((target) => target.trim()).filter(Boolean))
   if (targets.length === 0) throw new Error('--targets: name at least one target')
@@ -151,4 +150,11 @@ function parseEnv(pairs: string[]): Record<string, string> {
     env[match[1]] = match[2]
   }
   return env
+}
+
+/** The result file's name: `--name`, checked, or `<kind>-<timestamp>`. */
+export function resultName(given: string | undefined, kind: string, now: Date): string {
+  const name = given ?? `${kind}-${now.toISOString().replace(/[:.]/g, '-')}`
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`--name ${JSON.stringify(name)}: use letters, digits, dot, dash and underscore`)
+  return name
 }

@@ -13,6 +13,7 @@ import { RagManager, type RagConfig } from '../framework/rag/rag_manager'
 import { RagMetrics } from '../framework/rag/rag_metrics'
 import { candidateCount, rankMatches } from '../framework/rag/ranking'
 import type { Embeddings, SearchOptions } from '../framework/rag/types'
+import { resultName } from './options'
 import { summarizeLatencies, type LatencySummary } from './harness/percentiles'
 import { readProcessMemory, toMb } from './harness/rss'
 import { writeResult } from './harness/write_result'
@@ -65,8 +66,7 @@ export function parseRagBenchArgs(argv: string[], now = new Date()): RagBenchOpt
     },
   })
   if (positionals.length > 0) throw new Error(`unexpected argument: ${positionals.join(' ')}`)
-  const name = values.name ?? `rag-${now.toISOString().replace(/[:.]/g, '-')}`
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`--name ${JSON.stringify(name)}: use letters, digits, dot, dash and underscore`)
+  const name = resultName(values.name, 'rag', now)
   const provider = (value: string, flag: string): 'fake' | 'local' => {
     if (value !== 'fake' && value !== 'local') throw new Error(`${flag} ${JSON.stringify(value)}: expected fake or local`)
     return value

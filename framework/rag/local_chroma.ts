@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { E_RUNTIME } from '../errors'
 import type { Logger } from '../logger'
 import { sleep } from '../support/backoff'
 import { within } from '../support/deadlines'
+import { freePort, processAlive } from '../support/processes'
 
 export interface LocalChromaOptions {
   /** Where Chroma keeps its data (RAG_STORAGE_PATH, absolute). */
@@ -32,15 +32,6 @@ const announced = new Map<ChildProcess, string>()
 
 /** Where a managed server tells other processes using the same data folder that it is there. */
 const DISCOVERY_FILE = '.langvel-chroma.json'
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function forget(child: ChildProcess): void {
   const file = announced.get(child)
@@ -84,18 +75,6 @@ const handlers = new Map<NodeJS.Signals, () => void>()
 export function chromaBinary(): string {
   // require.resolve('chromadb') is <node_modules>/chromadb/dist/cjs/chromadb.cjs.
   return join(dirname(require.resolve('chromadb')), '..', '..', '..', '.bin', 'chroma')
-}
-
-/** A port nothing listens on: bound, then released. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /**

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromaBinary, freePort } from '../../framework/rag/local_chroma'
+import { chromaBinary } from '../../framework/rag/local_chroma'
+import { freePort } from '../../framework/support/processes'
 
 /** Every server any test started, killed when the test process exits even if a suite forgot. */
 const running = new Set<ChildProcess>()
@@ -94,12 +95,4 @@ export class ChromaServer {
   }
 }
 
-/** True when process `pid` still exists. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+export { processAlive } from '../../framework/support/processes'

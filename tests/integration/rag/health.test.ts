@@ -2,7 +2,7 @@ import { Application } from '../../../framework/foundation/application'
 import { defaultHealthChecks } from '../../../framework/http/health/default_checks'
 import { HealthRegistry } from '../../../framework/http/health/health_registry'
 import { createLogger } from '../../../framework/logger'
-import { freePort } from '../../../framework/rag/local_chroma'
+import { freePort } from '../../../framework/support/processes'
 import { ragProvider } from '../../../framework/rag/rag_provider'
 import { ChromaServer } from '../../helpers/chroma_server'
 
