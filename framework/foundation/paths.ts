@@ -24,3 +24,14 @@ export function defaultBasePath(): string {
 
 /** File extensions of loadable source in this mode. */
 export const SOURCE_EXTENSIONS = IS_COMPILED ? ['.js'] : ['.ts', '.js']
+
+/**
+ * The loadable file for a path without its extension (`routes/agents`), or
+ * undefined when there is none.
+ *
+ * @example
+ * sourceFile(app.codePathFor('routes', 'agents')) // '/app/routes/agents.ts'
+ */
+export function sourceFile(base: string): string | undefined {
+  return SOURCE_EXTENSIONS.map((extension) => `${base}${extension}`).find((file) => existsSync(file))
+}

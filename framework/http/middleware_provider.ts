@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import type { AgentMiddleware } from '../agents/middleware/types'
 import { loggingMiddleware } from '../agents/middleware/logging_middleware'
 import { validateMiddleware } from '../agents/middleware/validate_middleware'
@@ -7,7 +6,7 @@ import { canMiddleware } from '../auth/http/authorize'
 import type { Provider } from '../contracts/provider'
 import { E_INVALID_CONFIG } from '../errors'
 import type { Application } from '../foundation/application'
-import { SOURCE_EXTENSIONS } from '../foundation/paths'
+import { sourceFile } from '../foundation/paths'
 import { MiddlewareRegistry, type MiddlewareDefinition } from '../pipeline/middleware_registry'
 import { throttleMiddleware } from '../rate_limiter/http/throttle'
 import type { HttpMiddleware } from './compose'
@@ -56,8 +55,7 @@ export function createMiddlewareRegistry(app: Application): AppMiddlewareRegistr
 
 /** `middleware` of `app/middleware/kernel.ts` (or its build/ twin), when the file exists. */
 function applicationMiddleware(app: Application): AppMiddleware {
-  const base = app.codePathFor('app', 'middleware', 'kernel')
-  const file = SOURCE_EXTENSIONS.map((extension) => `${base}${extension}`).find((candidate) => existsSync(candidate))
+  const file = sourceFile(app.codePathFor('app', 'middleware', 'kernel'))
   if (!file) return {}
   const declared = (require(file) as { middleware?: unknown }).middleware
   if (declared === undefined) return {}

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs'
 import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
-import { SOURCE_EXTENSIONS } from '../foundation/paths'
+import { sourceFile } from '../foundation/paths'
 import { AgentRunner } from '../agents/agent_runner'
 import { assertRagFor, type RagUser } from '../rag/agent/rag_requirement'
 import { loadRoutes } from './load_routes'
@@ -21,8 +20,7 @@ declare module '../foundation/application' {
  * that uses agents, never a request.
  */
 export function createAgentRunner(app: Application): AgentRunner {
-  const base = app.codePathFor('routes', 'agents')
-  const routesFile = SOURCE_EXTENSIONS.map((extension) => `${base}${extension}`).find((file) => existsSync(file))
+  const routesFile = sourceFile(app.codePathFor('routes', 'agents'))
   const checkpointers = app.make('checkpointer')
   const routes = routesFile ? loadRoutes(routesFile).routes() : []
   const runner = new AgentRunner({
