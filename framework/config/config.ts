@@ -15,6 +15,7 @@ export interface ConfigMap {
   llm: ConfigOf<typeof import('../../config/llm').default>
   metrics: ConfigOf<typeof import('../../config/metrics').default>
   rag: ConfigOf<typeof import('../../config/rag').default>
+  mcp: ConfigOf<typeof import('../../config/mcp').default>
 }
 
 /**

@@ -14,6 +14,7 @@ const GROUP_HEADINGS: Record<CommandGroup, string> = {
   server: 'Server:',
   auth: 'Auth:',
   rag: 'RAG:',
+  mcp: 'MCP:',
 }
 
 export interface RunOptions {

@@ -4,8 +4,9 @@ import { authCommands } from './manifests/auth'
 import { generalCommands } from './manifests/general'
 import { makeCommands } from './manifests/make'
 import { migrateCommands } from './manifests/migrate'
+import { mcpCommands } from './manifests/mcp'
 import { ragCommands } from './manifests/rag'
 import { serverCommands } from './manifests/server'
 
 /** Every CLI command. Each group's specs live in manifests/<group>.ts. */
-export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands, ...agentCommands, ...serverCommands, ...authCommands, ...ragCommands]
+export const commands: CommandSpec[] = [...generalCommands, ...makeCommands, ...migrateCommands, ...agentCommands, ...serverCommands, ...authCommands, ...ragCommands, ...mcpCommands]

@@ -118,6 +118,17 @@ export const E_EMBEDDINGS_MISMATCH = createError('E_EMBEDDINGS_MISMATCH', 409, (
 )
 export const E_EMBEDDINGS_FAILED = createError('E_EMBEDDINGS_FAILED', 502, (reason: string) => `Embedding provider refused the request: ${reason}`)
 
+/* MCP servers */
+export const E_MCP_UNAVAILABLE = createError('E_MCP_UNAVAILABLE', 503, (server: string, reason: string) => `MCP server "${server}" is unavailable: ${reason}`)
+export const E_MCP_PROTOCOL = createError('E_MCP_PROTOCOL', 502, (server: string, method: string, reason: string) =>
+  `MCP server "${server}" broke the protocol in ${method}: ${reason}`,
+)
+export const E_MCP_TIMEOUT = createError('E_MCP_TIMEOUT', 504, (server: string, method: string, ms: number) => `MCP server "${server}" did not answer ${method} within ${ms} ms`)
+export const E_MCP_SERVER_NOT_FOUND = createError('E_MCP_SERVER_NOT_FOUND', 404, (server: string) => `No MCP server named "${server}" is configured`, {
+  help: 'Declare it in mcp.json ("mcpServers") or config/mcp.ts; `langvel mcp:list` shows the configured servers.',
+})
+export const E_MCP_TOOL_ERROR = createError('E_MCP_TOOL_ERROR', 502, (server: string, tool: string, reason: string) => `Tool "${tool}" of MCP server "${server}" reported an error: ${reason}`)
+
 /* HTTP protocol (answered for Node's HTTP parser, before a request reaches the kernel) */
 export const E_REQUEST_TIMEOUT = createError('E_REQUEST_TIMEOUT', 408, () => 'The request was not received in time')
 export const E_HEADERS_TOO_LARGE = createError('E_HEADERS_TOO_LARGE', 431, (limit: number) => `Request headers exceed the limit of ${limit} bytes`)
