@@ -5,6 +5,8 @@ import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, Str
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
 import { resolveLlm } from '../llm/llm_runtime'
+import type { McpManager } from '../mcp/mcp_manager'
+import { resolveMcp } from '../mcp/mcp_runtime'
 import type { RagManager } from '../rag/rag_manager'
 import { resolveRag } from '../rag/rag_runtime'
 import { GraphBuilder, type SubgraphSource } from './graph_builder'
@@ -142,6 +144,16 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    */
   get rag(): RagManager {
     return resolveRag()
+  }
+
+  /**
+   * The application's MCP servers (mcp.json, config/mcp.ts): their tools for
+   * the tool loop (`tools = [this.mcp.tools('github')]`, or `mcpTools('github')`
+   * in a class field), direct calls (`await this.mcp.call('notes', 'add_note', args, { signal: ctx.signal })`),
+   * resources and prompts.
+   */
+  get mcp(): McpManager {
+    return resolveMcp()
   }
 
   /** The schema a run's input is validated against. */

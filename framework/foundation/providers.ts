@@ -4,6 +4,7 @@ import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
 import { databaseProvider } from '../database/database_provider'
 import { middlewareProvider } from '../http/middleware_provider'
 import { llmProvider } from '../llm/llm_provider'
+import { mcpProvider } from '../mcp/mcp_provider'
 import { ragProvider } from '../rag/rag_provider'
 import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
@@ -15,5 +16,5 @@ import { agentsProvider } from '../routing/agents_provider'
  * bind factories, so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, middlewareProvider, agentsProvider]
+  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, mcpProvider, middlewareProvider, agentsProvider]
 }

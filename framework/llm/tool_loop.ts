@@ -3,6 +3,7 @@ import type { RequestContext } from '../contracts/request_context'
 import { E_INVALID_INPUT, E_LOOP_LIMIT, isException } from '../errors'
 import type { Tool } from '../tools/tool'
 import { ToolRegistry } from '../tools/tool_registry'
+import type { ToolSource } from '../tools/types'
 import type { Llm } from './llm'
 import { resolveLlm } from './llm_runtime'
 import type { LlmCallOptions } from './types'
@@ -10,8 +11,8 @@ import type { LlmCallOptions } from './types'
 export interface ToolLoopOptions {
   /** The model; default: the agent's `this.llm`, else the application's, resolved when the node runs. */
   llm?: Llm
-  /** Tools the model may call (an agent's `tools`, or a registry). */
-  tools: readonly Tool<any, any>[] | ToolRegistry
+  /** Tools the model may call (an agent's `tools`, or a registry); sources such as `mcpTools('notes')` are loaded on each run of the node. */
+  tools: ReadonlyArray<Tool<any, any> | ToolSource> | ToolRegistry
   /** Most model calls per run of the node (default 5). */
   maxSteps?: number
   /** State key of the conversation, a `reducers.messages()` key (default `messages`). */
@@ -59,6 +60,25 @@ async function runTool(registry: ToolRegistry, call: ToolCall, ctx: ToolLoopCont
   }
 }
 
+function isToolSource(entry: Tool<any, any> | ToolSource): entry is ToolSource {
+  return typeof (entry as ToolSource).load === 'function'
+}
+
+/** The tools known now, as a registry, and the sources to load when the node runs. */
+function splitTools(tools: ToolLoopOptions['tools']): { fixed: ToolRegistry; sources: ToolSource[] } {
+  if (tools instanceof ToolRegistry) return { fixed: tools, sources: [] }
+  const sources = tools.filter(isToolSource)
+  return { fixed: new ToolRegistry(tools.filter((entry): entry is Tool<any, any> => !isToolSource(entry))), sources }
+}
+
+/** The fixed tools and what the sources hold now; two tools with one name is an error naming it. */
+async function withSources(fixed: ToolRegistry, sources: ToolSource[], signal: AbortSignal | undefined): Promise<ToolRegistry> {
+  const loaded = await Promise.all(sources.map((source) => source.load({ signal })))
+  const registry = new ToolRegistry(fixed.list())
+  for (const tools of loaded) for (const tool of tools) registry.register(tool)
+  return registry
+}
+
 /**
  * A ready-made graph node: model -> tools -> model ... until the model
  * answers without calling a tool, or `maxSteps` model calls. Tool calls of
@@ -78,7 +98,7 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
   const maxSteps = options.maxSteps ?? 5
   if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new E_INVALID_INPUT(`toolLoop: maxSteps must be a positive integer, got ${String(options.maxSteps)}`)
   const key = options.messagesKey ?? 'messages'
-  const registry = options.tools instanceof ToolRegistry ? options.tools : new ToolRegistry(options.tools)
+  const { fixed, sources } = splitTools(options.tools)
   const name = options.name ?? 'tool_loop'
 
   // A function, not an arrow: graph nodes run with `this` = the agent.
@@ -87,6 +107,7 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
     const raw = (state?.[key] ?? []) as BaseMessageLike[]
     if (!Array.isArray(raw) || raw.length === 0) throw new E_INVALID_INPUT(`toolLoop: state.${key} has no messages to answer`)
     const history = raw.map((message) => coerceMessageLikeToMessage(message))
+    const registry = sources.length === 0 ? fixed : await withSources(fixed, sources, ctx?.signal)
     const added: BaseMessage[] = []
     for (let step = 1; step <= maxSteps; step++) {
       const response = await llm.invoke([...history, ...added], {

@@ -104,6 +104,7 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
 
   /** JSON schema of the input, as a model sees it (defaults make fields optional). */
   toJSONSchema(): Record<string, unknown> {
+    if (this.definition.jsonSchema) return this.definition.jsonSchema
     const { $schema: _ignored, ...schema } = z.toJSONSchema(this.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
     return schema
   }

@@ -1,5 +1,6 @@
 import type { ZodType, z } from 'zod'
 import type { RequestContext } from '../contracts/request_context'
+import type { Tool } from './tool'
 
 /** What a tool handler receives beside its validated input. */
 export interface ToolHandlerContext {
@@ -38,6 +39,12 @@ export interface ToolDefinition<S extends ZodType, O> {
   timeoutMs?: number
   /** Produces a result from the final error (E_TOOL_TIMEOUT or E_TOOL_FAILED) instead of rejecting. */
   fallback?: (error: Error, input: z.output<S>) => O | Promise<O>
+  /**
+   * The input schema models are shown, when it is not the zod schema's own:
+   * for tools described by a JSON Schema from elsewhere (an MCP server's tools),
+   * whose zod schema only checks it.
+   */
+  jsonSchema?: Record<string, unknown>
 }
 
 export interface ToolCallOptions {
@@ -45,4 +52,17 @@ export interface ToolCallOptions {
   signal?: AbortSignal
   context?: RequestContext
   toolCallId?: string
+}
+
+/**
+ * Tools that are only known at run time (an MCP server's, listed when it
+ * starts), for an agent's `tools` and toolLoop(): loaded each time the loop
+ * runs, so a server's changed tool list is picked up.
+ */
+export interface ToolSource {
+  /** How the source appears where an agent's tools are listed (`mcp:notes`). */
+  readonly name: string
+  readonly description?: string
+  /** The tools, as of now. */
+  load(options?: { signal?: AbortSignal }): Promise<Array<Tool<any, any>>>
 }

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster'
 import { E_INVALID_CONFIG } from '../../errors'
 import type { CommandHandler } from '../command'
+import type { Application } from '../../foundation/application'
 
 interface ServeOptions {
   host?: string
@@ -43,6 +44,8 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   }
 
   if (cluster.isPrimary && workers > 1) {
+    // Read mcp.json here too, so a malformed one stops the boot before any worker starts.
+    app.make('mcp')
     const { runClusterPrimary } = require('../../http/cluster') as typeof import('../../http/cluster')
     const { primaryChromaProvider } = require('../../rag/shared_chroma') as typeof import('../../rag/shared_chroma')
     // Workers share one managed Chroma, started here when the first of them uses RAG.
@@ -64,6 +67,7 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')
   // Building the runner validates routes/agents.ts and every middleware name before we listen.
   const runner = app.make('agents')
+  await startMcpServers(app)
   const running = await startServer({ app, runner, host, port })
   if (cluster.isPrimary) output.success(`Server ready at ${running.address.url}`)
   await running.stopped
@@ -71,6 +75,18 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   // Should a library leave a handle open, the process still ends once shut down.
   setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref()
   return 0
+}
+
+/** Starts the MCP servers with the application: each is ready or has failed (and retries in the background) before requests arrive. */
+async function startMcpServers(app: Application): Promise<void> {
+  const mcp = app.make('mcp')
+  if (mcp.names().length === 0) return
+  await mcp.start()
+  for (const report of mcp.reports()) {
+    if (report.status === 'ready') continue
+    const log = report.required ? app.logger.error.bind(app.logger) : app.logger.warn.bind(app.logger)
+    log(`MCP server "${report.name}" did not start: ${report.error?.message ?? report.status}`, { server: report.name, required: report.required })
+  }
 }
 
 function parseInteger(flag: string, value: string, min: number, max: number): number {

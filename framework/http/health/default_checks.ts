@@ -51,7 +51,29 @@ export function defaultHealthChecks(app: Application, options: DefaultChecksOpti
   if (vectorStore !== 'off' && app.bound('rag')) {
     checks.push({ name: 'vector_store', required: vectorStore === 'required', check: () => app.make('rag').ping({ startManaged: false }) })
   }
+  if (app.bound('mcp') && app.config.has('mcp')) checks.push(...mcpChecks(app))
   return checks
+}
+
+/**
+ * One check per MCP server (`mcp:<name>`): a ping, which starts a server that
+ * is not running. A server declared `required` counts for readiness.
+ */
+function mcpChecks(app: Application): HealthCheck[] {
+  const mcp = app.make('mcp')
+  return mcp.names().map((name) => {
+    const server = mcp.server(name)
+    return {
+      name: `mcp:${name}`,
+      required: server.config.required,
+      timeoutMs: Math.min(server.config.callTimeoutMs, 5000),
+      check: () => server.ping(),
+      details: () => {
+        const report = server.report()
+        return { status: report.status, tools: report.tools.length, restarts: report.restarts }
+      },
+    }
+  })
 }
 
 function vectorStoreRequirement(app: Application): DependencyRequirement {

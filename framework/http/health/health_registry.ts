@@ -7,6 +7,8 @@ export interface HealthCheck {
   /** Resolves when the dependency answers; rejects (or times out) when it does not. */
   check: () => Promise<unknown>
   timeoutMs?: number
+  /** Facts shown beside the result, read after the check ran (whether it passed or not). */
+  details?: () => Record<string, unknown>
 }
 
 export interface HealthCheckResult {
@@ -15,6 +17,7 @@ export interface HealthCheckResult {
   latency_ms: number
   /** A short reason (error code or "timeout"), never a connection string. */
   error?: string
+  details?: Record<string, unknown>
 }
 
 export interface HealthReport {
@@ -72,14 +75,18 @@ export class HealthRegistry {
           timer = setTimeout(() => reject(Object.assign(new Error(`health check "${check.name}" timed out`), { code: 'timeout' })), check.timeoutMs ?? DEFAULT_TIMEOUT_MS)
         }),
       ])
-      return { status: 'ok', required: check.required, latency_ms: elapsed(started) }
+      return withDetails({ status: 'ok', required: check.required, latency_ms: elapsed(started) }, check)
     } catch (error) {
       this.logger.warn(`health check "${check.name}" failed`, { check: check.name, error: error instanceof Error ? error : new Error(String(error)) })
-      return { status: 'down', required: check.required, latency_ms: elapsed(started), error: reasonOf(error) }
+      return withDetails({ status: 'down', required: check.required, latency_ms: elapsed(started), error: reasonOf(error) }, check)
     } finally {
       clearTimeout(timer)
     }
   }
+}
+
+function withDetails(result: HealthCheckResult, check: HealthCheck): HealthCheckResult {
+  return check.details ? { ...result, details: check.details() } : result
 }
 
 function elapsed(started: number): number {

@@ -1,0 +1,6 @@
+export { McpManager, type McpManagerOptions } from './mcp_manager'
+export { McpServerConnection, contentText, type McpCallOptions, type McpToolResult } from './mcp_connection'
+export { McpToolset, type McpToolsOptions } from './mcp_tools'
+export { mcpTools, resolveMcp, setMcpManagerResolver } from './mcp_runtime'
+export { mcpMetrics, McpMetrics, type McpErrorKind } from './mcp_metrics'
+export type { McpConfig, McpServerConfig, McpServerReport, McpServerStatus, McpToolInfo, McpStdioServerConfig, McpHttpServerConfig } from './types'
