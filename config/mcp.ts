@@ -1,25 +1,35 @@
-import { defineConfig } from '../framework/config/define_config'
+import { defineConfig, type ConfigProblem } from '../framework/config/define_config'
 import { env } from '../framework/config/env'
+import { MCP_LIMITS } from '../framework/mcp/mcp_config'
 import type { McpConfig } from '../framework/mcp/types'
 
 /**
  * MCP servers your agents use. Servers come from `mcp.json` at the project
  * root (the `mcpServers` format other MCP clients use, so you can paste
- * yours) and from `servers` below, in the same shape. `${VAR}` in a value is
- * replaced from the environment.
+ * yours) and from `servers` below, in the same shape. `${VAR}` and
+ * `${VAR:-default}` in a value are replaced from the environment. A name is
+ * declared in one place only. See "MCP servers" in docs/CONFIGURATION.md.
+ *
+ * @example
+ * const servers: Record<string, unknown> = {
+ *   filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', './docs'] },
+ *   search: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${SEARCH_TOKEN}' }, required: true },
+ * }
  */
 const servers: Record<string, unknown> = {}
+
+const limit = (name: keyof typeof MCP_LIMITS, fallback: number) => env.integer(fallback, MCP_LIMITS[name].min, MCP_LIMITS[name].max)
 
 export default defineConfig({
   env: {
     /** The mcp.json file, relative to the project root. */
     MCP_CONFIG_FILE: env.string('mcp.json'),
-    MCP_CALL_TIMEOUT_MS: env.integer(30_000, 1, 3_600_000),
-    MCP_INIT_TIMEOUT_MS: env.integer(10_000, 1, 600_000),
-    MCP_MAX_MESSAGE_BYTES: env.integer(4 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-    MCP_RESTART_MAX_RETRIES: env.integer(10, 0, 1_000_000),
-    MCP_RESTART_BASE_DELAY_MS: env.integer(500, 1, 600_000),
-    MCP_RESTART_MAX_DELAY_MS: env.integer(30_000, 1, 3_600_000),
+    MCP_CALL_TIMEOUT_MS: limit('callTimeoutMs', 30_000),
+    MCP_INIT_TIMEOUT_MS: limit('initTimeoutMs', 10_000),
+    MCP_MAX_MESSAGE_BYTES: limit('maxMessageBytes', 4 * 1024 * 1024),
+    MCP_RESTART_MAX_RETRIES: limit('maxRetries', 10),
+    MCP_RESTART_BASE_DELAY_MS: limit('baseDelayMs', 500),
+    MCP_RESTART_MAX_DELAY_MS: limit('maxDelayMs', 30_000),
     MCP_STDERR_MAX_LINE_BYTES: env.integer(4096, 80, 1024 * 1024),
     MCP_STDERR_LINES_PER_SECOND: env.integer(50, 1, 100_000),
     /** Serve the agent routes as MCP tools at MCP_HTTP_PATH on `langvel serve`. */
@@ -40,4 +50,13 @@ export default defineConfig({
     stderr: { maxLineBytes: e.MCP_STDERR_MAX_LINE_BYTES, linesPerSecond: e.MCP_STDERR_LINES_PER_SECOND },
     expose: { http: e.MCP_HTTP_ENABLED, path: e.MCP_HTTP_PATH, middleware: e.MCP_HTTP_MIDDLEWARE },
   }),
+  check: (config) => {
+    const problems: ConfigProblem[] = []
+    const { baseDelayMs, maxDelayMs } = config.defaults.restart
+    if (baseDelayMs > maxDelayMs) {
+      problems.push({ key: 'MCP_RESTART_BASE_DELAY_MS', message: `is above MCP_RESTART_MAX_DELAY_MS (${maxDelayMs})`, severity: 'error' })
+    }
+    if (!config.expose.path.startsWith('/')) problems.push({ key: 'MCP_HTTP_PATH', message: 'expected a path starting with /', severity: 'error' })
+    return problems
+  },
 })
