@@ -214,7 +214,8 @@ function loadServer(source: Source, name: string, raw: unknown, context: Context
       env: mapValues(entry.env ?? {}, (variable, value) => variables(`env.${variable}`, value)),
       templates: { args },
     }
-    if (entry.cwd !== undefined) server.cwd = resolve(context.basePath, variables('cwd', entry.cwd))
+    // Relative paths in `command` and `args` are read from the project root, whatever directory Langvel was started in.
+    server.cwd = entry.cwd === undefined ? context.basePath : resolve(context.basePath, variables('cwd', entry.cwd))
     return context.problems.length === before ? server : undefined
   }
   const url = variables('url', entry.url as string)

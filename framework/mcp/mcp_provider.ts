@@ -28,7 +28,7 @@ export const mcpProvider: Provider = {
     app.singleton('mcp', () => {
       const config = app.config.get('mcp')
       return new McpManager({
-        servers: loadMcpServers(config, { basePath: app.path() }),
+        servers: loadMcpServers(config, { basePath: app.path(), env: app.env }),
         stderr: config.stderr,
         logger: app.logger.child({ component: 'mcp' }),
       })

@@ -2,6 +2,7 @@ import cluster from 'node:cluster'
 import { E_INVALID_CONFIG } from '../../errors'
 import type { CommandHandler } from '../command'
 import type { Application } from '../../foundation/application'
+import type { McpManager } from '../../mcp/mcp_manager'
 
 interface ServeOptions {
   host?: string
@@ -67,8 +68,10 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')
   // Building the runner validates routes/agents.ts and every middleware name before we listen.
   const runner = app.make('agents')
-  await startMcpServers(app)
+  // Reads mcp.json: a malformed one stops the boot here, before the port is taken.
+  const mcp = app.make('mcp')
   const running = await startServer({ app, runner, host, port })
+  startMcpServers(app, mcp)
   if (cluster.isPrimary) output.success(`Server ready at ${running.address.url}`)
   await running.stopped
   if (cluster.isWorker) cluster.worker?.disconnect()
@@ -77,16 +80,21 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   return 0
 }
 
-/** Starts the MCP servers with the application: each is ready or has failed (and retries in the background) before requests arrive. */
-async function startMcpServers(app: Application): Promise<void> {
-  const mcp = app.make('mcp')
+/**
+ * Starts the MCP servers with the application, beside the listening server
+ * rather than before it: a slow server does not hold the boot, a request that
+ * needs one waits for its start, and /health/ready answers 503 until the
+ * required ones are ready.
+ */
+function startMcpServers(app: Application, mcp: McpManager): void {
   if (mcp.names().length === 0) return
-  await mcp.start()
-  for (const report of mcp.reports()) {
-    if (report.status === 'ready') continue
-    const log = report.required ? app.logger.error.bind(app.logger) : app.logger.warn.bind(app.logger)
-    log(`MCP server "${report.name}" did not start: ${report.error?.message ?? report.status}`, { server: report.name, required: report.required })
-  }
+  void mcp.start().then(() => {
+    for (const report of mcp.reports()) {
+      if (report.status === 'ready' || report.status === 'stopped') continue
+      const log = report.required ? app.logger.error.bind(app.logger) : app.logger.warn.bind(app.logger)
+      log(`MCP server "${report.name}" did not start: ${report.error?.message ?? report.status}`, { server: report.name, required: report.required })
+    }
+  })
 }
 
 function parseInteger(flag: string, value: string, min: number, max: number): number {

@@ -154,6 +154,13 @@ describe('loadMcpServers', () => {
 })
 
 describe('${VAR} substitution', () => {
+  it('runs a stdio server in the project root unless it names its own cwd', () => {
+    writeFile({ mcpServers: { plain: { command: 'x' }, own: { command: 'y', cwd: '/opt/elsewhere' } } })
+    const [plain, own] = load({})
+    expect(plain).toMatchObject({ transport: 'stdio', cwd: root })
+    expect(own).toMatchObject({ cwd: '/opt/elsewhere' })
+  })
+
   it('replaces ${VAR} in the command, arguments, env values, cwd, URL and header values', () => {
     writeFile({
       mcpServers: {
@@ -317,6 +324,7 @@ describe('redactMcpServer', () => {
       command: 'github-mcp',
       args: ['--token=<redacted>', '--db', 'postgres://app:[redacted]@db.internal/app', '--literal', 'mysql://root:[redacted]@db/x', '--org', 'acme'],
       env: { LINEAR_KEY: '<redacted>', GITHUB_TOKEN: '<redacted>' },
+      cwd: root,
       ...DEFAULTS,
     })
     expect(search).toMatchObject({ transport: 'http', url: 'https://user:[redacted]@search.example.com/mcp?key=<redacted>', headers: { Authorization: '<redacted>', 'X-Plain': '<redacted>' } })
