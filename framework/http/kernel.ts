@@ -43,7 +43,7 @@ export class HttpKernel {
   }
 
   /** Registers an exact route; `template` is what metrics and logs call it. */
-  route(method: 'GET' | 'POST', path: string, handler: Destination, middleware: HttpMiddleware[] = []): this {
+  route(method: 'GET' | 'POST' | 'DELETE', path: string, handler: Destination, middleware: HttpMiddleware[] = []): this {
     const chain = compose(middleware, handler)
     this.routes.set(`${method} ${path}`, (ctx) => {
       ctx.routeTemplate = path

@@ -29,6 +29,7 @@ import type { HttpMiddleware } from './compose'
 import { ThreadAccess } from './thread_access'
 import { buildOpenApiDocument } from './openapi'
 import { RunSupervisor } from './run_supervisor'
+import type { McpExposeSettings } from '../mcp/types'
 
 export interface NodeTimeouts {
   /** Time allowed to send the request headers (slowloris). */
@@ -60,6 +61,11 @@ export interface ServerOptions {
   /** How long a cancelled run may take to stop before its slot is reclaimed. */
   abortGraceMs?: number
   timeouts?: NodeTimeouts
+  /**
+   * The agent routes as MCP tools at `mcp.path` when `mcp.http` is true
+   * (`startServer`, hence `langvel serve`, passes `expose` of config/mcp.ts).
+   */
+  mcp?: McpExposeSettings
 }
 
 export interface ListeningAddress {
@@ -127,19 +133,17 @@ export class HttpServer {
       middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins })],
     })
 
-    // Ownership matters once any route authenticates: thread ids share one checkpointer across routes,
-    // so an owned thread must be guarded on every route, not only the authenticated ones.
-    const authenticates = runner.routes().some((route) => route.middleware.some((spec) => /^auth(:|$)/.test(spec)))
+    const mcp = options.mcp?.http ? options.mcp : undefined
+    // Ownership matters once any route (or the MCP endpoint) authenticates: thread ids share one checkpointer
+    // across routes, so an owned thread must be guarded on every route, not only the authenticated ones.
+    const isAuth = (spec: string) => /^auth(:|$)/.test(spec)
+    const authenticates = runner.routes().some((route) => route.middleware.some(isAuth)) || Boolean(mcp?.middleware.some(isAuth))
     const threads = new ThreadAccess(() => (authenticates && app.bound('auth') ? app.make('auth').threads : undefined))
     const agents = new AgentsController(runner, threads)
     const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, threads })
-    const router = new AgentRouter({
-      runner,
-      registry: options.middleware ?? app.make('middleware'),
-      body: jsonBody({ limit: config.maxRequestBodyBytes }),
-      agents,
-      runs,
-    })
+    const registry = options.middleware ?? app.make('middleware')
+    const body = jsonBody({ limit: config.maxRequestBodyBytes })
+    const router = new AgentRouter({ runner, registry, body, agents, runs })
     const healthController = new HealthController(this.health, () => this.currentState)
     const metricsController = new MetricsController({
       source: options.metrics?.source ?? (() => metrics.render()),
@@ -160,6 +164,21 @@ export class HttpServer {
       .route('GET', '/health', healthController.full)
       .route('GET', '/metrics', metricsController.show)
       .prefix('/agents/', router.handle)
+    if (mcp) {
+      // Loaded only when mounted: a server without the endpoint never loads the MCP SDK.
+      const { McpHttpEndpoint } = require('../mcp/server/http_endpoint') as typeof import('../mcp/server/http_endpoint')
+      new McpHttpEndpoint({
+        expose: mcp,
+        runner,
+        registry,
+        body,
+        supervisor: this.supervisor,
+        exceptionHandler,
+        threads,
+        origins: config.corsOrigins,
+        info: { name: appName, version: PACKAGE_VERSION },
+      }).mount(this.kernel)
+    }
 
     this.express = express()
     this.express.disable('x-powered-by')

@@ -30,7 +30,8 @@ export interface RunningServer {
  * on SIGTERM or SIGINT it stops accepting, reports not-ready, lets in-flight
  * requests and streams finish within SHUTDOWN_GRACE_SECONDS, then runs
  * `app.shutdown()` (database and Redis pools). Under node:cluster, /metrics
- * serves all workers' figures and a lost primary stops the worker.
+ * serves all workers' figures and a lost primary stops the worker. Unless
+ * given `mcp`, the MCP endpoint is mounted as config/mcp.ts's `expose` says.
  *
  * @example
  * const running = await startServer({ app, runner, port: 8000 })
@@ -42,7 +43,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const metrics = serverOptions.metrics?.registry ?? getMetrics()
     serverOptions.metrics = { ...serverOptions.metrics, registry: metrics, source: clusterMetricsSource(metrics, app.logger) }
   }
-  const server = createServer({ app, runner, ...serverOptions })
+  const mcp = serverOptions.mcp ?? (app.config.has('mcp') ? app.config.get('mcp').expose : undefined)
+  const server = createServer({ app, runner, ...serverOptions, mcp })
   const address = await server.listen(port, host)
   // Say which model provider is active: a fake driver in production is worth noticing at a glance.
   const model = app.bound('llm') ? app.make('llm').describe().summary : undefined

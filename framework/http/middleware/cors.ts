@@ -9,8 +9,8 @@ export interface CorsOptions {
   maxAgeSeconds?: number
 }
 
-/** Request headers a browser client may send: credentials (JWT or API key), tracing, and SSE reconnects. */
-const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'X-API-Key', 'X-Request-Id', 'Last-Event-ID', 'traceparent'] as const
+/** Request headers a browser client may send: credentials (JWT or API key), tracing, SSE reconnects, and the MCP protocol version. */
+const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'X-API-Key', 'X-Request-Id', 'Last-Event-ID', 'traceparent', 'Mcp-Protocol-Version'] as const
 /** Response headers scripts may read beyond the safelisted ones: the request id, and what throttling and overload say. */
 const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] as const
 
