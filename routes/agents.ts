@@ -2,6 +2,7 @@ import { ApprovalAgent } from '../app/agents/approval_agent'
 import { BatchAgent } from '../app/agents/batch_agent'
 import { CustomerSupportAgent } from '../app/agents/customer_support_agent'
 import { EchoAgent } from '../app/agents/echo_agent'
+import { NotesAgent } from '../app/agents/notes_agent'
 import { ResearchAgent } from '../app/agents/research_agent'
 import { Route } from '../framework/routing'
 
@@ -15,6 +16,8 @@ export default function routes() {
   Route.agent('/approval', ApprovalAgent).middleware('logging').name('approval')
   Route.agent('/batch', BatchAgent).middleware('logging').name('batch')
   Route.agent('/research', ResearchAgent).middleware('logging').name('research')
+  // Its tools come from the notes MCP server of mcp.json (app/mcp/notes_server.ts); see docs/mcp.md.
+  Route.agent('/notes', NotesAgent).middleware('logging').name('notes').description('Keeps notes through the tools of the example MCP server')
 
   // Authenticated: a Bearer JWT (`langvel auth:token`) or an X-API-Key (`langvel apikey:create`),
   // at most 5 runs per minute per principal.
