@@ -1,6 +1,8 @@
+import { join } from 'node:path'
 import { defineConfig, type ConfigProblem } from '../framework/config/define_config'
 import { env } from '../framework/config/env'
 import { MCP_LIMITS } from '../framework/mcp/mcp_config'
+import { nodeServer } from '../framework/mcp/node_server'
 import type { McpConfig } from '../framework/mcp/types'
 
 /**
@@ -16,7 +18,13 @@ import type { McpConfig } from '../framework/mcp/types'
  *   search: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${SEARCH_TOKEN}' }, required: true },
  * }
  */
-const servers: Record<string, unknown> = {}
+const servers: Record<string, unknown> = {
+  // The example notes server (app/mcp/notes_server.ts), used by the /notes agent.
+  notes: {
+    ...nodeServer(join(__dirname, '..', 'app', 'mcp', 'notes_server')),
+    env: { NOTES_FILE: '${NOTES_FILE:-storage/mcp/notes.json}' },
+  },
+}
 
 const limit = (name: keyof typeof MCP_LIMITS, fallback: number) => env.integer(fallback, MCP_LIMITS[name].min, MCP_LIMITS[name].max)
 

@@ -2,6 +2,8 @@ import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
 import { sourceFile } from '../foundation/paths'
 import { AgentRunner } from '../agents/agent_runner'
+import { E_MCP_SERVER_NOT_FOUND } from '../errors'
+import { McpToolset } from '../mcp/mcp_tools'
 import { assertRagFor, type RagUser } from '../rag/agent/rag_requirement'
 import { loadRoutes } from './load_routes'
 
@@ -16,7 +18,8 @@ declare module '../foundation/application' {
  * middleware registry (container binding `middleware`). Building it
  * validates every route path and middleware name, and that retrieval is
  * configured for every agent that uses it (a `ragTool`, a `retrieve` step),
- * so a typo or a missing CHROMA_URL fails the boot of the command or server
+ * and that every MCP server an agent's tools name is configured, so a typo,
+ * a missing CHROMA_URL or a missing mcp.json entry fails the boot of the command or server
  * that uses agents, never a request.
  */
 export function createAgentRunner(app: Application): AgentRunner {
@@ -34,6 +37,18 @@ export function createAgentRunner(app: Application): AgentRunner {
     checkpointerDrivers: () => checkpointers.drivers,
   })
   if (app.bound('rag')) for (const route of routes) assertRagFor(runner.pool.instance(route.definition) as RagUser)
+  if (app.bound('mcp')) {
+    for (const route of routes) {
+      const agent = runner.pool.instance(route.definition) as { name?: string; tools?: unknown }
+      for (const tool of Array.isArray(agent.tools) ? agent.tools : []) {
+        if (tool instanceof McpToolset && !app.make('mcp').has(tool.server)) {
+          throw new E_MCP_SERVER_NOT_FOUND(tool.server, {
+            help: `The tools of agent ${agent.name ?? '?'} (route ${route.path}) come from it. Declare it in mcp.json ("mcpServers") or config/mcp.ts; \`langvel mcp:list\` shows the configured servers.`,
+          })
+        }
+      }
+    }
+  }
   return runner
 }
 

@@ -18,13 +18,14 @@ interface Message {
 }
 
 /**
- * The bundled MCP example as `langvel serve` wires it: the project's own
- * mcp.json starts app/mcp/notes_server.ts (through tsx, in the project root)
- * as a child process, and /notes answers with the offline fake model, whose
- * tool loop calls the server's tools. The notes go to a file of the test's own
- * (NOTES_FILE reaches the server through the `${NOTES_FILE:-...}` of mcp.json).
+ * The bundled MCP example as `langvel serve` wires it: config/mcp.ts starts
+ * app/mcp/notes_server.ts (through tsx) as a child process, and /notes answers
+ * with the offline fake model, whose tool loop calls the server's tools. The
+ * project root is a scratch folder with no mcp.json: the example does not
+ * depend on one. The notes go to a file of the test's own (NOTES_FILE reaches
+ * the server through the `${NOTES_FILE:-...}` of its entry).
  */
-describe('the notes example: /notes keeps notes through the notes MCP server of mcp.json', () => {
+describe('the notes example: /notes keeps notes through the notes MCP server of config/mcp.ts', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'langvel-notes-example-'))
   const notesFile = join(scratch, 'notes', 'notes.json')
   const projectNotes = join(ROOT, 'storage', 'mcp', 'notes.json')
@@ -42,8 +43,7 @@ describe('the notes example: /notes keeps notes through the notes MCP server of 
 
   beforeAll(async () => {
     app = Application.create({
-      // The project root: its mcp.json, and the folder the server's relative path is resolved from.
-      basePath: ROOT,
+      basePath: scratch,
       loadDotenv: false,
       env: {
         APP_ENV: 'test',
@@ -92,7 +92,7 @@ describe('the notes example: /notes keeps notes through the notes MCP server of 
     expect(answer).toContain('"count":1')
   })
 
-  it('started the server from mcp.json in the project root, and reports it ready with its three tools', () => {
+  it('started the server declared in config/mcp.ts, and reports it ready with its three tools', () => {
     const [report] = app.make('mcp').reports()
     expect(report).toMatchObject({ name: 'notes', transport: 'stdio', status: 'ready', restarts: 0, serverInfo: { name: 'langvel-notes', version: '1.0.0' } })
     expect(report.tools.map((tool) => tool.name)).toEqual(['list_notes', 'search_notes', 'add_note'])
