@@ -62,6 +62,9 @@ export class GuardedTransport implements Transport {
     if ('method' in message && 'id' in message) {
       this.pending.add(message.id)
       this.remember(message.id)
+    } else if ('method' in message && message.method === 'notifications/cancelled') {
+      // A cancelled request expects no reply; a late one is recognised by `issued`.
+      this.pending.delete((message.params as { requestId?: RequestId } | undefined)?.requestId as RequestId)
     }
     return this.inner.send(message, options)
   }

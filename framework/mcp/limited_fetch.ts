@@ -24,8 +24,9 @@ export function limitedFetch(maxBytes: number, base: FetchLike = fetch): FetchLi
         while (index !== -1) {
           const one = index > 0 ? chunk[index - 1] : previous
           const two = index > 1 ? chunk[index - 2] : index === 1 ? previous : beforePrevious
-          // "\n\n" or "\r\n\r\n" ends an event: the next one starts from zero.
+          // "\n\n" or "\r\n\r\n" ends an event: it is measured whole, and the next one starts from zero.
           if (one === LF || (one === CR && two === LF)) {
+            if (sinceBoundary + (index + 1 - start) > maxBytes) return controller.error(new McpMessageTooLargeError(maxBytes))
             sinceBoundary = 0
             start = index + 1
           }
@@ -34,10 +35,7 @@ export function limitedFetch(maxBytes: number, base: FetchLike = fetch): FetchLi
         sinceBoundary += chunk.length - start
         beforePrevious = chunk.length > 1 ? chunk[chunk.length - 2] : previous
         previous = chunk.length > 0 ? chunk[chunk.length - 1] : previous
-        if (sinceBoundary > maxBytes) {
-          controller.error(new McpMessageTooLargeError(maxBytes))
-          return
-        }
+        if (sinceBoundary > maxBytes) return controller.error(new McpMessageTooLargeError(maxBytes))
         controller.enqueue(chunk)
       },
     })

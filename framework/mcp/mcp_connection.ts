@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
@@ -119,9 +119,12 @@ export class McpServerConnection {
    * E_MCP_TOOL_ERROR with the server's text.
    */
   async callTool(tool: string, args: Record<string, unknown>, options: McpCallOptions = {}): Promise<McpToolResult> {
-    return this.measured(tool, async () => {
+    // A tool name from a model is a label only once the server has declared it.
+    let label = '_unknown'
+    return this.measured(() => label, async () => {
       const session = await this.ready(options.signal)
       const info = session.tools.find((candidate) => candidate.name === tool)
+      if (info) label = tool
       if (!info) {
         const available = session.tools.map((candidate) => candidate.name)
         throw new E_TOOL_NOT_FOUND(tool, { help: `MCP server "${this.name}" has: ${available.join(', ') || 'no tools'}`, details: { server: this.name, available } })
@@ -150,7 +153,7 @@ export class McpServerConnection {
 
   /** Reads a resource (`notes://readme`). */
   async readResource(uri: string, options: McpCallOptions = {}): Promise<ReadResourceResult> {
-    return this.measured('resources/read', async () => {
+    return this.measured(() => 'resources/read', async () => {
       const session = await this.ready(options.signal)
       return this.request(session, 'resources/read', options, (requestOptions) => session.client.readResource({ uri }, requestOptions))
     })
@@ -158,7 +161,7 @@ export class McpServerConnection {
 
   /** Gets a prompt with its arguments filled in. */
   async getPrompt(name: string, args: Record<string, string> = {}, options: McpCallOptions = {}): Promise<GetPromptResult> {
-    return this.measured('prompts/get', async () => {
+    return this.measured(() => 'prompts/get', async () => {
       const session = await this.ready(options.signal)
       return this.request(session, 'prompts/get', options, (requestOptions) => session.client.getPrompt({ name, arguments: args }, requestOptions))
     })
@@ -393,7 +396,7 @@ export class McpServerConnection {
     }
     // The transport failed (connection refused, session gone, pipe closed): this session is over.
     this.drop(session)
-    return new E_MCP_UNAVAILABLE(this.name, messageOf(error), { cause: error })
+    return new E_MCP_UNAVAILABLE(this.name, transportMessage(error), { cause: error })
   }
 
   private startError(error: unknown, session: Session): Error {
@@ -404,7 +407,7 @@ export class McpServerConnection {
     else if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) reason = `it did not complete initialize within ${this.config.initTimeoutMs} ms`
     else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) reason = `${this.goneReason(session)} during initialize`
     else if ((error as NodeJS.ErrnoException)?.code === 'ENOENT' && this.config.transport === 'stdio') reason = `the command "${this.config.command}" was not found`
-    else reason = messageOf(error)
+    else reason = transportMessage(error)
     const last = this.lastLines.length > 0 ? ` (its last output: ${this.lastLines[this.lastLines.length - 1]})` : ''
     return new E_MCP_UNAVAILABLE(this.name, `${reason}${last}`, { cause: error, details: { server: this.name, stderr: [...this.lastLines] } })
   }
@@ -470,22 +473,16 @@ export class McpServerConnection {
     this.restartTimer.unref()
   }
 
-  private async measured<T>(label: string, work: () => Promise<T>): Promise<T> {
+  private async measured<T>(label: () => string, work: () => Promise<T>): Promise<T> {
     const started = performance.now()
     try {
       const result = await work()
-      this.deps.metrics.recordCall(this.name, this.label(label), (performance.now() - started) / 1000)
+      this.deps.metrics.recordCall(this.name, label(), (performance.now() - started) / 1000)
       return result
     } catch (error) {
-      this.deps.metrics.recordCall(this.name, this.label(label), (performance.now() - started) / 1000, error)
+      this.deps.metrics.recordCall(this.name, label(), (performance.now() - started) / 1000, error)
       throw error
     }
-  }
-
-  /** A tool name the server declared, or a method name; anything else is not a label (it could come from a model). */
-  private label(name: string): string {
-    if (name === 'resources/read' || name === 'prompts/get') return name
-    return this.session?.tools.some((tool) => tool.name === name) ? name : '_unknown'
   }
 }
 
@@ -521,6 +518,21 @@ export function contentText(content: CallToolResult['content'] | undefined): str
       return `[${(block as { type: string }).type}]`
     })
     .join('\n')
+}
+
+/**
+ * What went wrong with the transport, in words: the HTTP status the server
+ * answered (401 means its headers, such as Authorization, were refused), or
+ * the network error's code, rather than the SDK's raw response text.
+ */
+function transportMessage(error: unknown): string {
+  if (error instanceof StreamableHTTPError && typeof error.code === 'number') {
+    if (error.code === 401 || error.code === 403) return `the server refused the request (HTTP ${error.code}): check its headers, such as Authorization`
+    return `the server answered HTTP ${error.code}`
+  }
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
+  if (error instanceof TypeError && typeof code === 'string') return `could not reach the server (${code})`
+  return messageOf(error)
 }
 
 /** An error's message without the "MCP server X is unavailable: " it may start with. */

@@ -20,6 +20,7 @@ export class StderrLines {
   private windowStart = 0
   private inWindow = 0
   private skipped = 0
+  private reportTimer?: NodeJS.Timeout
 
   constructor(
     private readonly settings: McpStderrSettings,
@@ -83,6 +84,11 @@ export class StderrLines {
     }
     if (this.inWindow >= this.settings.linesPerSecond) {
       this.skipped++
+      // Said when the second is over, even if the server then goes quiet.
+      if (!this.reportTimer) {
+        this.reportTimer = setTimeout(() => this.reportSkipped(), Math.max(0, 1000 - (now - this.windowStart)))
+        this.reportTimer.unref()
+      }
       return false
     }
     this.inWindow++
@@ -90,6 +96,8 @@ export class StderrLines {
   }
 
   private reportSkipped(): void {
+    clearTimeout(this.reportTimer)
+    this.reportTimer = undefined
     if (this.skipped === 0) return
     const count = this.skipped
     this.skipped = 0

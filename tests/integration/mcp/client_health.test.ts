@@ -60,7 +60,8 @@ describe('the mcp health checks', () => {
     const fx = fixtureEntry({ required: true })
     const { app } = await project({ fx: fx.entry, gone: { command: '/nonexistent/langvel-mcp-server', restart: false } })
     const registry = health(app)
-    expect(registry.names()).toEqual(['mcp:fx', 'mcp:gone'])
+    // mcp:notes is the example server config/mcp.ts declares.
+    expect(registry.names()).toEqual(['mcp:fx', 'mcp:gone', 'mcp:notes'])
 
     const report = await registry.run()
 

@@ -89,11 +89,7 @@ describe('a streamable HTTP server', () => {
     expect((await manager.call('web', 'huge', { bytes: 900_000 })).text).toHaveLength(900_000)
   })
 
-  // BUG (framework/mcp/limited_fetch.ts, see tests/unit/mcp/limited_fetch.test.ts): an SSE event that reaches the
-  // client within one chunk, blank line included, is never measured, so over HTTP a reply far above
-  // maxMessageBytes passes when it is small enough to arrive in one read (here 20 kB against a limit of 8 kB;
-  // 200 kB, spread over several reads, is refused). Over stdio the same reply is refused (client_stdio.test.ts).
-  it('BUG: refuses a reply above maxMessageBytes that arrives in one read', async () => {
+  it('refuses a reply above maxMessageBytes that arrives in one read', async () => {
     const { manager } = harness([httpServer('web', shared.url, { headers: auth, maxMessageBytes: 8192 })])
     await manager.server('web').listTools()
 

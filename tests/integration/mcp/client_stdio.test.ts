@@ -164,11 +164,7 @@ describe("a server's stderr", () => {
     expect(logs.stderr('flood').length + counted).toBe(FLOOD_LINES + 1)
   })
 
-  // BUG (framework/mcp/stderr_lines.ts): StderrLines promises skipped lines are "reported once per second", but it
-  // reports them only when another stderr line arrives in a later second, or when the session ends. A server that
-  // floods at start and then goes quiet shows 20 lines in the log and no word of the 99,981 dropped ones for as long
-  // as it runs. Expected to fail until StderrLines reports on a timer.
-  it('BUG: reports the skipped count within about a second while the server keeps running quietly', async () => {
+  it('reports the skipped count within about a second while the server keeps running quietly', async () => {
     const { manager, logs } = harness([server('flood', { env: { STDERR_FLOOD_BYTES: String(FLOOD_LINES * 100) } })], { maxLineBytes: 200, linesPerSecond: 20 })
 
     await manager.server('flood').listTools()
@@ -554,11 +550,7 @@ describe('metrics', () => {
     expect(await registry.metrics()).toContain('langvel_mcp_calls_total{server="fx",tool="echo",outcome="success"} 2')
   })
 
-  // BUG (framework/mcp/mcp_connection.ts, label()): the tool label is read from this.session, which the failure has
-  // already cleared when the call ended the session (crash, garbage, wrong_id, huge): SDK Protocol._onclose runs
-  // client.onclose (-> sessionClosed: session = undefined) before it rejects the pending request. Such calls are
-  // counted as tool="_unknown", so the failures an operator most wants to see lose their tool name.
-  it("BUG: counts a call that ended the session under its tool's name, not _unknown", async () => {
+  it("counts a call that ended the session under its tool's name, not _unknown", async () => {
     const { manager, registry } = harness([server('fx')])
     await manager.server('fx').listTools()
 

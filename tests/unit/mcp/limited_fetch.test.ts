@@ -80,18 +80,12 @@ describe('limitedFetch', () => {
     await expect(read(30, [EVENT, EVENT, `data: ${'y'.repeat(40)}`, '\n\n'])).rejects.toBeInstanceOf(McpMessageTooLargeError)
   })
 
-  // BUG (framework/mcp/limited_fetch.ts): the bytes of a chunk before a blank line are never added to the count —
-  // at a boundary `sinceBoundary` is reset to 0 without checking what came before it in this chunk, and the limit
-  // is checked only after the loop. So an event that arrives whole in one chunk (with its blank line) passes
-  // whatever its size, and an event ending in a chunk may pass the limit by up to that chunk's size. Whether a
-  // message is refused depends on how the network cut the body: the 48-byte event below is refused when its blank
-  // line comes in the next chunk (test above) and let through when it comes in the same one.
   it.each([
     ['alone', [`data: ${'y'.repeat(40)}\n\n`]],
     ['after small events', [EVENT, EVENT, `data: ${'y'.repeat(40)}\n\n`]],
     ['in one chunk with small events', [EVENT + `data: ${'y'.repeat(40)}\n\n` + EVENT]],
     ['several lines in one chunk', [`${'data: 0123456789\n'.repeat(3)}\n`]],
-  ])('BUG: refuses an event over the limit that arrives whole in one chunk (%s)', async (_case, chunks) => {
+  ])('refuses an event over the limit that arrives whole in one chunk (%s)', async (_case, chunks) => {
     await expect(read(30, chunks)).rejects.toBeInstanceOf(McpMessageTooLargeError)
   })
 

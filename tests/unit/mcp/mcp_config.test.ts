@@ -366,6 +366,8 @@ describe('config:show', () => {
     const shown = JSON.parse(out.join(''))
     expect(shown.config.mcp.resolved.servers).toEqual([
       expect.objectContaining({ name: 'github', source: 'mcp.json', transport: 'stdio', args: ['--token=<redacted>'], env: { GITHUB_TOKEN: '<redacted>' } }),
+      // The example server declared in config/mcp.ts.
+      expect.objectContaining({ name: 'notes', source: 'config/mcp.ts', transport: 'stdio', env: { NOTES_FILE: '<redacted>' } }),
     ])
   })
 
