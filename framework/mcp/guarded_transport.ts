@@ -34,12 +34,16 @@ export class GuardedTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void
   /** Set once the session was ended for a protocol violation. */
   fault?: ProtocolFault
+  /** The child's pid, for a stdio transport once started. */
+  pid?: number
   private readonly pending = new Set<RequestId>()
   private readonly issued = new Set<RequestId>()
 
   constructor(
     readonly inner: Transport,
     private readonly maxMessageBytes: number,
+    /** `cancelled`: told the id of each request the client cancels (the HTTP transport aborts its response then). */
+    private readonly hooks: { cancelled?: (id: RequestId) => void } = {},
   ) {
     inner.onmessage = (message, extra) => this.receive(message, extra)
     inner.onerror = (error) => this.failed(error)
@@ -54,8 +58,10 @@ export class GuardedTransport implements Transport {
     this.inner.setProtocolVersion?.(version)
   }
 
-  start(): Promise<void> {
-    return this.inner.start()
+  async start(): Promise<void> {
+    await this.inner.start()
+    const pid = (this.inner as { pid?: unknown }).pid
+    if (typeof pid === 'number') this.pid = pid
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
@@ -64,7 +70,11 @@ export class GuardedTransport implements Transport {
       this.remember(message.id)
     } else if ('method' in message && message.method === 'notifications/cancelled') {
       // A cancelled request expects no reply; a late one is recognised by `issued`.
-      this.pending.delete((message.params as { requestId?: RequestId } | undefined)?.requestId as RequestId)
+      const id = (message.params as { requestId?: RequestId } | undefined)?.requestId
+      if (id !== undefined) {
+        this.pending.delete(id)
+        this.hooks.cancelled?.(id)
+      }
     }
     return this.inner.send(message, options)
   }

@@ -6,11 +6,13 @@ import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolRe
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import { E_MCP_PROTOCOL, E_MCP_TIMEOUT, E_MCP_TOOL_ERROR, E_MCP_UNAVAILABLE, E_TOOL_INPUT, E_TOOL_NOT_FOUND, isException } from '../errors'
 import type { Logger } from '../logger'
+import { redactString } from '../logger/redact'
 import { abortError } from '../support/abort'
 import { backoffDelay } from '../support/backoff'
 import { settleWithin } from '../support/deadlines'
+import { processAlive } from '../support/processes'
 import { GuardedTransport, violation } from './guarded_transport'
-import { limitedFetch } from './limited_fetch'
+import { RequestAborts, limitedFetch } from './limited_fetch'
 import type { McpMetrics } from './mcp_metrics'
 import { StderrLines } from './stderr_lines'
 import type { McpServerConfig, McpServerReport, McpServerStatus, McpStderrSettings, McpToolInfo } from './types'
@@ -21,6 +23,8 @@ const VERSION: string = require('../../package.json').version
 const MAX_TOOL_PAGES = 100
 /** stderr lines kept to explain why a server exited. */
 const LAST_LINES = 5
+/** How long a closed session's child is given to exit before it is killed; the SDK's own close takes up to 4 s. */
+const CHILD_EXIT_MS = 5000
 
 /** What an MCP call may be given. */
 export interface McpCallOptions {
@@ -40,6 +44,13 @@ export interface McpToolResult {
 
 type Validate = (input: unknown) => string | undefined
 
+/** One call's signal (the caller's, or its time being up), and its time limit. */
+interface CallScope {
+  signal: AbortSignal
+  timeoutMs: number
+  dispose: () => void
+}
+
 /** One live session with a server: its SDK client, and what it told us. */
 interface Session {
   client: Client
@@ -49,6 +60,12 @@ interface Session {
   validators: Map<string, Validate>
   serverInfo?: { name: string; version: string }
   closed: boolean
+  /** When it became ready: a session that lived long enough resets the count of failures in a row. */
+  readyAt?: number
+  /** The HTTP server no longer knows the session (404): a new one is opened at once, without backoff. */
+  expired?: boolean
+  /** What was being done while it started, for the error if it fails: `initialize`, then `tools/list`. */
+  phase: string
 }
 
 export interface McpConnectionDependencies {
@@ -85,6 +102,8 @@ export class McpServerConnection {
   private readonly lastLines: string[] = []
   private readonly validator = new AjvJsonSchemaValidator()
   private readonly toolListeners = new Set<() => void>()
+  /** The session being opened, so close() can end it instead of waiting for its initialize to time out. */
+  private opening?: Session
 
   constructor(
     readonly config: McpServerConfig,
@@ -121,8 +140,8 @@ export class McpServerConnection {
   async callTool(tool: string, args: Record<string, unknown>, options: McpCallOptions = {}): Promise<McpToolResult> {
     // A tool name from a model is a label only once the server has declared it.
     let label = '_unknown'
-    return this.measured(() => label, async () => {
-      const session = await this.ready(options.signal)
+    return this.measured(() => label, 'tools/call', options, async (scope) => {
+      const session = await this.ready(scope.signal)
       const info = session.tools.find((candidate) => candidate.name === tool)
       if (info) label = tool
       if (!info) {
@@ -131,7 +150,7 @@ export class McpServerConnection {
       }
       const problem = this.inputValidator(session, info)(args)
       if (problem) throw new E_TOOL_INPUT(tool, problem, { details: { server: this.name, tool } })
-      const result = (await this.request(session, 'tools/call', options, (requestOptions) =>
+      const result = (await this.request(session, 'tools/call', scope, (requestOptions) =>
         session.client.callTool({ name: tool, arguments: args }, undefined, requestOptions),
       )) as CallToolResult
       const text = contentText(result.content)
@@ -153,26 +172,31 @@ export class McpServerConnection {
 
   /** Reads a resource (`notes://readme`). */
   async readResource(uri: string, options: McpCallOptions = {}): Promise<ReadResourceResult> {
-    return this.measured(() => 'resources/read', async () => {
-      const session = await this.ready(options.signal)
-      return this.request(session, 'resources/read', options, (requestOptions) => session.client.readResource({ uri }, requestOptions))
+    return this.measured(() => 'resources/read', 'resources/read', options, async (scope) => {
+      const session = await this.ready(scope.signal)
+      return this.request(session, 'resources/read', scope, (requestOptions) => session.client.readResource({ uri }, requestOptions))
     })
   }
 
   /** Gets a prompt with its arguments filled in. */
   async getPrompt(name: string, args: Record<string, string> = {}, options: McpCallOptions = {}): Promise<GetPromptResult> {
-    return this.measured(() => 'prompts/get', async () => {
-      const session = await this.ready(options.signal)
-      return this.request(session, 'prompts/get', options, (requestOptions) => session.client.getPrompt({ name, arguments: args }, requestOptions))
+    return this.measured(() => 'prompts/get', 'prompts/get', options, async (scope) => {
+      const session = await this.ready(scope.signal)
+      return this.request(session, 'prompts/get', scope, (requestOptions) => session.client.getPrompt({ name, arguments: args }, requestOptions))
     })
   }
 
   /** Round-trip time of a `ping`, in milliseconds; starts the server if it is not running. */
   async ping(options: McpCallOptions = {}): Promise<number> {
-    const session = await this.ready(options.signal)
-    const started = performance.now()
-    await this.request(session, 'ping', options, (requestOptions) => session.client.ping(requestOptions))
-    return performance.now() - started
+    const scope = this.scope('ping', options)
+    try {
+      const session = await this.ready(scope.signal)
+      const started = performance.now()
+      await this.request(session, 'ping', scope, (requestOptions) => session.client.ping(requestOptions))
+      return performance.now() - started
+    } finally {
+      scope.dispose()
+    }
   }
 
   report(): McpServerReport {
@@ -195,7 +219,8 @@ export class McpServerConnection {
     this.state = 'stopped'
     clearTimeout(this.restartTimer)
     this.deps.metrics.up.set({ server: this.name }, 0)
-    // A start in progress ends within its initialize timeout; its session is closed below or by connect().
+    // A start in progress is ended now rather than left to its initialize timeout.
+    if (this.opening) await this.end(this.opening)
     if (this.starting) await this.starting.catch(() => undefined)
     const session = this.session
     this.session = undefined
@@ -238,15 +263,15 @@ export class McpServerConnection {
         }
         this.session = session
         this.state = 'ready'
-        this.failuresInARow = 0
+        session.readyAt = Date.now()
         this.lastError = undefined
         this.lastReason = undefined
         this.deps.metrics.up.set({ server: this.name }, 1)
-        this.deps.logger.info(`MCP server "${this.name}" is ready`, { server: this.name, tools: session.tools.length, serverInfo: session.serverInfo })
+        this.deps.logger.info(`MCP server "${this.name}" is ready`, { tools: session.tools.length, serverInfo: session.serverInfo })
         return session
       },
       (error: unknown) => {
-        const failure = isException(error) ? error : new E_MCP_UNAVAILABLE(this.name, messageOf(error), { cause: error })
+        const failure = isException(error) ? error : new E_MCP_UNAVAILABLE(this.name, transportMessage(error), { cause: error })
         if (this.state !== 'stopped') this.stopped(failure, reasonOf(failure, this.name))
         throw failure
       },
@@ -267,33 +292,42 @@ export class McpServerConnection {
   private async open(): Promise<Session> {
     const { config } = this
     const stderr = config.transport === 'stdio' ? this.stderrReader() : undefined
-    const transport = this.transport(stderr)
-    const guard = new GuardedTransport(transport, config.maxMessageBytes)
+    const aborts = config.transport === 'http' ? new RequestAborts() : undefined
+    const transport = this.transport(stderr, aborts)
+    const guard = new GuardedTransport(transport, config.maxMessageBytes, { cancelled: (id) => aborts?.abort(id) })
     const client = new Client({ name: 'langvel', version: VERSION }, { capabilities: {} })
-    const session: Session = { client, guard, stderr, tools: [], validators: new Map(), closed: false }
+    const session: Session = { client, guard, stderr, tools: [], validators: new Map(), closed: false, phase: 'initialize' }
     client.onclose = () => this.sessionClosed(session)
-    client.onerror = (error) => this.deps.logger.debug(`MCP server "${this.name}": ${error.message}`, { server: this.name })
+    client.onerror = (error) => {
+      this.deps.logger.debug(`MCP server "${this.name}": ${error.message}`)
+      // The SDK reports a response stream cut mid-way only here, and the calls waiting on it would wait for their timeouts.
+      if (config.transport === 'http' && connectionLost(error)) this.drop(session)
+    }
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       void this.refreshTools(session)
     })
+    this.opening = session
     try {
       await client.connect(guard, { timeout: config.initTimeoutMs })
       const info = client.getServerVersion()
       session.serverInfo = info ? { name: info.name, version: info.version } : undefined
+      session.phase = 'tools/list'
       session.tools = await this.fetchTools(session, config.initTimeoutMs)
       return session
     } catch (error) {
       await this.end(session)
       throw this.startError(error, session)
+    } finally {
+      if (this.opening === session) this.opening = undefined
     }
   }
 
-  private transport(stderr: StderrLines | undefined): Transport {
+  private transport(stderr: StderrLines | undefined, aborts: RequestAborts | undefined): Transport {
     const { config } = this
     if (config.transport === 'http') {
       return new StreamableHTTPClientTransport(new URL(config.url), {
         requestInit: { headers: config.headers },
-        fetch: limitedFetch(config.maxMessageBytes),
+        fetch: limitedFetch(config.maxMessageBytes, { aborts }),
         // Reconnection is ours (a new session with backoff), not a retry loop inside the transport.
         reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1.5, maxRetries: 0 },
       })
@@ -318,9 +352,9 @@ export class McpServerConnection {
       (line) => {
         this.lastLines.push(line)
         if (this.lastLines.length > LAST_LINES) this.lastLines.shift()
-        logger.info(line, { server: this.name, stream: 'stderr' })
+        logger.info(line, { stream: 'stderr' })
       },
-      (count) => logger.warn(`MCP server "${this.name}" wrote ${count} more stderr lines than the log takes; they were skipped`, { server: this.name, skipped: count }),
+      (count) => logger.warn(`MCP server "${this.name}" wrote ${count} more stderr lines than the log takes; they were skipped`, { skipped: count }),
     )
   }
 
@@ -345,10 +379,10 @@ export class McpServerConnection {
       if (session.closed) return
       session.tools = tools
       session.validators.clear()
-      this.deps.logger.info(`MCP server "${this.name}" changed its tools`, { server: this.name, tools: tools.map((tool) => tool.name) })
+      this.deps.logger.info(`MCP server "${this.name}" changed its tools`, { tools: tools.map((tool) => tool.name) })
       for (const listener of this.toolListeners) listener()
     } catch (error) {
-      this.deps.logger.warn(`MCP server "${this.name}": could not read its changed tool list: ${messageOf(error)}`, { server: this.name })
+      this.deps.logger.warn(`MCP server "${this.name}": could not read its changed tool list: ${messageOf(error)}`)
     }
   }
 
@@ -369,13 +403,36 @@ export class McpServerConnection {
     return validate
   }
 
-  /** Runs one request of `session` with the call's timeout and signal, and turns its failure into a Langvel error. */
-  private async request<T>(session: Session, method: string, options: McpCallOptions, send: (requestOptions: { signal?: AbortSignal; timeout: number }) => Promise<T>): Promise<T> {
-    const timeout = options.timeoutMs ?? this.config.callTimeoutMs
+  /** Runs one request of `session` within the call's scope, and turns its failure into a Langvel error. */
+  private async request<T>(session: Session, method: string, scope: CallScope, send: (requestOptions: { signal: AbortSignal; timeout: number }) => Promise<T>): Promise<T> {
     try {
-      return await send({ signal: options.signal, timeout })
+      return await send({ signal: scope.signal, timeout: scope.timeoutMs })
     } catch (error) {
-      throw this.callError(error, session, method, timeout, options.signal)
+      throw this.callError(error, session, method, scope.timeoutMs, scope.signal)
+    }
+  }
+
+  /**
+   * One call's own signal: aborted by the caller's signal or when the call's
+   * time is up (E_MCP_TIMEOUT), whether it is waiting for a start or for the
+   * server's answer. The SDK listens on this signal, never on the caller's,
+   * so a run's signal shared by many calls collects no listeners.
+   */
+  private scope(method: string, options: McpCallOptions): CallScope {
+    const controller = new AbortController()
+    const timeoutMs = options.timeoutMs ?? this.config.callTimeoutMs
+    const caller = options.signal
+    const onAbort = () => controller.abort(caller?.reason)
+    if (caller?.aborted) onAbort()
+    else caller?.addEventListener('abort', onAbort, { once: true })
+    const timer = setTimeout(() => controller.abort(new E_MCP_TIMEOUT(this.name, method, timeoutMs)), timeoutMs)
+    return {
+      signal: controller.signal,
+      timeoutMs,
+      dispose: () => {
+        clearTimeout(timer)
+        caller?.removeEventListener('abort', onAbort)
+      },
     }
   }
 
@@ -395,17 +452,24 @@ export class McpServerConnection {
       return new E_MCP_PROTOCOL(this.name, method, broken, { cause: error })
     }
     // The transport failed (connection refused, session gone, pipe closed): this session is over.
+    if (error instanceof StreamableHTTPError && error.code === 404) session.expired = true
     this.drop(session)
     return new E_MCP_UNAVAILABLE(this.name, transportMessage(error), { cause: error })
   }
 
   private startError(error: unknown, session: Session): Error {
     if (isException(error)) return error
+    const phase = session.phase
     const fault = session.guard.fault
+    if (this.state === 'stopped') return new E_MCP_UNAVAILABLE(this.name, 'the application is shutting down')
+    if (fault) return new E_MCP_PROTOCOL(this.name, phase, fault.reason, { cause: error })
+    if (isZodError(error)) return new E_MCP_PROTOCOL(this.name, phase, `an invalid ${phase} result (${zodSummary(error)})`, { cause: error })
+    if (error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed) {
+      return new E_MCP_PROTOCOL(this.name, phase, error.message, { cause: error })
+    }
     let reason: string
-    if (fault) reason = `it broke the protocol during initialize: ${fault.reason}`
-    else if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) reason = `it did not complete initialize within ${this.config.initTimeoutMs} ms`
-    else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) reason = `${this.goneReason(session)} during initialize`
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) reason = `it did not complete ${phase} within ${this.config.initTimeoutMs} ms`
+    else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) reason = `${this.goneReason(session)} during ${phase}`
     else if ((error as NodeJS.ErrnoException)?.code === 'ENOENT' && this.config.transport === 'stdio') reason = `the command "${this.config.command}" was not found`
     else reason = transportMessage(error)
     const last = this.lastLines.length > 0 ? ` (its last output: ${this.lastLines[this.lastLines.length - 1]})` : ''
@@ -430,6 +494,15 @@ export class McpServerConnection {
       await settleWithin(session.guard.inner.terminateSession(), 2000)
     }
     await session.client.close().catch(() => undefined)
+    // The SDK may have let go of a child that has not exited yet (after a failed initialize): wait for it, then make sure.
+    const pid = session.guard.pid
+    if (pid !== undefined && !(await exited(pid, CHILD_EXIT_MS))) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Gone in the meantime.
+      }
+    }
     session.stderr?.end()
   }
 
@@ -442,23 +515,25 @@ export class McpServerConnection {
     this.session = undefined
     this.deps.metrics.up.set({ server: this.name }, 0)
     if (this.state === 'stopped') return
-    const reason = this.goneReason(session)
-    this.deps.logger.warn(`MCP server "${this.name}": ${reason}`, { server: this.name, stderr: [...this.lastLines] })
-    this.stopped(new E_MCP_UNAVAILABLE(this.name, reason), reason)
+    const reason = session.expired ? 'the server ended the session' : this.goneReason(session)
+    this.deps.logger.warn(`MCP server "${this.name}": ${reason}`, { stderr: [...this.lastLines] })
+    // A session that lived a while was a success: a later failure starts the count again.
+    if (session.expired || (session.readyAt !== undefined && Date.now() - session.readyAt >= this.config.restart.maxDelayMs)) this.failuresInARow = 0
+    this.stopped(new E_MCP_UNAVAILABLE(this.name, reason), reason, session.expired)
   }
 
   /** The server stopped or could not start: start it again after a backoff, or give up. */
-  private stopped(error: Error, reason: string): void {
+  private stopped(error: Error, reason: string, immediately = false): void {
     this.lastError = error
     this.lastReason = reason
-    this.failuresInARow++
+    if (!immediately) this.failuresInARow++
     const policy = this.config.restart
     if (!policy.enabled || this.failuresInARow > policy.maxRetries) {
       this.state = 'failed'
-      this.deps.logger.error(`MCP server "${this.name}" is down: ${error.message}`, { server: this.name })
+      this.deps.logger.error(`MCP server "${this.name}" is down: ${error.message}`)
       return
     }
-    const delay = backoffDelay(this.failuresInARow, policy.baseDelayMs, policy.maxDelayMs)
+    const delay = immediately ? 0 : backoffDelay(this.failuresInARow, policy.baseDelayMs, policy.maxDelayMs)
     this.state = 'restarting'
     this.nextAttemptAt = Date.now() + delay
     clearTimeout(this.restartTimer)
@@ -473,15 +548,18 @@ export class McpServerConnection {
     this.restartTimer.unref()
   }
 
-  private async measured<T>(label: () => string, work: () => Promise<T>): Promise<T> {
+  private async measured<T>(label: () => string, method: string, options: McpCallOptions, work: (scope: CallScope) => Promise<T>): Promise<T> {
     const started = performance.now()
+    const scope = this.scope(method, options)
     try {
-      const result = await work()
+      const result = await work(scope)
       this.deps.metrics.recordCall(this.name, label(), (performance.now() - started) / 1000)
       return result
     } catch (error) {
       this.deps.metrics.recordCall(this.name, label(), (performance.now() - started) / 1000, error)
       throw error
+    } finally {
+      scope.dispose()
     }
   }
 }
@@ -532,13 +610,31 @@ function transportMessage(error: unknown): string {
   }
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
   if (error instanceof TypeError && typeof code === 'string') return `could not reach the server (${code})`
-  return messageOf(error)
+  // Messages of fetch and the SDK may quote the URL; credentials in it are not repeated.
+  return redactString(messageOf(error))
+}
+
+/** The SDK's word that an HTTP response stream broke (the server went away mid-answer), unlike one Langvel aborted. */
+function connectionLost(error: Error): boolean {
+  return /^SSE stream disconnected/.test(error.message) && !/abort/i.test(error.message)
+}
+
+/** Whether `pid` is gone within `ms`. */
+async function exited(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (processAlive(pid)) {
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return true
 }
 
 /** An error's message without the "MCP server X is unavailable: " it may start with. */
 function reasonOf(error: Error, server: string): string {
-  const prefix = `MCP server "${server}" is unavailable: `
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+  const unavailable = `MCP server "${server}" is unavailable: `
+  if (error.message.startsWith(unavailable)) return error.message.slice(unavailable.length)
+  const named = `MCP server "${server}" `
+  return error.message.startsWith(named) ? `it ${error.message.slice(named.length)}` : error.message
 }
 
 function messageOf(error: unknown): string {

@@ -185,7 +185,7 @@ describe("a server's stderr", () => {
 
     const [line] = logs.stderr('long')
     expect(line).toBe(`${'long line '.padEnd(200, 'y')} [line cut at 200 bytes]`)
-    expect(logs.records.find((record) => record.stream === 'stderr')).toMatchObject({ level: 'info', mcp_server: 'long', server: 'long' })
+    expect(logs.records.find((record) => record.stream === 'stderr')).toMatchObject({ level: 'info', mcp_server: 'long' })
   })
 
   it('names the last stderr line in the error of a server that exits during initialize', async () => {

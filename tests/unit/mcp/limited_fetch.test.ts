@@ -1,6 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { McpMessageTooLargeError } from '../../../framework/mcp/guarded_transport'
-import { limitedFetch } from '../../../framework/mcp/limited_fetch'
+import { RequestAborts, limitedFetch } from '../../../framework/mcp/limited_fetch'
 
 /** A fetch answering with `chunks` as the body, one read each. */
 function serving(chunks: Array<string | Uint8Array>, init: ResponseInit = { status: 200, headers: { 'content-type': 'text/event-stream' } }): FetchLike {
@@ -20,7 +20,7 @@ function serving(chunks: Array<string | Uint8Array>, init: ResponseInit = { stat
 const byteByByte = (text: string) => [...new TextEncoder().encode(text)].map((byte) => new Uint8Array([byte]))
 
 async function read(limit: number, chunks: Array<string | Uint8Array>, init?: ResponseInit): Promise<string> {
-  const response = await limitedFetch(limit, serving(chunks, init))('http://127.0.0.1/mcp')
+  const response = await limitedFetch(limit, { base: serving(chunks, init) })('http://127.0.0.1/mcp')
   return response.text()
 }
 
@@ -28,7 +28,7 @@ const EVENT = 'data: 0123456789\n\n' // 18 bytes
 
 describe('limitedFetch', () => {
   it('passes a body within the limit through unchanged, with its status and headers', async () => {
-    const response = await limitedFetch(100, serving(['{"jsonrpc":', '"2.0"}'], { status: 202, statusText: 'Accepted', headers: { 'mcp-session-id': 'abc' } }))('http://127.0.0.1/mcp')
+    const response = await limitedFetch(100, { base: serving(['{"jsonrpc":', '"2.0"}'], { status: 202, statusText: 'Accepted', headers: { 'mcp-session-id': 'abc' } }) })('http://127.0.0.1/mcp')
 
     expect(response.status).toBe(202)
     expect(response.statusText).toBe('Accepted')
@@ -90,9 +90,43 @@ describe('limitedFetch', () => {
   })
 
   it('returns a response without a body as it is', async () => {
-    const response = await limitedFetch(10, async () => new Response(null, { status: 202 }))('http://127.0.0.1/mcp')
+    const response = await limitedFetch(10, { base: async () => new Response(null, { status: 202 }) })('http://127.0.0.1/mcp')
 
     expect(response.status).toBe(202)
     expect(response.body).toBeNull()
+  })
+
+  it('counts a body that is not an event stream as one message, blank lines or not', async () => {
+    const json = { status: 200, headers: { 'content-type': 'application/json' } }
+    const body = `{"content":[${Array.from({ length: 10 }, () => '{"text":"0123456789"},\n\n').join('')}{}]}`
+
+    await expect(read(50, [body], json)).rejects.toBeInstanceOf(McpMessageTooLargeError)
+    await expect(read(body.length, [body], json)).resolves.toBe(body)
+  })
+
+  it('closes the response of a request when it is aborted by its JSON-RPC id, and forgets it once read', async () => {
+    const aborts = new RequestAborts()
+    // A server that sends one event and then holds the stream open.
+    const base: FetchLike = async (_url, init) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(EVENT))
+          init?.signal?.addEventListener('abort', () => controller.error(new DOMException('aborted', 'AbortError')))
+        },
+      })
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } })
+    }
+    const fetchLimited = limitedFetch(1000, { aborts, base })
+    const response = await fetchLimited('http://127.0.0.1/mcp', { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call' }) })
+    expect(aborts.size).toBe(1)
+    const reading = response.text()
+
+    aborts.abort(7)
+
+    await expect(reading).rejects.toThrow()
+    expect(aborts.size).toBe(0)
+    // A notification has no id: nothing to track.
+    await fetchLimited('http://127.0.0.1/mcp', { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })
+    expect(aborts.size).toBe(0)
   })
 })
