@@ -49,7 +49,7 @@ export class McpMetrics {
     })
     this.up = new Gauge({
       name: 'langvel_mcp_server_up',
-      help: '1 while the MCP server has a ready session, 0 otherwise',
+      help: 'Ready sessions with the MCP server: 1 per process while it is ready (summed over the workers of serve --workers N)',
       labelNames: ['server'] as const,
       registers,
     })
