@@ -28,6 +28,16 @@ const servers: Record<string, unknown> = {
 
 const limit = (name: keyof typeof MCP_LIMITS, fallback: number) => env.integer(fallback, MCP_LIMITS[name].min, MCP_LIMITS[name].max)
 
+/**
+ * A comma list of middleware names, `auth` when unset or empty; `none` is the
+ * empty list (no middleware), the one way to write it: `,` is refused.
+ */
+const middlewareList = env
+  .list(['auth'])
+  .refine((names) => names.length > 0, 'expected middleware names separated by commas, or none for no middleware')
+  .refine((names) => names.length === 1 || !names.includes('none'), 'none means no middleware and cannot be listed with other names')
+  .transform((names) => (names[0] === 'none' ? [] : names))
+
 export default defineConfig({
   env: {
     /** The mcp.json file, relative to the project root. */
@@ -43,7 +53,8 @@ export default defineConfig({
     /** Serve the agent routes as MCP tools at MCP_HTTP_PATH on `langvel serve`. */
     MCP_HTTP_ENABLED: env.boolean(true),
     MCP_HTTP_PATH: env.string('/mcp'),
-    MCP_HTTP_MIDDLEWARE: env.list(['auth']),
+    /** Request middleware in front of it; `none` for none. */
+    MCP_HTTP_MIDDLEWARE: middlewareList,
   },
   resolve: (e): McpConfig => ({
     file: e.MCP_CONFIG_FILE,
@@ -58,13 +69,18 @@ export default defineConfig({
     stderr: { maxLineBytes: e.MCP_STDERR_MAX_LINE_BYTES, linesPerSecond: e.MCP_STDERR_LINES_PER_SECOND },
     expose: { http: e.MCP_HTTP_ENABLED, path: e.MCP_HTTP_PATH, middleware: e.MCP_HTTP_MIDDLEWARE },
   }),
-  check: (config) => {
+  check: (config, { appEnv }) => {
     const problems: ConfigProblem[] = []
     const { baseDelayMs, maxDelayMs } = config.defaults.restart
     if (baseDelayMs > maxDelayMs) {
       problems.push({ key: 'MCP_RESTART_BASE_DELAY_MS', message: `is above MCP_RESTART_MAX_DELAY_MS (${maxDelayMs})`, severity: 'error' })
     }
     if (!config.expose.path.startsWith('/')) problems.push({ key: 'MCP_HTTP_PATH', message: 'expected a path starting with /', severity: 'error' })
+    // `auth` or `auth:<guard>`: without it, anyone who reaches the port can run every agent through /mcp.
+    const authenticated = config.expose.middleware.some((name) => name.split(':')[0] === 'auth')
+    if (appEnv === 'production' && config.expose.http && !authenticated) {
+      problems.push({ key: 'MCP_HTTP_MIDDLEWARE', message: `${config.expose.path} serves every agent route without authentication (only routes with their own auth keep it): add auth to the list, or set MCP_HTTP_ENABLED=false`, severity: 'warning' })
+    }
     return problems
   },
 })

@@ -16,7 +16,7 @@ export default function routes() {
   Route.agent('/approval', ApprovalAgent).middleware('logging').name('approval')
   Route.agent('/batch', BatchAgent).middleware('logging').name('batch')
   Route.agent('/research', ResearchAgent).middleware('logging').name('research')
-  // Its tools come from the notes MCP server of mcp.json (app/mcp/notes_server.ts); see docs/mcp.md.
+  // Its tools come from the notes MCP server declared in config/mcp.ts (app/mcp/notes_server.ts); see docs/mcp.md.
   Route.agent('/notes', NotesAgent).middleware('logging').name('notes').description('Keeps notes through the tools of the example MCP server')
 
   // Authenticated: a Bearer JWT (`langvel auth:token`) or an X-API-Key (`langvel apikey:create`),

@@ -11,7 +11,7 @@ const SYSTEM = [
 
 /**
  * A conversation with the model, which calls the tools of the `notes` MCP
- * server (app/mcp/notes_server.ts, declared in mcp.json) until it can answer:
+ * server (app/mcp/notes_server.ts, declared in config/mcp.ts) until it can answer:
  * model -> tools -> model, at most 5 steps. The server is started on first
  * use (at boot under `langvel serve`). Runs on whatever LLM_PROVIDER
  * configures; with the offline `fake` driver, "list my notes" calls

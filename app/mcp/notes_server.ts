@@ -1,7 +1,7 @@
 /*
  * The example MCP server of the /notes agent: notes kept in a JSON file,
- * served over stdio with the official SDK. Langvel starts it from mcp.json;
- * any other MCP client can too:
+ * served over stdio with the official SDK. Langvel starts it as the `notes`
+ * server declared in config/mcp.ts; any other MCP client can too:
  *
  *   node --import tsx app/mcp/notes_server.ts      (sources)
  *   node build/app/mcp/notes_server.js             (after `langvel build`)
@@ -9,14 +9,17 @@
  * Tools: add_note {title, body?}, list_notes {}, search_notes {query}.
  * Resource: notes://all (every note, as JSON). Prompt: summarize_notes {focus?}.
  * Env: NOTES_FILE, the notes file (default storage/mcp/notes.json, relative
- * to the working directory).
+ * to the working directory). Several servers may share one file (one per
+ * worker under `langvel serve --workers N`): see NoteStore.
  *
  * stdout carries the protocol and nothing else: logs go to stderr.
  */
 
 import { randomUUID } from 'node:crypto'
+import { closeSync, openSync, rmSync, statSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { z } from 'zod'
@@ -36,12 +39,16 @@ function log(message: string): void {
   process.stderr.write(`${message}\n`)
 }
 
+/** A lock file older than this was left by a process that died holding it: it is removed. */
+const STALE_LOCK_MS = 5_000
+
 /**
  * The notes file. Every change is written to a temporary file then renamed
- * over the old one, so a crash mid-write never leaves a truncated file; and
- * operations run one at a time, so two calls in flight cannot lose a note.
- * One server process per file: two processes writing the same file may
- * overwrite each other's additions.
+ * over the old one, so a crash mid-write never leaves a truncated file (and a
+ * reader never sees half a file). Every operation reads the file again, and
+ * an addition holds `<file>.lock` from its read to its write, so servers in
+ * other processes on the same file (one per worker) cannot lose a note or
+ * reuse an id. Within a process, operations run one at a time.
  */
 export class NoteStore {
   private queue: Promise<unknown> = Promise.resolve()
@@ -53,12 +60,14 @@ export class NoteStore {
   }
 
   add(title: string, body: string): Promise<Note> {
-    return this.exclusive(async () => {
-      const notes = await this.read()
-      const note: Note = { id: Math.max(0, ...notes.map((n) => n.id)) + 1, title, body, createdAt: new Date().toISOString() }
-      await this.write([...notes, note])
-      return note
-    })
+    return this.exclusive(() =>
+      this.locked(async () => {
+        const notes = await this.read()
+        const note: Note = { id: Math.max(0, ...notes.map((n) => n.id)) + 1, title, body, createdAt: new Date().toISOString() }
+        await this.write([...notes, note])
+        return note
+      }),
+    )
   }
 
   /** Notes whose title or body holds every word of the query, ignoring case. */
@@ -75,6 +84,35 @@ export class NoteStore {
     const result = this.queue.then(work)
     this.queue = result.catch(() => undefined)
     return result
+  }
+
+  /**
+   * Runs work holding the lock file shared with other processes: created with
+   * `wx` (fails while another process holds it), retried with a short backoff,
+   * removed when done. A lock older than STALE_LOCK_MS is taken as abandoned.
+   */
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`
+    await mkdir(dirname(this.file), { recursive: true })
+    for (let attempt = 0; ; attempt++) {
+      try {
+        closeSync(openSync(lock, 'wx'))
+        break
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      }
+      if (isStale(lock)) {
+        log(`removing the stale lock ${lock}`)
+        rmSync(lock, { force: true })
+        continue
+      }
+      await sleep(Math.min(2 ** attempt, 50) + Math.random() * 5)
+    }
+    try {
+      return await work()
+    } finally {
+      rmSync(lock, { force: true })
+    }
   }
 
   private async read(): Promise<Note[]> {
@@ -100,6 +138,15 @@ export class NoteStore {
       await rm(temporary, { force: true })
       throw error
     }
+  }
+}
+
+/** Older than STALE_LOCK_MS; a lock removed meanwhile counts as not stale (the next attempt may take it). */
+function isStale(lock: string): boolean {
+  try {
+    return Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS
+  } catch {
+    return false
   }
 }
 

@@ -125,7 +125,7 @@ export const E_MCP_PROTOCOL = createError('E_MCP_PROTOCOL', 502, (server: string
 )
 export const E_MCP_TIMEOUT = createError('E_MCP_TIMEOUT', 504, (server: string, method: string, ms: number) => `MCP server "${server}" did not answer ${method} within ${ms} ms`)
 export const E_MCP_SERVER_NOT_FOUND = createError('E_MCP_SERVER_NOT_FOUND', 404, (server: string) => `No MCP server named "${server}" is configured`, {
-  help: 'Declare it in mcp.json ("mcpServers") or config/mcp.ts; `langvel mcp:list` shows the configured servers.',
+  help: 'Declare it under `servers` in config/mcp.ts or under "mcpServers" in mcp.json; `langvel mcp:list` shows the configured servers.',
 })
 export const E_MCP_TOOL_ERROR = createError('E_MCP_TOOL_ERROR', 502, (server: string, tool: string, reason: string) => `Tool "${tool}" of MCP server "${server}" reported an error: ${reason}`)
 

@@ -219,7 +219,10 @@ function loadServer(source: Source, name: string, raw: unknown, context: Context
     return context.problems.length === before ? server : undefined
   }
   const url = variables('url', entry.url as string)
-  if (context.problems.length === before && !isHttpUrl(url)) problem('url', 'expected an http:// or https:// URL')
+  if (context.problems.length === before) {
+    const refused = urlProblem(url)
+    if (refused) problem('url', refused)
+  }
   const server: LoadedMcpServerConfig = {
     ...settings,
     transport,
@@ -355,11 +358,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function isHttpUrl(value: string): boolean {
+/**
+ * Why a server's URL cannot be used, or undefined. The message never repeats
+ * the URL: it may hold a secret, written in it or substituted from `${VAR}`.
+ */
+function urlProblem(value: string): string | undefined {
+  let url: URL
   try {
-    const { protocol } = new URL(value)
-    return protocol === 'http:' || protocol === 'https:'
+    url = new URL(value)
   } catch {
-    return false
+    return 'expected an http:// or https:// URL'
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL'
+  // fetch throws on such a URL, and its error would print it, password included.
+  if (url.username !== '' || url.password !== '') {
+    return 'has a username or password: fetch refuses URLs with credentials; send them in "headers" instead (e.g. "Authorization")'
+  }
+  return undefined
 }

@@ -18,9 +18,10 @@ declare module '../foundation/application' {
  * middleware registry (container binding `middleware`). Building it
  * validates every route path and middleware name, and that retrieval is
  * configured for every agent that uses it (a `ragTool`, a `retrieve` step),
- * and that every MCP server an agent's tools name is configured, so a typo,
- * a missing CHROMA_URL or a missing mcp.json entry fails the boot of the command or server
- * that uses agents, never a request.
+ * and that every MCP server an agent's tools name is configured (under
+ * `servers` in config/mcp.ts or in mcp.json), so a typo, a missing CHROMA_URL
+ * or an undeclared MCP server fails the boot of the command or server that
+ * uses agents, never a request.
  */
 export function createAgentRunner(app: Application): AgentRunner {
   const routesFile = sourceFile(app.codePathFor('routes', 'agents'))
@@ -43,7 +44,7 @@ export function createAgentRunner(app: Application): AgentRunner {
       for (const tool of Array.isArray(agent.tools) ? agent.tools : []) {
         if (tool instanceof McpToolset && !app.make('mcp').has(tool.server)) {
           throw new E_MCP_SERVER_NOT_FOUND(tool.server, {
-            help: `The tools of agent ${agent.name ?? '?'} (route ${route.path}) come from it. Declare it in mcp.json ("mcpServers") or config/mcp.ts; \`langvel mcp:list\` shows the configured servers.`,
+            help: `The tools of agent ${agent.name ?? '?'} (route ${route.path}) come from it. Declare it under \`servers\` in config/mcp.ts or under "mcpServers" in mcp.json; \`langvel mcp:list\` shows the configured servers.`,
           })
         }
       }

@@ -37,7 +37,7 @@ const mcpList: CommandHandler<{ json?: boolean }> = async ({ app, options, outpu
     return down.length > 0 ? 1 : 0
   }
   if (reports.length === 0) {
-    output.info('No MCP servers configured: add them to mcp.json ("mcpServers") or config/mcp.ts')
+    output.info('No MCP servers configured: declare them under `servers` in config/mcp.ts or under "mcpServers" in mcp.json')
     return 0
   }
   output.table(

@@ -25,3 +25,21 @@ describe('configuration documentation', () => {
     expect(missing).toEqual([])
   })
 })
+
+describe('MCP documentation', () => {
+  const read = (...path: string[]) => readFileSync(join(ROOT, ...path), 'utf8')
+
+  it('documents MCP_HTTP_MIDDLEWARE=none, and no longer advises `,` for no middleware', () => {
+    const row = (page: string) => page.split('\n').find((line) => line.startsWith('| `MCP_HTTP_MIDDLEWARE` |')) ?? ''
+    for (const text of [row(read('docs', 'CONFIGURATION.md')), row(read('docs', 'mcp.md')), read('.env.example')]) {
+      expect(text).toMatch(/`none`/)
+      expect(text).not.toMatch(/`,` means none/)
+    }
+  })
+
+  it("says toolLoop's tools take tool sources such as mcpTools(), linking docs/mcp.md", () => {
+    const row = read('docs', 'llm.md').split('\n').find((line) => line.startsWith('| `tools` | — |')) ?? ''
+    expect(row).toContain("`mcpTools('notes')`")
+    expect(row).toContain('](mcp.md#using-mcp-tools-in-agents)')
+  })
+})

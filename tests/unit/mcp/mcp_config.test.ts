@@ -245,6 +245,22 @@ describe('invalid configuration', () => {
     expect(message).toContain('mcp.json: mcpServers.github.type: the SSE transport is not supported: Langvel speaks streamable HTTP only')
   })
 
+  it('refuses a URL with a username or password, which fetch refuses, saying to send credentials in headers, never printing them', () => {
+    const advice = 'has a username or password: fetch refuses URLs with credentials; send them in "headers" instead (e.g. "Authorization")'
+    for (const url of ['http://user:s3cret-pass@127.0.0.1:9000/mcp', 'https://only-user@mcp.example.com/mcp', 'https://:s3cret-pass@mcp.example.com/mcp']) {
+      const message = entryFailure({ url })
+      expect(message).toContain(`mcp.json: mcpServers.github.url: ${advice}`)
+      expect(message).not.toContain('s3cret-pass')
+    }
+
+    // Credentials that come from the environment: neither the password nor the substituted URL is printed.
+    const fromEnv = { MCP_URL: 'https://bot:tok-from-env@mcp.example.com/mcp', MCP_PASSWORD: 'pw-from-env' }
+    const message = failure({ servers: { search: { url: '${MCP_URL}' }, files: { url: 'https://bot:${MCP_PASSWORD}@files.example.com/mcp' } } }, fromEnv)
+    expect(message).toContain(`config/mcp.ts: servers.search.url: ${advice}`)
+    expect(message).toContain(`config/mcp.ts: servers.files.url: ${advice}`)
+    for (const secret of ['tok-from-env', 'pw-from-env', 'mcp.example.com', 'files.example.com']) expect(message).not.toContain(secret)
+  })
+
   it('refuses a server name that cannot be a metric label or a tool prefix', () => {
     writeFile({ mcpServers: { 'my server': { command: 'x' }, [`s${'x'.repeat(64)}`]: { command: 'y' }, 'ok_name-2': { command: 'z' } } })
     const message = failure()
@@ -303,7 +319,7 @@ describe('invalid configuration', () => {
 describe('redactMcpServer', () => {
   const secrets = { GITHUB_TOKEN: 'ghp_topsecret1', DB_PASSWORD: 'dbpw-hunter2', SEARCH_KEY: 'searchkey-789', HEADER_TOKEN: 'hdr-tok-000' }
 
-  it('hides env and header values, substituted arguments and URL parts, and credentials in URLs', () => {
+  it('hides env and header values, substituted arguments and URL parts, and credentials in arguments', () => {
     writeFile({
       mcpServers: {
         github: {
@@ -311,12 +327,12 @@ describe('redactMcpServer', () => {
           args: ['--token=${GITHUB_TOKEN}', '--db', 'postgres://app:${DB_PASSWORD}@db.internal/app', '--literal', 'mysql://root:literalpw@db/x', '--org', 'acme'],
           env: { LINEAR_KEY: 'literal-in-file-123', GITHUB_TOKEN: '${GITHUB_TOKEN}' },
         },
-        search: { url: 'https://user:urlpass99@search.example.com/mcp?key=${SEARCH_KEY}', headers: { Authorization: 'Bearer ${HEADER_TOKEN}', 'X-Plain': 'literal-header-456' } },
+        search: { url: 'https://search.example.com/mcp?key=${SEARCH_KEY}', headers: { Authorization: 'Bearer ${HEADER_TOKEN}', 'X-Plain': 'literal-header-456' } },
       },
     })
     const [github, search] = load({}, secrets).map(redactMcpServer)
     const shown = JSON.stringify([github, search])
-    for (const secret of [...Object.values(secrets), 'literal-in-file-123', 'literalpw', 'urlpass99', 'literal-header-456']) expect(shown).not.toContain(secret)
+    for (const secret of [...Object.values(secrets), 'literal-in-file-123', 'literalpw', 'literal-header-456']) expect(shown).not.toContain(secret)
     expect(github).toEqual({
       name: 'github',
       source: 'mcp.json',
@@ -327,7 +343,7 @@ describe('redactMcpServer', () => {
       cwd: root,
       ...DEFAULTS,
     })
-    expect(search).toMatchObject({ transport: 'http', url: 'https://user:[redacted]@search.example.com/mcp?key=<redacted>', headers: { Authorization: '<redacted>', 'X-Plain': '<redacted>' } })
+    expect(search).toMatchObject({ transport: 'http', url: 'https://search.example.com/mcp?key=<redacted>', headers: { Authorization: '<redacted>', 'X-Plain': '<redacted>' } })
     expect(search).not.toHaveProperty('templates')
   })
 
@@ -344,6 +360,10 @@ describe('redactMcpServer', () => {
     const shown = redactMcpServer(server)
     expect(JSON.stringify(shown)).not.toMatch(/manualpw1|manual-env-secret/)
     expect(shown.args).toEqual(['--dsn', 'postgres://app:[redacted]@db/x', '--name', 'plain'])
+
+    // Loading refuses a URL with credentials; a server built in code may still hold one.
+    const remote: McpServerConfig = { name: 'remote', source: 'config/mcp.ts', transport: 'http', url: 'https://user:urlpass99@search.example.com/mcp', headers: {}, ...DEFAULTS }
+    expect(redactMcpServer(remote)).toMatchObject({ url: 'https://user:[redacted]@search.example.com/mcp' })
   })
 })
 
@@ -390,5 +410,42 @@ describe('config/mcp.ts', () => {
     expect(() => loadConfig(definitions, { MCP_RESTART_BASE_DELAY_MS: '60000', MCP_RESTART_MAX_DELAY_MS: '1000' })).toThrow(/MCP_RESTART_BASE_DELAY_MS=.*is above MCP_RESTART_MAX_DELAY_MS/)
     expect(() => loadConfig(definitions, { MCP_HTTP_PATH: 'mcp' })).toThrow(/MCP_HTTP_PATH=.*expected a path starting with \//)
     expect(loadConfig(definitions, {}).values.mcp).toMatchObject({ file: 'mcp.json', defaults: DEFAULTS })
+  })
+
+  describe('MCP_HTTP_MIDDLEWARE', () => {
+    const middleware = (value?: string) => (loadConfig(definitions, value === undefined ? {} : { MCP_HTTP_MIDDLEWARE: value }).values.mcp as McpConfig).expose.middleware
+
+    it('is auth when unset or empty, a comma list otherwise, and none means no middleware at all', () => {
+      expect(middleware()).toEqual(['auth'])
+      expect(middleware('')).toEqual(['auth'])
+      expect(middleware('auth:api_key, throttle')).toEqual(['auth:api_key', 'throttle'])
+      expect(middleware('none')).toEqual([])
+      expect(middleware(' none ')).toEqual([])
+    })
+
+    it('refuses none mixed with middleware names, and a list of no names', () => {
+      expect(() => middleware(',')).toThrow(/MCP_HTTP_MIDDLEWARE=",": expected middleware names separated by commas, or none for no middleware/)
+      expect(() => middleware('none,throttle')).toThrow(/MCP_HTTP_MIDDLEWARE="none,throttle": none means no middleware and cannot be listed with other names/)
+      expect(() => middleware('auth, none')).toThrow(/MCP_HTTP_MIDDLEWARE="auth, none": none means no middleware/)
+    })
+
+    describe('in production', () => {
+      const PRODUCTION = { APP_ENV: 'production', JWT_SECRET_KEY: 'k'.repeat(48), CORS_ORIGINS: 'https://app.example.com' }
+      const warnings = (env: Record<string, string>) => loadConfig(definitions, { ...PRODUCTION, ...env }).warnings
+      const WARNING = { key: 'MCP_HTTP_MIDDLEWARE', message: '/mcp serves every agent route without authentication (only routes with their own auth keep it): add auth to the list, or set MCP_HTTP_ENABLED=false', severity: 'warning' }
+
+      it('warns when /mcp is served without auth', () => {
+        expect(warnings({ MCP_HTTP_MIDDLEWARE: 'none' })).toEqual([WARNING])
+        expect(warnings({ MCP_HTTP_MIDDLEWARE: 'throttle' })).toEqual([WARNING])
+        expect(warnings({ MCP_HTTP_MIDDLEWARE: 'none', MCP_HTTP_PATH: '/tools' })).toEqual([{ ...WARNING, message: expect.stringMatching(/^\/tools serves every agent route/) }])
+      })
+
+      it('does not warn behind auth (with or without a guard), with /mcp off, or outside production', () => {
+        expect(warnings({})).toEqual([])
+        expect(warnings({ MCP_HTTP_MIDDLEWARE: 'auth:api_key,throttle' })).toEqual([])
+        expect(warnings({ MCP_HTTP_MIDDLEWARE: 'none', MCP_HTTP_ENABLED: 'false' })).toEqual([])
+        expect(loadConfig(definitions, { MCP_HTTP_MIDDLEWARE: 'none' }).warnings.filter((warning) => warning.key.startsWith('MCP_'))).toEqual([])
+      })
+    })
   })
 })

@@ -86,4 +86,19 @@ describe('the agents provider', () => {
       await withUrl.shutdown()
     }
   })
+
+  it('fails the boot of the runner when an agent uses the tools of an MCP server that is not declared, saying where to declare it', async () => {
+    const app = await projectWith('/tools', 'McpFixtureAgent')
+    try {
+      expect(() => app.make('agents')).toThrow(
+        expect.objectContaining({
+          code: 'E_MCP_SERVER_NOT_FOUND',
+          message: 'No MCP server named "missing" is configured',
+          help: expect.stringMatching(/\(route \/tools\) come from it\. Declare it under `servers` in config\/mcp\.ts or under "mcpServers" in mcp\.json; `langvel mcp:list`/),
+        }),
+      )
+    } finally {
+      await app.shutdown()
+    }
+  })
 })
