@@ -48,6 +48,8 @@ type Validate = (input: unknown) => string | undefined
 interface CallScope {
   signal: AbortSignal
   timeoutMs: number
+  /** Starts the call's clock (when its request is sent). */
+  arm: () => void
   dispose: () => void
 }
 
@@ -104,6 +106,8 @@ export class McpServerConnection {
   private readonly toolListeners = new Set<() => void>()
   /** The session being opened, so close() can end it instead of waiting for its initialize to time out. */
   private opening?: Session
+  /** A failed start's cleanup (its child may take seconds to exit): the next start and close() wait for it, the caller does not. */
+  private ending?: Promise<void>
 
   constructor(
     readonly config: McpServerConfig,
@@ -222,6 +226,7 @@ export class McpServerConnection {
     // A start in progress is ended now rather than left to its initialize timeout.
     if (this.opening) await this.end(this.opening)
     if (this.starting) await this.starting.catch(() => undefined)
+    if (this.ending) await this.ending
     const session = this.session
     this.session = undefined
     if (session) await this.end(session)
@@ -291,6 +296,8 @@ export class McpServerConnection {
   /** Starts the process (or opens the HTTP session), completes `initialize` and reads the tool list. */
   private async open(): Promise<Session> {
     const { config } = this
+    // Never two children of one server: the last failed start's child is gone first.
+    if (this.ending) await this.ending
     const stderr = config.transport === 'stdio' ? this.stderrReader() : undefined
     const aborts = config.transport === 'http' ? new RequestAborts() : undefined
     const transport = this.transport(stderr, aborts)
@@ -315,7 +322,10 @@ export class McpServerConnection {
       session.tools = await this.fetchTools(session, config.initTimeoutMs)
       return session
     } catch (error) {
-      await this.end(session)
+      const ending = this.end(session)
+      this.ending = ending.finally(() => {
+        if (this.ending === ending) this.ending = undefined
+      })
       throw this.startError(error, session)
     } finally {
       if (this.opening === session) this.opening = undefined
@@ -403,8 +413,9 @@ export class McpServerConnection {
     return validate
   }
 
-  /** Runs one request of `session` within the call's scope, and turns its failure into a Langvel error. */
+  /** Runs one request of `session` within the call's scope (its time runs from here), and turns its failure into a Langvel error. */
   private async request<T>(session: Session, method: string, scope: CallScope, send: (requestOptions: { signal: AbortSignal; timeout: number }) => Promise<T>): Promise<T> {
+    scope.arm()
     try {
       return await send({ signal: scope.signal, timeout: scope.timeoutMs })
     } catch (error) {
@@ -413,10 +424,11 @@ export class McpServerConnection {
   }
 
   /**
-   * One call's own signal: aborted by the caller's signal or when the call's
-   * time is up (E_MCP_TIMEOUT), whether it is waiting for a start or for the
-   * server's answer. The SDK listens on this signal, never on the caller's,
-   * so a run's signal shared by many calls collects no listeners.
+   * One call's own signal: aborted by the caller's signal, or when the call's
+   * time is up (E_MCP_TIMEOUT) once its request is sent (`arm()`); waiting
+   * for the server to start is bounded by initTimeoutMs instead. The SDK
+   * listens on this signal, never on the caller's, so a run's signal shared
+   * by many calls collects no listeners.
    */
   private scope(method: string, options: McpCallOptions): CallScope {
     const controller = new AbortController()
@@ -425,10 +437,13 @@ export class McpServerConnection {
     const onAbort = () => controller.abort(caller?.reason)
     if (caller?.aborted) onAbort()
     else caller?.addEventListener('abort', onAbort, { once: true })
-    const timer = setTimeout(() => controller.abort(new E_MCP_TIMEOUT(this.name, method, timeoutMs)), timeoutMs)
+    let timer: NodeJS.Timeout | undefined
     return {
       signal: controller.signal,
       timeoutMs,
+      arm: () => {
+        timer ??= setTimeout(() => controller.abort(new E_MCP_TIMEOUT(this.name, method, timeoutMs)), timeoutMs)
+      },
       dispose: () => {
         clearTimeout(timer)
         caller?.removeEventListener('abort', onAbort)

@@ -32,7 +32,7 @@ describe('MCP over HTTP: a server that goes away', () => {
   it('fails a call in flight at once with E_MCP_UNAVAILABLE when the server dies while answering, and reconnects once it is back', async () => {
     fixture = await startHttpFixture()
     const port = fixture.port
-    const { manager } = harness([httpServer('web', fixture.url, { callTimeoutMs: 20_000, restart: { baseDelayMs: 50, maxDelayMs: 200 } })])
+    const { manager } = harness([httpServer('web', fixture.url, { callTimeoutMs: 20_000, restart: { maxRetries: 100, baseDelayMs: 50, maxDelayMs: 200 } })])
     await manager.server('web').listTools()
 
     const started = Date.now()
@@ -79,16 +79,20 @@ describe('MCP calls and the caller’s signal', () => {
     await expect(manager.call('fx', 'cancelled_count', {})).resolves.toMatchObject({ text: '0' })
   })
 
-  it('bounds the wait for a server that is still starting by the call’s own timeout', async () => {
+  it('bounds the wait for a server that is still starting by initTimeoutMs, and the call by its own timeout once sent', async () => {
     // Answers nothing for 3 s, then becomes the fixture.
-    const slowStart = inlineServer('late', `setTimeout(() => require(${JSON.stringify(SERVER)}), 3000)`)
-    const { manager } = harness([slowStart])
+    const slowStart = inlineServer('late', `setTimeout(() => require(${JSON.stringify(SERVER)}), 3000)`, { initTimeoutMs: 500, restart: { enabled: false } })
+    const { manager } = harness([slowStart, stdioServer('fx', { initTimeoutMs: 10_000 })])
 
     const started = Date.now()
-    const error = await rejectionOf(manager.call('late', 'echo', { text: 'x' }, { timeoutMs: 300 }))
+    const error = await rejectionOf(manager.call('late', 'echo', { text: 'x' }, { timeoutMs: 100 }))
+    expect(error).toMatchObject({ code: 'E_MCP_UNAVAILABLE' })
+    expect(error.message).toContain('did not complete initialize within 500 ms')
+    expect(Date.now() - started).toBeLessThan(2500)
 
-    expect(error).toMatchObject({ code: 'E_MCP_TIMEOUT' })
-    expect(Date.now() - started).toBeLessThan(2000)
+    // A start longer than the call's own timeout is not held against the call.
+    await expect(manager.call('fx', 'echo', { text: 'cold' }, { timeoutMs: 50 })).resolves.toMatchObject({ text: 'cold' })
+    await expect(manager.call('fx', 'slow', { ms: 2000 }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'E_MCP_TIMEOUT' })
   })
 })
 
