@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { getMetrics } from '../observability/metrics'
+import { perRegistry } from '../support/per_registry'
 
 /** How one request to a provider ended. A closed set, so the label stays bounded. */
 export type LlmOutcome = 'success' | 'error' | 'rate_limited' | 'timeout' | 'cancelled'
@@ -86,15 +87,9 @@ export class LlmMetrics {
   }
 }
 
-// One LlmMetrics per registry: prom-client refuses to register a metric name twice.
-const byRegistry = new WeakMap<Registry, LlmMetrics>()
+const metricsOn = perRegistry((registry) => new LlmMetrics(registry))
 
 /** The model metrics on `registry` (default: the process-wide metrics registry), created once. */
 export function llmMetrics(registry: Registry = getMetrics().registry): LlmMetrics {
-  let metrics = byRegistry.get(registry)
-  if (!metrics) {
-    metrics = new LlmMetrics(registry)
-    byRegistry.set(registry, metrics)
-  }
-  return metrics
+  return metricsOn(registry)
 }

@@ -1,4 +1,5 @@
 import type { Llm } from './llm'
+import { appLink } from '../support/app_link'
 import { LlmManager } from './llm_manager'
 
 /*
@@ -7,12 +8,12 @@ import { LlmManager } from './llm_manager'
  * llm provider sets it at boot. Nothing connects or loads a provider SDK
  * until a model is called.
  */
-let resolver: (() => LlmManager) | undefined
+const link = appLink<LlmManager>()
 let fallback: LlmManager | undefined
 
 /** Called by the llm provider at boot (and by tests) with the application's manager. */
 export function setLlmManagerResolver(resolve: (() => LlmManager) | undefined): void {
-  resolver = resolve
+  link.set(resolve)
 }
 
 /**
@@ -20,9 +21,7 @@ export function setLlmManagerResolver(resolve: (() => LlmManager) | undefined): 
  * shutting down after another booted leaves that one's); true when it was.
  */
 export function clearLlmManagerResolver(resolve: () => LlmManager): boolean {
-  if (resolver !== resolve) return false
-  resolver = undefined
-  return true
+  return link.clear(resolve)
 }
 
 /**
@@ -33,7 +32,8 @@ export function clearLlmManagerResolver(resolve: () => LlmManager): boolean {
  * resolveLlmManager().fake().reply('scripted answer')
  */
 export function resolveLlmManager(): LlmManager {
-  if (resolver) return resolver()
+  const manager = link.get()
+  if (manager) return manager
   fallback ??= LlmManager.offline()
   return fallback
 }

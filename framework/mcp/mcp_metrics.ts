@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { isException } from '../errors'
 import { getMetrics } from '../observability/metrics'
+import { perRegistry } from '../support/per_registry'
 
 /** Why a call to an MCP server failed: a closed set, so the label stays bounded. */
 export type McpErrorKind = 'unavailable' | 'protocol' | 'timeout' | 'tool_error' | 'invalid_arguments' | 'cancelled' | 'other'
@@ -84,15 +85,9 @@ export function mcpErrorKind(error: unknown): McpErrorKind {
   }
 }
 
-// One McpMetrics per registry: prom-client refuses to register a metric name twice.
-const byRegistry = new WeakMap<Registry, McpMetrics>()
+const metricsOn = perRegistry((registry) => new McpMetrics(registry))
 
 /** The MCP metrics on `registry` (default: the process-wide metrics registry), created once. */
 export function mcpMetrics(registry: Registry = getMetrics().registry): McpMetrics {
-  let metrics = byRegistry.get(registry)
-  if (!metrics) {
-    metrics = new McpMetrics(registry)
-    byRegistry.set(registry, metrics)
-  }
-  return metrics
+  return metricsOn(registry)
 }

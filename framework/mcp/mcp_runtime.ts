@@ -1,4 +1,5 @@
 import { E_RUNTIME } from '../errors'
+import { appLink } from '../support/app_link'
 import type { McpManager } from './mcp_manager'
 import { McpToolset, type McpToolsOptions } from './mcp_tools'
 
@@ -7,18 +8,16 @@ import { McpToolset, type McpToolsOptions } from './mcp_tools'
  * tools declared at module load) and the booted application's McpManager.
  * The mcp provider sets it at boot.
  */
-let resolver: (() => McpManager) | undefined
+const link = appLink<McpManager>()
 
 /** Called by the mcp provider at boot (and by tests) with the application's manager. */
 export function setMcpManagerResolver(resolve: (() => McpManager) | undefined): void {
-  resolver = resolve
+  link.set(resolve)
 }
 
 /** Unsets `resolve` if it is still the current resolver; true when it was. */
 export function clearMcpManagerResolver(resolve: () => McpManager): boolean {
-  if (resolver !== resolve) return false
-  resolver = undefined
-  return true
+  return link.clear(resolve)
 }
 
 /**
@@ -28,8 +27,9 @@ export function clearMcpManagerResolver(resolve: () => McpManager): boolean {
  * const result = await resolveMcp().call('notes', 'list_notes', {})
  */
 export function resolveMcp(): McpManager {
-  if (!resolver) throw new E_RUNTIME('MCP is used before the application booted (no mcp provider registered)')
-  return resolver()
+  const manager = link.get()
+  if (!manager) throw new E_RUNTIME('MCP is used before the application booted (no mcp provider registered)')
+  return manager
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { isException } from '../errors'
 import { getMetrics } from '../observability/metrics'
+import { perRegistry } from '../support/per_registry'
 
 /** What a failed retrieval operation was doing. */
 export type RagOperation = 'search' | 'ingest' | 'upsert' | 'delete'
@@ -99,17 +100,11 @@ export function ragErrorKind(error: unknown): RagErrorKind {
   }
 }
 
-// One RagMetrics per registry: prom-client refuses to register a metric name twice.
-const byRegistry = new WeakMap<Registry, RagMetrics>()
+const metricsOn = perRegistry((registry) => new RagMetrics(registry))
 
 /** The retrieval metrics on `registry` (default: the process-wide metrics registry), created once. */
 export function ragMetrics(registry: Registry = getMetrics().registry): RagMetrics {
-  let metrics = byRegistry.get(registry)
-  if (!metrics) {
-    metrics = new RagMetrics(registry)
-    byRegistry.set(registry, metrics)
-  }
-  return metrics
+  return metricsOn(registry)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { E_RUNTIME } from '../errors'
+import { appLink } from '../support/app_link'
 import type { RagManager } from './rag_manager'
 
 /*
@@ -7,11 +8,11 @@ import type { RagManager } from './rag_manager'
  * The rag provider sets it at boot. Nothing connects or loads a model until
  * a collection is used.
  */
-let resolver: (() => RagManager) | undefined
+const link = appLink<RagManager>()
 
 /** Called by the rag provider at boot (and by tests) with the application's manager. */
 export function setRagManagerResolver(resolve: (() => RagManager) | undefined): void {
-  resolver = resolve
+  link.set(resolve)
 }
 
 /**
@@ -19,9 +20,7 @@ export function setRagManagerResolver(resolve: (() => RagManager) | undefined): 
  * shutting down after another booted leaves that one's); true when it was.
  */
 export function clearRagManagerResolver(resolve: () => RagManager): boolean {
-  if (resolver !== resolve) return false
-  resolver = undefined
-  return true
+  return link.clear(resolve)
 }
 
 /**
@@ -33,6 +32,7 @@ export function clearRagManagerResolver(resolve: () => RagManager): boolean {
  * const results = await resolveRag().collection('docs').search('how do I resume a thread?')
  */
 export function resolveRag(): RagManager {
-  if (!resolver) throw new E_RUNTIME('RAG is used before the application booted (no rag provider registered)')
-  return resolver()
+  const manager = link.get()
+  if (!manager) throw new E_RUNTIME('RAG is used before the application booted (no rag provider registered)')
+  return manager
 }
