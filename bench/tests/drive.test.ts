@@ -55,9 +55,10 @@ describe('drive', () => {
 
   it('runs for the warm-up plus the measured seconds and reports only the measured phase', async () => {
     const [target] = selectTargets(['echo'])
-    const { run } = await drive({ url, target, headers: {}, connections: 2, server: self, warmup: { seconds: 1 }, measure: { seconds: 1 } })
+    const { run } = await drive({ url, target, headers: {}, connections: 2, server: self, warmup: { seconds: 2 }, measure: { seconds: 1 } })
     expect(run.durationSeconds).toBeGreaterThan(0.8)
-    expect(run.durationSeconds).toBeLessThan(1.5)
+    // Warm-up and measured phase together would be 3 s; the margin is for a loaded machine, where a phase ends late.
+    expect(run.durationSeconds).toBeLessThan(2.5)
     expect(run.responses).toBeGreaterThan(0)
     expect(run.rssSamples.length).toBeGreaterThan(0)
   })

@@ -158,6 +158,8 @@ describe('langvel serve start-up', () => {
     const project = makeProject()
     const first = serve(project, [], { APP_ENV: 'development' })
     await until(() => readyUrls(first).length === 1, 'the server to be ready', first)
+    // The log goes to stderr, which may reach us after the ready line on stdout.
+    await until(() => first.output().includes('server listening'), 'the log of the start', first)
     expect(logLines(first, `ran ${MIGRATIONS.length} pending migration(s) before serving`)).toEqual([expect.objectContaining({ migrations: MIGRATIONS })])
     expect(first.output()).toContain(`Ran ${MIGRATIONS.length} pending migration(s)`)
     // The migrations ran before the server listened.
