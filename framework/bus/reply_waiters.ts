@@ -3,6 +3,7 @@ import { E_BUS_CLOSED, E_BUS_HANDLER_FAILED, E_BUS_TIMEOUT } from '../errors'
 import { describeError } from './run_handler'
 
 interface Waiter {
+  topic: string
   resolve: (value: unknown) => void
   reject: (error: Error) => void
   timer: NodeJS.Timeout
@@ -27,7 +28,7 @@ export class ReplyWaiters {
         this.waiting.delete(id)
         reject(new E_BUS_TIMEOUT(topic, timeoutMs))
       }, timeoutMs)
-      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, timer })
+      this.waiting.set(id, { topic, resolve: resolve as (value: unknown) => void, reject, timer })
     })
     // A request that fails to publish is rejected by its caller; this copy must not surface as unhandled.
     reply.catch(() => undefined)
@@ -43,9 +44,10 @@ export class ReplyWaiters {
   }
 
   /** Settles a reply received as a message: `{ ok, value }` or `{ ok: false, attempts, error }`. */
-  settle(id: string, topic: string, reply: { ok: boolean; value?: unknown; attempts?: number; error?: string }): void {
-    if (reply.ok) this.resolve(id, reply.value)
-    else this.take(id)?.reject(new E_BUS_HANDLER_FAILED(topic, reply.attempts ?? 0, reply.error ?? 'unknown error'))
+  settle(id: string, reply: { ok: boolean; value?: unknown; attempts?: number; error?: string }): void {
+    if (reply.ok) return this.resolve(id, reply.value)
+    const waiter = this.take(id)
+    waiter?.reject(new E_BUS_HANDLER_FAILED(waiter.topic, reply.attempts ?? 0, reply.error ?? 'unknown error'))
   }
 
   cancel(id: string): void {
