@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { Registry } from 'prom-client'
-import { busMetrics } from '../../../framework/bus/bus_metrics'
 import { RedisBus } from '../../../framework/bus/redis_bus'
 import { RedisManager } from '../../../framework/redis/redis_manager'
 import { REDIS_URL, describeWithRedis } from '../../helpers/services'
@@ -20,6 +18,6 @@ describeWithRedis('RedisBus', () => {
 
   // A fresh key prefix per bus: no test sees another's streams or groups.
   busConformance(async (options) =>
-    new RedisBus({ ...options, connection: redis.connection(), prefix: `test:bus-${randomUUID()}:`, blockMs: 100, metrics: busMetrics(new Registry()) }),
+    new RedisBus({ ...options, connection: redis.connection(), prefix: `test:bus-${randomUUID()}:`, blockMs: 100 }),
   )
 })

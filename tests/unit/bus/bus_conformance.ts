@@ -1,8 +1,10 @@
 import type { BusEnvelope, MessageBus } from '../../../framework/contracts/bus'
+import { Registry } from 'prom-client'
+import { busMetrics, type BusMetrics } from '../../../framework/bus/bus_metrics'
 import type { BusOptions } from '../../../framework/bus/bus_options'
 
-/** Builds a bus on fresh storage (a new key prefix on Redis); the suite closes it. */
-export type BusFactory = (options: Partial<BusOptions>) => Promise<MessageBus>
+/** Builds a bus on fresh storage (a new key prefix on Redis) reporting to `metrics`; the suite closes it. */
+export type BusFactory = (options: Partial<BusOptions> & { metrics: BusMetrics }) => Promise<MessageBus>
 
 export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -33,8 +35,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  */
 export function busConformance(create: BusFactory): void {
   const buses: MessageBus[] = []
-  const make = async (options: Partial<BusOptions> = {}) => {
-    const bus = await create({ retryBaseMs: 5, retryMaxMs: 20, drainTimeoutMs: 2000, ...options })
+  const make = async (options: Partial<BusOptions> & { metrics?: BusMetrics } = {}) => {
+    const bus = await create({ retryBaseMs: 5, retryMaxMs: 20, drainTimeoutMs: 2000, metrics: busMetrics(new Registry()), ...options })
     buses.push(bus)
     return bus
   }
@@ -253,6 +255,33 @@ export function busConformance(create: BusFactory): void {
       })
       await expect(bus.request('broken', {}, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'E_BUS_HANDLER_FAILED' })
       expect(await bus.deadLetters('broken')).toHaveLength(1)
+    })
+  })
+
+  describe('metrics', () => {
+    it('counts published, delivered, retried, dead-lettered and refused messages by topic, and the queue depth', async () => {
+      const registry = new Registry()
+      const bus = await make({ metrics: busMetrics(registry), maxQueue: 2, onFull: 'refuse', maxAttempts: 2 })
+      const value = async (name: string, topic: string) =>
+        (await registry.getSingleMetric(name)?.get())?.values.find((sample) => sample.labels.topic === topic)?.value ?? 0
+      const slow = gate()
+      await bus.subscribe<number, void>('counted', async (n) => {
+        await slow.wait
+        if (n === 1) throw new Error('odd')
+      })
+      await bus.publish('counted', 0)
+      await bus.publish('counted', 1)
+      await expect(bus.publish('counted', 2)).rejects.toMatchObject({ code: 'E_BUS_FULL' })
+      expect(await bus.depth('counted')).toBe(2)
+      expect(await value('langvel_bus_queue_depth', 'counted')).toBe(2)
+      slow.open()
+      await eventually(async () => expect(await value('langvel_bus_dead_lettered_total', 'counted')).toBe(1))
+      expect(await value('langvel_bus_published_total', 'counted')).toBe(2)
+      expect(await value('langvel_bus_delivered_total', 'counted')).toBe(1)
+      expect(await value('langvel_bus_retried_total', 'counted')).toBe(1)
+      expect(await value('langvel_bus_refused_total', 'counted')).toBe(1)
+      await eventually(async () => expect(await bus.depth('counted')).toBe(0))
+      expect(await value('langvel_bus_queue_depth', 'counted')).toBe(0)
     })
   })
 
