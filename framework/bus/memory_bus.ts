@@ -234,8 +234,9 @@ export class MemoryBus implements MessageBus {
       this.metrics.delivered.inc({ topic })
       if (message.replyTo) this.replies.resolve(message.replyTo, decodePayload(encodePayload(topic, outcome.value)))
     } else if (outcome.abandoned) {
-      // In memory nobody else can take it up once its subscription is gone: say so rather than drop it quietly.
-      this.logger?.warn('bus message abandoned: its subscription closed while the handler was being retried', { topic, group: group.name, id: message.id })
+      // Its subscription closed while it was being retried: another of the group takes it up, if there is one.
+      if (group.consumers.length > 0 && state.groups.get(group.name) === group) group.waiting.unshift(message)
+      else this.logger?.warn('bus message abandoned: its subscription closed while the handler was being retried', { topic, group: group.name, id: message.id })
     } else {
       this.deadLetter(state, group, message, outcome.error, outcome.attempts)
     }

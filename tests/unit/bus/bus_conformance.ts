@@ -304,6 +304,27 @@ export function busConformance(create: BusFactory): void {
       expect(started).toEqual([1])
     })
 
+    it('hands a message still being retried when its subscription closes to another subscription of the group', async () => {
+      const bus = await make({ maxAttempts: 5, retryBaseMs: 2000, retryMaxMs: 2000, drainTimeoutMs: 100, claimIdleMs: 300 })
+      let failed = 0
+      const leaving = await bus.subscribe(
+        'handover',
+        () => {
+          failed += 1
+          throw new Error('not me')
+        },
+        { group: 'g' },
+      )
+      await bus.publish('handover', { job: 1 })
+      await eventually(() => expect(failed).toBe(1))
+      const taken: unknown[] = []
+      await bus.subscribe('handover', (payload) => void taken.push(payload), { group: 'g' })
+      await leaving.unsubscribe()
+      await eventually(() => expect(taken).toEqual([{ job: 1 }]))
+      expect(failed).toBe(1)
+      expect(await bus.deadLetters('handover')).toEqual([])
+    })
+
     it('bounds the drain: close returns after BUS_DRAIN_TIMEOUT_MS even when a handler never ends', async () => {
       const bus = await make({ drainTimeoutMs: 300 })
       const never = gate()
