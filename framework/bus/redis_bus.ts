@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { BusHandler, DeadLetter, MessageBus, PublishOptions, RequestOptions, SubscribeOptions, Subscription } from '../contracts/bus'
-import { E_BUS_CLOSED, E_BUS_FULL } from '../errors'
+import { E_BUS_CLOSED, E_BUS_FULL, E_SERVICE_UNAVAILABLE, isException } from '../errors'
 import type { Logger } from '../logger'
 import { backoffDelay, sleep } from '../support/backoff'
 import { busMetrics, type BusMetrics } from './bus_metrics'
@@ -98,20 +98,24 @@ export class RedisBus implements MessageBus {
       await subscription.start()
     } catch (error) {
       await subscription.close()
-      throw error
+      throw unavailable(error)
     }
     return subscription
   }
 
   async deadLetters<T = unknown>(topic: string, options: { limit?: number } = {}): Promise<Array<DeadLetter<T>>> {
     const key = this.keys.dead(checkBusName('topic', topic))
-    const entries = (await this.config.connection.xrevrange(key, '+', '-', 'COUNT', options.limit ?? this.options.deadLetterMax)) as Array<[string, string[]]>
+    const entries = (await this.config.connection.xrevrange(key, '+', '-', 'COUNT', options.limit ?? this.options.deadLetterMax).catch((error: unknown) => {
+      throw unavailable(error)
+    })) as Array<[string, string[]]>
     return entries.reverse().map(([, fields]) => JSON.parse(fields[fields.indexOf('d') + 1]) as DeadLetter<T>)
   }
 
   async depth(topic: string): Promise<number> {
     checkBusName('topic', topic)
-    const { depth } = await runPublishScript(this.config.connection, this.keys.stream(topic), [this.options.maxQueue, this.keys.alivePrefix(topic), 'probe'])
+    const { depth } = await runPublishScript(this.config.connection, this.keys.stream(topic), [this.options.maxQueue, this.keys.alivePrefix(topic), 'probe']).catch((error: unknown) => {
+      throw unavailable(error)
+    })
     this.metrics.depth.set({ topic }, depth)
     return depth
   }
@@ -144,7 +148,9 @@ export class RedisBus implements MessageBus {
     const args = [this.options.maxQueue, this.keys.alivePrefix(topic), 'add', 'p', body, 't', Date.now(), ...reply]
     for (let tries = 1; ; tries++) {
       if (this.closed) throw new E_BUS_CLOSED()
-      const { accepted, depth } = await runPublishScript(this.config.connection, this.keys.stream(topic), args)
+      const { accepted, depth } = await runPublishScript(this.config.connection, this.keys.stream(topic), args).catch((error: unknown) => {
+        throw unavailable(error)
+      })
       this.metrics.depth.set({ topic }, depth)
       if (accepted) {
         this.metrics.published.inc({ topic })
@@ -195,4 +201,10 @@ export class RedisBus implements MessageBus {
     client.on('error', () => undefined)
     return client
   }
+}
+
+/** A Redis failure (down, timed out) as the 503 the rest of the framework answers; our own errors pass through. */
+function unavailable(error: unknown): Error {
+  if (isException(error)) return error
+  return new E_SERVICE_UNAVAILABLE('Redis (message bus)', { cause: error })
 }

@@ -52,6 +52,17 @@ describe('createBus', () => {
     await Promise.all([memory.close(), onRedis.close(), manager.close()])
   })
 
+  it('turns a Redis that cannot be reached into E_SERVICE_UNAVAILABLE on the redis driver', async () => {
+    const manager = new RedisManager({ url: 'redis://127.0.0.1:1', prefix: 'x:', commandTimeoutMs: 500 })
+    const bus = createBus({ config: { ...config, driver: 'redis' }, redis: () => manager })
+    await expect(bus.publish('orders', 1)).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    await expect(bus.subscribe('orders', () => undefined)).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    await expect(bus.depth('orders')).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    await expect(bus.deadLetters('orders')).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    await bus.close()
+    await manager.close()
+  })
+
   it('names a misspelt driver with E_UNKNOWN_DRIVER', () => {
     expect(() => createBus({ config: { ...config, driver: 'memroy' }, redis: jest.fn() })).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_DRIVER' }))
   })
