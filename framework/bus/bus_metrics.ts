@@ -21,8 +21,10 @@ export class BusMetrics {
     const registers = [registry]
     this.depth = new Gauge({
       name: 'langvel_bus_queue_depth',
-      help: 'Messages of a topic not yet handled by its fullest queue, as last seen by this process (bounded by BUS_MAX_QUEUE)',
+      help: 'Messages of a topic not yet handled by its fullest queue, as last seen (bounded by BUS_MAX_QUEUE; the most over the workers of serve --workers N)',
       labelNames: ['topic'] as const,
+      // Workers on the redis driver see the same stream: summing their views would multiply it.
+      aggregator: 'max',
       registers,
     })
     this.published = new Counter({
