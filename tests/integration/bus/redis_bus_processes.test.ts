@@ -20,8 +20,8 @@ interface Peer {
 }
 
 /** Starts bus_peer.ts in its own Node process and waits until it has subscribed. */
-async function startPeer(prefix: string, role: 'echo' | 'stuck'): Promise<Peer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', PEER, JSON.stringify({ url: REDIS_URL, prefix, role })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+async function startPeer(prefix: string, role: 'echo' | 'stuck' | 'flood', extra: Record<string, number> = {}): Promise<Peer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', PEER, JSON.stringify({ url: REDIS_URL, prefix, role, ...extra })], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
   const events: Array<Record<string, number>> = []
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => events.push(JSON.parse(line) as Record<string, number>))
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
@@ -72,6 +72,41 @@ describeWithRedis('RedisBus between processes', () => {
 
     peer.child.kill('SIGTERM')
     expect(await peer.exited).toBe(0)
+  })
+
+  it('keeps the bound when two processes flood one topic: the stream never exceeds it, and every message arrives once, in each publisher’s order', async () => {
+    const maxQueue = 5
+    const count = 40
+    const peer = await startPeer(prefix, 'flood', { count, maxQueue })
+    peers.push(peer)
+    const here = bus({ maxQueue, onFull: 'wait', publishTimeoutMs: 60_000 })
+    const got: Array<{ from: string; n: number }> = []
+    await here.subscribe<{ from: string; n: number }, void>('flood', async (message) => {
+      await new Promise((done) => setTimeout(done, 3))
+      got.push(message)
+    }, { group: 'sink' })
+    const stream = `${prefix}bus:stream:flood`
+    let longest = 0
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        longest = Math.max(longest, await redis.connection().xlen(stream))
+        await new Promise((done) => setTimeout(done, 1))
+      }
+    })()
+    peer.child.stdin?.write('go\n')
+    for (let n = 0; n < count; n++) await here.publish('flood', { from: 'here', n })
+    await eventually(() => expect(peer.events.some((event) => event.published === count)).toBe(true), 30_000)
+    await eventually(() => expect(got).toHaveLength(2 * count), 30_000)
+    sampling = false
+    await sampler
+    await new Promise((done) => setTimeout(done, 300))
+    expect(got).toHaveLength(2 * count)
+    for (const from of ['here', 'peer']) {
+      expect(got.filter((message) => message.from === from).map((message) => message.n)).toEqual(Array.from({ length: count }, (_, n) => n))
+    }
+    expect(longest).toBeGreaterThanOrEqual(maxQueue - 1)
+    expect(longest).toBeLessThanOrEqual(maxQueue)
   })
 
   it('hands the entries a killed consumer held to another consumer of its group, each handled once', async () => {
