@@ -5,6 +5,8 @@ import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, Str
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
 import { resolveLlm } from '../llm/llm_runtime'
+import type { MessageBus } from '../contracts/bus'
+import { resolveBus } from '../bus/bus_runtime'
 import type { McpManager } from '../mcp/mcp_manager'
 import { resolveMcp } from '../mcp/mcp_runtime'
 import type { RagManager } from '../rag/rag_manager'
@@ -154,6 +156,15 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    */
   get mcp(): McpManager {
     return resolveMcp()
+  }
+
+  /**
+   * The application's message bus (config/bus.ts: BUS_DRIVER, BUS_MAX_QUEUE...),
+   * for agents that talk outside one graph: `await this.bus.publish('reviews', draft)`,
+   * `await this.bus.request('pricing', { sku }, { timeoutMs: 2000 })`.
+   */
+  get bus(): MessageBus {
+    return resolveBus()
   }
 
   /** The schema a run's input is validated against. */

@@ -16,6 +16,7 @@ export interface ConfigMap {
   metrics: ConfigOf<typeof import('../../config/metrics').default>
   rag: ConfigOf<typeof import('../../config/rag').default>
   mcp: ConfigOf<typeof import('../../config/mcp').default>
+  bus: ConfigOf<typeof import('../../config/bus').default>
 }
 
 /**

@@ -58,3 +58,7 @@ export type ErrorCode =
   | 'E_MCP_TIMEOUT'
   | 'E_MCP_SERVER_NOT_FOUND'
   | 'E_MCP_TOOL_ERROR'
+  | 'E_BUS_FULL'
+  | 'E_BUS_TIMEOUT'
+  | 'E_BUS_CLOSED'
+  | 'E_BUS_HANDLER_FAILED'

@@ -129,6 +129,17 @@ export const E_MCP_SERVER_NOT_FOUND = createError('E_MCP_SERVER_NOT_FOUND', 404,
 })
 export const E_MCP_TOOL_ERROR = createError('E_MCP_TOOL_ERROR', 502, (server: string, tool: string, reason: string) => `Tool "${tool}" of MCP server "${server}" reported an error: ${reason}`)
 
+/* Message bus */
+export const E_BUS_FULL = createError('E_BUS_FULL', 503, (topic: string, limit: number) => `Bus topic "${topic}" is full (${limit} messages not yet handled)`, {
+  help: 'A subscriber is behind: add subscribers or concurrency, raise BUS_MAX_QUEUE, or publish later (BUS_ON_FULL=wait waits up to BUS_PUBLISH_TIMEOUT_MS).',
+})
+export const E_BUS_TIMEOUT = createError('E_BUS_TIMEOUT', 504, (topic: string, ms: number) => `No reply on bus topic "${topic}" within ${ms} ms`)
+export const E_BUS_CLOSED = createError('E_BUS_CLOSED', 503, () => 'The message bus is closed')
+export const E_BUS_HANDLER_FAILED = createError('E_BUS_HANDLER_FAILED', 502, (topic: string, attempts: number, reason: string) =>
+  `The handler of bus topic "${topic}" failed ${attempts} time${attempts === 1 ? '' : 's'}: ${reason}`,
+  { help: 'The message is dead-lettered: read it with bus.deadLetters(topic).' },
+)
+
 /* HTTP protocol (answered for Node's HTTP parser, before a request reaches the kernel) */
 export const E_REQUEST_TIMEOUT = createError('E_REQUEST_TIMEOUT', 408, () => 'The request was not received in time')
 export const E_HEADERS_TOO_LARGE = createError('E_HEADERS_TOO_LARGE', 431, (limit: number) => `Request headers exceed the limit of ${limit} bytes`)

@@ -1,4 +1,5 @@
 import { authProvider } from '../auth/auth_provider'
+import { busProvider } from '../bus/bus_provider'
 import type { Provider } from '../contracts/provider'
 import { checkpointerProvider } from '../checkpointer/checkpointer_provider'
 import { databaseProvider } from '../database/database_provider'
@@ -12,9 +13,10 @@ import { agentsProvider } from '../routing/agents_provider'
 
 /**
  * The framework's providers, in boot order (shutdown runs in reverse, so
- * auth flushes API key usage before the database and Redis close). They only
- * bind factories, so booting costs nothing until a service is used.
+ * auth flushes API key usage before the database and Redis close, and the
+ * bus drains its handlers before Redis closes). They only bind factories,
+ * so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, mcpProvider, middlewareProvider, agentsProvider]
+  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
 }

@@ -1,0 +1,8 @@
+export type { BusEnvelope, BusHandler, DeadLetter, MessageBus, PublishOptions, RequestOptions, SubscribeOptions, Subscription } from '../contracts/bus'
+export { BUS_DEFAULTS, BUS_DRIVERS, type BusOptions } from './bus_options'
+export { BusMetrics, busMetrics } from './bus_metrics'
+export { MemoryBus, type MemoryBusOptions } from './memory_bus'
+export { RedisBus, type RedisBusOptions } from './redis_bus'
+export { createBus } from './create_bus'
+export { busProvider } from './bus_provider'
+export { resolveBus, setBusResolver, clearBusResolver } from './bus_runtime'
