@@ -7,7 +7,8 @@ import { toMessages } from './messages'
 import { currentRunSignal } from './run_signal'
 import { structuredOutput } from './structured_output'
 import { countMessageTokens, countTokens } from './token_counter'
-import type { LlmCallOptions, LlmDefaults, LlmInput, LlmProviderName, LlmResponse, LlmStreamEvent, LlmTool, StructuredOptions } from './types'
+import type { LlmCallOptions, LlmDefaults, LlmInput, LlmProviderName, LlmResponse, LlmStreamEvent, LlmTool, StructuredOptions, TrimOptions } from './types'
+import { checkTrimOptions, trimConversation } from './working_memory'
 
 /** Everything an Llm applies when a call does not say otherwise. */
 export interface LlmSettings {
@@ -21,6 +22,8 @@ export interface LlmSettings {
   /** Whether calls use the response cache unless they pass `cache: false` (LLM_CACHE is not off). */
   cacheByDefault: boolean
   cacheTtlSeconds: number
+  /** Working-memory budget of every call (`llm.with({ trim })`); a call's own `trim` wins. */
+  trim?: TrimOptions | false
 }
 
 function checkNumber(name: string, value: number | undefined, min: number, max: number): void {
@@ -70,10 +73,11 @@ export class Llm {
     return this.settings.model
   }
 
-  /** The same model with other defaults (model, temperature, max tokens, system prompt). */
+  /** The same model with other defaults (model, temperature, max tokens, system prompt, working-memory budget). */
   with(defaults: LlmDefaults): Llm {
     checkNumber('temperature', defaults.temperature, 0, 2)
     checkNumber('maxTokens', defaults.maxTokens, 1, 10_000_000)
+    if (defaults.trim) checkTrimOptions(defaults.trim)
     const defined = Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== undefined))
     return new Llm(this.runner, { ...this.settings, ...defined })
   }
@@ -132,7 +136,10 @@ export class Llm {
     checkNumber('temperature', options.temperature, 0, 2)
     checkNumber('maxTokens', options.maxTokens, 1, 10_000_000)
     const s = this.settings
-    const messages = prepared ? (input as ModelRequest['messages']) : toMessages(input, options.system ?? s.system)
+    const conversation = prepared ? (input as ModelRequest['messages']) : toMessages(input, options.system ?? s.system)
+    // Only what is sent is trimmed: the caller's conversation (and a graph's checkpointed state) keeps everything.
+    const trim = options.trim ?? s.trim
+    const messages = trim ? trimConversation(conversation, trim) : conversation
     const cache = options.cache === false ? undefined : typeof options.cache === 'object' ? options.cache : options.cache || s.cacheByDefault ? { ttlSeconds: s.cacheTtlSeconds } : undefined
     return {
       settings: {
@@ -142,6 +149,7 @@ export class Llm {
         maxTokens: options.maxTokens ?? s.maxTokens,
       },
       messages,
+      trimmed: trim ? conversation.length - messages.length : undefined,
       tools,
       toolChoice: tools.length > 0 ? toolChoice : undefined,
       signal: options.signal,

@@ -17,6 +17,8 @@ import type { ClientSettings, LlmResponse, LlmStreamEvent, LlmUsage } from './ty
 export interface ModelRequest {
   settings: ClientSettings
   messages: BaseMessage[]
+  /** Messages the working-memory budget (`trim`) left out; undefined when the call has no budget. */
+  trimmed?: number
   tools: BindToolsInput[]
   toolChoice?: string
   signal?: AbortSignal
@@ -222,6 +224,7 @@ export class LlmRunner {
       latencyMs: response.latencyMs,
       attempts: meta.attempts,
       toolCalls: response.toolCalls.length,
+      ...(request.trimmed === undefined ? {} : { trimmedMessages: request.trimmed }),
     })
     if (meta.key && request.cache && (!request.cacheable || request.cacheable(message))) {
       try {

@@ -39,10 +39,22 @@ function messageText(message: BaseMessage): string {
   return [message.text, ...calls.map((call) => `${call.name}${JSON.stringify(call.args)}`)].join('')
 }
 
+/**
+ * What one message adds to a conversation's count: its text, its tool calls
+ * and its framing. A conversation counts the sum plus REPLY_PRIMING_TOKENS,
+ * so a part of it can be priced without counting it again.
+ */
+export function messageTokens(message: BaseMessage): number {
+  return TOKENS_PER_MESSAGE + countTokens(messageText(message))
+}
+
+/** Tokens a non-empty conversation counts once, for the reply the model is primed to write. */
+export const REPLY_PRIMING_TOKENS = TOKENS_PER_REPLY
+
 /** Prompt tokens of a conversation, framing included. */
 export function countMessageTokens(messages: readonly BaseMessage[]): number {
   if (messages.length === 0) return 0
-  return messages.reduce((sum, message) => sum + TOKENS_PER_MESSAGE + countTokens(messageText(message)), TOKENS_PER_REPLY)
+  return messages.reduce((sum, message) => sum + messageTokens(message), TOKENS_PER_REPLY)
 }
 
 /** Completion tokens of an answer: its text plus the tool calls it made. */

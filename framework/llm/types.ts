@@ -24,12 +24,28 @@ export interface ClientSettings {
   maxTokens: number
 }
 
+/** Working memory: what `trimConversation` keeps of a conversation (see docs/llm.md#working-memory). */
+export interface TrimOptions {
+  /** Token budget of what is sent, system messages included (counted like `countMessageTokens`). */
+  maxTokens: number
+  /** Keep every system message whatever the budget (default true); `false` trims them like any other message. */
+  keepSystem?: boolean
+  /** Where a kept history may begin: at a user message (default, which every provider accepts) or at any message but a tool result. */
+  startOn?: 'human' | 'any'
+}
+
 /** Defaults an `Llm` applies to every call; `llm.with({...})` derives one with other defaults. */
 export interface LlmDefaults {
   model?: string
   temperature?: number
   maxTokens?: number
   system?: string
+  /**
+   * Send only the most recent messages that fit a token budget (working
+   * memory); the caller's conversation is not changed. `false` turns off a
+   * budget set with `llm.with({ trim })`.
+   */
+  trim?: TrimOptions | false
 }
 
 export interface LlmCallOptions extends LlmDefaults {
