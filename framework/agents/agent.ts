@@ -15,8 +15,9 @@ import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
 import { CALLER_THREAD_KEY, freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
-import { interruptPoints, resumeSchemaIn } from './interrupt_points'
+import { interruptPoints, resumeCheckIn, resumeSchemaIn, type ResumeCheck } from './interrupt_points'
 import { stepBudget } from './step_budget'
+import type { ToolApprovalRequest } from './tool_steps'
 import { validationError, type AnyStateDefinition, type InputOf, type StateOf, type UpdateOf } from './state'
 
 /** LangGraph's usual recursion limit, kept as the floor of ours. */
@@ -171,6 +172,11 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return resumeSchemaIn(this.#blueprint().plan, path.split('/'))
   }
 
+  /** @internal The payload-aware check of the interrupt at `path` (a tool loop's approvals), if it has one. */
+  resumeCheckAt(path: string): ResumeCheck | undefined {
+    return resumeCheckIn(this.#blueprint().plan, path.split('/'))
+  }
+
   /** Structural problems of the graph; empty when it is valid. */
   validate(): string[] {
     return [...this.#blueprint().plan.problems]
@@ -255,7 +261,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /** Continues an interrupted thread with the human's answer. */
   async resume(threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
-    const resume = this.#checkResume(await this.#pending(threadId), value)
+    const resume = await this.#checkResume(await this.#pending(threadId), value, options.signal)
     return this.#run(new Command({ resume }), { ...options, threadId })
   }
 
@@ -274,7 +280,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    * E_VALIDATION reject here), with the events still to come.
    */
   async resumeStream(threadId: string, value: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
-    const resume = this.#checkResume(await this.#pending(threadId), value)
+    const resume = await this.#checkResume(await this.#pending(threadId), value, options.signal)
     return this.#streamRun({ ...options, threadId }, async () => new Command({ resume }))
   }
 
@@ -411,7 +417,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    * for it. With several pending interrupts the value may be LangGraph's map
    * `{ [interruptId]: value }`; each entry is checked against its own interrupt.
    */
-  #checkResume(pending: InterruptInfo[], value: unknown): unknown {
+  #checkResume(pending: InterruptInfo[], value: unknown, signal?: AbortSignal): Promise<unknown> {
     if (value === undefined || value === null) {
       throw new E_VALIDATION('Invalid resume value: LangGraph cannot resume with null or undefined', {
         details: [{ path: '', message: 'a resume value is required; send true or {} to simply continue' }],
@@ -421,17 +427,33 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value as Record<string, unknown>) : []
     if (pending.length > 1 && entries.length > 0 && entries.every(([key]) => ids.has(key))) {
       const byId = new Map(pending.map((info) => [info.id, info]))
-      return Object.fromEntries(entries.map(([id, entry]) => [id, this.#checkOne(byId.get(id) as InterruptInfo, entry, `resume value for ${id}`)]))
+      return this.#checkMap(entries.map(([id, entry]) => [byId.get(id) as InterruptInfo, entry]), signal)
     }
-    return pending.length === 1 ? this.#checkOne(pending[0], value, 'resume value') : value
+    if (pending.length === 1) return this.#checkOne(pending[0], value, 'resume value', signal)
+    // One answer would reach just one of the calls, whichever asks first: each call gets its own.
+    if (pending.some((info) => isToolApproval(info.value))) {
+      throw new E_VALIDATION('Invalid resume value: several tool calls wait for approval; answer them as { [interruptId]: decision }', {
+        details: pending.map((info) => ({ path: info.id, message: `decision for ${describePending(info)}` })),
+      })
+    }
+    return Promise.resolve(value)
   }
 
-  #checkOne(info: InterruptInfo, value: unknown, what: string): unknown {
+  async #checkMap(entries: Array<[InterruptInfo, unknown]>, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    const checked = await Promise.all(entries.map(([info, entry]) => this.#checkOne(info, entry, `resume value for ${info.id}`, signal)))
+    return Object.fromEntries(entries.map(([info], i) => [info.id, checked[i]]))
+  }
+
+  async #checkOne(info: InterruptInfo, value: unknown, what: string, signal: AbortSignal | undefined): Promise<unknown> {
     const schema = info.node ? this.resumeSchemaAt(info.node) : undefined
-    if (!schema) return value
-    const parsed = schema.safeParse(value)
-    if (!parsed.success) throw validationError(what, parsed.error)
-    return parsed.data
+    let checked = value
+    if (schema) {
+      const parsed = schema.safeParse(value)
+      if (!parsed.success) throw validationError(what, parsed.error)
+      checked = parsed.data
+    }
+    const check = info.node ? this.resumeCheckAt(info.node) : undefined
+    return check ? check(checked, info.value, signal) : checked
   }
 
   /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */
@@ -442,6 +464,14 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     if (interrupts.length === 0) throw new E_NOTHING_TO_RESUME(threadId)
     return interrupts
   }
+}
+
+function isToolApproval(payload: unknown): payload is ToolApprovalRequest {
+  return (payload as { type?: unknown } | null)?.type === 'tool_approval'
+}
+
+function describePending(info: InterruptInfo): string {
+  return isToolApproval(info.value) ? `tool ${info.value.tool} (call ${info.value.callId})` : `interrupt at ${info.node ?? 'an unknown node'}`
 }
 
 /** Subgraph states included, so an interrupt inside a subgraph reports its own node (`child/ask`). */

@@ -2,6 +2,7 @@ import type { BuilderStep, GraphBuilder, InterruptOptions } from './graph_builde
 import { CONTROL_ROLES, END, START, type GraphPlan, type PlanNode, type PlanRouter } from './graph_plan'
 import { checkConnections } from './graph_check'
 import type { AnyStateDefinition } from './state'
+import { toolStepsOf, type ToolSteps } from './tool_steps'
 
 /** A connection waiting for the next step: from a node, a route of a router, or all arms of a parallel. */
 type Exit =
@@ -88,6 +89,8 @@ class Planner {
       this.problem(`a ${role} step was given ${typeof fn} instead of a function`)
       return exits
     }
+    const tools = role === 'node' ? toolStepsOf(fn) : undefined
+    if (tools) return this.toolSteps(tools, exits, name)
     const node = this.add({ name: this.claim(name ?? functionName(fn), name !== undefined), role, fn })
     this.connect(exits, node)
     return [{ kind: 'edge', from: node }]
@@ -163,6 +166,26 @@ class Planner {
     return out
   }
 
+  /**
+   * A tool loop as graph steps: a gate that resets the turn counter, the model
+   * node, and a tools node the router sends each pending call to (one task per
+   * call); the tools node leads back to the model. Each turn and each call is
+   * then a checkpointed step of its own.
+   */
+  private toolSteps(spec: ToolSteps, exits: Exit[], name: string | undefined): Exit[] {
+    const model = this.claim(name ?? spec.name, name !== undefined)
+    const gate = this.add({ name: this.claim(`${model}_enter`, false), role: 'loop', loopId: model, phase: 'enter' })
+    this.connect(exits, gate)
+    this.add({ name: model, role: 'tool_model', loopId: model, spec })
+    const tools = this.add({ name: this.claim(`${model}_tools`, false), role: 'tool_calls', spec })
+    this.plan.edges.push({ from: gate, to: model }, { from: tools, to: model })
+    const router: PlanRouter = { from: model, paths: { tools }, logic: { kind: 'tools', spec, tools } }
+    this.plan.routers.push(router)
+    if (spec.asksApproval) this.plan.interrupts.push(tools)
+    this.plan.usesLoops = true
+    return [{ kind: 'route', router, key: 'exit' }]
+  }
+
   private subgraph(target: unknown, name: string | undefined, exits: Exit[]): Exit[] {
     let node: PlanNode
     if (isBuilder(target)) {
@@ -204,6 +227,11 @@ class Planner {
     const found = this.plan.nodes.get(target)
     if (!found || found.role === 'junction' || found.role === 'loop' || target === node) {
       this.problem(`interrupt "${node}": there is no node named "${target}" to stop ${before !== undefined ? 'before' : 'after'}`)
+      this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
+      return
+    }
+    if (found.role === 'tool_calls') {
+      this.problem(`interrupt "${node}": "${target}" runs a tool loop's calls; give the tools requiresApproval instead`)
       this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
       return
     }

@@ -1,0 +1,307 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { BaseMessage, ToolMessage } from '@langchain/core/messages'
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite'
+import { z } from 'zod'
+import { defineState, reducers } from '../../../framework/agents'
+import { toolLoop, type Llm } from '../../../framework/llm'
+import { getMetrics } from '../../../framework/observability'
+import { defineTool } from '../../../framework/tools'
+import { agentOf, collect, rejection } from '../agents/helpers'
+import { fakeManager } from './helpers'
+
+const S = defineState({ messages: reducers.messages() })
+const ask = (content: string) => ({ messages: [{ role: 'user', content }] })
+
+function tools() {
+  const runs: Record<string, unknown[]> = { lookup_order: [], refund: [] }
+  const lookupOrder = defineTool({
+    name: 'lookup_order',
+    description: 'Find an order',
+    schema: z.object({ orderId: z.number().int() }),
+    handler: async ({ orderId }) => {
+      runs.lookup_order.push(orderId)
+      return { orderId, status: 'shipped' }
+    },
+  })
+  const refund = defineTool({
+    name: 'refund',
+    description: 'Refund an order',
+    schema: z.object({ orderId: z.number().int(), amount: z.number().positive() }),
+    requiresApproval: true,
+    handler: async (input) => {
+      runs.refund.push(input)
+      return { refunded: input.amount }
+    },
+  })
+  return { runs, lookupOrder, refund }
+}
+
+const toolTexts = (messages: BaseMessage[]) => messages.filter((m): m is ToolMessage => m.getType() === 'tool').map((m) => m.text)
+
+async function executions(tool: string, outcome: string): Promise<number> {
+  const values = (await getMetrics().toolExecutions.get()).values
+  return values.find((v) => v.labels.tool === tool && v.labels.outcome === outcome)?.value ?? 0
+}
+
+describe('toolLoop as graph steps', () => {
+  it('makes every model turn and every tool call a step of its own in the updates stream and the thread history', async () => {
+    const { llm, script } = fakeManager()
+    const { lookupOrder } = tools()
+    script.reply({ toolCalls: [{ name: 'lookup_order', args: { orderId: 1 }, id: 'a' }, { name: 'lookup_order', args: { orderId: 2 }, id: 'b' }] })
+    script.toolCall('lookup_order', { orderId: 3 }, 'c').reply('All shipped.')
+    const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [lookupOrder] })))
+
+    const events = await collect(agent.stream(ask('orders 1, 2, 3?'), { threadId: 't1' }))
+
+    const steps = events.filter((e) => e.event === 'updates').map((e) => [e.node, (e.data as { messages: BaseMessage[] }).messages.map((m) => m.getType()).join(',')])
+    expect(steps).toEqual([
+      ['tool_loop', 'ai'],
+      ['tool_loop_tools', 'tool'],
+      ['tool_loop_tools', 'tool'],
+      ['tool_loop', 'ai'],
+      ['tool_loop_tools', 'tool'],
+      ['tool_loop', 'ai'],
+    ])
+    const history = await agent.getHistory('t1')
+    // Oldest first: what each checkpoint was about to run, and how long the conversation was.
+    expect(history.reverse().map((h) => [h.next.join('+'), h.values.messages?.length ?? 0])).toEqual([
+      ['__start__', 0],
+      ['tool_loop_enter', 1],
+      ['tool_loop', 1],
+      ['tool_loop_tools+tool_loop_tools', 2],
+      ['tool_loop', 4],
+      ['tool_loop_tools', 5],
+      ['tool_loop', 6],
+      ['', 7],
+    ])
+    const final = await agent.getState('t1')
+    expect(final.values.messages.map((m: BaseMessage) => m.getType())).toEqual(['human', 'ai', 'tool', 'tool', 'ai', 'tool', 'ai'])
+    expect(agent.toMermaid()).toContain('tool_loop_tools')
+  })
+
+  it('keeps maxSteps: at the limit the pending calls are answered "not run", or E_LOOP_LIMIT with onLimit: "error"', async () => {
+    const { llm, script } = fakeManager()
+    const { runs, lookupOrder } = tools()
+    script.otherwise(() => ({ toolCalls: [{ name: 'lookup_order', args: { orderId: 7 } }] }))
+
+    const { output } = await agentOf(S, (g) => g.then(toolLoop({ llm, tools: [lookupOrder], maxSteps: 2 }))).invoke(ask('loop'))
+    expect(script.calls).toHaveLength(2)
+    expect(runs.lookup_order).toEqual([7])
+    expect(output.messages.at(-1)?.text).toMatch(/step limit \(2\)/)
+
+    const error = await rejection(agentOf(S, (g) => g.then(toolLoop({ llm, tools: [lookupOrder], maxSteps: 1, onLimit: 'error' }))).invoke(ask('loop')))
+    expect(error.code).toBe('E_LOOP_LIMIT')
+  })
+
+  it('counts maxSteps afresh each time the loop is entered', async () => {
+    const { llm, script } = fakeManager()
+    const { lookupOrder } = tools()
+    const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [lookupOrder], maxSteps: 2 })))
+    script.toolCall('lookup_order', { orderId: 1 }).reply('one')
+    const first = await agent.invoke(ask('1?'))
+    script.toolCall('lookup_order', { orderId: 2 }).reply('two')
+    const { output } = await agent.invoke(ask('2?'), { threadId: first.threadId })
+    expect(output.messages.at(-1)?.text).toBe('two')
+  })
+
+  it('keeps retry, fallback and the tool metrics, and sends failures back to the model', async () => {
+    const { llm, script } = fakeManager()
+    let attempts = 0
+    const flaky = defineTool({
+      name: 'flaky_steps',
+      description: 'Fails once',
+      schema: z.object({}),
+      retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      handler: async () => {
+        attempts++
+        if (attempts === 1) throw new Error('boom')
+        return 'ok'
+      },
+    })
+    const slow = defineTool({
+      name: 'slow_steps',
+      description: 'Too slow',
+      schema: z.object({}),
+      timeoutMs: 20,
+      handler: (_input, { signal }) => new Promise((resolve) => signal.addEventListener('abort', resolve)),
+      fallback: () => 'fallback answer',
+    })
+    const broken = defineTool({ name: 'broken_steps', description: 'Always fails', schema: z.object({}), handler: async () => { throw new Error('down') } })
+    script.reply({ toolCalls: [{ name: 'flaky_steps', args: {}, id: 'f' }, { name: 'slow_steps', args: {}, id: 's' }, { name: 'broken_steps', args: {}, id: 'b' }] }).reply('done')
+    const before = { flaky: await executions('flaky_steps', 'success'), slow: await executions('slow_steps', 'failure'), broken: await executions('broken_steps', 'failure') }
+
+    const { output } = await agentOf(S, (g) => g.then(toolLoop({ llm, tools: [flaky, slow, broken] }))).invoke(ask('go'))
+
+    expect(attempts).toBe(2)
+    expect(toolTexts(output.messages)).toEqual(['ok', 'fallback answer', expect.stringContaining('E_TOOL_FAILED')])
+    expect(await executions('flaky_steps', 'success')).toBe(before.flaky + 1)
+    expect(await executions('slow_steps', 'failure')).toBe(before.slow + 1)
+    expect(await executions('broken_steps', 'failure')).toBe(before.broken + 1)
+  })
+
+  it('loads tool sources when the steps run', async () => {
+    const { llm, script } = fakeManager()
+    const { lookupOrder } = tools()
+    const load = jest.fn(async () => [lookupOrder])
+    script.toolCall('lookup_order', { orderId: 4 }).reply('found')
+    const { output } = await agentOf(S, (g) => g.then(toolLoop({ llm, tools: [{ name: 'src', load }] }))).invoke(ask('4?'))
+    expect(toolTexts(output.messages)).toEqual(['{"orderId":4,"status":"shipped"}'])
+    expect(script.calls[0].tools.map((t) => t.name)).toEqual(['lookup_order'])
+    expect(load).toHaveBeenCalled()
+  })
+})
+
+describe('tool approval', () => {
+  function approvalAgent(llm: Llm) {
+    const set = tools()
+    const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [set.lookupOrder, set.refund] })))
+    return { ...set, agent }
+  }
+
+  it('stops before the call with the tool, call id and arguments; finished steps do not run again on resume', async () => {
+    const { llm, script } = fakeManager()
+    const { agent, runs } = approvalAgent(llm)
+    script.reply({ toolCalls: [{ name: 'lookup_order', args: { orderId: 9 }, id: 'look' }, { name: 'refund', args: { orderId: 9, amount: 30 }, id: 'pay' }] }).reply('Refunded.')
+
+    const first = await agent.invoke(ask('refund order 9'))
+    expect(first.interrupts).toEqual([
+      { id: expect.any(String), node: 'tool_loop_tools', value: { type: 'tool_approval', tool: 'refund', callId: 'pay', args: { orderId: 9, amount: 30 }, description: 'Refund an order' } },
+    ])
+    expect(runs).toEqual({ lookup_order: [9], refund: [] })
+    expect(agent.interrupts).toEqual(['tool_loop_tools'])
+
+    const done = await agent.resume(first.threadId, 'approve')
+    expect(runs).toEqual({ lookup_order: [9], refund: [{ orderId: 9, amount: 30 }] })
+    expect(script.calls).toHaveLength(2)
+    expect(toolTexts(done.output.messages)).toEqual(['{"orderId":9,"status":"shipped"}', '{"refunded":30}'])
+    expect(done.output.messages.at(-1)?.text).toBe('Refunded.')
+  })
+
+  it('tells the model a rejected call was refused, with the reason', async () => {
+    const { llm, script } = fakeManager()
+    const { agent, runs } = approvalAgent(llm)
+    script.toolCall('refund', { orderId: 1, amount: 500 }, 'r').reply('I could not refund it.')
+    const first = await agent.invoke(ask('refund'))
+
+    const done = await agent.resume(first.threadId, { approve: false, reason: 'too large' })
+
+    expect(runs.refund).toEqual([])
+    const refused = done.output.messages.find((m: BaseMessage) => m.getType() === 'tool') as ToolMessage
+    expect(refused).toMatchObject({ tool_call_id: 'r', status: 'error' })
+    expect(refused.text).toContain('refused')
+    expect(refused.text).toContain('too large')
+    expect(script.calls[1].messages.at(-1)?.text).toContain('too large')
+  })
+
+  it('runs an approved call with edited arguments', async () => {
+    const { llm, script } = fakeManager()
+    const { agent, runs } = approvalAgent(llm)
+    script.toolCall('refund', { orderId: 1, amount: 500 }, 'r').reply('Partly refunded.')
+    const first = await agent.invoke(ask('refund'))
+
+    await agent.resume(first.threadId, { approve: true, args: { orderId: 1, amount: 50 } })
+
+    expect(runs.refund).toEqual([{ orderId: 1, amount: 50 }])
+  })
+
+  it('refuses a bad edit or a malformed decision before the thread moves, and nothing runs', async () => {
+    const { llm, script } = fakeManager()
+    const { agent, runs } = approvalAgent(llm)
+    script.toolCall('refund', { orderId: 1, amount: 500 }, 'r').reply('ok')
+    const first = await agent.invoke(ask('refund'))
+
+    const badArgs = await rejection(agent.resume(first.threadId, { approve: true, args: { orderId: 1, amount: -5 } }))
+    expect(badArgs).toMatchObject({ code: 'E_TOOL_INPUT', status: 422 })
+    const badShape = await rejection(agent.resume(first.threadId, { approve: 'yes' }))
+    expect(badShape).toMatchObject({ code: 'E_VALIDATION', status: 422 })
+    const argsOnReject = await rejection(agent.resume(first.threadId, { approve: false, args: { orderId: 1, amount: 1 } }))
+    expect(argsOnReject.code).toBe('E_VALIDATION')
+
+    expect(runs.refund).toEqual([])
+    expect((await agent.getState(first.threadId)).interrupts).toHaveLength(1)
+    await agent.resume(first.threadId, 'reject')
+    expect(runs.refund).toEqual([])
+  })
+
+  it('asks only when a predicate says so', async () => {
+    const { llm, script } = fakeManager()
+    const paid: number[] = []
+    const pay = defineTool({
+      name: 'pay',
+      description: 'Pay',
+      schema: z.object({ amount: z.number() }),
+      requiresApproval: ({ amount }) => amount > 100,
+      handler: async ({ amount }) => {
+        paid.push(amount)
+        return 'paid'
+      },
+    })
+    const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [pay] })))
+    script.toolCall('pay', { amount: 10 }).reply('ok').toolCall('pay', { amount: 1000 }).reply('ok')
+
+    expect((await agent.invoke(ask('small'))).interrupts).toEqual([])
+    expect(paid).toEqual([10])
+    const big = await agent.invoke(ask('big'))
+    expect(big.interrupts).toHaveLength(1)
+    expect(paid).toEqual([10])
+  })
+
+  it('asks for every call of one turn at once; each is answered by its interrupt id', async () => {
+    const { llm, script } = fakeManager()
+    const { agent, runs } = approvalAgent(llm)
+    script.reply({ toolCalls: [{ name: 'refund', args: { orderId: 1, amount: 10 }, id: 'one' }, { name: 'refund', args: { orderId: 2, amount: 20 }, id: 'two' }] }).reply('done')
+    const first = await agent.invoke(ask('two refunds'))
+    expect(first.interrupts.map((i) => (i.value as { callId: string }).callId).sort()).toEqual(['one', 'two'])
+
+    const plain = await rejection(agent.resume(first.threadId, 'approve'))
+    expect(plain.code).toBe('E_VALIDATION')
+
+    const byCall = Object.fromEntries(first.interrupts.map((i) => [(i.value as { callId: string }).callId, i.id]))
+    const done = await agent.resume(first.threadId, { [byCall.one]: 'approve', [byCall.two]: { approve: false, reason: 'duplicate' } })
+    expect(runs.refund).toEqual([{ orderId: 1, amount: 10 }])
+    expect(done.interrupts).toEqual([])
+    expect(toolTexts(done.output.messages)).toEqual(['{"refunded":10}', expect.stringContaining('duplicate')])
+  })
+
+  it('in a loop called as a plain function, a call that needs approval is answered "not run"', async () => {
+    const { llm, script } = fakeManager()
+    const { runs, refund } = tools()
+    script.toolCall('refund', { orderId: 1, amount: 5 }).reply('sorry')
+    const { messages } = await toolLoop({ llm, tools: [refund] })({ messages: ['refund'] })
+    expect(runs.refund).toEqual([])
+    expect(toolTexts(messages)[0]).toMatch(/needs a person's approval/)
+  })
+
+  describe('across a restart (sqlite)', () => {
+    let dir: string
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'langvel-toolsteps-'))
+    })
+    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+    it('a new agent on a new saver resumes the stopped loop without repeating finished calls or model turns', async () => {
+      const path = join(dir, 'checkpoints.sqlite')
+      const before = fakeManager()
+      before.script.toolCall('lookup_order', { orderId: 5 }, 'l').toolCall('refund', { orderId: 5, amount: 12 }, 'p')
+      const old = approvalAgent(before.llm)
+      const saver = SqliteSaver.fromConnString(path)
+      await old.agent.compile({ checkpointer: saver })
+      const first = await old.agent.invoke(ask('refund 5'), { threadId: 'restart' })
+      expect(first.interrupts).toHaveLength(1)
+      expect(old.runs).toEqual({ lookup_order: [5], refund: [] })
+      expect(before.script.calls).toHaveLength(2)
+
+      const after = fakeManager()
+      after.script.reply('Refunded 12.')
+      const fresh = approvalAgent(after.llm)
+      await fresh.agent.compile({ checkpointer: SqliteSaver.fromConnString(path) })
+      const done = await fresh.agent.resume('restart', 'approve')
+
+      expect(fresh.runs).toEqual({ lookup_order: [], refund: [{ orderId: 5, amount: 12 }] })
+      expect(after.script.calls).toHaveLength(1)
+      expect(done.output.messages.map((m: BaseMessage) => m.getType())).toEqual(['human', 'ai', 'tool', 'ai', 'tool', 'ai'])
+    })
+  })
+})
