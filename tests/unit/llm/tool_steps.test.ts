@@ -55,7 +55,7 @@ describe('toolLoop as graph steps', () => {
 
     const events = await collect(agent.stream(ask('orders 1, 2, 3?'), { threadId: 't1' }))
 
-    const steps = events.filter((e) => e.event === 'updates').map((e) => [e.node, (e.data as { messages: BaseMessage[] }).messages.map((m) => m.getType()).join(',')])
+    const steps = events.flatMap((e) => (e.event === 'updates' ? [[e.node, (e.data as { messages: BaseMessage[] }).messages.map((m) => m.getType()).join(',')]] : []))
     expect(steps).toEqual([
       ['tool_loop', 'ai'],
       ['tool_loop_tools', 'tool'],
@@ -125,7 +125,7 @@ describe('toolLoop as graph steps', () => {
       description: 'Too slow',
       schema: z.object({}),
       timeoutMs: 20,
-      handler: (_input, { signal }) => new Promise((resolve) => signal.addEventListener('abort', resolve)),
+      handler: (_input, { signal }) => new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('late'))),
       fallback: () => 'fallback answer',
     })
     const broken = defineTool({ name: 'broken_steps', description: 'Always fails', schema: z.object({}), handler: async () => { throw new Error('down') } })
