@@ -166,7 +166,7 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
   const steps: ToolSteps = {
     name,
     maxSteps,
-    asksApproval: fixed.list().some((tool) => tool.mayNeedApproval),
+    asksApproval: fixed.list().some((tool) => tool.mayNeedApproval) || sources.some((source) => source.mayNeedApproval === true),
     resumeSchema: toolApprovalSchema,
     async model(owner, state, ctx, step) {
       const registry = await toolsNow(ctx.signal)

@@ -52,6 +52,7 @@ function forModel(result: { structuredContent?: Record<string, unknown>; text: s
 export class McpToolset implements ToolSource {
   readonly name: string
   readonly description: string
+  readonly mayNeedApproval: boolean
   private cache = new Map<McpToolInfo, Tool<any, any>>()
 
   constructor(
@@ -60,6 +61,7 @@ export class McpToolset implements ToolSource {
     private readonly options: McpToolsOptions = {},
   ) {
     this.name = `mcp:${server}`
+    this.mayNeedApproval = options.requiresApproval === true || (Array.isArray(options.requiresApproval) && options.requiresApproval.length > 0)
     this.description = options.only ? `Tools ${options.only.join(', ')} of MCP server "${server}"` : `The tools of MCP server "${server}"`
     if (options.only && (!Array.isArray(options.only) || options.only.some((name) => typeof name !== 'string' || name === ''))) {
       throw new E_INVALID_INPUT(`mcpTools("${server}"): only must be a list of tool names`)

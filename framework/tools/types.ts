@@ -78,6 +78,8 @@ export interface ToolSource {
   /** How the source appears where an agent's tools are listed (`mcp:notes`). */
   readonly name: string
   readonly description?: string
+  /** Whether some of its tools may wait for approval, known before they load (lists the loop's tools step as an interrupt point). */
+  readonly mayNeedApproval?: boolean
   /** The tools, as of now. */
   load(options?: { signal?: AbortSignal }): Promise<Array<Tool<any, any>>>
 }

@@ -133,6 +133,7 @@ describe('an agent with MCP tools', () => {
 
     const first = await agent.invoke({ messages: [{ role: 'user', content: 'echo and add' }] })
 
+    expect(agent.interrupts).toEqual(['tool_loop_tools'])
     expect(first.interrupts).toEqual([{ id: expect.any(String), node: 'tool_loop_tools', value: expect.objectContaining({ type: 'tool_approval', tool: 'add', callId: 'a', args: { a: 2, b: 3 } }) }])
     expect((await toolExecutions('echo', 'success')) - echoesBefore).toBe(1)
     expect((await toolExecutions('add', 'success')) - addsBefore).toBe(0)
