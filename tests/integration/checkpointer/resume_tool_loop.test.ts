@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import type { BaseMessage } from '@langchain/core/messages'
+import { Redis } from 'ioredis'
 import knexFactory from 'knex'
 import { down, up } from '../../../database/migrations/20260101000000_create_checkpoint_tables'
 import { CheckpointerManager, type CheckpointerManagerOptions } from '../../../framework/checkpointer/checkpointer_manager'
-import { POSTGRES_URL, describeWithPostgres } from '../../helpers/services'
+import type { RedisSaver } from '../../../framework/checkpointer/redis_saver'
+import { POSTGRES_URL, REDIS_URL, describeWithPostgres, describeWithRedis } from '../../helpers/services'
 import { refundAgent, type ToolLoopChild, type ToolRuns } from './fixtures/tool_loop_agent'
 
 const FIXTURE = resolve(__dirname, 'fixtures', 'tool_loop_agent.ts')
@@ -92,6 +94,27 @@ describeWithPostgres('a tool loop stopped in another process: postgres', () => {
     try {
       await expectFinishedHere(manager, 'postgres', 'pg-loop', child)
     } finally {
+      await manager.close()
+    }
+  })
+})
+
+describeWithRedis('a tool loop stopped in another process: redis', () => {
+  const prefix = `langvel-test:toolloop:${randomUUID().slice(0, 8)}:`
+  let client: Redis
+  beforeAll(() => {
+    client = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 })
+  })
+  afterAll(() => client.quit())
+
+  it('is finished here without repeating the steps the child finished', async () => {
+    const options = { config: baseConfig('redis'), basePath: ROOT, redisPrefix: prefix }
+    const child = await stopInChild({ driver: 'redis', threadId: 'redis-loop', manager: options, redisUrl: REDIS_URL })
+    const manager = new CheckpointerManager({ ...options, redis: () => client })
+    try {
+      await expectFinishedHere(manager, 'redis', 'redis-loop', child)
+    } finally {
+      await (manager.use('redis') as RedisSaver).deleteThread('RefundAgent:redis-loop')
       await manager.close()
     }
   })
