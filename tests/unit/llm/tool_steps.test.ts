@@ -81,6 +81,42 @@ describe('toolLoop as graph steps', () => {
     expect(agent.toMermaid()).toContain('tool_loop_tools')
   })
 
+  it('keeps the calls that finished when a run stops in the middle of a turn: continuing it runs only the others', async () => {
+    const { llm, script } = fakeManager()
+    const { runs, lookupOrder } = tools()
+    const controller = new AbortController()
+    let hangs = true
+    const stuck = defineTool({
+      name: 'stuck',
+      description: 'Hangs the first time',
+      schema: z.object({}),
+      handler: async (_input, { signal }) => {
+        if (!hangs) return 'unstuck'
+        // The first call outlives its sibling, then the run is cancelled under it (a crash, as far as the loop knows).
+        setTimeout(() => controller.abort(new Error('process gone')), 30)
+        return new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+      },
+    })
+    script.reply({ toolCalls: [{ name: 'lookup_order', args: { orderId: 1 }, id: 'fast' }, { name: 'stuck', args: {}, id: 'slow' }] }).reply('both done')
+    const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [lookupOrder, stuck] })))
+
+    const stopped = await rejection(agent.invoke(ask('go'), { threadId: 'crash', signal: controller.signal, durability: 'sync' }))
+    expect(stopped.code).toBe('E_ABORTED')
+    expect(runs.lookup_order).toEqual([1])
+    // The finished call's result is saved with the checkpoint: only the other call is still to run.
+    expect((await agent.getState('crash')).next).toEqual(['tool_loop_tools'])
+
+    // LangGraph continues a thread from its last checkpoint when given no input.
+    hangs = false
+    await agent.compiledGraph.invoke(null, { configurable: { thread_id: `${agent.name}:crash` } })
+
+    expect(runs.lookup_order).toEqual([1])
+    expect(script.calls).toHaveLength(2)
+    const final = await agent.getState('crash')
+    expect(toolTexts(final.values.messages)).toEqual(['{"orderId":1,"status":"shipped"}', 'unstuck'])
+    expect(final.values.messages.at(-1)?.text).toBe('both done')
+  })
+
   it('keeps maxSteps: at the limit the pending calls are answered "not run", or E_LOOP_LIMIT with onLimit: "error"', async () => {
     const { llm, script } = fakeManager()
     const { runs, lookupOrder } = tools()
@@ -263,6 +299,28 @@ describe('tool approval', () => {
     expect(runs.refund).toEqual([{ orderId: 1, amount: 10 }])
     expect(done.interrupts).toEqual([])
     expect(toolTexts(done.output.messages)).toEqual(['{"refunded":10}', expect.stringContaining('duplicate')])
+  })
+
+  it('works inside a subgraph chain: the interrupt is reported at its path, and a bad edit is still refused there', async () => {
+    const { llm, script } = fakeManager()
+    const { runs, refund } = tools()
+    const agent = agentOf(S, (g) => g.subgraph(g.chain().then(toolLoop({ llm, tools: [refund] })), { name: 'inner' }))
+    script.toolCall('refund', { orderId: 2, amount: 40 }, 'r').reply('ok')
+
+    const first = await agent.invoke(ask('refund'))
+    expect(agent.interrupts).toEqual(['inner/tool_loop_tools'])
+    expect(first.interrupts).toEqual([expect.objectContaining({ node: 'inner/tool_loop_tools', value: expect.objectContaining({ tool: 'refund' }) })])
+    expect((await rejection(agent.resume(first.threadId, { approve: true, args: { orderId: 2 } }))).code).toBe('E_TOOL_INPUT')
+
+    await agent.resume(first.threadId, { approve: true, args: { orderId: 2, amount: 4 } })
+    expect(runs.refund).toEqual([{ orderId: 2, amount: 4 }])
+  })
+
+  it('sizes the step budget for maxSteps turns, and refuses an interrupt placed before the tools step', () => {
+    const { lookupOrder } = tools()
+    expect(agentOf(S, (g) => g.then(toolLoop({ tools: [lookupOrder], maxSteps: 700 }))).stepBudget).toBe(1 + 2 * 700)
+    const placed = agentOf(S, (g) => g.then(toolLoop({ tools: [lookupOrder] })).interrupt({ before: 'tool_loop_tools' }))
+    expect(placed.validate()).toEqual([expect.stringContaining('give the tools requiresApproval instead')])
   })
 
   it('in a loop called as a plain function, a call that needs approval is answered "not run"', async () => {
