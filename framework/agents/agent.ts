@@ -414,10 +414,12 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /**
    * Checks a resume value against the `resumeSchema` of the interrupt waiting
-   * for it. With several pending interrupts the value may be LangGraph's map
-   * `{ [interruptId]: value }`; each entry is checked against its own interrupt.
+   * for it (and, for a tool approval, edited arguments against the tool's
+   * schema). With several pending interrupts the value may be LangGraph's map
+   * `{ [interruptId]: value }`; each entry is checked against its own
+   * interrupt. Several tool approvals pending need that map.
    */
-  #checkResume(pending: InterruptInfo[], value: unknown, signal?: AbortSignal): Promise<unknown> {
+  async #checkResume(pending: InterruptInfo[], value: unknown, signal?: AbortSignal): Promise<unknown> {
     if (value === undefined || value === null) {
       throw new E_VALIDATION('Invalid resume value: LangGraph cannot resume with null or undefined', {
         details: [{ path: '', message: 'a resume value is required; send true or {} to simply continue' }],
@@ -436,7 +438,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
         details: pending.map((info) => ({ path: info.id, message: `decision for ${describePending(info)}` })),
       })
     }
-    return Promise.resolve(value)
+    return value
   }
 
   async #checkMap(entries: Array<[InterruptInfo, unknown]>, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
