@@ -36,6 +36,8 @@ export function rawInterrupts(value: unknown): InterruptInfo[] {
 export function snapshotInterrupts(snapshot: StateSnapshot): InterruptInfo[] {
   const out: InterruptInfo[] = []
   for (const task of snapshot.tasks ?? []) {
+    // A task resumed and finished while a sibling still waits keeps its old interrupt beside its result: it waits for nothing.
+    if ((task as { result?: unknown }).result !== undefined) continue
     const inner = isSnapshot(task.state) ? snapshotInterrupts(task.state) : []
     for (const item of task.interrupts ?? []) {
       const id = String(item.id ?? '')

@@ -102,6 +102,21 @@ describe('interrupt', () => {
     expect(done.output.both).toBe('l+r')
   })
 
+  it('after answering one of two parallel interrupts, only the other is pending, and a plain value answers it', async () => {
+    const Two = defineState({ left: z.string().optional(), right: z.string().optional(), both: z.string().optional() })
+    const agent = agentOf(Two, (g) =>
+      g.parallel(g.chain().interrupt({ name: 'ask_left', payload: 'L?', resumeInto: 'left' }), g.chain().interrupt({ name: 'ask_right', payload: 'R?', resumeInto: 'right' })).merge((s) => ({ both: `${s.left}+${s.right}` })),
+    )
+    const { threadId, interrupts } = await agent.invoke({})
+    const left = interrupts.find((i) => i.node === 'ask_left')!.id
+
+    const half = await agent.resume(threadId, { [left]: 'l' })
+
+    expect(half.interrupts.map((i) => i.node)).toEqual(['ask_right'])
+    expect((await agent.getState(threadId)).interrupts.map((i) => i.node)).toEqual(['ask_right'])
+    expect((await agent.resume(threadId, 'r')).output.both).toBe('l+r')
+  })
+
   it('interrupts on every iteration of a loop and resumes each one', async () => {
     const agent = agentOf(S, (g) =>
       g.loop(g.chain().interrupt({ payload: (s) => `round ${s.n + 1}`, resumeInto: 'answer' }).then((s) => ({ n: s.n + 1, trail: [String(s.answer)] })), { while: (s) => s.n < 2 }).then(mark('end')),

@@ -284,7 +284,7 @@ describe('tool approval', () => {
     expect(paid).toEqual([10])
   })
 
-  it('asks for every call of one turn at once; each is answered by its interrupt id', async () => {
+  it('asks for every call of one turn at once; each is answered by its interrupt id, some now and the rest later', async () => {
     const { llm, script } = fakeManager()
     const { agent, runs } = approvalAgent(llm)
     script.reply({ toolCalls: [{ name: 'refund', args: { orderId: 1, amount: 10 }, id: 'one' }, { name: 'refund', args: { orderId: 2, amount: 20 }, id: 'two' }] }).reply('done')
@@ -295,7 +295,11 @@ describe('tool approval', () => {
     expect(plain.code).toBe('E_VALIDATION')
 
     const byCall = Object.fromEntries(first.interrupts.map((i) => [(i.value as { callId: string }).callId, i.id]))
-    const done = await agent.resume(first.threadId, { [byCall.one]: 'approve', [byCall.two]: { approve: false, reason: 'duplicate' } })
+    const some = await agent.resume(first.threadId, { [byCall.one]: 'approve' })
+    expect(runs.refund).toEqual([{ orderId: 1, amount: 10 }])
+    expect(some.interrupts).toEqual([expect.objectContaining({ id: byCall.two, value: expect.objectContaining({ callId: 'two' }) })])
+
+    const done = await agent.resume(first.threadId, { approve: false, reason: 'duplicate' })
     expect(runs.refund).toEqual([{ orderId: 1, amount: 10 }])
     expect(done.interrupts).toEqual([])
     expect(toolTexts(done.output.messages)).toEqual(['{"refunded":10}', expect.stringContaining('duplicate')])
