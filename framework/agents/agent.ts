@@ -415,9 +415,10 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   /**
    * Checks a resume value against the `resumeSchema` of the interrupt waiting
    * for it (and, for a tool approval, edited arguments against the tool's
-   * schema). With several pending interrupts the value may be LangGraph's map
-   * `{ [interruptId]: value }`; each entry is checked against its own
-   * interrupt. Several tool approvals pending need that map.
+   * schema). The value may be LangGraph's map `{ [interruptId]: value }`
+   * (whatever the number pending); each entry is checked against its own
+   * interrupt, and a key that is not a pending interrupt id is refused.
+   * Several tool approvals pending need that map.
    */
   async #checkResume(pending: InterruptInfo[], value: unknown, signal?: AbortSignal): Promise<unknown> {
     if (value === undefined || value === null) {
@@ -427,9 +428,19 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     }
     const ids = new Set(pending.map((info) => info.id))
     const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value as Record<string, unknown>) : []
-    if (pending.length > 1 && entries.length > 0 && entries.every(([key]) => ids.has(key))) {
+    if (entries.length > 0 && entries.every(([key]) => ids.has(key))) {
       const byId = new Map(pending.map((info) => [info.id, info]))
       return this.#checkMap(entries.map(([id, entry]) => [byId.get(id) as InterruptInfo, entry]), signal)
+    }
+    // A map by interrupt id naming one that no longer waits (answered already, or another thread's): say so, never pass the map on as an answer.
+    const unknown = entries.filter(([key]) => !ids.has(key))
+    if (entries.length > 0 && (unknown.length < entries.length || entries.every(([key]) => INTERRUPT_ID.test(key)))) {
+      throw new E_VALIDATION(`Invalid resume value: ${unknown.map(([key]) => key).join(', ')} ${unknown.length === 1 ? 'is not the id of an interrupt' : 'are not ids of interrupts'} this thread waits on`, {
+        details: [
+          ...unknown.map(([key]) => ({ path: key, message: 'not a pending interrupt id (already answered, or from another thread)' })),
+          ...pending.map((info) => ({ path: info.id, message: `pending: ${describePending(info)}` })),
+        ],
+      })
     }
     if (pending.length === 1) return this.#checkOne(pending[0], value, 'resume value', signal)
     // One answer would reach just one of the calls, whichever asks first: each call gets its own.
@@ -475,6 +486,9 @@ function isToolApproval(payload: unknown): payload is ToolApprovalRequest {
 function describePending(info: InterruptInfo): string {
   return isToolApproval(info.value) ? `tool ${info.value.tool} (call ${info.value.callId})` : `interrupt at ${info.node ?? 'an unknown node'}`
 }
+
+/** What LangGraph's interrupt ids look like (an XXH3-128 hex digest). */
+const INTERRUPT_ID = /^[0-9a-f]{32}$/
 
 /** Subgraph states included, so an interrupt inside a subgraph reports its own node (`child/ask`). */
 const WITH_SUBGRAPHS = { subgraphs: true }

@@ -18,8 +18,8 @@ export type PlanNode =
   | { name: string; role: 'subgraph'; plan?: GraphPlan; agent?: SubgraphAgentClass }
   | { name: string; role: 'junction' }
   | { name: string; role: 'loop'; loopId: string; phase: 'enter' | 'next' }
-  /** A tool loop's model turn; `loopId` counts its turns since the loop was entered. */
-  | { name: string; role: 'tool_model'; loopId: string; spec: ToolSteps }
+  /** A tool loop's model turn; `loopId` counts its turns since the loop was entered through `gate`. */
+  | { name: string; role: 'tool_model'; loopId: string; spec: ToolSteps; gate: string }
   /** A tool loop's calls: one task per call the model made (LangGraph Send). */
   | { name: string; role: 'tool_calls'; spec: ToolSteps }
 

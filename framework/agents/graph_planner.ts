@@ -176,7 +176,7 @@ class Planner {
     const model = this.claim(name ?? spec.name, name !== undefined)
     const gate = this.add({ name: this.claim(`${model}_enter`, false), role: 'loop', loopId: model, phase: 'enter' })
     this.connect(exits, gate)
-    this.add({ name: model, role: 'tool_model', loopId: model, spec })
+    this.add({ name: model, role: 'tool_model', loopId: model, spec, gate })
     const tools = this.add({ name: this.claim(`${model}_tools`, false), role: 'tool_calls', spec })
     this.plan.edges.push({ from: gate, to: model }, { from: tools, to: model })
     const router: PlanRouter = { from: model, paths: { tools }, logic: { kind: 'tools', spec, tools } }
@@ -235,6 +235,10 @@ class Planner {
       this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
       return
     }
+    if (found.role === 'tool_model') {
+      this.placeAroundToolLoop(node, found, before !== undefined)
+      return
+    }
     const swap = (name: string) => (name === target ? node : name)
     if (before !== undefined) {
       for (const edge of this.plan.edges) edge.to = swap(edge.to)
@@ -247,6 +251,27 @@ class Planner {
       for (const router of this.plan.routers) router.from = swap(router.from)
       this.plan.edges.push({ from: target, to: node })
     }
+  }
+
+  /**
+   * An interrupt before or after a tool loop stops once per pass through the
+   * loop, not once per model turn: `before` takes the edges into its enter
+   * gate, `after` its exit route.
+   */
+  private placeAroundToolLoop(node: string, loop: Extract<PlanNode, { role: 'tool_model' }>, before: boolean): void {
+    if (before) {
+      const swap = (name: string) => (name === loop.gate ? node : name)
+      for (const edge of this.plan.edges) if (edge.from !== node) edge.to = swap(edge.to)
+      for (const join of this.plan.joins) join.to = swap(join.to)
+      for (const router of this.plan.routers) for (const key of Object.keys(router.paths)) router.paths[key] = swap(router.paths[key])
+      this.plan.edges.push({ from: node, to: loop.gate })
+      return
+    }
+    const router = this.plan.routers.find((r) => r.logic.kind === 'tools' && r.from === loop.name)
+    if (!router) return
+    const exit = router.paths.exit
+    router.paths.exit = node
+    if (exit !== undefined) this.plan.edges.push({ from: node, to: exit })
   }
 
   /** One node to hang routers or fan-out edges from: the previous node, or a junction over several exits. */

@@ -42,8 +42,14 @@ export interface ToolSteps {
   model(owner: unknown, state: Raw, ctx: NodeContext, step: number): Promise<Raw>
   /** The calls the last model turn left to run; none ends the loop. */
   pendingCalls(state: Raw): ToolStepCall[]
-  /** Runs one call, first asking for approval (a LangGraph interrupt) when its tool requires it; returns the messages it added. */
-  runCall(owner: unknown, call: ToolStepCall, ctx: NodeContext): Promise<Raw>
+  /**
+   * Whether a call must wait for approval, decided once when the model turn
+   * is routed (the decision travels in the checkpointed Send packet, so a
+   * resume never decides again). A rule that throws counts as "ask".
+   */
+  needsApproval(call: ToolStepCall, ctx: NodeContext): Promise<boolean>
+  /** Runs one call, first asking for approval (a LangGraph interrupt) when `approval` says so; returns the messages it added. */
+  runCall(owner: unknown, call: ToolStepCall, ctx: NodeContext, approval: boolean): Promise<Raw>
   /** Checks a decision against the call it answers (edited arguments against the tool's schema), before the thread moves. */
   checkResume(value: unknown, payload: unknown, signal?: AbortSignal): Promise<unknown>
 }

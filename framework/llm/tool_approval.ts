@@ -35,8 +35,16 @@ export function normalizeDecision(decision: ToolApprovalDecision): { approve: bo
 }
 
 /** The interrupt payload: what the person deciding sees. */
-export function approvalRequest(tool: Tool<any, any>, call: ToolStepCall): ToolApprovalRequest {
-  return { type: 'tool_approval', tool: tool.name, callId: call.id ?? '', args: call.args ?? {}, description: tool.description }
+export function approvalRequest(call: ToolStepCall, tool: Tool<any, any> | undefined): ToolApprovalRequest {
+  const request: ToolApprovalRequest = { type: 'tool_approval', tool: call.name, callId: call.id ?? '', args: call.args ?? {} }
+  if (tool?.description) request.description = tool.description
+  return request
+}
+
+/** The result of a call run with the reviewer's arguments, saying so: the model asked for others. */
+export function editedResult(result: ToolMessage, args: Record<string, unknown>): ToolMessage {
+  const note = `Run with arguments edited by the reviewer: ${JSON.stringify(args)}`
+  return new ToolMessage({ tool_call_id: result.tool_call_id, name: result.name, status: result.status, content: `${note}\n${result.text}` })
 }
 
 /** What the model reads for a refused call, so it can answer without the result (or ask again). */

@@ -1,14 +1,15 @@
 import { AIMessage, ToolMessage, coerceMessageLikeToMessage, type BaseMessage, type BaseMessageLike } from '@langchain/core/messages'
 import { interrupt } from '@langchain/langgraph'
-import { TOOL_STEPS, type ToolStepCall, type ToolSteps } from '../agents/tool_steps'
+import { TOOL_STEPS, type ToolApprovalRequest, type ToolStepCall, type ToolSteps } from '../agents/tool_steps'
 import type { RequestContext } from '../contracts/request_context'
-import { E_INVALID_INPUT, E_LOOP_LIMIT, isException } from '../errors'
+import { E_INVALID_INPUT, E_LOOP_LIMIT, E_VALIDATION, isException } from '../errors'
+import { createLogger, type Logger } from '../logger'
 import type { Tool } from '../tools/tool'
 import { ToolRegistry } from '../tools/tool_registry'
 import type { ToolSource } from '../tools/types'
 import type { Llm } from './llm'
 import { resolveLlm } from './llm_runtime'
-import { approvalRequest, normalizeDecision, refusedMessage, toolApprovalSchema, unapprovedMessage, type ToolApprovalDecision } from './tool_approval'
+import { approvalRequest, editedResult, normalizeDecision, refusedMessage, toolApprovalSchema, unapprovedMessage, type ToolApprovalDecision } from './tool_approval'
 import type { LlmCallOptions } from './types'
 
 export interface ToolLoopOptions {
@@ -45,6 +46,14 @@ export type ToolLoopNode = ((state: Record<string, any>, ctx?: ToolLoopContext) 
 function ownerLlm(owner: unknown): Llm | undefined {
   const llm = (owner as { llm?: unknown } | undefined)?.llm
   return llm && typeof (llm as Llm).invoke === 'function' ? (llm as Llm) : undefined
+}
+
+let logger: Logger | undefined
+
+/** Warnings of the loop itself (created on first use: most runs write none). */
+function warn(message: string, meta: Record<string, unknown>): void {
+  logger ??= createLogger({ name: 'tools' })
+  logger.warn(message, meta)
 }
 
 function resultText(output: unknown): string {
@@ -150,17 +159,33 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
     return [response.message, ...notRunMessages(callsOf(response.message), maxSteps)]
   }
 
-  /** Runs a call unless its tool wants approval; `ask` gets the decision (an interrupt), or there is nobody to ask. */
-  const runCall = async (registry: ToolRegistry, call: ToolStepCall, ctx: ToolLoopContext | undefined, ask: ((tool: Tool<any, any>) => ToolApprovalDecision) | undefined): Promise<ToolMessage> => {
+  /** Whether a call waits for approval: its tool's rule, for input that validates (Tool.call reports the rest); a rule that throws counts as "ask". */
+  const approvalNeeded = async (registry: ToolRegistry, call: ToolStepCall, ctx: ToolLoopContext | undefined): Promise<boolean> => {
     const tool = registry.has(call.name) ? registry.get(call.name) : undefined
     const input = tool ? validInput(tool, call.args) : undefined
-    if (tool && input && (await tool.needsApproval(input.value, { context: ctx?.context, toolCallId: call.id }))) {
-      if (!ask) return unapprovedMessage(call)
-      const decision = normalizeDecision(ask(tool))
-      if (!decision.approve) return refusedMessage(call, decision.reason)
-      if (decision.args) return runTool(registry, { ...call, args: decision.args }, ctx)
+    if (!tool || !input) return false
+    try {
+      return await tool.needsApproval(input.value, { context: ctx?.context, toolCallId: call.id })
+    } catch (error) {
+      // Fail closed: a rule that cannot decide must not let the call through unasked.
+      warn(`tool "${call.name}": requiresApproval threw; the call waits for approval`, { tool: call.name, toolCallId: call.id, error: error as Error })
+      return true
     }
-    return runTool(registry, call, ctx)
+  }
+
+  /**
+   * Runs a call, asking first when `approval` says so (decided once, before
+   * the call: a resumed task never decides again). `ask` gets the decision
+   * (an interrupt), or there is nobody to ask and the call does not run.
+   */
+  const runCall = async (registry: ToolRegistry, call: ToolStepCall, ctx: ToolLoopContext | undefined, approval: boolean, ask: ((request: ToolApprovalRequest) => ToolApprovalDecision) | undefined): Promise<ToolMessage> => {
+    if (!approval) return runTool(registry, call, ctx)
+    if (!ask) return unapprovedMessage(call)
+    const tool = registry.has(call.name) ? registry.get(call.name) : undefined
+    const decision = normalizeDecision(ask(approvalRequest(call, tool)))
+    if (!decision.approve) return refusedMessage(call, decision.reason)
+    if (!decision.args) return runTool(registry, call, ctx)
+    return editedResult(await runTool(registry, { ...call, args: decision.args }, ctx), decision.args)
   }
 
   const steps: ToolSteps = {
@@ -176,17 +201,27 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
       const messages = (state?.[key] ?? []) as BaseMessage[]
       return callsOf(messages.at(-1))
     },
-    async runCall(_owner, call, ctx) {
+    async needsApproval(call, ctx) {
+      return approvalNeeded(await toolsNow(ctx.signal), call, ctx)
+    },
+    async runCall(_owner, call, ctx, approval) {
       // On resume LangGraph runs this task again and interrupt() returns the decision.
       const registry = await toolsNow(ctx.signal)
-      return { [key]: [await runCall(registry, call, ctx, (tool) => interrupt(approvalRequest(tool, call)) as ToolApprovalDecision)] }
+      return { [key]: [await runCall(registry, call, ctx, approval, (request) => interrupt(request) as ToolApprovalDecision)] }
     },
     async checkResume(value, payload, signal) {
       const decision = normalizeDecision(value as ToolApprovalDecision)
       const tool = (payload as { tool?: unknown } | null)?.tool
       if (!decision.approve || !decision.args || typeof tool !== 'string') return value
+      const registry = await toolsNow(signal)
+      if (!registry.has(tool)) {
+        // The tool left its source since the call was asked for: nothing to check the edit against.
+        throw new E_VALIDATION(`Invalid resume value: tool "${tool}" is no longer available, so its arguments cannot be edited`, {
+          details: [{ path: 'args', message: 'approve without args (the call then fails and the model is told) or reject' }],
+        })
+      }
       // Edited arguments must suit the tool before the thread moves: E_TOOL_INPUT (422), nothing runs.
-      ;(await toolsNow(signal)).get(tool).parse(decision.args)
+      registry.get(tool).parse(decision.args)
       return value
     },
   }
@@ -200,7 +235,7 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
       added.push(...(await turn(this, [...history, ...added], registry, step, ctx?.signal)))
       const calls = callsOf(added.at(-1))
       if (calls.length === 0) break
-      added.push(...(await Promise.all(calls.map((call) => runCall(registry, call, ctx, undefined)))))
+      added.push(...(await Promise.all(calls.map(async (call) => runCall(registry, call, ctx, await approvalNeeded(registry, call, ctx), undefined)))))
     }
     return { [key]: added }
   }

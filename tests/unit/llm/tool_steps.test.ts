@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BaseMessage, ToolMessage } from '@langchain/core/messages'
+import { Command } from '@langchain/langgraph'
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite'
 import { z } from 'zod'
 import { defineState, reducers } from '../../../framework/agents'
@@ -334,6 +335,133 @@ describe('tool approval', () => {
     const { messages } = await toolLoop({ llm, tools: [refund] })({ messages: ['refund'] })
     expect(runs.refund).toEqual([])
     expect(toolTexts(messages)[0]).toMatch(/needs a person's approval/)
+  })
+
+  describe('the decision to ask is made once, before the call', () => {
+    function adminOnly(llm: Llm) {
+      const paid: unknown[] = []
+      const pay = defineTool({
+        name: 'pay',
+        description: 'Pay',
+        schema: z.object({ amount: z.number() }),
+        requiresApproval: (_input, { context }) => !(context as { user?: { admin?: boolean } } | undefined)?.user?.admin,
+        handler: async (input) => {
+          paid.push(input)
+          return 'paid'
+        },
+      })
+      return { paid, agent: agentOf(S, (g) => g.then(toolLoop({ llm, tools: [pay] }))) }
+    }
+    const as = (admin: boolean) => ({ context: { user: { admin } } as never })
+
+    it('a reject is honoured even when the rule would not ask the person resuming', async () => {
+      const { llm, script } = fakeManager()
+      const { agent, paid } = adminOnly(llm)
+      script.toolCall('pay', { amount: 900 }, 'p').reply('Not paid.')
+      const first = await agent.invoke(ask('pay'), as(false))
+      expect(first.interrupts).toHaveLength(1)
+
+      const done = await agent.resume(first.threadId, { approve: false, reason: 'no' }, as(true))
+
+      expect(paid).toEqual([])
+      expect(toolTexts(done.output.messages)).toEqual([expect.stringContaining('refused')])
+      expect(script.calls[1].messages.at(-1)?.text).toContain('refused')
+    })
+
+    it('an edit is honoured even when the rule would not ask the person resuming, and the model is told the arguments were edited', async () => {
+      const { llm, script } = fakeManager()
+      const { agent, paid } = adminOnly(llm)
+      script.toolCall('pay', { amount: 900 }, 'p').reply('Paid 90.')
+      const first = await agent.invoke(ask('pay'), as(false))
+
+      await agent.resume(first.threadId, { approve: true, args: { amount: 90 } }, as(true))
+
+      expect(paid).toEqual([{ amount: 90 }])
+      expect(script.calls[1].messages.at(-1)?.text).toBe('Run with arguments edited by the reviewer: {"amount":90}\npaid')
+    })
+
+    it('a rule that throws asks (fails closed) instead of failing the run', async () => {
+      const { llm, script } = fakeManager()
+      const paid: number[] = []
+      const pay = defineTool({
+        name: 'pay',
+        description: 'Pay',
+        schema: z.object({ n: z.number() }),
+        requiresApproval: () => {
+          throw new Error('limits service down')
+        },
+        handler: async ({ n }) => {
+          paid.push(n)
+          return 'paid'
+        },
+      })
+      script.toolCall('pay', { n: 1 }, 'p').reply('done')
+      const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [pay] })))
+
+      const first = await agent.invoke(ask('pay'))
+
+      expect(first.interrupts).toEqual([expect.objectContaining({ value: expect.objectContaining({ tool: 'pay', callId: 'p' }) })])
+      expect(paid).toEqual([])
+      await agent.resume(first.threadId, 'approve')
+      expect(paid).toEqual([1])
+    })
+
+    it('refuses an edit for a tool that left its source since the call was asked for (422, not 404)', async () => {
+      const { llm, script } = fakeManager()
+      const { refund } = tools()
+      let present = true
+      const source = { name: 'src', mayNeedApproval: true, load: async () => (present ? [refund] : []) }
+      script.toolCall('refund', { orderId: 1, amount: 5 }, 'r').reply('ok')
+      const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [source] })))
+      const first = await agent.invoke(ask('refund'))
+      present = false
+
+      const error = await rejection(agent.resume(first.threadId, { approve: true, args: { orderId: 1, amount: 1 } }))
+
+      expect(error).toMatchObject({ code: 'E_VALIDATION', status: 422 })
+      expect(error.message).toContain('no longer available')
+    })
+  })
+
+  describe('entering and leaving the loop', () => {
+    const twoCalls = (script: ReturnType<typeof fakeManager>['script']) => script.toolCall('lookup_order', { orderId: 1 }, 'a').toolCall('lookup_order', { orderId: 2 }, 'b').reply('done')
+
+    it.each(['before', 'after'] as const)('an interrupt %s the loop stops once per pass, not once per model turn', async (where) => {
+      const { llm, script } = fakeManager()
+      const { lookupOrder } = tools()
+      twoCalls(script)
+      const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [lookupOrder] })).interrupt(where === 'before' ? { before: 'tool_loop', payload: 'review' } : { after: 'tool_loop', payload: 'review' }))
+      expect(agent.validate()).toEqual([])
+
+      let result = await agent.invoke(ask('go'))
+      let stops = 0
+      while (result.interrupts.length > 0) {
+        stops++
+        expect(script.calls).toHaveLength(where === 'before' ? 0 : 3)
+        result = await agent.resume(result.threadId, true)
+      }
+
+      expect(stops).toBe(1)
+      expect(script.calls).toHaveLength(3)
+      expect(result.output.messages.at(-1)?.text).toBe('done')
+    })
+
+    it('entering the loop again by its name (Command goto) gets all of maxSteps', async () => {
+      const { llm, script } = fakeManager()
+      const { runs, lookupOrder } = tools()
+      const Tries = defineState({ messages: reducers.messages(), tries: z.number().default(0) })
+      script.toolCall('lookup_order', { orderId: 1 }, 'a').reply('first').toolCall('lookup_order', { orderId: 2 }, 'b').reply('second')
+      const again = function again(state: { tries: number }) {
+        return state.tries === 0 ? new Command({ goto: 'tool_loop', update: { tries: 1, messages: [{ role: 'user', content: 'again' }] } }) : undefined
+      }
+      const agent = agentOf(Tries, (g) => g.then(toolLoop({ llm, tools: [lookupOrder], maxSteps: 2 })).then(again))
+
+      const { output } = await agent.invoke(ask('go'))
+
+      expect(runs.lookup_order).toEqual([1, 2])
+      expect(script.calls).toHaveLength(4)
+      expect(output.messages.at(-1)?.text).toBe('second')
+    })
   })
 
   describe('across a restart (sqlite)', () => {
