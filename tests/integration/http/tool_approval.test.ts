@@ -84,9 +84,14 @@ describe('tool approval over HTTP', () => {
     expect(res.body.agents.find((a: { path: string }) => a.path === 'refunds')).toMatchObject({ interrupts: ['tool_loop_tools'] })
     const openapi = await http.get('/openapi.json').expect(200)
     const value = openapi.body.paths['/agents/refunds/threads/{thread_id}/resume'].post.requestBody.content['application/json'].schema.properties.value
-    expect(value.anyOf).toEqual([
+    const decision = [
       { type: 'string', enum: ['approve', 'reject'] },
       expect.objectContaining({ type: 'object', required: ['approve'], properties: expect.objectContaining({ approve: { type: 'boolean' } }) }),
+    ]
+    expect(value.anyOf).toEqual([
+      { title: 'tool_loop_tools', anyOf: decision },
+      // Several calls waiting at once are answered { [interruptId]: decision }.
+      expect.objectContaining({ title: 'by interrupt id', propertyNames: { pattern: '^[0-9a-f]{32}$' }, additionalProperties: { anyOf: decision } }),
     ])
   })
 })

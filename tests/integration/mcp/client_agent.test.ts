@@ -144,7 +144,7 @@ describe('an agent with MCP tools', () => {
 
     expect(toolMessages(done.output.messages).map((message) => [message.tool_call_id, message.text])).toEqual([
       ['e', expect.stringContaining('hi')],
-      ['a', '{"sum":9}'],
+      ['a', 'Run with arguments edited by the reviewer: {"a":4,"b":5}\n{"sum":9}'],
     ])
     expect((await toolExecutions('echo', 'success')) - echoesBefore).toBe(1)
     expect((await toolExecutions('add', 'success')) - addsBefore).toBe(1)
