@@ -202,7 +202,17 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
       return callsOf(messages.at(-1))
     },
     async needsApproval(call, ctx) {
-      return approvalNeeded(await toolsNow(ctx.signal), call, ctx)
+      if (fixed.has(call.name)) return approvalNeeded(fixed, call, ctx)
+      let registry: ToolRegistry
+      try {
+        registry = await toolsNow(ctx.signal)
+      } catch (error) {
+        if (ctx.signal.aborted) throw error
+        // The tools step loads them again (and reports the failure); until then nobody can say the call is safe to run unasked.
+        warn(`tool "${call.name}": its tool sources did not load to decide on approval; the call waits for approval`, { tool: call.name, toolCallId: call.id, error: error as Error })
+        return true
+      }
+      return approvalNeeded(registry, call, ctx)
     },
     async runCall(_owner, call, ctx, approval) {
       // On resume LangGraph runs this task again and interrupt() returns the decision.

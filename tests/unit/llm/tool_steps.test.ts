@@ -406,6 +406,29 @@ describe('tool approval', () => {
       expect(paid).toEqual([1])
     })
 
+    it('asks when the tool sources cannot be loaded to decide (fails closed)', async () => {
+      const { llm, script } = fakeManager()
+      const { runs, lookupOrder } = tools()
+      let loads = 0
+      const source = {
+        name: 'src',
+        load: async () => {
+          loads++
+          if (loads === 2) throw new Error('list failed')
+          return [lookupOrder]
+        },
+      }
+      script.toolCall('lookup_order', { orderId: 3 }, 'l').reply('ok')
+      const agent = agentOf(S, (g) => g.then(toolLoop({ llm, tools: [source] })))
+
+      const first = await agent.invoke(ask('order 3?'))
+
+      expect(first.interrupts).toEqual([expect.objectContaining({ value: expect.objectContaining({ tool: 'lookup_order', callId: 'l' }) })])
+      expect(runs.lookup_order).toEqual([])
+      await agent.resume(first.threadId, 'approve')
+      expect(runs.lookup_order).toEqual([3])
+    })
+
     it('refuses an edit for a tool that left its source since the call was asked for (422, not 404)', async () => {
       const { llm, script } = fakeManager()
       const { refund } = tools()
