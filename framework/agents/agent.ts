@@ -17,8 +17,9 @@ import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
 import { CALLER_THREAD_KEY, freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
-import { interruptPoints, resumeSchemaIn } from './interrupt_points'
+import { interruptPoints, resumeCheckIn, resumeSchemaIn, type ResumeCheck } from './interrupt_points'
 import { stepBudget } from './step_budget'
+import type { ToolApprovalRequest } from './tool_steps'
 import { validationError, type AnyStateDefinition, type InputOf, type StateOf, type UpdateOf } from './state'
 
 /** LangGraph's usual recursion limit, kept as the floor of ours. */
@@ -182,6 +183,11 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return resumeSchemaIn(this.#blueprint().plan, path.split('/'))
   }
 
+  /** @internal The payload-aware check of the interrupt at `path` (a tool loop's approvals), if it has one. */
+  resumeCheckAt(path: string): ResumeCheck | undefined {
+    return resumeCheckIn(this.#blueprint().plan, path.split('/'))
+  }
+
   /** Structural problems of the graph; empty when it is valid. */
   validate(): string[] {
     return [...this.#blueprint().plan.problems]
@@ -266,7 +272,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /** Continues an interrupted thread with the human's answer. */
   async resume(threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
-    const resume = this.#checkResume(await this.#pending(threadId), value)
+    const resume = await this.#checkResume(await this.#pending(threadId), value, options.signal)
     return this.#run(new Command({ resume }), { ...options, threadId })
   }
 
@@ -285,7 +291,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    * E_VALIDATION reject here), with the events still to come.
    */
   async resumeStream(threadId: string, value: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
-    const resume = this.#checkResume(await this.#pending(threadId), value)
+    const resume = await this.#checkResume(await this.#pending(threadId), value, options.signal)
     return this.#streamRun({ ...options, threadId }, async () => new Command({ resume }))
   }
 
@@ -419,10 +425,13 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
 
   /**
    * Checks a resume value against the `resumeSchema` of the interrupt waiting
-   * for it. With several pending interrupts the value may be LangGraph's map
-   * `{ [interruptId]: value }`; each entry is checked against its own interrupt.
+   * for it (and, for a tool approval, edited arguments against the tool's
+   * schema). The value may be LangGraph's map `{ [interruptId]: value }`
+   * (whatever the number pending); each entry is checked against its own
+   * interrupt, and a key that is not a pending interrupt id is refused.
+   * Several tool approvals pending need that map.
    */
-  #checkResume(pending: InterruptInfo[], value: unknown): unknown {
+  async #checkResume(pending: InterruptInfo[], value: unknown, signal?: AbortSignal): Promise<unknown> {
     if (value === undefined || value === null) {
       throw new E_VALIDATION('Invalid resume value: LangGraph cannot resume with null or undefined', {
         details: [{ path: '', message: 'a resume value is required; send true or {} to simply continue' }],
@@ -430,19 +439,45 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     }
     const ids = new Set(pending.map((info) => info.id))
     const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value as Record<string, unknown>) : []
-    if (pending.length > 1 && entries.length > 0 && entries.every(([key]) => ids.has(key))) {
+    if (entries.length > 0 && entries.every(([key]) => ids.has(key))) {
       const byId = new Map(pending.map((info) => [info.id, info]))
-      return Object.fromEntries(entries.map(([id, entry]) => [id, this.#checkOne(byId.get(id) as InterruptInfo, entry, `resume value for ${id}`)]))
+      return this.#checkMap(entries.map(([id, entry]) => [byId.get(id) as InterruptInfo, entry]), signal)
     }
-    return pending.length === 1 ? this.#checkOne(pending[0], value, 'resume value') : value
+    // A map by interrupt id naming one that no longer waits (answered already, or another thread's): say so, never pass the map on as an answer.
+    const unknown = entries.filter(([key]) => !ids.has(key))
+    if (entries.length > 0 && (unknown.length < entries.length || entries.every(([key]) => INTERRUPT_ID.test(key)))) {
+      throw new E_VALIDATION(`Invalid resume value: ${unknown.map(([key]) => key).join(', ')} ${unknown.length === 1 ? 'is not the id of an interrupt' : 'are not ids of interrupts'} this thread waits on`, {
+        details: [
+          ...unknown.map(([key]) => ({ path: key, message: 'not a pending interrupt id (already answered, or from another thread)' })),
+          ...pending.map((info) => ({ path: info.id, message: `pending: ${describePending(info)}` })),
+        ],
+      })
+    }
+    if (pending.length === 1) return this.#checkOne(pending[0], value, 'resume value', signal)
+    // One answer would reach just one of the calls, whichever asks first: each call gets its own.
+    if (pending.some((info) => isToolApproval(info.value))) {
+      throw new E_VALIDATION('Invalid resume value: several tool calls wait for approval; answer them as { [interruptId]: decision }', {
+        details: pending.map((info) => ({ path: info.id, message: `decision for ${describePending(info)}` })),
+      })
+    }
+    return value
   }
 
-  #checkOne(info: InterruptInfo, value: unknown, what: string): unknown {
+  async #checkMap(entries: Array<[InterruptInfo, unknown]>, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    const checked = await Promise.all(entries.map(([info, entry]) => this.#checkOne(info, entry, `resume value for ${info.id}`, signal)))
+    return Object.fromEntries(entries.map(([info], i) => [info.id, checked[i]]))
+  }
+
+  async #checkOne(info: InterruptInfo, value: unknown, what: string, signal: AbortSignal | undefined): Promise<unknown> {
     const schema = info.node ? this.resumeSchemaAt(info.node) : undefined
-    if (!schema) return value
-    const parsed = schema.safeParse(value)
-    if (!parsed.success) throw validationError(what, parsed.error)
-    return parsed.data
+    let checked = value
+    if (schema) {
+      const parsed = schema.safeParse(value)
+      if (!parsed.success) throw validationError(what, parsed.error)
+      checked = parsed.data
+    }
+    const check = info.node ? this.resumeCheckAt(info.node) : undefined
+    return check ? check(checked, info.value, signal) : checked
   }
 
   /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */
@@ -454,6 +489,17 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return interrupts
   }
 }
+
+function isToolApproval(payload: unknown): payload is ToolApprovalRequest {
+  return (payload as { type?: unknown } | null)?.type === 'tool_approval'
+}
+
+function describePending(info: InterruptInfo): string {
+  return isToolApproval(info.value) ? `tool ${info.value.tool} (call ${info.value.callId})` : `interrupt at ${info.node ?? 'an unknown node'}`
+}
+
+/** What LangGraph's interrupt ids look like (an XXH3-128 hex digest). */
+const INTERRUPT_ID = /^[0-9a-f]{32}$/
 
 /** Subgraph states included, so an interrupt inside a subgraph reports its own node (`child/ask`). */
 const WITH_SUBGRAPHS = { subgraphs: true }

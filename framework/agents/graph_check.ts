@@ -17,10 +17,12 @@ export function checkConnections(plan: GraphPlan): string[] {
   for (const { from, to } of plan.edges) link(from, to)
   for (const join of plan.joins) for (const from of join.from) link(from, join.to)
   for (const router of plan.routers) {
-    const wanted = router.logic.kind === 'branch' ? router.logic.keys : ['body', 'exit']
+    const { logic } = router
+    const wanted = logic.kind === 'branch' ? logic.keys : logic.kind === 'tools' ? ['tools', 'exit'] : ['body', 'exit']
     for (const key of wanted) {
       const to = router.paths[key]
-      if (to === undefined) problems.push(`route "${key}" of ${router.logic.kind === 'branch' ? router.logic.label : `loop "${router.logic.loopId}"`} leads nowhere`)
+      const owner = logic.kind === 'branch' ? logic.label : logic.kind === 'tools' ? `tool loop "${logic.spec.name}"` : `loop "${logic.loopId}"`
+      if (to === undefined) problems.push(`route "${key}" of ${owner} leads nowhere`)
       else link(router.from, to)
     }
   }

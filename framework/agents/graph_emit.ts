@@ -15,6 +15,7 @@ import {
   type SubgraphRuntime,
 } from './node_runtime'
 import type { AnyStateDefinition } from './state'
+import { toolCallsNode, toolModelNode, toolRouter } from './tool_step_nodes'
 
 /** A compiled LangGraph graph over Langvel state (typed loosely: the Agent types the edges). */
 export type CompiledAgentGraph = CompiledStateGraph<any, any, any, any, any, any>
@@ -52,7 +53,7 @@ export function emitGraph(plan: GraphPlan, state: AnyStateDefinition, options: C
   for (const { from, to } of plan.edges) graph.addEdge(from, to)
   for (const { from, to } of plan.joins) graph.addEdge(from, to)
   for (const router of plan.routers) {
-    const route = routerFunction(router.from, router.logic, scope)
+    const route = router.logic.kind === 'tools' ? toolRouter(router.logic.spec, router.logic.tools, scope) : routerFunction(router.from, router.logic, scope)
     // Unique names: LangGraph keys conditional edges by function name per source node.
     Object.defineProperty(route, 'name', { value: `route_${plan.routers.indexOf(router) + 1}` })
     graph.addConditionalEdges(router.from, route, { ...router.paths })
@@ -69,6 +70,10 @@ function runtimeFor(node: PlanNode, scope: RuntimeScope): { fn: ReturnType<typeo
       return { fn: interruptNode(node.name, node.options, scope) }
     case 'junction':
       return { fn: junctionNode() }
+    case 'tool_model':
+      return { fn: toolModelNode(node.name, node.loopId, node.spec, scope) }
+    case 'tool_calls':
+      return { fn: toolCallsNode(node.name, node.spec, scope) }
     case 'loop':
       return { fn: loopNode(node.loopId, node.phase) }
     case 'subgraph': {

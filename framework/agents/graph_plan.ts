@@ -1,4 +1,5 @@
 import type { InterruptOptions, SubgraphAgentClass } from './graph_builder'
+import type { ToolSteps } from './tool_steps'
 
 /*
  * The builder is first planned into this plain description (no LangGraph
@@ -17,10 +18,16 @@ export type PlanNode =
   | { name: string; role: 'subgraph'; plan?: GraphPlan; agent?: SubgraphAgentClass }
   | { name: string; role: 'junction' }
   | { name: string; role: 'loop'; loopId: string; phase: 'enter' | 'next' }
+  /** A tool loop's model turn; `loopId` counts its turns since the loop was entered through `gate`. */
+  | { name: string; role: 'tool_model'; loopId: string; spec: ToolSteps; gate: string }
+  /** A tool loop's calls: one task per call the model made (LangGraph Send). */
+  | { name: string; role: 'tool_calls'; spec: ToolSteps }
 
 export type RouterLogic =
   | { kind: 'branch'; label: string; keys: string[]; selector?: AnyFn }
   | { kind: 'loop'; loopId: string; phase: 'enter' | 'next'; mode: 'while' | 'until'; cond: AnyFn; maxIterations: number; onLimit: 'error' | 'exit' }
+  /** Sends each pending call to the `tools` node, or takes `exit`. */
+  | { kind: 'tools'; spec: ToolSteps; tools: string }
 
 export interface PlanRouter {
   from: string

@@ -2,6 +2,7 @@ import type { BuilderStep, GraphBuilder, InterruptOptions } from './graph_builde
 import { CONTROL_ROLES, END, START, type GraphPlan, type PlanNode, type PlanRouter } from './graph_plan'
 import { checkConnections } from './graph_check'
 import type { AnyStateDefinition } from './state'
+import { toolStepsOf, type ToolSteps } from './tool_steps'
 
 /** A connection waiting for the next step: from a node, a route of a router, or all arms of a parallel. */
 type Exit =
@@ -88,6 +89,8 @@ class Planner {
       this.problem(`a ${role} step was given ${typeof fn} instead of a function`)
       return exits
     }
+    const tools = role === 'node' ? toolStepsOf(fn) : undefined
+    if (tools) return this.toolSteps(tools, exits, name)
     const node = this.add({ name: this.claim(name ?? functionName(fn), name !== undefined), role, fn })
     this.connect(exits, node)
     return [{ kind: 'edge', from: node }]
@@ -163,6 +166,26 @@ class Planner {
     return out
   }
 
+  /**
+   * A tool loop as graph steps: a gate that resets the turn counter, the model
+   * node, and a tools node the router sends each pending call to (one task per
+   * call); the tools node leads back to the model. Each turn and each call is
+   * then a checkpointed step of its own.
+   */
+  private toolSteps(spec: ToolSteps, exits: Exit[], name: string | undefined): Exit[] {
+    const model = this.claim(name ?? spec.name, name !== undefined)
+    const gate = this.add({ name: this.claim(`${model}_enter`, false), role: 'loop', loopId: model, phase: 'enter' })
+    this.connect(exits, gate)
+    this.add({ name: model, role: 'tool_model', loopId: model, spec, gate })
+    const tools = this.add({ name: this.claim(`${model}_tools`, false), role: 'tool_calls', spec })
+    this.plan.edges.push({ from: gate, to: model }, { from: tools, to: model })
+    const router: PlanRouter = { from: model, paths: { tools }, logic: { kind: 'tools', spec, tools } }
+    this.plan.routers.push(router)
+    if (spec.asksApproval) this.plan.interrupts.push(tools)
+    this.plan.usesLoops = true
+    return [{ kind: 'route', router, key: 'exit' }]
+  }
+
   private subgraph(target: unknown, name: string | undefined, exits: Exit[]): Exit[] {
     let node: PlanNode
     if (isBuilder(target)) {
@@ -207,6 +230,15 @@ class Planner {
       this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
       return
     }
+    if (found.role === 'tool_calls') {
+      this.problem(`interrupt "${node}": "${target}" runs a tool loop's calls; give the tools requiresApproval instead`)
+      this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
+      return
+    }
+    if (found.role === 'tool_model') {
+      this.placeAroundToolLoop(node, found, before !== undefined)
+      return
+    }
     const swap = (name: string) => (name === target ? node : name)
     if (before !== undefined) {
       for (const edge of this.plan.edges) edge.to = swap(edge.to)
@@ -219,6 +251,27 @@ class Planner {
       for (const router of this.plan.routers) router.from = swap(router.from)
       this.plan.edges.push({ from: target, to: node })
     }
+  }
+
+  /**
+   * An interrupt before or after a tool loop stops once per pass through the
+   * loop, not once per model turn: `before` takes the edges into its enter
+   * gate, `after` its exit route.
+   */
+  private placeAroundToolLoop(node: string, loop: Extract<PlanNode, { role: 'tool_model' }>, before: boolean): void {
+    if (before) {
+      const swap = (name: string) => (name === loop.gate ? node : name)
+      for (const edge of this.plan.edges) if (edge.from !== node) edge.to = swap(edge.to)
+      for (const join of this.plan.joins) join.to = swap(join.to)
+      for (const router of this.plan.routers) for (const key of Object.keys(router.paths)) router.paths[key] = swap(router.paths[key])
+      this.plan.edges.push({ from: node, to: loop.gate })
+      return
+    }
+    const router = this.plan.routers.find((r) => r.logic.kind === 'tools' && r.from === loop.name)
+    if (!router) return
+    const exit = router.paths.exit
+    router.paths.exit = node
+    if (exit !== undefined) this.plan.edges.push({ from: node, to: exit })
   }
 
   /** One node to hang routers or fan-out edges from: the previous node, or a junction over several exits. */

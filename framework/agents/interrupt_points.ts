@@ -6,7 +6,11 @@ import type { GraphPlan, PlanNode } from './graph_plan'
 interface InterruptSource extends SubgraphSource {
   readonly interrupts: readonly string[]
   resumeSchemaAt(path: string): ZodType | undefined
+  resumeCheckAt(path: string): ResumeCheck | undefined
 }
+
+/** A check of a resume value that needs the interrupt's payload (a tool approval: the edited arguments against that tool's schema). */
+export type ResumeCheck = (value: unknown, payload: unknown, signal?: AbortSignal) => Promise<unknown>
 
 type SubgraphNode = Extract<PlanNode, { role: 'subgraph' }>
 
@@ -35,7 +39,16 @@ export function interruptPoints(plan: GraphPlan): string[] {
 export function resumeSchemaIn(plan: GraphPlan, path: readonly string[]): ZodType | undefined {
   const node = plan.nodes.get(path[0] ?? '')
   if (!node) return undefined
-  if (path.length === 1) return node.role === 'interrupt' ? node.options.resumeSchema : undefined
+  if (path.length === 1) return node.role === 'interrupt' ? node.options.resumeSchema : node.role === 'tool_calls' ? node.spec.resumeSchema : undefined
   if (node.role !== 'subgraph') return undefined
   return node.plan ? resumeSchemaIn(node.plan, path.slice(1)) : childAgent(node)?.resumeSchemaAt(path.slice(1).join('/'))
+}
+
+/** The payload-aware check of the interrupt at `path`, after its schema: a tool loop's approvals have one. */
+export function resumeCheckIn(plan: GraphPlan, path: readonly string[]): ResumeCheck | undefined {
+  const node = plan.nodes.get(path[0] ?? '')
+  if (!node) return undefined
+  if (path.length === 1) return node.role === 'tool_calls' ? (value, payload, signal) => node.spec.checkResume(value, payload, signal) : undefined
+  if (node.role !== 'subgraph') return undefined
+  return node.plan ? resumeCheckIn(node.plan, path.slice(1)) : childAgent(node)?.resumeCheckAt(path.slice(1).join('/'))
 }

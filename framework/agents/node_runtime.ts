@@ -25,7 +25,8 @@ export interface RuntimeScope {
   label: string
 }
 
-function userView(raw: Raw, scope: RuntimeScope): Raw {
+/** The state as user code sees it: without Langvel's reserved keys. */
+export function userView(raw: Raw, scope: RuntimeScope): Raw {
   if (!scope.reserved) return raw
   const view: Raw = {}
   for (const key of Object.keys(raw)) if (!key.startsWith(RESERVED_PREFIX)) view[key] = raw[key]
@@ -90,7 +91,7 @@ export function loopNode(loopId: string, phase: 'enter' | 'next'): GraphNodeFn {
 }
 
 /** The function behind a conditional edge: returns a route key of the router's path map. */
-export function routerFunction(from: string, logic: RouterLogic, scope: RuntimeScope): (raw: Raw, config: LangGraphRunnableConfig) => Promise<string> {
+export function routerFunction(from: string, logic: Exclude<RouterLogic, { kind: 'tools' }>, scope: RuntimeScope): (raw: Raw, config: LangGraphRunnableConfig) => Promise<string> {
   if (logic.kind === 'branch') {
     return async (raw, config) => {
       const state = userView(raw, scope)

@@ -35,7 +35,10 @@ export function rawInterrupts(value: unknown): InterruptInfo[] {
  */
 export function snapshotInterrupts(snapshot: StateSnapshot): InterruptInfo[] {
   const out: InterruptInfo[] = []
+  const waiting = waitingTasks(snapshot)
   for (const task of snapshot.tasks ?? []) {
+    // A task resumed and finished while a sibling still waits keeps its old interrupt beside its result: it waits for nothing.
+    if (!waiting.has(task)) continue
     const inner = isSnapshot(task.state) ? snapshotInterrupts(task.state) : []
     for (const item of task.interrupts ?? []) {
       const id = String(item.id ?? '')
@@ -44,6 +47,26 @@ export function snapshotInterrupts(snapshot: StateSnapshot): InterruptInfo[] {
     }
   }
   return out
+}
+
+/**
+ * The tasks still to run: not those with a result, nor those `next` leaves
+ * out (LangGraph lists there only tasks without writes, so it also leaves out
+ * a task that finished returning nothing). Tasks share names (one per tool
+ * call), so `next` is counted per name.
+ */
+function waitingTasks(snapshot: StateSnapshot): Set<StateSnapshot['tasks'][number]> {
+  const slots = new Map<string, number>()
+  for (const name of snapshot.next ?? []) slots.set(name, (slots.get(name) ?? 0) + 1)
+  const waiting = new Set<StateSnapshot['tasks'][number]>()
+  for (const task of snapshot.tasks ?? []) {
+    if ((task as { result?: unknown }).result !== undefined) continue
+    const left = slots.get(task.name) ?? 0
+    if (left === 0) continue
+    slots.set(task.name, left - 1)
+    waiting.add(task)
+  }
+  return waiting
 }
 
 function isSnapshot(value: unknown): value is StateSnapshot {

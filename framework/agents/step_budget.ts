@@ -1,4 +1,5 @@
 import type { BuilderStep } from './graph_builder'
+import { toolStepsOf } from './tool_steps'
 
 type AgentClass = new () => { stepBudget: number }
 
@@ -26,7 +27,7 @@ export function stepBudget(steps: readonly BuilderStep[]): number {
 function stepCost(step: BuilderStep): number {
   switch (step.kind) {
     case 'node':
-      return 1
+      return partCost(step.fn)
     case 'inline':
       return stepBudget(step.builder.steps)
     case 'branch':
@@ -50,6 +51,9 @@ function stepCost(step: BuilderStep): number {
 
 /** A branch route, parallel arm or loop body: a function, a chain, or END. */
 function partCost(part: unknown): number {
+  const tools = toolStepsOf(part)
+  // A tool loop: its gate, then per turn the model and the tools.
+  if (tools) return 1 + 2 * tools.maxSteps
   if (typeof part === 'function') return 1
   if (isChain(part)) return stepBudget(part.steps)
   return 0

@@ -135,7 +135,9 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
 /**
  * What a resume may send as `value`: the interrupt's `resumeSchema`, or any
  * of them when the route has several interrupt points (each titled with its
- * path); open when an interrupt point declares none.
+ * path); open when an interrupt point declares none. Beside it, the map form
+ * `{ [interruptId]: value }` that answers several pending interrupts at once
+ * (several tool calls waiting for approval need it).
  */
 function resumeValueSchema(route: AgentRouteInfo): Schema {
   const declared = Object.entries(route.resumeSchemas ?? {})
@@ -143,8 +145,16 @@ function resumeValueSchema(route: AgentRouteInfo): Schema {
   const undeclared = route.interrupts.filter((point) => !route.resumeSchemas?.[point])
   const branches: Schema[] = declared.map(([point, schema]) => ({ title: point, ...inputJsonSchema(schema) }))
   if (undeclared.length > 0) branches.push({ title: undeclared.join(', '), description: 'Any value: these interrupt points declare no resumeSchema' })
-  if (branches.length === 1) return inputJsonSchema(declared[0][1])
-  return { anyOf: branches }
+  const one = branches.length === 1 ? inputJsonSchema(declared[0][1]) : { anyOf: branches }
+  const byId: Schema = {
+    title: 'by interrupt id',
+    description: 'One value per pending interrupt, keyed by its id (the `id` of each listed interrupt); the others keep waiting',
+    type: 'object',
+    minProperties: 1,
+    propertyNames: { pattern: '^[0-9a-f]{32}$' },
+    additionalProperties: one,
+  }
+  return { anyOf: [branches.length === 1 ? { title: declared[0][0], ...one } : one, byId] }
 }
 
 function capitalize(value: string): string {

@@ -1,11 +1,15 @@
-import { ToolMessage, coerceMessageLikeToMessage, type BaseMessage, type BaseMessageLike, type ToolCall } from '@langchain/core/messages'
+import { AIMessage, ToolMessage, coerceMessageLikeToMessage, type BaseMessage, type BaseMessageLike } from '@langchain/core/messages'
+import { interrupt } from '@langchain/langgraph'
+import { TOOL_STEPS, type ToolApprovalRequest, type ToolStepCall, type ToolSteps } from '../agents/tool_steps'
 import type { RequestContext } from '../contracts/request_context'
-import { E_INVALID_INPUT, E_LOOP_LIMIT, isException } from '../errors'
+import { E_INVALID_INPUT, E_LOOP_LIMIT, E_VALIDATION, isException } from '../errors'
+import { createLogger, type Logger } from '../logger'
 import type { Tool } from '../tools/tool'
 import { ToolRegistry } from '../tools/tool_registry'
 import type { ToolSource } from '../tools/types'
 import type { Llm } from './llm'
 import { resolveLlm } from './llm_runtime'
+import { approvalRequest, editedResult, normalizeDecision, refusedMessage, toolApprovalSchema, unapprovedMessage, type ToolApprovalDecision } from './tool_approval'
 import type { LlmCallOptions } from './types'
 
 export interface ToolLoopOptions {
@@ -13,14 +17,14 @@ export interface ToolLoopOptions {
   llm?: Llm
   /** Tools the model may call (an agent's `tools`, or a registry); sources such as `mcpTools('notes')` are loaded on each run of the node. */
   tools: ReadonlyArray<Tool<any, any> | ToolSource> | ToolRegistry
-  /** Most model calls per run of the node (default 5). */
+  /** Most model calls each time the loop is entered (default 5). */
   maxSteps?: number
   /** State key of the conversation, a `reducers.messages()` key (default `messages`). */
   messagesKey?: string
   system?: string
   /** At the limit with tool calls still pending: stop there (default) or raise E_LOOP_LIMIT. */
   onLimit?: 'stop' | 'error'
-  /** Node name in the graph (default `tool_loop`). */
+  /** The model step's name in the graph (default `tool_loop`); its calls run in `<name>_tools`. */
   name?: string
   /** Per-call settings (model, temperature, maxTokens, cache...). */
   call?: Omit<LlmCallOptions, 'tools' | 'signal' | 'system'>
@@ -32,13 +36,24 @@ export interface ToolLoopContext {
   context?: RequestContext
 }
 
-/** A graph node function: returns the messages it added, for the messages reducer to append. */
-export type ToolLoopNode = (state: Record<string, any>, ctx?: ToolLoopContext) => Promise<Record<string, BaseMessage[]>>
+/**
+ * The whole loop as one function of the state (returns the messages it
+ * added); added to a graph, it becomes tool steps instead (see toolLoop).
+ */
+export type ToolLoopNode = ((state: Record<string, any>, ctx?: ToolLoopContext) => Promise<Record<string, BaseMessage[]>>) & { readonly [TOOL_STEPS]: ToolSteps }
 
 /** The agent's own model when the node runs with `this` = an agent that has one (`this.llm`). */
 function ownerLlm(owner: unknown): Llm | undefined {
   const llm = (owner as { llm?: unknown } | undefined)?.llm
   return llm && typeof (llm as Llm).invoke === 'function' ? (llm as Llm) : undefined
+}
+
+let logger: Logger | undefined
+
+/** Warnings of the loop itself (created on first use: most runs write none). */
+function warn(message: string, meta: Record<string, unknown>): void {
+  logger ??= createLogger({ name: 'tools' })
+  logger.warn(message, meta)
 }
 
 function resultText(output: unknown): string {
@@ -47,7 +62,7 @@ function resultText(output: unknown): string {
 }
 
 /** Runs one tool call; Tool.call() records it in the tool metrics (an unknown name is not a tool: not recorded). */
-async function runTool(registry: ToolRegistry, call: ToolCall, ctx: ToolLoopContext | undefined): Promise<ToolMessage> {
+async function runTool(registry: ToolRegistry, call: ToolStepCall, ctx: ToolLoopContext | undefined): Promise<ToolMessage> {
   const id = call.id ?? ''
   try {
     const output = await registry.call(call.name, call.args, { signal: ctx?.signal, context: ctx?.context, toolCallId: id })
@@ -79,14 +94,41 @@ async function withSources(fixed: ToolRegistry, sources: ToolSource[], signal: A
   return registry
 }
 
+/** The calls an AI message asks for, in the shape the tools step receives. */
+function callsOf(message: BaseMessage | undefined): ToolStepCall[] {
+  if (!message || !AIMessage.isInstance(message)) return []
+  return (message.tool_calls ?? []).map((call) => ({ id: call.id, name: call.name, args: call.args ?? {} }))
+}
+
+function notRunMessages(calls: ToolStepCall[], maxSteps: number): ToolMessage[] {
+  return calls.map((call) => new ToolMessage({ tool_call_id: call.id ?? '', name: call.name, status: 'error', content: `Not run: the step limit (${maxSteps}) was reached.` }))
+}
+
+/** The validated input of a call, or undefined when it does not validate (Tool.call then reports it). */
+function validInput(tool: Tool<any, any>, args: unknown): { value: unknown } | undefined {
+  const parsed = tool.schema.safeParse(args)
+  return parsed.success ? { value: parsed.data } : undefined
+}
+
 /**
- * A ready-made graph node: model -> tools -> model ... until the model
- * answers without calling a tool, or `maxSteps` model calls. Tool calls of
- * one step run concurrently; failures go back to the model as error results.
- * At the limit, pending calls are answered "not run" (so the conversation
- * stays valid for the next call) and the loop stops — or, with
- * `onLimit: 'error'`, raises E_LOOP_LIMIT. Returns only the messages it
- * added, for the `messages` reducer to append.
+ * The model <-> tools loop: model, then the tools it asked for, then the
+ * model again ... until it answers without calling a tool, or `maxSteps`
+ * model calls. Tool calls of one turn run concurrently; failures go back to
+ * the model as error results. At the limit, pending calls are answered "not
+ * run" (so the conversation stays valid for the next call) and the loop stops
+ * — or, with `onLimit: 'error'`, raises E_LOOP_LIMIT. Only the messages it
+ * adds are written, for the `messages` reducer to append.
+ *
+ * Added to a graph (`graph.then(toolLoop(...))`, or as a branch route or loop
+ * body), the loop becomes graph steps: the model turn is the node `name`, each
+ * tool call a task of the node `<name>_tools`. Every turn and every call is
+ * then checkpointed, shows in `updates` streams and thread history, and a
+ * run stopped mid-loop resumes without repeating finished steps. A tool with
+ * `requiresApproval` stops the run before its call (an interrupt); resume with
+ * `'approve'`, `'reject'`, `{ approve: true, args }` or `{ approve: false, reason }`.
+ *
+ * Called directly as a function, it runs the whole loop at once (a call that
+ * needs approval is then answered "not run").
  *
  * @example
  * const SupportState = defineState({ messages: reducers.messages() })
@@ -100,35 +142,114 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
   const key = options.messagesKey ?? 'messages'
   const { fixed, sources } = splitTools(options.tools)
   const name = options.name ?? 'tool_loop'
+  const toolsNow = (signal: AbortSignal | undefined) => (sources.length === 0 ? Promise.resolve(fixed) : withSources(fixed, sources, signal))
 
-  // A function, not an arrow: graph nodes run with `this` = the agent.
-  const node: ToolLoopNode = async function (this: unknown, state, ctx) {
-    const llm = options.llm ?? ownerLlm(this) ?? resolveLlm()
+  const conversation = (state: Record<string, any>): BaseMessage[] => {
     const raw = (state?.[key] ?? []) as BaseMessageLike[]
     if (!Array.isArray(raw) || raw.length === 0) throw new E_INVALID_INPUT(`toolLoop: state.${key} has no messages to answer`)
-    const history = raw.map((message) => coerceMessageLikeToMessage(message))
-    const registry = sources.length === 0 ? fixed : await withSources(fixed, sources, ctx?.signal)
+    return raw.map((message) => coerceMessageLikeToMessage(message))
+  }
+
+  /** One model call; at the limit with calls pending, those are answered "not run" (or E_LOOP_LIMIT). */
+  const turn = async (owner: unknown, history: BaseMessage[], registry: ToolRegistry, step: number, signal: AbortSignal | undefined): Promise<BaseMessage[]> => {
+    const llm = options.llm ?? ownerLlm(owner) ?? resolveLlm()
+    const response = await llm.invoke(history, { ...options.call, system: options.system, tools: registry.list(), signal })
+    if (response.toolCalls.length === 0 || step < maxSteps) return [response.message]
+    if (options.onLimit === 'error') throw new E_LOOP_LIMIT(name, maxSteps, { help: 'Raise maxSteps, or pass onLimit: "stop" to keep the conversation as it is.' })
+    return [response.message, ...notRunMessages(callsOf(response.message), maxSteps)]
+  }
+
+  /** Whether a call waits for approval: its tool's rule, for input that validates (Tool.call reports the rest); a rule that throws counts as "ask". */
+  const approvalNeeded = async (registry: ToolRegistry, call: ToolStepCall, ctx: ToolLoopContext | undefined): Promise<boolean> => {
+    const tool = registry.has(call.name) ? registry.get(call.name) : undefined
+    const input = tool ? validInput(tool, call.args) : undefined
+    if (!tool || !input) return false
+    try {
+      return await tool.needsApproval(input.value, { context: ctx?.context, toolCallId: call.id })
+    } catch (error) {
+      // Fail closed: a rule that cannot decide must not let the call through unasked.
+      warn(`tool "${call.name}": requiresApproval threw; the call waits for approval`, { tool: call.name, toolCallId: call.id, error: error as Error })
+      return true
+    }
+  }
+
+  /**
+   * Runs a call, asking first when `approval` says so (decided once, before
+   * the call: a resumed task never decides again). `ask` gets the decision
+   * (an interrupt), or there is nobody to ask and the call does not run.
+   */
+  const runCall = async (registry: ToolRegistry, call: ToolStepCall, ctx: ToolLoopContext | undefined, approval: boolean, ask: ((request: ToolApprovalRequest) => ToolApprovalDecision) | undefined): Promise<ToolMessage> => {
+    if (!approval) return runTool(registry, call, ctx)
+    if (!ask) return unapprovedMessage(call)
+    const tool = registry.has(call.name) ? registry.get(call.name) : undefined
+    const decision = normalizeDecision(ask(approvalRequest(call, tool)))
+    if (!decision.approve) return refusedMessage(call, decision.reason)
+    if (!decision.args) return runTool(registry, call, ctx)
+    return editedResult(await runTool(registry, { ...call, args: decision.args }, ctx), decision.args)
+  }
+
+  const steps: ToolSteps = {
+    name,
+    maxSteps,
+    asksApproval: fixed.list().some((tool) => tool.mayNeedApproval) || sources.some((source) => source.mayNeedApproval === true),
+    resumeSchema: toolApprovalSchema,
+    async model(owner, state, ctx, step) {
+      const registry = await toolsNow(ctx.signal)
+      return { [key]: await turn(owner, conversation(state), registry, step, ctx.signal) }
+    },
+    pendingCalls(state) {
+      const messages = (state?.[key] ?? []) as BaseMessage[]
+      return callsOf(messages.at(-1))
+    },
+    async needsApproval(call, ctx) {
+      if (fixed.has(call.name)) return approvalNeeded(fixed, call, ctx)
+      let registry: ToolRegistry
+      try {
+        registry = await toolsNow(ctx.signal)
+      } catch (error) {
+        if (ctx.signal.aborted) throw error
+        // The tools step loads them again (and reports the failure); until then nobody can say the call is safe to run unasked.
+        warn(`tool "${call.name}": its tool sources did not load to decide on approval; the call waits for approval`, { tool: call.name, toolCallId: call.id, error: error as Error })
+        return true
+      }
+      return approvalNeeded(registry, call, ctx)
+    },
+    async runCall(_owner, call, ctx, approval) {
+      // On resume LangGraph runs this task again and interrupt() returns the decision.
+      const registry = await toolsNow(ctx.signal)
+      return { [key]: [await runCall(registry, call, ctx, approval, (request) => interrupt(request) as ToolApprovalDecision)] }
+    },
+    async checkResume(value, payload, signal) {
+      const decision = normalizeDecision(value as ToolApprovalDecision)
+      const tool = (payload as { tool?: unknown } | null)?.tool
+      if (!decision.approve || !decision.args || typeof tool !== 'string') return value
+      const registry = await toolsNow(signal)
+      if (!registry.has(tool)) {
+        // The tool left its source since the call was asked for: nothing to check the edit against.
+        throw new E_VALIDATION(`Invalid resume value: tool "${tool}" is no longer available, so its arguments cannot be edited`, {
+          details: [{ path: 'args', message: 'approve without args (the call then fails and the model is told) or reject' }],
+        })
+      }
+      // Edited arguments must suit the tool before the thread moves: E_TOOL_INPUT (422), nothing runs.
+      registry.get(tool).parse(decision.args)
+      return value
+    },
+  }
+
+  // A function, not an arrow: graph nodes run with `this` = the agent.
+  const node = async function (this: unknown, state: Record<string, any>, ctx?: ToolLoopContext) {
+    const history = conversation(state)
+    const registry = await toolsNow(ctx?.signal)
     const added: BaseMessage[] = []
     for (let step = 1; step <= maxSteps; step++) {
-      const response = await llm.invoke([...history, ...added], {
-        ...options.call,
-        system: options.system,
-        tools: registry.list(),
-        signal: ctx?.signal,
-      })
-      added.push(response.message)
-      if (response.toolCalls.length === 0) return { [key]: added }
-      if (step === maxSteps) {
-        if (options.onLimit === 'error') throw new E_LOOP_LIMIT(name, maxSteps, { help: 'Raise maxSteps, or pass onLimit: "stop" to keep the conversation as it is.' })
-        for (const call of response.toolCalls) {
-          added.push(new ToolMessage({ tool_call_id: call.id ?? '', name: call.name, status: 'error', content: `Not run: the step limit (${maxSteps}) was reached.` }))
-        }
-        return { [key]: added }
-      }
-      added.push(...(await Promise.all(response.toolCalls.map((call) => runTool(registry, call, ctx)))))
+      added.push(...(await turn(this, [...history, ...added], registry, step, ctx?.signal)))
+      const calls = callsOf(added.at(-1))
+      if (calls.length === 0) break
+      added.push(...(await Promise.all(calls.map(async (call) => runCall(registry, call, ctx, await approvalNeeded(registry, call, ctx), undefined)))))
     }
     return { [key]: added }
   }
   Object.defineProperty(node, 'name', { value: name })
-  return node
+  Object.defineProperty(node, TOOL_STEPS, { value: steps })
+  return node as ToolLoopNode
 }

@@ -18,6 +18,8 @@ export interface McpToolsOptions {
   timeoutMs?: number
   /** A result from the final error instead of failing (the model is told the error otherwise). */
   fallback?: (error: Error, input: Record<string, unknown>) => unknown
+  /** Calls that wait for a person's approval in a tool loop: `true` for every tool, or the server's names of some. */
+  requiresApproval?: boolean | string[]
 }
 
 /** What the model can call a tool: letters, digits, `_` and `-`, at most 64 characters. */
@@ -50,6 +52,7 @@ function forModel(result: { structuredContent?: Record<string, unknown>; text: s
 export class McpToolset implements ToolSource {
   readonly name: string
   readonly description: string
+  readonly mayNeedApproval: boolean
   private cache = new Map<McpToolInfo, Tool<any, any>>()
 
   constructor(
@@ -58,6 +61,7 @@ export class McpToolset implements ToolSource {
     private readonly options: McpToolsOptions = {},
   ) {
     this.name = `mcp:${server}`
+    this.mayNeedApproval = options.requiresApproval === true || (Array.isArray(options.requiresApproval) && options.requiresApproval.length > 0)
     this.description = options.only ? `Tools ${options.only.join(', ')} of MCP server "${server}"` : `The tools of MCP server "${server}"`
     if (options.only && (!Array.isArray(options.only) || options.only.some((name) => typeof name !== 'string' || name === ''))) {
       throw new E_INVALID_INPUT(`mcpTools("${server}"): only must be a list of tool names`)
@@ -85,6 +89,11 @@ export class McpToolset implements ToolSource {
     return [...next.values()]
   }
 
+  private needsApproval(tool: string): boolean {
+    const rule = this.options.requiresApproval
+    return Array.isArray(rule) ? rule.includes(tool) : rule === true
+  }
+
   private toTool(info: McpToolInfo): Tool<any, any> {
     const server = this.server
     return defineTool({
@@ -99,6 +108,7 @@ export class McpToolset implements ToolSource {
       retry: this.options.retry,
       timeoutMs: this.options.timeoutMs,
       fallback: this.options.fallback,
+      requiresApproval: this.needsApproval(info.name),
       handler: async (input, { signal }) => forModel(await this.connection().callTool(info.name, input, { signal, timeoutMs: this.options.timeoutMs })),
     })
   }

@@ -35,6 +35,10 @@ export function defineTool<S extends ZodType, O>(definition: ToolDefinition<S, O
     jsonType = undefined
   }
   if (jsonType !== 'object') throw new E_RUNTIME(`Tool "${name}" needs a zod object schema: models pass tool arguments as an object`)
+  const approval = definition.requiresApproval
+  if (approval !== undefined && typeof approval !== 'boolean' && typeof approval !== 'function') {
+    throw new E_RUNTIME(`Tool "${name}": requiresApproval must be true, false or a function of the input`)
+  }
   const retries = typeof definition.retry === 'number' ? definition.retry : definition.retry?.retries
   if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
     throw new E_RUNTIME(`Tool "${name}": retry must be a whole number of retries (0 or more), got ${String(retries)}`)

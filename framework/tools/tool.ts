@@ -5,7 +5,7 @@ import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../err
 import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
 import { abortError } from '../support/abort'
 import { backoffDelay, sleep } from '../support/backoff'
-import type { RetryOptions, ToolCallOptions, ToolDefinition } from './types'
+import type { RetryOptions, ToolApprovalContext, ToolCallOptions, ToolDefinition } from './types'
 
 type ResolvedRetry = Required<Omit<RetryOptions, 'when'>> & Pick<RetryOptions, 'when'>
 
@@ -100,6 +100,19 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
       finalError = error as Error
     }
     return this.definition.fallback(finalError, parsed)
+  }
+
+  /** Whether this call must wait for a human's approval in a tool loop (`requiresApproval`); `input` is already validated. */
+  async needsApproval(input: z.output<S>, ctx: ToolApprovalContext = {}): Promise<boolean> {
+    const rule = this.definition.requiresApproval
+    if (typeof rule === 'function') return Boolean(await rule(input, ctx))
+    return rule === true
+  }
+
+  /** Whether some calls may wait for approval (`requiresApproval` is declared). */
+  get mayNeedApproval(): boolean {
+    const rule = this.definition.requiresApproval
+    return rule !== undefined && rule !== false
   }
 
   /** JSON schema of the input, as a model sees it (defaults make fields optional). */

@@ -14,6 +14,12 @@ export interface ToolHandlerContext {
   toolCallId?: string
 }
 
+/** What a `requiresApproval` predicate receives beside the call's input. */
+export interface ToolApprovalContext {
+  context?: RequestContext
+  toolCallId?: string
+}
+
 export interface RetryOptions {
   /** Retries after the first attempt (3 = up to 4 attempts in all). */
   retries: number
@@ -40,6 +46,15 @@ export interface ToolDefinition<S extends ZodType, O> {
   /** Produces a result from the final error (E_TOOL_TIMEOUT or E_TOOL_FAILED) instead of rejecting. */
   fallback?: (error: Error, input: z.output<S>) => O | Promise<O>
   /**
+   * Whether a call the model makes in a tool loop must wait for a human's
+   * approval before it runs: `true`, or a predicate of the validated input
+   * (`({ amount }) => amount > 100`). The run stops with an interrupt showing
+   * the tool, the call id and the arguments; the resume value approves,
+   * rejects or edits the call. A direct `tool.call()` is the program's own
+   * decision and is never held.
+   */
+  requiresApproval?: boolean | ((input: z.output<S>, ctx: ToolApprovalContext) => boolean | Promise<boolean>)
+  /**
    * The input schema models are shown, when it is not the zod schema's own:
    * for tools described by a JSON Schema from elsewhere (an MCP server's tools),
    * whose zod schema only checks it.
@@ -63,6 +78,8 @@ export interface ToolSource {
   /** How the source appears where an agent's tools are listed (`mcp:notes`). */
   readonly name: string
   readonly description?: string
+  /** Whether some of its tools may wait for approval, known before they load (lists the loop's tools step as an interrupt point). */
+  readonly mayNeedApproval?: boolean
   /** The tools, as of now. */
   load(options?: { signal?: AbortSignal }): Promise<Array<Tool<any, any>>>
 }

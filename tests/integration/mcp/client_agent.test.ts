@@ -38,6 +38,16 @@ class FlakyAgent extends Agent<typeof ChatState> {
   }
 }
 
+/** add waits for a person's approval; echo does not. */
+class GuardedAgent extends Agent<typeof ChatState> {
+  state = ChatState
+  tools = [mcpTools('fx', { only: ['echo', 'add'], requiresApproval: ['add'] })]
+
+  build(graph: GraphBuilder<typeof ChatState>) {
+    return graph.then(toolLoop({ tools: this.tools }))
+  }
+}
+
 const SumState = defineState({ a: z.number(), b: z.number(), sum: z.number().optional(), readme: z.string().optional() })
 
 /** Calls the server directly from a node. */
@@ -113,6 +123,31 @@ describe('an agent with MCP tools', () => {
     expect(agent.describe().tools).toEqual(['mcp:fx'])
     expect((await toolExecutions('add', 'success')) - before).toBe(1)
     expect(await metricValue(mcp.registry, 'langvel_mcp_calls_total', { server: 'fx', tool: 'add', outcome: 'success' })).toBeGreaterThanOrEqual(1)
+  })
+
+  it('runs each call as a step of its own, and holds a tool that requires approval until the run is resumed', async () => {
+    script.reply({ toolCalls: [{ name: 'echo', args: { text: 'hi' }, id: 'e' }, { name: 'add', args: { a: 2, b: 3 }, id: 'a' }] }).reply('Done.')
+    const addsBefore = await toolExecutions('add', 'success')
+    const echoesBefore = await toolExecutions('echo', 'success')
+    const agent = new GuardedAgent()
+
+    const first = await agent.invoke({ messages: [{ role: 'user', content: 'echo and add' }] })
+
+    expect(agent.interrupts).toEqual(['tool_loop_tools'])
+    expect(first.interrupts).toEqual([{ id: expect.any(String), node: 'tool_loop_tools', value: expect.objectContaining({ type: 'tool_approval', tool: 'add', callId: 'a', args: { a: 2, b: 3 } }) }])
+    expect((await toolExecutions('echo', 'success')) - echoesBefore).toBe(1)
+    expect((await toolExecutions('add', 'success')) - addsBefore).toBe(0)
+    const bad = await agent.resume(first.threadId, { approve: true, args: { a: 'two', b: 3 } }).catch((error: unknown) => error)
+    expect(bad).toMatchObject({ code: 'E_TOOL_INPUT' })
+
+    const done = await agent.resume(first.threadId, { approve: true, args: { a: 4, b: 5 } })
+
+    expect(toolMessages(done.output.messages).map((message) => [message.tool_call_id, message.text])).toEqual([
+      ['e', expect.stringContaining('hi')],
+      ['a', 'Run with arguments edited by the reviewer: {"a":4,"b":5}\n{"sum":9}'],
+    ])
+    expect((await toolExecutions('echo', 'success')) - echoesBefore).toBe(1)
+    expect((await toolExecutions('add', 'success')) - addsBefore).toBe(1)
   })
 
   it('bad arguments go back to the model as an error ToolMessage (E_TOOL_INPUT), and nothing reaches the server', async () => {

@@ -1,4 +1,4 @@
-import { MemorySaver } from '@langchain/langgraph'
+import { MemorySaver, interrupt } from '@langchain/langgraph'
 import { z } from 'zod'
 import { defineState, reducers, type StateOf } from '../../../framework/agents'
 import { agentOf, collect, rejection } from './helpers'
@@ -100,6 +100,61 @@ describe('interrupt', () => {
     expect((await rejection(agent.resume(threadId, { [id('ask_left')]: 1, [id('ask_right')]: 'r' }))).code).toBe('E_VALIDATION')
     const done = await agent.resume(threadId, { [id('ask_left')]: 'l', [id('ask_right')]: 'r' })
     expect(done.output.both).toBe('l+r')
+  })
+
+  it('after answering one of two parallel interrupts, only the other is pending, and a plain value answers it', async () => {
+    const Two = defineState({ left: z.string().optional(), right: z.string().optional(), both: z.string().optional() })
+    const agent = agentOf(Two, (g) =>
+      g.parallel(g.chain().interrupt({ name: 'ask_left', payload: 'L?', resumeInto: 'left' }), g.chain().interrupt({ name: 'ask_right', payload: 'R?', resumeInto: 'right' })).merge((s) => ({ both: `${s.left}+${s.right}` })),
+    )
+    const { threadId, interrupts } = await agent.invoke({})
+    const left = interrupts.find((i) => i.node === 'ask_left')!.id
+
+    const half = await agent.resume(threadId, { [left]: 'l' })
+
+    expect(half.interrupts.map((i) => i.node)).toEqual(['ask_right'])
+    expect((await agent.getState(threadId)).interrupts.map((i) => i.node)).toEqual(['ask_right'])
+    expect((await agent.resume(threadId, 'r')).output.both).toBe('l+r')
+  })
+
+  it('does not list the interrupt of a parallel node that was answered and finished without writing anything', async () => {
+    const calls: string[] = []
+    const asks = (label: string) =>
+      Object.defineProperty(
+        () => {
+          calls.push(`${label}:${String(interrupt(`${label}?`))}`)
+          return undefined
+        },
+        'name',
+        { value: label },
+      )
+    const agent = agentOf(S, (g) => g.parallel(asks('a'), asks('b')))
+    const { threadId, interrupts } = await agent.invoke({})
+    const a = interrupts.find((i) => i.value === 'a?')!.id
+
+    const half = await agent.resume(threadId, { [a]: 'x' })
+
+    expect(calls).toEqual(['a:x'])
+    expect(half.interrupts.map((i) => i.value)).toEqual(['b?'])
+    expect((await agent.getState(threadId)).interrupts.map((i) => i.value)).toEqual(['b?'])
+    expect((await agent.resume(threadId, 'y')).interrupts).toEqual([])
+    expect(calls).toContain('b:y')
+  })
+
+  it('accepts the map of interrupt id to value with a single interrupt pending, and says which keys are not pending ids', async () => {
+    const agent = agentOf(S, (g) => g.interrupt({ name: 'ask', resumeInto: 'answer', resumeSchema: z.object({ ok: z.boolean() }) }).then((s) => ({ plain: JSON.stringify(s.answer) })))
+    const { threadId, interrupts } = await agent.invoke({})
+    const stale = 'f'.repeat(32)
+
+    const unknown = await rejection(agent.resume(threadId, { [stale]: { ok: true } }))
+    expect(unknown.code).toBe('E_VALIDATION')
+    expect(unknown.message).toContain(`${stale} is not the id of an interrupt this thread waits on`)
+    const mixed = await rejection(agent.resume(threadId, { [interrupts[0].id]: { ok: true }, other: 1 }))
+    expect(mixed.message).toContain('other is not the id of an interrupt')
+    expect((await rejection(agent.resume(threadId, { [interrupts[0].id]: { ok: 'yes' } }))).code).toBe('E_VALIDATION')
+
+    const done = await agent.resume(threadId, { [interrupts[0].id]: { ok: true } })
+    expect(done.output.plain).toBe('{"ok":true}')
   })
 
   it('interrupts on every iteration of a loop and resumes each one', async () => {

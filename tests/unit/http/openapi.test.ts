@@ -101,22 +101,26 @@ describe('OpenAPI document', () => {
     const resumeBody = (info: AgentRouteInfo) =>
       (buildOpenApiDocument([info], { title: 'test', version: '1.0.0' }) as any).paths[`/agents/${info.path.slice(1)}/threads/{thread_id}/resume`].post.requestBody.content['application/json'].schema.properties.value
 
-    it('is the interrupt\'s resumeSchema when the route has one interrupt point', () => {
+    it('is the interrupt\'s resumeSchema when the route has one interrupt point, or the map of interrupt id to it', () => {
       const value = resumeBody({ ...route, path: '/approve', interrupts: ['review'], resumeSchemas: { review: z.object({ approved: z.boolean() }) } })
-      expect(value).toMatchObject({ type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] })
+      expect(value.anyOf[0]).toMatchObject({ title: 'review', type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'] })
+      expect(value.anyOf[1]).toMatchObject({
+        title: 'by interrupt id',
+        type: 'object',
+        propertyNames: { pattern: '^[0-9a-f]{32}$' },
+        additionalProperties: { type: 'object', required: ['approved'] },
+      })
     })
 
     it('is any of the declared schemas, each titled with its interrupt path, when there are several', () => {
       const value = resumeBody({ ...route, path: '/approve', interrupts: ['review', 'child/ask'], resumeSchemas: { review: z.enum(['yes', 'no']), 'child/ask': z.object({ answer: z.string() }) } })
-      expect(value.anyOf).toEqual([
-        { title: 'review', type: 'string', enum: ['yes', 'no'] },
-        expect.objectContaining({ title: 'child/ask', type: 'object', required: ['answer'] }),
-      ])
+      const one = [{ title: 'review', type: 'string', enum: ['yes', 'no'] }, expect.objectContaining({ title: 'child/ask', type: 'object', required: ['answer'] })]
+      expect(value.anyOf).toEqual([{ anyOf: one }, expect.objectContaining({ title: 'by interrupt id', additionalProperties: { anyOf: one } })])
     })
 
     it('keeps an open branch for interrupt points without a resumeSchema, and is open when none declares one', () => {
       const value = resumeBody({ ...route, path: '/approve', interrupts: ['review', 'free'], resumeSchemas: { review: z.boolean() } })
-      expect(value.anyOf).toEqual([{ title: 'review', type: 'boolean' }, expect.objectContaining({ title: 'free' })])
+      expect(value.anyOf[0].anyOf).toEqual([{ title: 'review', type: 'boolean' }, expect.objectContaining({ title: 'free' })])
       expect(resumeBody({ ...route, path: '/approve', interrupts: ['review'] })).toEqual({})
     })
   })
