@@ -4,6 +4,7 @@ import type { ZodType } from 'zod'
 import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
+import type { TrimOptions } from '../llm/types'
 import { resolveLlm } from '../llm/llm_runtime'
 import type { MessageBus } from '../contracts/bus'
 import { resolveBus } from '../bus/bus_runtime'
@@ -72,6 +73,12 @@ export interface AgentOptions {
   durability?: Durability
   /** Most LangGraph steps per run, a backstop against runaway cycles (default: 1000, or more when the graph's loops at their maxIterations need more). */
   recursionLimit?: number
+  /**
+   * Working memory: what `this.llm` (and a toolLoop using it) sends is
+   * trimmed to this token budget, keeping system messages and tool-call
+   * pairs whole; the state keeps the full conversation.
+   */
+  workingMemory?: TrimOptions
 }
 
 /** Everything the runner and the CLI need to know about an agent, read once. */
@@ -134,10 +141,12 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   /**
    * The application's model (config/llm.ts: LLM_PROVIDER, LLM_MODEL...), with
    * per-call overrides: `await this.llm.invoke(prompt, { temperature: 0 })`.
-   * Resolved on each access, so it follows the booted application.
+   * Resolved on each access, so it follows the booted application. An agent
+   * that declares `workingMemory` gets it trimming what it sends to that budget.
    */
   get llm(): Llm {
-    return resolveLlm()
+    const workingMemory = (this as AgentOptions).workingMemory
+    return workingMemory ? resolveLlm().with({ trim: workingMemory }) : resolveLlm()
   }
 
   /**

@@ -4,6 +4,7 @@ import { Agent, defineState, reducers, type GraphBuilder } from '../../../framew
 import { countMessageTokens, toolLoop, trimConversation, type Llm } from '../../../framework/llm'
 import type { Logger } from '../../../framework/logger'
 import { defineTool } from '../../../framework/tools'
+import { clearLlmManagerResolver, setLlmManagerResolver } from '../../../framework/llm/llm_runtime'
 import { fakeManager } from './helpers'
 
 /** A deterministic conversation of `turns` turns: plain answers, and tool rounds of one to three parallel calls. */
@@ -235,5 +236,38 @@ describe('working memory on model calls (trim)', () => {
 
     expect(script.calls[0].messages).toEqual(trimConversation(history, { maxTokens: budget }))
     expect(output.messages).toHaveLength(history.length + 1)
+  })
+
+  it('is declared on an agent with `workingMemory`: this.llm trims to it, the state keeps the whole history', async () => {
+    const { manager, script } = fakeManager()
+    const resolve = () => manager
+    setLlmManagerResolver(resolve)
+    try {
+      const ChatState = defineState({ messages: reducers.messages() })
+      class RememberingAgent extends Agent<typeof ChatState> {
+        state = ChatState
+        workingMemory = { maxTokens: budget }
+        build(graph: GraphBuilder<typeof ChatState>) {
+          return graph.then(toolLoop({ tools: [] }))
+        }
+      }
+      class ForgetfulAgent extends Agent<typeof ChatState> {
+        state = ChatState
+        build(graph: GraphBuilder<typeof ChatState>) {
+          return graph.then(toolLoop({ tools: [] }))
+        }
+      }
+
+      const { output } = await new RememberingAgent().invoke({ messages: history })
+      await new ForgetfulAgent().invoke({ messages: history })
+
+      expect(script.calls[0].messages).toEqual(trimConversation(history, { maxTokens: budget }))
+      expect(script.calls[0].messages.length).toBeLessThan(history.length)
+      expect(output.messages).toHaveLength(history.length + 1)
+      // Without the declaration nothing is trimmed.
+      expect(script.calls[1].messages).toHaveLength(history.length)
+    } finally {
+      clearLlmManagerResolver(resolve)
+    }
   })
 })
