@@ -1,4 +1,4 @@
-import { E_INVALID_NAME } from '../errors'
+import { E_INVALID_INPUT, E_INVALID_NAME } from '../errors'
 
 export const BUS_DRIVERS = ['memory', 'redis'] as const
 export type BusDriverName = (typeof BUS_DRIVERS)[number]
@@ -43,4 +43,22 @@ export function checkBusName(kind: 'topic' | 'group', name: string): string {
     throw new E_INVALID_NAME(`bus ${kind}`, String(name), 'use 1 to 128 letters, digits, ".", "_", ":" and "-", starting with a letter or digit')
   }
   return name
+}
+
+/** The longest delay a Node timer honours; a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647
+
+/** Throws E_INVALID_INPUT unless `ms` is a usable timeout: finite, 0 or more, at most MAX_TIMEOUT_MS (about 24.8 days). */
+export function checkTimeout(name: string, ms: number): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_TIMEOUT_MS) {
+    throw new E_INVALID_INPUT(`Bus ${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${String(ms)}`)
+  }
+  return ms
+}
+
+/** The `limit` of deadLetters(): a whole number, 0 or more (0 reads none); E_INVALID_INPUT otherwise. */
+export function checkLimit(limit: number | undefined, fallback: number): number {
+  const value = limit ?? fallback
+  if (!Number.isInteger(value) || value < 0) throw new E_INVALID_INPUT(`Bus deadLetters limit must be a whole number, 0 or more, got ${String(limit)}`)
+  return value
 }

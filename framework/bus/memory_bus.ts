@@ -4,8 +4,8 @@ import { E_BUS_CLOSED, E_BUS_FULL } from '../errors'
 import type { Logger } from '../logger'
 import { within } from '../support/deadlines'
 import { busMetrics, type BusMetrics } from './bus_metrics'
-import { busOptions, checkBusName, type BusOptions } from './bus_options'
-import { decodePayload, encodePayload } from './payload'
+import { busOptions, checkBusName, checkLimit, checkTimeout, type BusOptions } from './bus_options'
+import { decodePayload, encodePayload, encodeReply } from './payload'
 import { ReplyWaiters } from './reply_waiters'
 import { describeError, runHandler } from './run_handler'
 
@@ -76,10 +76,12 @@ export class MemoryBus implements MessageBus {
   }
 
   async publish<T>(topic: string, message: T, options: PublishOptions = {}): Promise<void> {
-    await this.send(topic, message, options.timeoutMs ?? this.options.publishTimeoutMs)
+    await this.send(topic, message, checkTimeout('publish timeoutMs', options.timeoutMs ?? this.options.publishTimeoutMs))
   }
 
   async request<T, R = unknown>(topic: string, payload: T, options: RequestOptions): Promise<R> {
+    checkBusName('topic', topic)
+    if (this.closed) throw new E_BUS_CLOSED()
     const { id, reply } = this.replies.expect<R>(topic, options.timeoutMs)
     try {
       await this.send(topic, payload, options.timeoutMs, id)
@@ -122,7 +124,8 @@ export class MemoryBus implements MessageBus {
 
   async deadLetters<T = unknown>(topic: string, options: { limit?: number } = {}): Promise<Array<DeadLetter<T>>> {
     const dead = this.topics.get(checkBusName('topic', topic))?.dead ?? []
-    return dead.slice(-(options.limit ?? dead.length)) as Array<DeadLetter<T>>
+    const limit = checkLimit(options.limit, this.options.deadLetterMax)
+    return (limit === 0 ? [] : dead.slice(-limit)) as Array<DeadLetter<T>>
   }
 
   async depth(topic: string): Promise<number> {
@@ -143,7 +146,12 @@ export class MemoryBus implements MessageBus {
     checkBusName('topic', topic)
     if (this.closed) throw new E_BUS_CLOSED()
     const message: Message = { id: randomUUID(), topic, body: encodePayload(topic, payload), publishedAt: Date.now(), replyTo }
-    const state = this.topic(topic)
+    // A topic is kept only while it has groups, waiting publishers or dead letters: publishing to one with none creates nothing.
+    const state = this.topics.get(topic)
+    if (!state) {
+      this.metrics.published.inc({ topic })
+      return
+    }
     if (state.blocked.length === 0 && this.hasRoom(state)) return this.accept(state, message)
     if (this.options.onFull === 'refuse' || timeoutMs <= 0) return this.refuse(topic)
     await new Promise<void>((resolve, reject) => {
@@ -157,6 +165,7 @@ export class MemoryBus implements MessageBus {
       }
       const timer = setTimeout(() => {
         state.blocked.splice(state.blocked.indexOf(entry), 1)
+        this.prune(topic, state)
         reject(this.refusal(topic))
       }, timeoutMs)
       state.blocked.push(entry)
@@ -208,7 +217,10 @@ export class MemoryBus implements MessageBus {
       const message = group.waiting.shift() as Message
       group.inFlight += 1
       consumer.active += 1
-      void this.deliver(state, group, consumer, message)
+      this.deliver(state, group, consumer, message).catch((error: unknown) => {
+        // deliver settles its own failures; this is the last guard against an unhandled rejection.
+        this.logger?.error('bus delivery failed', { topic: message.topic, group: group.name, id: message.id, error })
+      })
     }
   }
 
@@ -225,31 +237,47 @@ export class MemoryBus implements MessageBus {
 
   private async deliver(state: Topic, group: Group, consumer: Consumer, message: Message): Promise<void> {
     const { topic } = message
-    const outcome = await runHandler(consumer.handler, decodePayload(message.body), { id: message.id, topic, publishedAt: message.publishedAt }, {
-      ...this.options,
-      signal: consumer.abort.signal,
-      onRetry: () => this.metrics.retried.inc({ topic }),
-    })
-    if (outcome.ok) {
-      this.metrics.delivered.inc({ topic })
-      if (message.replyTo) this.replies.resolve(message.replyTo, decodePayload(encodePayload(topic, outcome.value)))
-    } else if (outcome.abandoned) {
-      // Its subscription closed while it was being retried: another of the group takes it up, if there is one.
-      if (group.consumers.length > 0 && state.groups.get(group.name) === group) group.waiting.unshift(message)
-      else this.logger?.warn('bus message abandoned: its subscription closed while the handler was being retried', { topic, group: group.name, id: message.id })
-    } else {
-      this.deadLetter(state, group, message, outcome.error, outcome.attempts)
+    try {
+      let attempt = 1
+      const outcome = await runHandler(consumer.handler, decodePayload(message.body), { id: message.id, topic, publishedAt: message.publishedAt }, {
+        ...this.options,
+        signal: consumer.abort.signal,
+        onRetry: (_error, failed) => {
+          attempt = failed + 1
+          this.metrics.retried.inc({ topic })
+        },
+      })
+      if (outcome.ok) {
+        this.metrics.delivered.inc({ topic })
+        if (message.replyTo) this.reply(message.replyTo, topic, outcome.value, attempt)
+      } else if (outcome.abandoned) {
+        // Its subscription closed while it was being retried: another of the group takes it up, if there is one.
+        if (group.consumers.length > 0 && state.groups.get(group.name) === group) group.waiting.unshift(message)
+        else this.logger?.warn('bus message abandoned: its subscription closed while the handler was being retried', { topic, group: group.name, id: message.id })
+      } else {
+        this.deadLetter(state, group, message, outcome.error, outcome.attempts)
+      }
+    } finally {
+      group.inFlight -= 1
+      consumer.active -= 1
+      if (consumer.active === 0) for (const idle of consumer.idle) idle()
+      this.dispatch(state, group)
+      this.admitBlocked(state)
+      this.metrics.depth.set({ topic }, this.depthOf(state))
     }
-    group.inFlight -= 1
-    consumer.active -= 1
-    if (consumer.active === 0) for (const idle of consumer.idle) idle()
-    this.dispatch(state, group)
-    this.admitBlocked(state)
-    this.metrics.depth.set({ topic }, this.depthOf(state))
+  }
+
+  /** Answers a request: the handler succeeded, so a value JSON cannot carry fails the request without failing the message. */
+  private reply(replyTo: string, topic: string, value: unknown, attempts: number): void {
+    const reply = encodeReply(topic, value, attempts)
+    if (!reply.ok) this.logger?.warn('bus reply could not be sent', { topic, error: reply.error })
+    this.replies.settle(replyTo, reply)
   }
 
   private deadLetter(state: Topic, group: Group, message: Message, error: unknown, attempts: number): void {
     const { topic } = message
+    // A topic pruned while this handler ran past its drain bound is kept again for its dead letter.
+    if (!this.topics.has(topic)) this.topics.set(topic, state)
     state.dead.push({ id: message.id, topic, group: group.name, payload: decodePayload(message.body), attempts, error: describeError(error), failedAt: Date.now() })
     if (state.dead.length > this.options.deadLetterMax) state.dead.splice(0, state.dead.length - this.options.deadLetterMax)
     this.metrics.deadLettered.inc({ topic })
@@ -258,7 +286,7 @@ export class MemoryBus implements MessageBus {
   }
 
   private async unsubscribe(topic: string, group: Group, consumer: Consumer, subscription: Subscription): Promise<void> {
-    const state = this.topic(topic)
+    const state = this.topics.get(topic) ?? this.topic(topic)
     group.consumers.splice(group.consumers.indexOf(consumer), 1)
     if (consumer.active > 0) {
       const idle = new Promise<void>((resolve) => consumer.idle.add(resolve))
@@ -276,6 +304,12 @@ export class MemoryBus implements MessageBus {
     this.subscriptions.delete(subscription)
     this.admitBlocked(state)
     this.metrics.depth.set({ topic }, this.depthOf(state))
+    this.prune(topic, state)
+  }
+
+  /** Forgets a topic with nothing left in it, so topics published to once do not pile up. */
+  private prune(name: string, state: Topic): void {
+    if (state.groups.size === 0 && state.blocked.length === 0 && state.dead.length === 0 && this.topics.get(name) === state) this.topics.delete(name)
   }
 
   private topic(name: string): Topic {

@@ -19,3 +19,20 @@ export function encodePayload(topic: string, payload: unknown): string {
 export function decodePayload(text: string): unknown {
   return JSON.parse(text) as unknown
 }
+
+/** What a request's reply carries: the handler's value as JSON, or why it could not be (the handler itself succeeded). */
+export type EncodedReply = { ok: true; value: unknown } | { ok: false; attempts: number; error: string }
+
+/**
+ * Round-trips a handler's return value through JSON, as a reply travels.
+ * Never throws: a value JSON cannot carry (a function, a BigInt, a cycle)
+ * becomes a failed reply naming the problem, so the requester is told and
+ * the message, whose handler did succeed, is still acknowledged.
+ */
+export function encodeReply(topic: string, value: unknown, attempts: number): EncodedReply {
+  try {
+    return { ok: true, value: decodePayload(encodePayload(topic, value)) }
+  } catch (error) {
+    return { ok: false, attempts, error: `the handler succeeded but its reply cannot be sent: ${(error as Error).message}` }
+  }
+}

@@ -5,7 +5,7 @@ import { E_BUS_CLOSED, E_BUS_FULL, E_SERVICE_UNAVAILABLE, isException } from '..
 import type { Logger } from '../logger'
 import { backoffDelay, sleep } from '../support/backoff'
 import { busMetrics, type BusMetrics } from './bus_metrics'
-import { busOptions, checkBusName, type BusOptions } from './bus_options'
+import { busOptions, checkBusName, checkLimit, checkTimeout, type BusOptions } from './bus_options'
 import { encodePayload } from './payload'
 import { RedisBusKeys } from './redis_bus_keys'
 import { runPublishScript } from './redis_bus_script'
@@ -59,10 +59,13 @@ export class RedisBus implements MessageBus {
   }
 
   async publish<T>(topic: string, message: T, options: PublishOptions = {}): Promise<void> {
-    await this.send(topic, message, options.timeoutMs ?? this.options.publishTimeoutMs)
+    await this.send(topic, message, checkTimeout('publish timeoutMs', options.timeoutMs ?? this.options.publishTimeoutMs))
   }
 
   async request<T, R = unknown>(topic: string, payload: T, options: RequestOptions): Promise<R> {
+    checkBusName('topic', topic)
+    // Before listen(): a closed bus must not open a reply connection nobody will close.
+    if (this.closed) throw new E_BUS_CLOSED()
     const { id, reply } = this.replies.expect<R>(topic, options.timeoutMs)
     this.listen()
     try {
@@ -105,7 +108,9 @@ export class RedisBus implements MessageBus {
 
   async deadLetters<T = unknown>(topic: string, options: { limit?: number } = {}): Promise<Array<DeadLetter<T>>> {
     const key = this.keys.dead(checkBusName('topic', topic))
-    const entries = (await this.config.connection.xrevrange(key, '+', '-', 'COUNT', options.limit ?? this.options.deadLetterMax).catch((error: unknown) => {
+    const limit = checkLimit(options.limit, this.options.deadLetterMax)
+    if (limit === 0) return []
+    const entries = (await this.config.connection.xrevrange(key, '+', '-', 'COUNT', limit).catch((error: unknown) => {
       throw unavailable(error)
     })) as Array<[string, string[]]>
     return entries.reverse().map(([, fields]) => JSON.parse(fields[fields.indexOf('d') + 1]) as DeadLetter<T>)
@@ -168,7 +173,7 @@ export class RedisBus implements MessageBus {
 
   /** Reads this process's reply inbox while requests are waiting. */
   private listen(): void {
-    if (this.listening) return
+    if (this.listening || this.closed) return
     this.replyReader ??= this.blockingClient('bus-replies')
     const reader = this.replyReader
     this.listening = (async () => {

@@ -8,7 +8,7 @@ import { within } from '../support/deadlines'
 import type { BusMetrics } from './bus_metrics'
 import type { BusOptions } from './bus_options'
 import type { RedisBusKeys } from './redis_bus_keys'
-import { decodePayload, encodePayload } from './payload'
+import { decodePayload, encodeReply } from './payload'
 import { describeError, runHandler } from './run_handler'
 
 type Entry = [id: string, fields: string[]]
@@ -50,6 +50,10 @@ export class RedisSubscription implements Subscription {
   private loopDone?: Promise<void>
   private heartbeat?: NodeJS.Timeout
   private nextClaimAt = 0
+  /** Where the next XAUTOCLAIM scan starts: each call goes on from the last, back to 0-0 once it wrapped. */
+  private claimCursor = '0-0'
+  /** Resolves a closing subscription's drain once its last handler ends. */
+  private idle?: () => void
 
   constructor(private readonly options: RedisSubscriptionOptions) {
     this.topic = options.topic
@@ -118,6 +122,10 @@ export class RedisSubscription implements Subscription {
         if (this.closing) break
         if (String((error as Error).message).includes('NOGROUP')) {
           // The group went away (destroyed after this process stalled past its alive key): join it again.
+          this.options.logger?.warn('bus subscription lost its consumer group and joins it again; messages published meanwhile may have been lost', {
+            topic: this.topic,
+            group: this.group,
+          })
           await this.ensureGroup().catch(() => undefined)
           continue
         }
@@ -132,8 +140,10 @@ export class RedisSubscription implements Subscription {
   /** Takes over entries another consumer left idle; true when some were taken. */
   private async reclaim(free: number): Promise<boolean> {
     const { connection, bus } = this.options
-    const [, entries] = (await connection.xautoclaim(this.stream, this.group, this.consumer, bus.claimIdleMs, '0-0', 'COUNT', free)) as [string, Entry[]]
-    const live = entries.filter((entry) => entry && entry[1])
+    const [next, entries] = (await connection.xautoclaim(this.stream, this.group, this.consumer, bus.claimIdleMs, this.claimCursor, 'COUNT', free)) as [string, Entry[]]
+    this.claimCursor = next
+    // An entry of this consumer's own still in a handler (its touch failed for a while) is not started twice.
+    const live = entries.filter((entry) => entry && entry[1] && !this.inFlight.has(entry[0]))
     if (live.length === 0) return false
     const pending = (await connection.xpending(this.stream, this.group, '-', '+', this.options.concurrency * 2 + live.length, this.consumer)) as Array<[string, string, number, number]>
     const deliveries = new Map(pending.map(([id, , , count]) => [id, Number(count)]))
@@ -146,6 +156,7 @@ export class RedisSubscription implements Subscription {
     this.inFlight.add(id)
     void this.handle(id, fields, deliveries).finally(() => {
       this.inFlight.delete(id)
+      if (this.inFlight.size === 0) this.idle?.()
       const wake = this.wake
       this.wake = undefined
       wake?.()
@@ -176,7 +187,12 @@ export class RedisSubscription implements Subscription {
       if (!outcome.ok && outcome.abandoned) return
       if (!outcome.ok) return await this.bury(id, fields, payload, outcome.error, outcome.attempts)
       const tx = this.options.connection.multi()
-      this.reply(tx, fields, { ok: true, value: JSON.parse(encodePayload(topic, outcome.value)) as unknown })
+      if (fields.get('r')) {
+        // Encoded only when someone waits for it; a value JSON cannot carry fails the request, yet the message is handled.
+        const reply = encodeReply(topic, outcome.value, deliveries)
+        if (!reply.ok) this.options.logger?.warn('bus reply could not be sent', { topic, group: this.group, id, error: reply.error })
+        this.reply(tx, fields, reply)
+      }
       await tx.xack(this.stream, this.group, id).exec()
       metrics.delivered.inc({ topic })
     } catch (error) {
@@ -195,7 +211,7 @@ export class RedisSubscription implements Subscription {
     logger?.warn('bus message dead-lettered', { topic: this.topic, group: this.group, id, attempts, error: letter.error })
   }
 
-  private reply(tx: ReturnType<Redis['multi']>, fields: Map<string, string>, answer: Record<string, unknown>): void {
+  private reply(tx: ReturnType<Redis['multi']>, fields: Map<string, string>, answer: object): void {
     const inbox = fields.get('r')
     if (!inbox) return
     tx.rpush(inbox, JSON.stringify({ c: fields.get('c'), ...answer }))
@@ -207,7 +223,8 @@ export class RedisSubscription implements Subscription {
   private async touch(): Promise<void> {
     const { connection } = this.options
     try {
-      if (this.options.ephemeral) await connection.pexpire(this.aliveKey, this.aliveMs)
+      // SET, not PEXPIRE: a key that expired meanwhile (a stalled event loop) comes back, before a publish destroys the group.
+      if (this.options.ephemeral) await connection.set(this.aliveKey, '1', 'PX', this.aliveMs)
       if (this.inFlight.size > 0) await connection.xclaim(this.stream, this.group, this.consumer, 0, ...this.inFlight, 'JUSTID')
     } catch {
       // Redis is down: the next beat tries again; the loop reports the outage.
@@ -220,15 +237,11 @@ export class RedisSubscription implements Subscription {
     if (this.wake) this.wake()
     await this.loopDone
     if (this.inFlight.size > 0) {
-      const drained = new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if (this.inFlight.size === 0) {
-            clearInterval(check)
-            resolve()
-          }
-        }, 10)
-      })
-      if (!(await within(drained, bus.drainTimeoutMs))) this.abort.abort()
+      // Resolved by the last handler to end; nothing here outlives the bound (a handler that never ends keeps no timer alive).
+      const drained = new Promise<void>((resolve) => (this.idle = resolve))
+      const done = await within(drained, bus.drainTimeoutMs)
+      this.idle = undefined
+      if (!done) this.abort.abort()
     }
     clearInterval(this.heartbeat)
     try {

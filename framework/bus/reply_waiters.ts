@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { E_BUS_CLOSED, E_BUS_HANDLER_FAILED, E_BUS_TIMEOUT } from '../errors'
+import { checkTimeout } from './bus_options'
 import { describeError } from './run_handler'
 
 interface Waiter {
@@ -22,6 +23,7 @@ export class ReplyWaiters {
   }
 
   expect<R>(topic: string, timeoutMs: number): { id: string; reply: Promise<R> } {
+    checkTimeout('request timeoutMs', timeoutMs)
     const id = randomUUID()
     const reply = new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -258,6 +258,75 @@ export function busConformance(create: BusFactory): void {
     })
   })
 
+  describe('replies JSON cannot carry', () => {
+    it('fails the request with E_BUS_HANDLER_FAILED naming the problem, yet handles the message once: no retry, no dead letter, no wedged topic', async () => {
+      const bus = await make({ maxQueue: 2, onFull: 'refuse', maxAttempts: 3, claimIdleMs: 300 })
+      let runs = 0
+      await bus.subscribe(
+        'unsendable',
+        (kind: string) => {
+          runs += 1
+          if (kind === 'bigint') return 10n
+          if (kind === 'function') return () => 1
+          const cycle: Record<string, unknown> = {}
+          cycle.self = cycle
+          return cycle
+        },
+        { group: 'g' },
+      )
+      for (const kind of ['bigint', 'function', 'cycle']) {
+        const failure = await bus.request('unsendable', kind, { timeoutMs: 5000 }).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+        expect(failure).toMatchObject({ code: 'E_BUS_HANDLER_FAILED', message: expect.stringContaining('cannot be sent') })
+      }
+      // A plain publish wants no reply: what the handler returns is never encoded.
+      await bus.publish('unsendable', 'function')
+      await eventually(() => expect(runs).toBe(4))
+      await eventually(async () => expect(await bus.depth('unsendable')).toBe(0))
+      // Past BUS_CLAIM_IDLE_MS: nothing left pending to be reclaimed and run again.
+      await sleep(800)
+      expect(runs).toBe(4)
+      expect(await bus.deadLetters('unsendable')).toEqual([])
+      await bus.publish('unsendable', 'bigint')
+      await bus.publish('unsendable', 'bigint')
+      await eventually(() => expect(runs).toBe(6))
+    })
+  })
+
+  describe('argument checks', () => {
+    it('refuses a timeout a timer cannot hold (above 2^31-1 ms, negative, not finite) with E_INVALID_INPUT instead of firing at once', async () => {
+      const bus = await make({ maxQueue: 1 })
+      const slow = gate()
+      await bus.subscribe('timed', () => slow.wait)
+      for (const timeoutMs of [3_000_000_000, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(bus.request('timed', 1, { timeoutMs })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+        await expect(bus.publish('timed', 1, { timeoutMs })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+      }
+      await expect(bus.publish('timed', 1, { timeoutMs: 2_147_483_647 })).resolves.toBeUndefined()
+      slow.open()
+    })
+
+    it('reads no dead letters with limit 0, the newest ones with a positive limit', async () => {
+      const bus = await make({ maxAttempts: 1 })
+      await bus.subscribe('doomed', () => {
+        throw new Error('no')
+      })
+      for (const n of [1, 2, 3]) await bus.publish('doomed', n)
+      await eventually(async () => expect(await bus.deadLetters('doomed')).toHaveLength(3))
+      expect(await bus.deadLetters('doomed', { limit: 0 })).toEqual([])
+      expect((await bus.deadLetters('doomed', { limit: 2 })).map((letter) => letter.payload)).toEqual([2, 3])
+      await expect(bus.deadLetters('doomed', { limit: -1 })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+    })
+
+    it('fails a request on a closed bus with E_BUS_CLOSED', async () => {
+      const bus = await make()
+      await bus.close()
+      await expect(bus.request('late', 1, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'E_BUS_CLOSED' })
+    })
+  })
+
   describe('metrics', () => {
     it('counts published, delivered, retried, dead-lettered and refused messages by topic, and the queue depth', async () => {
       const registry = new Registry()
