@@ -43,11 +43,12 @@ export function currentMemory(): PrincipalMemory {
 
 function runContext(): RequestContext | undefined {
   const { getConfig } = require('@langchain/langgraph') as typeof import('@langchain/langgraph')
-  let config: ReturnType<typeof getConfig>
+  let config: ReturnType<typeof getConfig> | undefined
   try {
     config = getConfig()
   } catch {
-    throw new E_RUNTIME('this.memory is the memory of a run\'s principal: use it inside a node, or app.make(\'memory\').forOwner(owner) elsewhere')
+    config = undefined
   }
-  return config?.context as unknown as RequestContext | undefined
+  if (!config) throw new E_RUNTIME("this.memory is the memory of a run's principal: use it inside a node, or app.make('memory').forOwner(owner) elsewhere")
+  return config.context as unknown as RequestContext | undefined
 }
