@@ -10,6 +10,8 @@ import type { MessageBus } from '../contracts/bus'
 import { resolveBus } from '../bus/bus_runtime'
 import type { McpManager } from '../mcp/mcp_manager'
 import { resolveMcp } from '../mcp/mcp_runtime'
+import { currentMemory } from '../memory/memory_runtime'
+import type { PrincipalMemory } from '../memory/principal_memory'
 import type { RagManager } from '../rag/rag_manager'
 import { resolveRag } from '../rag/rag_runtime'
 import { GraphBuilder, type SubgraphSource } from './graph_builder'
@@ -175,6 +177,16 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    */
   get bus(): MessageBus {
     return resolveBus()
+  }
+
+  /**
+   * Long-term memory of the run's principal (config/memory.ts: MEMORY_STORE...),
+   * kept across threads and never shared with another principal. Inside a node:
+   * `await this.memory.remember('diet', 'vegetarian')`, `await this.memory.recall(state.question, { limit: 3 })`.
+   * A run without a principal gets E_MEMORY_ANONYMOUS unless MEMORY_ALLOW_ANONYMOUS.
+   */
+  get memory(): PrincipalMemory {
+    return currentMemory()
   }
 
   /** The schema a run's input is validated against. */

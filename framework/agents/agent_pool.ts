@@ -10,6 +10,8 @@ export interface RunnableAgent {
   readonly middleware?: readonly string[]
   /** Checkpointer driver name; the manager's default when omitted. */
   readonly checkpointer?: string
+  /** The namespace of the agent's threads in the checkpointer (default: the route path). */
+  readonly threadNamespace?: string
   /** Tool objects (with a `name`), tool names, or a registry with `names()`. */
   readonly tools?: unknown
   readonly description?: string

@@ -265,6 +265,7 @@ export class AgentRunner implements AgentRunnerContract {
       agent: definition.agent.name,
       middleware,
       checkpointer: instance.checkpointer ?? this.options.defaultCheckpointer ?? 'default',
+      threadNamespace: instance.threadNamespace ?? definition.path,
       timeoutSeconds: definition.timeoutSeconds ?? instance.timeoutSeconds ?? this.options.defaultTimeoutSeconds,
       durability: definition.durability ?? instance.durability ?? this.options.defaultDurability,
       inputSchema: zodSchema(instance.inputSchema),

@@ -15,6 +15,7 @@ const GROUP_HEADINGS: Record<CommandGroup, string> = {
   auth: 'Auth:',
   rag: 'RAG:',
   mcp: 'MCP:',
+  memory: 'Memory:',
 }
 
 export interface RunOptions {

@@ -78,6 +78,8 @@ export interface AgentRouteInfo {
   agent: string
   middleware: string[]
   checkpointer: string
+  /** Where the route's threads live in the checkpointer: its thread ids are `<threadNamespace>:<thread id>`. */
+  threadNamespace?: string
   /** The run's time limit in seconds: the route's, else the agent's, else AGENT_TIMEOUT. */
   timeoutSeconds?: number
   /** How often runs checkpoint: the route's, else the agent's, else the project default. */

@@ -62,3 +62,4 @@ export type ErrorCode =
   | 'E_BUS_TIMEOUT'
   | 'E_BUS_CLOSED'
   | 'E_BUS_HANDLER_FAILED'
+  | 'E_MEMORY_ANONYMOUS'

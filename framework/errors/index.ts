@@ -140,6 +140,11 @@ export const E_BUS_HANDLER_FAILED = createError('E_BUS_HANDLER_FAILED', 502, (to
   { help: 'The message is dead-lettered: read it with bus.deadLetters(topic).' },
 )
 
+/* Long-term memory */
+export const E_MEMORY_ANONYMOUS = createError('E_MEMORY_ANONYMOUS', 401, () => 'Long-term memory needs an authenticated principal: this run has none', {
+  help: 'Put the route behind `auth`, or set MEMORY_ALLOW_ANONYMOUS=true to give anonymous runs one shared memory.',
+})
+
 /* HTTP protocol (answered for Node's HTTP parser, before a request reaches the kernel) */
 export const E_REQUEST_TIMEOUT = createError('E_REQUEST_TIMEOUT', 408, () => 'The request was not received in time')
 export const E_HEADERS_TOO_LARGE = createError('E_HEADERS_TOO_LARGE', 431, (limit: number) => `Request headers exceed the limit of ${limit} bytes`)

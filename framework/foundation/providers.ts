@@ -6,6 +6,7 @@ import { databaseProvider } from '../database/database_provider'
 import { middlewareProvider } from '../http/middleware_provider'
 import { llmProvider } from '../llm/llm_provider'
 import { mcpProvider } from '../mcp/mcp_provider'
+import { memoryProvider } from '../memory/memory_provider'
 import { ragProvider } from '../rag/rag_provider'
 import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
@@ -18,5 +19,5 @@ import { agentsProvider } from '../routing/agents_provider'
  * so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
+  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
 }

@@ -42,6 +42,17 @@ export class DatabaseThreadOwnerStore implements ThreadOwnerStore {
     return guardStore(() => this.read(threadId))
   }
 
+  threadsOf(owner: string): Promise<string[]> {
+    return guardStore(async () => {
+      const rows = (await this.knex()(this.table).select('thread_id').where('owner', owner).orderBy('thread_id')) as Array<{ thread_id: string }>
+      return rows.map((row) => row.thread_id)
+    })
+  }
+
+  release(threadId: string, owner: string): Promise<boolean> {
+    return guardStore(async () => (await this.knex()(this.table).where({ thread_id: threadId, owner }).delete()) > 0)
+  }
+
   private async read(threadId: string): Promise<string | undefined> {
     const row = (await this.knex()(this.table).select('owner').where('thread_id', threadId).first()) as { owner: string } | undefined
     return row?.owner

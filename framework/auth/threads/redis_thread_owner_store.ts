@@ -38,4 +38,35 @@ export class RedisThreadOwnerStore implements ThreadOwnerStore {
   owner(threadId: string): Promise<string | undefined> {
     return guardStore(async () => (await this.redis().get(this.prefix + threadId)) ?? undefined)
   }
+
+  /** Walks every ownership key with SCAN: O(threads), for an erasure, never on a request path. */
+  threadsOf(owner: string): Promise<string[]> {
+    return guardStore(async () => {
+      const redis = this.redis()
+      const owned: string[] = []
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(this.prefix)}*`, 'COUNT', 500)
+        cursor = next
+        if (keys.length === 0) continue
+        const owners = await redis.mget(...keys)
+        keys.forEach((key, i) => {
+          if (owners[i] === owner) owned.push(key.slice(this.prefix.length))
+        })
+      } while (cursor !== '0')
+      return owned.sort()
+    })
+  }
+
+  release(threadId: string, owner: string): Promise<boolean> {
+    return guardStore(async () => {
+      // Deleted only while `owner` still holds it, in one step.
+      const deleted = (await this.redis().eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.prefix + threadId, owner)) as number
+      return deleted === 1
+    })
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`)
 }

@@ -68,6 +68,16 @@ export class ThreadOwnership {
     }
   }
 
+  /** The ids of the threads an owner key (`user:42`) owns. */
+  threadsOf(owner: string): Promise<string[]> {
+    return this.store.threadsOf(owner)
+  }
+
+  /** Removes the ownership record of a thread held by `owner`; true when there was one. */
+  release(threadId: string, owner: string): Promise<boolean> {
+    return this.store.release(threadId, owner)
+  }
+
   private bypasses(principal: Principal): boolean {
     return hasPermission(principal.permissions, this.bypassPermission)
   }

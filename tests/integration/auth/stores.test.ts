@@ -105,6 +105,21 @@ function sharedStoreSuite(connect: () => Connection) {
     expect(claims.filter((claim) => claim.status === 'rejected').every((claim) => (claim as PromiseRejectedResult).reason.code === 'E_THREAD_NOT_FOUND')).toBe(true)
     await expect(owners[1].assertCanAccess(threadId, { id: `u${winners[0]}`, type: 'user', permissions: [] })).resolves.toBeUndefined()
   })
+
+  it("lists exactly an owner's threads and releases a thread only for its owner (erasure), seen from any connection", async () => {
+    const run = randomBytes(4).toString('hex')
+    const owner = `user:erase-${run}`
+    await a.threads.claim(`${run}-t1`, owner)
+    await b.threads.claim(`${run}-t2`, owner)
+    await a.threads.claim(`${run}-t3`, `${owner}0`)
+    expect(await b.threads.threadsOf(owner)).toEqual([`${run}-t1`, `${run}-t2`])
+    expect(await a.threads.release(`${run}-t3`, owner)).toBe(false)
+    expect(await b.threads.release(`${run}-t1`, owner)).toBe(true)
+    expect(await a.threads.release(`${run}-t1`, owner)).toBe(false)
+    expect(await a.threads.owner(`${run}-t1`)).toBeUndefined()
+    expect(await a.threads.threadsOf(owner)).toEqual([`${run}-t2`])
+    expect(await a.threads.threadsOf(`${owner}0`)).toEqual([`${run}-t3`])
+  })
 }
 
 describeWithPostgres('auth stores on PostgreSQL', () => {
