@@ -3,9 +3,15 @@ import type { MemoryManager } from './memory_manager'
 
 /** Where a route's threads are checkpointed: the saver and the prefix of its thread ids. */
 export interface ThreadPlace {
-  saver: BaseCheckpointSaver
+  /** Absent when the place cannot be reached from here (then `unreachable` says why). */
+  saver?: BaseCheckpointSaver
   /** Checkpoint thread ids are `<namespace>:<thread id>` (the agent's threadNamespace, by default its route path). */
   namespace: string
+  /**
+   * Why the checkpoints of this place cannot be deleted from here (a `memory`
+   * checkpointer lives inside the server process). A thread is then kept owned.
+   */
+  unreachable?: string
 }
 
 /** Who owns which threads (the auth service's ThreadOwnership). */
@@ -15,48 +21,130 @@ export interface ThreadOwnerRecords {
 }
 
 export interface EraseOptions {
-  memory: MemoryManager
+  /** Where the memories are; omitted when they cannot be reached from here (then `memories` is null). */
+  memory?: MemoryManager
   /** Ownership records; without them (no auth) no thread is known to be the owner's. */
   threads?: ThreadOwnerRecords
   /** Every place a thread of the owner may be checkpointed (one per agent route). */
   places: ThreadPlace[]
 }
 
-/** What an erasure removed. */
+/** A thread whose ownership record was kept: its checkpoints were not confirmed deleted everywhere. */
+export interface KeptThread {
+  threadId: string
+  reason: string
+}
+
+/** A step that failed; the erasure went on with the others. */
+export interface ErasureFailure {
+  step: 'threads' | 'checkpoints' | 'ownership' | 'memories'
+  threadId?: string
+  message: string
+}
+
+/** What an erasure removed, what it kept and what failed. */
 export interface Erasure {
   owner: string
-  memories: number
+  /** Memories removed; null when they were not erased (unreachable or failed). */
+  memories: number | null
+  /** Every thread the owner owned when the erasure started. */
   threads: string[]
   checkpoints: number
   ownershipRecords: number
+  /** Threads still recorded as the owner's, so no other principal can reach what may be left of them. */
+  kept: KeptThread[]
+  failures: ErasureFailure[]
+  /** True when everything was erased: nothing kept, nothing failed, the memories reached. */
+  complete: boolean
 }
 
 /**
  * Removes everything kept for an owner: the checkpoints of the threads it
  * owns (through each saver's deleteThread), then their ownership records,
- * then its memories. Checkpoints go first: if that fails, the records still
- * name the threads and running the erasure again finishes it.
+ * then its memories.
+ *
+ * A thread's ownership record is released only once its checkpoints were
+ * found and confirmed gone in every place: an unowned thread is open to
+ * anyone, so a record whose checkpoints may be left (no known place, a place
+ * unreachable from here, nothing found where it was looked for, as for a
+ * thread of a removed or renamed route, a failed deletion) stays with the
+ * owner and is reported in `kept`. Each step is caught: a failure is reported
+ * in `failures` with what was done; running the erasure again finishes it.
  *
  * @example
  * const erased = await eraseOwner('user:42', { memory: app.make('memory'), threads: app.make('auth').threads, places })
  */
 export async function eraseOwner(owner: string, options: EraseOptions): Promise<Erasure> {
-  const threads = (await options.threads?.threadsOf(owner)) ?? []
+  const failures: ErasureFailure[] = []
+  const kept: KeptThread[] = []
+  let threads: string[] = []
+  try {
+    threads = (await options.threads?.threadsOf(owner)) ?? []
+  } catch (error) {
+    failures.push({ step: 'threads', message: messageOf(error) })
+  }
   const places = uniquePlaces(options.places)
   let checkpoints = 0
+  let ownershipRecords = 0
   for (const threadId of threads) {
-    for (const place of places) {
-      const key = `${place.namespace}:${threadId}`
+    const outcome = await deleteCheckpoints(threadId, places)
+    checkpoints += outcome.deleted
+    if (outcome.failure) failures.push({ step: 'checkpoints', threadId, message: outcome.failure })
+    if (outcome.keep) {
+      kept.push({ threadId, reason: outcome.keep })
+      continue
+    }
+    try {
+      if (await options.threads?.release(threadId, owner)) ownershipRecords++
+    } catch (error) {
+      failures.push({ step: 'ownership', threadId, message: messageOf(error) })
+    }
+  }
+  let memories: number | null = null
+  if (options.memory) {
+    try {
+      memories = await options.memory.forOwner(owner).clear()
+    } catch (error) {
+      failures.push({ step: 'memories', message: messageOf(error) })
+    }
+  }
+  const complete = kept.length === 0 && failures.length === 0 && memories !== null
+  return { owner, memories, threads, checkpoints, ownershipRecords, kept, failures, complete }
+}
+
+interface Deletion {
+  deleted: number
+  /** Why the thread's record must be kept; undefined when its checkpoints are confirmed gone everywhere. */
+  keep?: string
+  failure?: string
+}
+
+async function deleteCheckpoints(threadId: string, places: ThreadPlace[]): Promise<Deletion> {
+  if (places.length === 0) return { deleted: 0, keep: 'no checkpointer place is known (no agent routes): its checkpoints were not looked for' }
+  let deleted = 0
+  const problems: string[] = []
+  let failure: string | undefined
+  for (const place of places) {
+    if (!place.saver || place.unreachable) {
+      problems.push(`${place.namespace}: ${place.unreachable ?? 'unreachable'}`)
+      continue
+    }
+    const key = `${place.namespace}:${threadId}`
+    try {
       const found = await countCheckpoints(place.saver, key)
       if (found === 0) continue
       await place.saver.deleteThread(key)
-      checkpoints += found
+      const left = await countCheckpoints(place.saver, key)
+      deleted += found - left
+      if (left > 0) problems.push(`${place.namespace}: ${left} checkpoints still there after deletion`)
+    } catch (error) {
+      failure = messageOf(error)
+      problems.push(`${place.namespace}: deletion failed (${failure})`)
     }
   }
-  let ownershipRecords = 0
-  for (const threadId of threads) if (await options.threads?.release(threadId, owner)) ownershipRecords++
-  const memories = await options.memory.forOwner(owner).clear()
-  return { owner, memories, threads, checkpoints, ownershipRecords }
+  if (problems.length > 0) return { deleted, keep: problems.join('; '), failure }
+  if (deleted === 0) return { deleted, keep: 'no checkpoints found in any route: a removed or renamed route, or a checkpointer not listed, may still hold them' }
+  return { deleted }
 }
 
 async function countCheckpoints(saver: BaseCheckpointSaver, threadKey: string): Promise<number> {
@@ -66,7 +154,7 @@ async function countCheckpoints(saver: BaseCheckpointSaver, threadKey: string): 
 }
 
 function uniquePlaces(places: ThreadPlace[]): ThreadPlace[] {
-  const seen = new Map<BaseCheckpointSaver, Set<string>>()
+  const seen = new Map<BaseCheckpointSaver | undefined, Set<string>>()
   return places.filter((place) => {
     const namespaces = seen.get(place.saver) ?? new Set<string>()
     seen.set(place.saver, namespaces)
@@ -74,4 +162,9 @@ function uniquePlaces(places: ThreadPlace[]): ThreadPlace[] {
     namespaces.add(place.namespace)
     return true
   })
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return (error as { code?: string }).code ? `${(error as { code?: string }).code}: ${error.message}` : error.message
+  return String(error)
 }

@@ -1,5 +1,5 @@
 import type { BaseStore, Item } from '@langchain/langgraph-checkpoint'
-import { E_INVALID_INPUT } from '../errors'
+import { E_INVALID_INPUT, E_RUNTIME } from '../errors'
 import type { Embeddings } from '../rag/types'
 import { memoryNamespace } from './memory_owner'
 import { rankByText, rankByVector } from './memory_ranking'
@@ -35,10 +35,12 @@ export interface PrincipalMemoryOptions {
 
 /** Items read per page when listing a namespace. */
 const PAGE = 100
+/** Read-and-delete rounds `clear()` makes before giving up on a namespace that never empties. */
+const CLEAR_ROUNDS = 20
 
 /**
  * The long-term memory of one principal: facts that outlive a thread, under
- * the namespace `['memories', <owner>]` of a LangGraph store. Nothing here
+ * the namespace `['memories', <owner>, 'm']` of a LangGraph store. Nothing here
  * can reach another principal's namespace. Agents get it as `this.memory`.
  *
  * @example
@@ -105,18 +107,28 @@ export class PrincipalMemory {
     return ranked.slice(0, limit).map(({ item, score }) => ({ ...toMemory(item), score }))
   }
 
-  /** Removes every memory of the principal; resolves with how many there were. */
+  /**
+   * Removes every memory of the principal; resolves with how many it removed.
+   * Reads and deletes until a read finds none, so a memory written meanwhile,
+   * or one an offset page skipped as rows moved, is not left behind.
+   */
   async clear(): Promise<number> {
-    const items = await this.items()
-    for (const item of items) await this.store.delete(this.namespace, item.key)
-    return items.length
+    let removed = 0
+    for (let round = 0; round < CLEAR_ROUNDS; round++) {
+      const items = await this.items()
+      if (items.length === 0) return removed
+      for (const item of items) await this.store.delete(this.namespace, item.key)
+      removed += items.length
+    }
+    throw new E_RUNTIME(`memories of ${this.owner} are still being written: ${CLEAR_ROUNDS} rounds of deletion did not empty them`)
   }
 
   /**
    * Every item of exactly this namespace. Stores match a search prefix by
-   * text (Postgres: `LIKE 'memories:<owner>%'`), so items of a longer owner
-   * sharing the prefix are dropped here: the check that keeps principals apart
-   * does not depend on the driver.
+   * text (Postgres: `LIKE 'memories:<owner>:m%'`); the last level keeps other
+   * owners out of the match, and anything not exactly in this namespace is
+   * still dropped here, so the check that keeps principals apart does not
+   * depend on the driver.
    */
   private async items(): Promise<Item[]> {
     const mine: Item[] = []

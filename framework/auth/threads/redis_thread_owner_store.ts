@@ -39,11 +39,14 @@ export class RedisThreadOwnerStore implements ThreadOwnerStore {
     return guardStore(async () => (await this.redis().get(this.prefix + threadId)) ?? undefined)
   }
 
-  /** Walks every ownership key with SCAN: O(threads), for an erasure, never on a request path. */
+  /**
+   * Walks every ownership key with SCAN: O(threads), for an erasure, never on
+   * a request path. SCAN may return a key more than once, so ids are collected in a Set.
+   */
   threadsOf(owner: string): Promise<string[]> {
     return guardStore(async () => {
       const redis = this.redis()
-      const owned: string[] = []
+      const owned = new Set<string>()
       let cursor = '0'
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(this.prefix)}*`, 'COUNT', 500)
@@ -51,10 +54,10 @@ export class RedisThreadOwnerStore implements ThreadOwnerStore {
         if (keys.length === 0) continue
         const owners = await redis.mget(...keys)
         keys.forEach((key, i) => {
-          if (owners[i] === owner) owned.push(key.slice(this.prefix.length))
+          if (owners[i] === owner) owned.add(key.slice(this.prefix.length))
         })
       } while (cursor !== '0')
-      return owned.sort()
+      return [...owned].sort()
     })
   }
 

@@ -30,12 +30,12 @@ describeWithPostgres('memory:list and memory:forget', () => {
   let root: string
   let admin: PgPool
 
-  const cli = async (args: string[]) => {
+  const cli = async (args: string[], overrides: Record<string, string> = {}) => {
     const out: string[] = []
     const err: string[] = []
     const sink = (into: string[]) => new Writable({ write: (chunk, _encoding, done) => (into.push(String(chunk)), done()) })
     const output = new Output({ stdout: sink(out), stderr: sink(err), colors: false })
-    const code = await runCli(['node', 'langvel', ...args], { output, app: { basePath: root, codePath: root, env, logger, loadDotenv: false } })
+    const code = await runCli(['node', 'langvel', ...args], { output, app: { basePath: root, codePath: root, env: { ...env, ...overrides }, logger, loadDotenv: false } })
     return { code, stdout: out.join(''), stderr: err.join('') }
   }
   const count = async (sql: string, values: unknown[] = []) => Number((await admin.query<{ n: string }>(sql, values)).rows[0].n)
@@ -106,7 +106,7 @@ export default function routes() {
     const forgotten = await cli(['memory:forget', 'user:alice', '--json'])
     expect(forgotten.code).toBe(0)
     const report = JSON.parse(forgotten.stdout)
-    expect(report).toEqual({ principal: 'user:alice', memories: 3, threads: 2, checkpoints: expect.any(Number), ownership_records: 2, thread_ids: ['thread-a1', 'thread-a2'] })
+    expect(report).toEqual({ principal: 'user:alice', memories: 3, threads: 2, checkpoints: expect.any(Number), ownership_records: 2, thread_ids: ['thread-a1', 'thread-a2'], kept: [], failures: [], complete: true })
     expect(report.checkpoints).toBeGreaterThan(0)
     expect(forgotten.stderr).toContain('Erased user:alice: 3 memories, 2 threads')
 
@@ -115,12 +115,53 @@ export default function routes() {
       expect(await count(`select count(*) as n from "${schema}".${table} where thread_id = any($1)`, [aliceKeys])).toBe(0)
     }
     expect(await count(`select count(*) as n from "${schema}".auth_thread_owners where owner = 'user:alice'`)).toBe(0)
-    expect(await count(`select count(*) as n from "${schema}".store where namespace_path = 'memories:user~3aalice'`)).toBe(0)
+    expect(await count(`select count(*) as n from "${schema}".store where namespace_path = 'memories:user~3aalice:m'`)).toBe(0)
     // alice-2 (whose id starts with alice's) keeps everything.
     expect(await checkpointsOf(['/notes:thread-b1'])).toBe(bobCheckpoints)
     expect(await count(`select count(*) as n from "${schema}".auth_thread_owners where owner = 'user:alice-2'`)).toBe(1)
     expect(JSON.parse((await cli(['memory:list', 'alice-2', '--json'])).stdout).memories).toEqual([expect.objectContaining({ value: 'likes coffee' })])
     expect(JSON.parse((await cli(['memory:list', 'alice', '--json'])).stdout).memories).toEqual([])
+  })
+
+  it('says the memory store lives in the server process with MEMORY_STORE=memory, instead of reporting an empty list', async () => {
+    const listed = await cli(['memory:list', 'user:carol'], { MEMORY_STORE: 'memory' })
+    expect(listed.code).not.toBe(0)
+    expect(listed.stderr).toContain('E_INVALID_CONFIG')
+    expect(listed.stderr).toContain('server process')
+
+    const forgotten = await cli(['memory:forget', 'user:carol', '--json'], { MEMORY_STORE: 'memory' })
+    expect(forgotten.code).toBe(1)
+    expect(JSON.parse(forgotten.stdout)).toMatchObject({ principal: 'user:carol', memories: null, complete: false })
+    expect(forgotten.stderr).toContain('were NOT erased: MEMORY_STORE=memory')
+  })
+
+  it('keeps the ownership of a thread whose checkpoints it cannot reach, so no other principal can take the thread', async () => {
+    const app = await Application.create({ basePath: root, codePath: root, env, providers: defaultProviders(), logger, loadDotenv: false }).boot()
+    try {
+      await app.make('auth').threads.claim('thread-d1', user('dave'))
+    } finally {
+      await app.shutdown()
+    }
+    // The CLI's memory checkpointer is not the server's: the thread's checkpoints (if any) are out of its reach.
+    const forgotten = await cli(['memory:forget', 'user:dave', '--json'], { STATE_CHECKPOINTER: 'memory' })
+    expect(forgotten.code).toBe(1)
+    const report = JSON.parse(forgotten.stdout)
+    expect(report).toMatchObject({ threads: 1, ownership_records: 0, complete: false, kept: [{ thread_id: 'thread-d1', reason: expect.stringContaining('server process') }] })
+    expect(forgotten.stderr).toContain('Thread thread-d1 kept owned by user:dave')
+    expect(await count(`select count(*) as n from "${schema}".auth_thread_owners where thread_id = 'thread-d1' and owner = 'user:dave'`)).toBe(1)
+    const again = await Application.create({ basePath: root, codePath: root, env, providers: defaultProviders(), logger, loadDotenv: false }).boot()
+    try {
+      await expect(again.make('auth').threads.claim('thread-d1', user('eve'))).rejects.toMatchObject({ code: 'E_THREAD_NOT_FOUND' })
+      expect(await again.make('auth').threads.canAccess('thread-d1', user('eve'))).toBe(false)
+    } finally {
+      await again.shutdown()
+    }
+  })
+
+  it('warns when nothing at all was found for the principal', async () => {
+    const forgotten = await cli(['memory:forget', 'user:nobody-at-all'])
+    expect(forgotten.code).toBe(0)
+    expect(forgotten.stderr).toContain('Nothing was found for user:nobody-at-all')
   })
 
   it('refuses to erase in production without --force', async () => {

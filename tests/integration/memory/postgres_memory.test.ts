@@ -118,7 +118,7 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
           writes: await count(`select count(*) as n from "${schema}".checkpoint_writes where thread_id = any($1)`, [keys]),
           blobs: await count(`select count(*) as n from "${schema}".checkpoint_blobs where thread_id = any($1)`, [keys]),
           owners: await count(`select count(*) as n from "${schema}".auth_thread_owners where owner = $1`, [owner]),
-          memories: await count(`select count(*) as n from "${schema}".store where namespace_path = $1`, [`memories:${label}`]),
+          memories: await count(`select count(*) as n from "${schema}".store where namespace_path = $1`, [`memories:${label}:m`]),
         }
       }
       const aliceBefore = await counts(['a-1', 'a-2'], 'user:alice', 'user~3aalice')
@@ -135,13 +135,25 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
           { saver, namespace: '/support' },
         ],
       })
-      expect(erased).toEqual({ owner: 'user:alice', memories: 2, threads: ['a-1', 'a-2'], checkpoints: 8, ownershipRecords: 2 })
+      expect(erased).toEqual({ owner: 'user:alice', memories: 2, threads: ['a-1', 'a-2'], checkpoints: 8, ownershipRecords: 2, kept: [], failures: [], complete: true })
       expect(await counts(['a-1', 'a-2'], 'user:alice', 'user~3aalice')).toEqual({ checkpoints: 0, writes: 0, blobs: 0, owners: 0, memories: 0 })
       expect(await counts(['b-1'], 'user:alice-2', 'user~3aalice-2')).toEqual(bobBefore)
       expect((await memory.forOwner('user:alice-2').list()).map((item) => item.key).sort()).toEqual(['city', 'diet'])
 
       // A second run finds nothing left to erase.
-      expect(await eraseOwner('user:alice', { memory, threads, places: [{ saver, namespace: '/support' }] })).toEqual({ owner: 'user:alice', memories: 0, threads: [], checkpoints: 0, ownershipRecords: 0 })
+      expect(await eraseOwner('user:alice', { memory, threads, places: [{ saver, namespace: '/support' }] })).toEqual({ owner: 'user:alice', memories: 0, threads: [], checkpoints: 0, ownershipRecords: 0, kept: [], failures: [], complete: true })
+    })
+
+    it('searches one owner\'s namespace without reading the rows of an owner whose id it prefixes', async () => {
+      await createMemoryTables(knex)
+      const memory = memoryManager({ semantic: false })
+      await memory.forOwner('user:1').remember('a', 'one')
+      for (let i = 0; i < 3; i++) await memory.forOwner('user:10').remember(`b${i}`, `ten ${i}`)
+      // The raw search (LIKE on the joined path) is what PrincipalMemory pages through: only user:1's rows.
+      const raw = await memory.use().search(memory.forOwner('user:1').namespace, { limit: 100 })
+      expect(raw.map((item) => item.key)).toEqual(['a'])
+      expect(await memory.forOwner('user:1').clear()).toBe(1)
+      expect(await memory.forOwner('user:10').list()).toHaveLength(3)
     })
   })
 })

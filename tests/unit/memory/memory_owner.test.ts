@@ -27,7 +27,25 @@ describe('memory owners', () => {
       expect(namespace[1]).toMatch(/^[A-Za-z0-9~-]+$/)
     }
     expect(new Set(labels.map((namespace) => namespace[1])).size).toBe(owners.length)
-    expect(memoryNamespace('user:42')).toEqual(['memories', 'user~3a42'])
-    expect(memoryNamespace('anonymous')).toEqual(['memories', 'anonymous'])
+    expect(memoryNamespace('user:42')).toEqual(['memories', 'user~3a42', 'm'])
+    expect(memoryNamespace('anonymous')).toEqual(['memories', 'anonymous', 'm'])
+  })
+
+  it('ends every namespace with a level of its own, so the text prefix of one owner is never that of another', () => {
+    // Stores such as Postgres match a search prefix as text: `memories:user~3a1` is a prefix of `memories:user~3a10`.
+    const joined = (owner: string) => memoryNamespace(owner).join(':')
+    for (const [short, long] of [['user:1', 'user:10'], ['user:a', 'user:ab'], ['user:alice', 'user:alice-2']]) {
+      expect(joined(long).startsWith(joined(short))).toBe(false)
+    }
+  })
+
+  it('refuses an id holding an unpaired surrogate, which UTF-8 would turn into U+FFFD and merge with another owner', () => {
+    for (const owner of ['user:x\uD800', 'user:x\uDC00', 'user:\uDC00\uD800', 'user:x\uD83D']) {
+      expect(() => memoryNamespace(owner)).toThrow(expect.objectContaining({ code: 'E_INVALID_INPUT' }))
+      expect(() => parseOwner(owner)).toThrow(expect.objectContaining({ code: 'E_INVALID_INPUT' }))
+    }
+    // Well-formed ids keep distinct namespaces: U+FFFD itself and a real surrogate pair are fine.
+    expect(memoryNamespace('user:x\uFFFD')).not.toEqual(memoryNamespace('user:x\uD83D\uDE00'))
+    expect(parseOwner('x\uD83D\uDE00')).toBe('user:x\uD83D\uDE00')
   })
 })
