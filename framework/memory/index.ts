@@ -7,4 +7,4 @@ export { currentMemory, resolveMemoryManager, setMemoryManagerResolver, clearMem
 export { ANONYMOUS_OWNER, memoryNamespace, ownerOf, parseOwner } from './memory_owner'
 export { openPostgresStore, setupPostgresStoreTables, dropPostgresStoreTables, POSTGRES_STORE_TABLES } from './postgres_store'
 export { eraseOwner } from './erase_owner'
-export type { Erasure } from './erase_owner'
+export type { EraseOptions, Erasure, ErasureFailure, KeptThread, ThreadOwnerRecords, ThreadPlace } from './erase_owner'
