@@ -1,9 +1,10 @@
+import { DriverPool, type Opened as DriverOpened } from '../support/driver_pool'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint'
 import type { Redis } from 'ioredis'
 import type { ConfigMap } from '../config/config'
-import { E_INVALID_CONFIG, E_UNKNOWN_DRIVER } from '../errors'
+import { E_INVALID_CONFIG } from '../errors'
 import type { Logger } from '../logger'
 import { createPgPool } from './pg_pool'
 import { PostgresCheckpointer } from './postgres_checkpointer'
@@ -32,10 +33,7 @@ export interface CheckpointerManagerOptions {
 /** Builds one saver; returns it with the function that releases what it opened. */
 export type CheckpointerFactory = (manager: CheckpointerManager) => { saver: BaseCheckpointSaver; close?: () => Promise<void> | void }
 
-interface Opened {
-  saver: BaseCheckpointSaver
-  close?: () => Promise<void> | void
-}
+type Opened = DriverOpened<BaseCheckpointSaver>
 
 /**
  * Gives LangGraph checkpoint savers by driver name (memory, sqlite, postgres,
@@ -49,15 +47,15 @@ interface Opened {
  * const scratch = app.make('checkpointer').use('memory')
  */
 export class CheckpointerManager {
-  private readonly factories = new Map<string, CheckpointerFactory>([
-    ['memory', () => this.createMemory()],
-    ['sqlite', () => this.createSqlite()],
-    ['postgres', () => this.createPostgres()],
-    ['redis', () => this.createRedis()],
-  ])
-  private readonly opened = new Map<string, Opened>()
+  private readonly pool: DriverPool<BaseCheckpointSaver>
 
-  constructor(readonly options: CheckpointerManagerOptions) {}
+  constructor(readonly options: CheckpointerManagerOptions) {
+    this.pool = new DriverPool(
+      'checkpointer',
+      { memory: () => this.createMemory(), sqlite: () => this.createSqlite(), postgres: () => this.createPostgres(), redis: () => this.createRedis() },
+      options.logger,
+    )
+  }
 
   /** The configured default driver name. */
   get defaultDriver(): string {
@@ -66,7 +64,7 @@ export class CheckpointerManager {
 
   /** Names of every driver `use()` accepts. */
   get drivers(): string[] {
-    return [...this.factories.keys()]
+    return this.pool.names
   }
 
   /**
@@ -74,14 +72,7 @@ export class CheckpointerManager {
    * Throws E_UNKNOWN_DRIVER for a name no driver answers to.
    */
   use(name: string = this.defaultDriver): BaseCheckpointSaver {
-    const existing = this.opened.get(name)
-    if (existing) return existing.saver
-    const factory = this.factories.get(name)
-    if (!factory) throw new E_UNKNOWN_DRIVER('checkpointer', name, this.drivers, { details: { available: this.drivers } })
-    const created = factory(this)
-    this.opened.set(name, created)
-    this.options.logger?.debug('checkpointer opened', { driver: name })
-    return created.saver
+    return this.pool.use(name)
   }
 
   /**
@@ -96,34 +87,26 @@ export class CheckpointerManager {
 
   /** Registers (or replaces) a driver, for savers the framework does not ship. */
   extend(name: string, factory: CheckpointerFactory): this {
-    this.factories.set(name, factory)
+    this.pool.extend(name, () => {
+      const { saver, close } = factory(this)
+      return { value: saver, close }
+    })
     return this
   }
 
   /** True once driver `name` has been created. */
   isOpen(name: string): boolean {
-    return this.opened.has(name)
+    return this.pool.isOpen(name)
   }
 
   /** Closes every pool and file the drivers opened; the next `use()` opens them again. */
-  async close(): Promise<void> {
-    const open = [...this.opened.entries()]
-    this.opened.clear()
-    const failures: unknown[] = []
-    for (const [name, { close }] of open) {
-      try {
-        await close?.()
-      } catch (error) {
-        failures.push(error)
-        this.options.logger?.error('checkpointer failed to close', { driver: name, error })
-      }
-    }
-    if (failures.length > 0) throw failures[0]
+  close(): Promise<void> {
+    return this.pool.close()
   }
 
   private createMemory(): Opened {
     const { MemorySaver } = require('@langchain/langgraph-checkpoint') as typeof import('@langchain/langgraph-checkpoint')
-    return { saver: new MemorySaver() }
+    return { value: new MemorySaver() }
   }
 
   private createSqlite(): Opened {
@@ -140,7 +123,7 @@ export class CheckpointerManager {
     }
     const Database = require('better-sqlite3') as new (file: string) => InstanceType<typeof SqliteSaver>['db']
     const saver = new PreparedSqliteSaver(new Database(file)).prepare()
-    return { saver, close: () => void (saver.db as { close(): void }).close() }
+    return { value: saver, close: () => void (saver.db as { close(): void }).close() }
   }
 
   private createPostgres(): Opened {
@@ -150,7 +133,7 @@ export class CheckpointerManager {
     }
     const pool = createPgPool({ connectionString: url, max: this.options.postgresPoolMax ?? 10 }, { logger: this.options.logger, name: 'checkpointer' })
     const saver = new PostgresCheckpointer(pool, { schema: this.options.postgresSchema })
-    return { saver, close: () => saver.end() }
+    return { value: saver, close: () => saver.end() }
   }
 
   private createRedis(): Opened {
@@ -160,6 +143,6 @@ export class CheckpointerManager {
       ttlSeconds: this.options.config.redisTtlSeconds,
     })
     // The connection belongs to the Redis manager, which closes it on shutdown.
-    return { saver }
+    return { value: saver }
   }
 }

@@ -1,7 +1,8 @@
+import { DriverPool, type Opened as DriverOpened } from '../support/driver_pool'
 import type { BaseStore } from '@langchain/langgraph-checkpoint'
 import type { ConfigMap } from '../config/config'
 import type { Principal, RequestContext } from '../contracts/request_context'
-import { E_INVALID_CONFIG, E_MEMORY_ANONYMOUS, E_UNKNOWN_DRIVER } from '../errors'
+import { E_INVALID_CONFIG, E_MEMORY_ANONYMOUS } from '../errors'
 import type { Logger } from '../logger'
 import type { Embeddings } from '../rag/types'
 import { ANONYMOUS_OWNER, ownerOf } from './memory_owner'
@@ -25,10 +26,7 @@ export interface MemoryManagerOptions {
 /** Builds one store; returns it with the function that releases what it opened. */
 export type MemoryStoreFactory = (manager: MemoryManager) => { store: BaseStore; close?: () => Promise<void> | void }
 
-interface Opened {
-  store: BaseStore
-  close?: () => Promise<void> | void
-}
+type Opened = DriverOpened<BaseStore>
 
 /**
  * Long-term memory: LangGraph stores by driver name (memory, postgres), and
@@ -41,21 +39,19 @@ interface Opened {
  * const store = app.make('memory').use()   // the MEMORY_STORE BaseStore, for what Langvel does not wrap
  */
 export class MemoryManager {
-  private readonly factories = new Map<string, MemoryStoreFactory>([
-    ['memory', () => this.createMemory()],
-    ['postgres', () => this.createPostgres()],
-  ])
-  private readonly opened = new Map<string, Opened>()
+  private readonly pool: DriverPool<BaseStore>
   private embedder?: Embeddings
 
-  constructor(readonly options: MemoryManagerOptions) {}
+  constructor(readonly options: MemoryManagerOptions) {
+    this.pool = new DriverPool('memory', { memory: () => this.createMemory(), postgres: () => this.createPostgres() }, options.logger)
+  }
 
   get defaultDriver(): string {
     return this.options.config.default
   }
 
   get drivers(): string[] {
-    return [...this.factories.keys()]
+    return this.pool.names
   }
 
   /** True when recall ranks by embeddings (MEMORY_SEMANTIC and embeddings available). */
@@ -65,19 +61,15 @@ export class MemoryManager {
 
   /** The BaseStore of driver `name` (the configured default when omitted); E_UNKNOWN_DRIVER for a typo. */
   use(name: string = this.defaultDriver): BaseStore {
-    const existing = this.opened.get(name)
-    if (existing) return existing.store
-    const factory = this.factories.get(name)
-    if (!factory) throw new E_UNKNOWN_DRIVER('memory', name, this.drivers, { details: { available: this.drivers } })
-    const created = factory(this)
-    this.opened.set(name, created)
-    this.options.logger?.debug('memory store opened', { driver: name })
-    return created.store
+    return this.pool.use(name)
   }
 
   /** Registers (or replaces) a driver. */
   extend(name: string, factory: MemoryStoreFactory): this {
-    this.factories.set(name, factory)
+    this.pool.extend(name, () => {
+      const { store, close } = factory(this)
+      return { value: store, close }
+    })
     return this
   }
 
@@ -98,19 +90,8 @@ export class MemoryManager {
     return this.forPrincipal(context?.principal)
   }
 
-  async close(): Promise<void> {
-    const open = [...this.opened.entries()]
-    this.opened.clear()
-    const failures: unknown[] = []
-    for (const [name, { close }] of open) {
-      try {
-        await close?.()
-      } catch (error) {
-        failures.push(error)
-        this.options.logger?.error('memory store failed to close', { driver: name, error })
-      }
-    }
-    if (failures.length > 0) throw failures[0]
+  close(): Promise<void> {
+    return this.pool.close()
   }
 
   private embeddings(): Embeddings | undefined {
@@ -121,13 +102,13 @@ export class MemoryManager {
 
   private createMemory(): Opened {
     const { InMemoryStore } = require('@langchain/langgraph-checkpoint') as typeof import('@langchain/langgraph-checkpoint')
-    return { store: new InMemoryStore() }
+    return { value: new InMemoryStore() }
   }
 
   private createPostgres(): Opened {
     const url = this.options.databaseUrl
     if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new E_INVALID_CONFIG(['DATABASE_URL must be a postgres:// URL when MEMORY_STORE=postgres'])
     const store = openPostgresStore({ connectionString: url, max: this.options.postgresPoolMax ?? 10, schema: this.options.postgresSchema, logger: this.options.logger })
-    return { store, close: () => store.stop() }
+    return { value: store, close: () => store.stop() }
   }
 }
