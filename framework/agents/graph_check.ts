@@ -1,4 +1,4 @@
-import { END, START, type GraphPlan } from './graph_plan'
+import { END, START, type GraphPlan, type PlanRouter } from './graph_plan'
 
 /**
  * Connection problems of a finished plan: routes that lead nowhere, nodes
@@ -18,10 +18,11 @@ export function checkConnections(plan: GraphPlan): string[] {
   for (const join of plan.joins) for (const from of join.from) link(from, join.to)
   for (const router of plan.routers) {
     const { logic } = router
-    const wanted = logic.kind === 'branch' ? logic.keys : logic.kind === 'tools' ? ['tools', 'exit'] : ['body', 'exit']
+    const wanted =
+      logic.kind === 'branch' ? logic.keys : logic.kind === 'tools' ? ['tools', 'exit'] : logic.kind === 'team' ? teamKeys(router, plan.nodes.get(router.from)?.role === 'team_gate') : ['body', 'exit']
     for (const key of wanted) {
       const to = router.paths[key]
-      const owner = logic.kind === 'branch' ? logic.label : logic.kind === 'tools' ? `tool loop "${logic.spec.name}"` : `loop "${logic.loopId}"`
+      const owner = logic.kind === 'branch' ? logic.label : logic.kind === 'tools' ? `tool loop "${logic.spec.name}"` : logic.kind === 'team' ? `team "${logic.team}"` : `loop "${logic.loopId}"`
       if (to === undefined) problems.push(`route "${key}" of ${owner} leads nowhere`)
       else link(router.from, to)
     }
@@ -52,4 +53,10 @@ function walk(from: string, graph: Map<string, Set<string>>): Set<string> {
     }
   }
   return seen
+}
+
+/** A team router leads to each member, and (but for a swarm's entry, which always picks a member) out of the team. */
+function teamKeys(router: PlanRouter, entry: boolean): string[] {
+  const members = Object.keys(router.paths).filter((key) => key !== 'exit')
+  return entry ? members : [...members, 'exit']
 }

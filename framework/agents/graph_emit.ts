@@ -15,6 +15,8 @@ import {
   type SubgraphRuntime,
 } from './node_runtime'
 import type { AnyStateDefinition } from './state'
+import type { MemberAgent } from './team_member_run'
+import { mergeTeams, TEAMS_KEY, teamGateNode, teamLeadNode, teamMemberNode, teamRouter } from './team_nodes'
 import { toolCallsNode, toolModelNode, toolRouter } from './tool_step_nodes'
 
 /** A compiled LangGraph graph over Langvel state (typed loosely: the Agent types the edges). */
@@ -41,9 +43,10 @@ export function emitGraph(plan: GraphPlan, state: AnyStateDefinition, options: C
   const user = userChannels(state)
   const all: Record<string, BaseChannel> = { ...user }
   if (plan.usesLoops) all[LOOPS_KEY] = new BinaryOperatorAggregate(mergeCounters, () => ({}))
+  if (plan.usesTeams) all[TEAMS_KEY] = new BinaryOperatorAggregate(mergeTeams, () => ({}))
   // guard=false: two interrupts resumed in the same step may both write it.
   if (plan.usesResume) all[RESUME_KEY] = new EphemeralValue(false)
-  const scope: RuntimeScope = { state, owner: options.owner, reserved: plan.usesLoops || plan.usesResume, label: options.metricsLabel ?? options.name ?? 'graph' }
+  const scope: RuntimeScope = { state, owner: options.owner, reserved: plan.usesLoops || plan.usesTeams || plan.usesResume, label: options.metricsLabel ?? options.name ?? 'graph' }
 
   const graph: any = new StateGraph({ state: Annotation.Root(all), input: Annotation.Root(user), output: Annotation.Root(user) } as any)
   for (const node of plan.nodes.values()) {
@@ -53,7 +56,8 @@ export function emitGraph(plan: GraphPlan, state: AnyStateDefinition, options: C
   for (const { from, to } of plan.edges) graph.addEdge(from, to)
   for (const { from, to } of plan.joins) graph.addEdge(from, to)
   for (const router of plan.routers) {
-    const route = router.logic.kind === 'tools' ? toolRouter(router.logic.spec, router.logic.tools, scope) : routerFunction(router.from, router.logic, scope)
+    const { logic } = router
+    const route = logic.kind === 'tools' ? toolRouter(logic.spec, logic.tools, scope) : logic.kind === 'team' ? teamRouter(logic.team, logic.spec) : routerFunction(router.from, logic, scope)
     // Unique names: LangGraph keys conditional edges by function name per source node.
     Object.defineProperty(route, 'name', { value: `route_${plan.routers.indexOf(router) + 1}` })
     graph.addConditionalEdges(router.from, route, { ...router.paths })
@@ -76,6 +80,14 @@ function runtimeFor(node: PlanNode, scope: RuntimeScope): { fn: ReturnType<typeo
       return { fn: toolCallsNode(node.name, node.spec, scope) }
     case 'loop':
       return { fn: loopNode(node.loopId, node.phase) }
+    case 'team_gate':
+      return { fn: teamGateNode(node.team, node.spec) }
+    case 'team_lead':
+      return { fn: teamLeadNode(node.team, node.spec, scope) }
+    case 'team_member': {
+      const { fn, graph } = teamMemberNode(node.team, node.spec, node.member, new node.agent() as unknown as MemberAgent, scope)
+      return { fn, subgraphs: [graph as CompiledAgentGraph] }
+    }
     case 'subgraph': {
       const child: SubgraphRuntime = node.plan
         ? { graph: emitGraph(node.plan, scope.state, { owner: scope.owner, name: node.name, metricsLabel: scope.label }), state: scope.state }

@@ -1,4 +1,5 @@
 import type { InterruptOptions, SubgraphAgentClass } from './graph_builder'
+import type { TeamMemberSpec, TeamSteps } from './team_steps'
 import type { ToolSteps } from './tool_steps'
 
 /*
@@ -22,12 +23,20 @@ export type PlanNode =
   | { name: string; role: 'tool_model'; loopId: string; spec: ToolSteps; gate: string }
   /** A tool loop's calls: one task per call the model made (LangGraph Send). */
   | { name: string; role: 'tool_calls'; spec: ToolSteps }
+  /** A team's entry: resets its turn count (a swarm's also routes to the active member). */
+  | { name: string; role: 'team_gate'; team: string; spec: TeamSteps }
+  /** A supervisor's turn: picks the next member or ends the team. */
+  | { name: string; role: 'team_lead'; team: string; spec: TeamSteps }
+  /** One member's turn: the member agent run as a subgraph, its state mapped in and out. */
+  | { name: string; role: 'team_member'; team: string; spec: TeamSteps; member: TeamMemberSpec; agent: SubgraphAgentClass }
 
 export type RouterLogic =
   | { kind: 'branch'; label: string; keys: string[]; selector?: AnyFn }
   | { kind: 'loop'; loopId: string; phase: 'enter' | 'next'; mode: 'while' | 'until'; cond: AnyFn; maxIterations: number; onLimit: 'error' | 'exit' }
   /** Sends each pending call to the `tools` node, or takes `exit`. */
   | { kind: 'tools'; spec: ToolSteps; tools: string }
+  /** Routes to the member a team's record names (`exit` when none). */
+  | { kind: 'team'; team: string; spec: TeamSteps }
 
 export interface PlanRouter {
   from: string
@@ -45,6 +54,8 @@ export interface GraphPlan {
   problems: string[]
   /** Needs the loop-counter channel. */
   usesLoops: boolean
+  /** Needs the team-record channel. */
+  usesTeams: boolean
   /** Needs the resume-value channel. */
   usesResume: boolean
   /** Names of interrupt nodes, in graph order. */
@@ -52,4 +63,4 @@ export interface GraphPlan {
 }
 
 /** Node roles Langvel adds itself; their stream updates are not shown to callers. */
-export const CONTROL_ROLES = new Set<PlanNode['role']>(['junction', 'loop'])
+export const CONTROL_ROLES = new Set<PlanNode['role']>(['junction', 'loop', 'team_gate'])

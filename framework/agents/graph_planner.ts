@@ -2,6 +2,7 @@ import type { BuilderStep, GraphBuilder, InterruptOptions } from './graph_builde
 import { CONTROL_ROLES, END, START, type GraphPlan, type PlanNode, type PlanRouter } from './graph_plan'
 import { checkConnections } from './graph_check'
 import type { AnyStateDefinition } from './state'
+import { TEAM_DONE, teamStepsOf, type TeamSteps } from './team_steps'
 import { toolStepsOf, type ToolSteps } from './tool_steps'
 
 /** A connection waiting for the next step: from a node, a route of a router, or all arms of a parallel. */
@@ -29,7 +30,7 @@ export function planGraph(steps: readonly BuilderStep[], state: AnyStateDefiniti
 }
 
 class Planner {
-  private readonly plan: GraphPlan = { nodes: new Map(), edges: [], joins: [], routers: [], problems: [], usesLoops: false, usesResume: false, interrupts: [] }
+  private readonly plan: GraphPlan = { nodes: new Map(), edges: [], joins: [], routers: [], problems: [], usesLoops: false, usesTeams: false, usesResume: false, interrupts: [] }
   private readonly explicitNames = new Set<string>()
   private readonly positional: Array<{ node: string; before?: string; after?: string }> = []
   private anonymous = 0
@@ -91,6 +92,8 @@ class Planner {
     }
     const tools = role === 'node' ? toolStepsOf(fn) : undefined
     if (tools) return this.toolSteps(tools, exits, name)
+    const team = role === 'node' ? teamStepsOf(fn) : undefined
+    if (team) return this.team(team, exits, name)
     const node = this.add({ name: this.claim(name ?? functionName(fn), name !== undefined), role, fn })
     this.connect(exits, node)
     return [{ kind: 'edge', from: node }]
@@ -186,6 +189,57 @@ class Planner {
     return [{ kind: 'route', router, key: 'exit' }]
   }
 
+  /**
+   * A team as graph steps. Supervisor: an enter gate that resets the turn
+   * count, the supervisor node routing to one member at a time, each member
+   * leading back to it until it answers done. Swarm: an entry node routing to
+   * the thread's active member; after each turn the member it handed off to
+   * runs next, or the team is done. Each member is its agent class run as a
+   * subgraph, so its checkpoints and interrupts are its own.
+   */
+  private team(spec: TeamSteps, exits: Exit[], name: string | undefined): Exit[] {
+    const label = `${spec.kind} "${name ?? spec.name}"`
+    if (spec.members.length === 0) this.problem(`${label} has no members`)
+    if (!Number.isInteger(spec.maxTurns) || spec.maxTurns < 1) this.problem(`${label}: maxTurns must be a positive integer (got ${spec.maxTurns})`)
+    const names = spec.members.map((member) => member.name)
+    for (const member of spec.members) {
+      if (!isAgentClass(member.agent)) this.problem(`${label}: member "${member.name}" is not an Agent class`)
+      if (member.name === TEAM_DONE) this.problem(`${label}: no member can be named "${TEAM_DONE}" (the supervisor's answer when the work is finished)`)
+    }
+    if (spec.kind === 'swarm' && spec.start !== undefined && !names.includes(spec.start)) this.problem(`${label}: start "${spec.start}" is not one of its members (${names.join(', ')})`)
+    this.plan.usesTeams = true
+    if (spec.kind === 'supervisor') {
+      const team = this.claim(name ?? spec.name, name !== undefined)
+      const gate = this.add({ name: this.claim(`${team}_enter`, false), role: 'team_gate', team, spec })
+      this.connect(exits, gate)
+      this.add({ name: team, role: 'team_lead', team, spec })
+      this.plan.edges.push({ from: gate, to: team })
+      const router: PlanRouter = { from: team, paths: {}, logic: { kind: 'team', team, spec } }
+      for (const node of this.members(spec, team)) {
+        router.paths[node] = node
+        this.plan.edges.push({ from: node, to: team })
+      }
+      this.plan.routers.push(router)
+      return [{ kind: 'route', router, key: 'exit' }]
+    }
+    const team = this.claim(name ?? spec.name, name !== undefined)
+    this.add({ name: team, role: 'team_gate', team, spec })
+    this.connect(exits, team)
+    const nodes = this.members(spec, team)
+    const paths = Object.fromEntries(nodes.map((node) => [node, node]))
+    this.plan.routers.push({ from: team, paths: { ...paths }, logic: { kind: 'team', team, spec } })
+    return nodes.map((node) => {
+      const router: PlanRouter = { from: node, paths: { ...paths }, logic: { kind: 'team', team, spec } }
+      this.plan.routers.push(router)
+      return { kind: 'route', router, key: 'exit' } as Exit
+    })
+  }
+
+  /** One node per member, named as the member (a name taken elsewhere in the graph is a problem: the team routes by it). */
+  private members(spec: TeamSteps, team: string): string[] {
+    return spec.members.map((member) => this.add({ name: this.claim(member.name, true), role: 'team_member', team, spec, member, agent: member.agent }))
+  }
+
   private subgraph(target: unknown, name: string | undefined, exits: Exit[]): Exit[] {
     let node: PlanNode
     if (isBuilder(target)) {
@@ -225,7 +279,7 @@ class Planner {
   private placeInterrupt({ node, before, after }: { node: string; before?: string; after?: string }): void {
     const target = (before ?? after) as string
     const found = this.plan.nodes.get(target)
-    if (!found || found.role === 'junction' || found.role === 'loop' || target === node) {
+    if (!found || found.role === 'junction' || found.role === 'loop' || found.role === 'team_gate' || target === node) {
       this.problem(`interrupt "${node}": there is no node named "${target}" to stop ${before !== undefined ? 'before' : 'after'}`)
       this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
       return

@@ -12,10 +12,19 @@ interface InterruptSource extends SubgraphSource {
 /** A check of a resume value that needs the interrupt's payload (a tool approval: the edited arguments against that tool's schema). */
 export type ResumeCheck = (value: unknown, payload: unknown, signal?: AbortSignal) => Promise<unknown>
 
-type SubgraphNode = Extract<PlanNode, { role: 'subgraph' }>
+type SubgraphNode = Extract<PlanNode, { role: 'subgraph' | 'team_member' }>
 
 function childAgent(node: SubgraphNode): InterruptSource | undefined {
   return node.agent ? (new node.agent() as InterruptSource) : undefined
+}
+
+/** Nodes that run another graph: subgraphs, and the members of a team. */
+function isNested(node: PlanNode): node is SubgraphNode {
+  return node.role === 'subgraph' || node.role === 'team_member'
+}
+
+function planOf(node: SubgraphNode): GraphPlan | undefined {
+  return node.role === 'subgraph' ? node.plan : undefined
 }
 
 /**
@@ -28,8 +37,9 @@ function childAgent(node: SubgraphNode): InterruptSource | undefined {
 export function interruptPoints(plan: GraphPlan): string[] {
   const points = [...plan.interrupts]
   for (const node of plan.nodes.values()) {
-    if (node.role !== 'subgraph') continue
-    const inner = node.plan ? interruptPoints(node.plan) : (childAgent(node)?.interrupts ?? [])
+    if (!isNested(node)) continue
+    const plan = planOf(node)
+    const inner = plan ? interruptPoints(plan) : (childAgent(node)?.interrupts ?? [])
     for (const point of inner) points.push(`${node.name}/${point}`)
   }
   return points
@@ -40,8 +50,9 @@ export function resumeSchemaIn(plan: GraphPlan, path: readonly string[]): ZodTyp
   const node = plan.nodes.get(path[0] ?? '')
   if (!node) return undefined
   if (path.length === 1) return node.role === 'interrupt' ? node.options.resumeSchema : node.role === 'tool_calls' ? node.spec.resumeSchema : undefined
-  if (node.role !== 'subgraph') return undefined
-  return node.plan ? resumeSchemaIn(node.plan, path.slice(1)) : childAgent(node)?.resumeSchemaAt(path.slice(1).join('/'))
+  if (!isNested(node)) return undefined
+  const inner = planOf(node)
+  return inner ? resumeSchemaIn(inner, path.slice(1)) : childAgent(node)?.resumeSchemaAt(path.slice(1).join('/'))
 }
 
 /** The payload-aware check of the interrupt at `path`, after its schema: a tool loop's approvals have one. */
@@ -49,6 +60,7 @@ export function resumeCheckIn(plan: GraphPlan, path: readonly string[]): ResumeC
   const node = plan.nodes.get(path[0] ?? '')
   if (!node) return undefined
   if (path.length === 1) return node.role === 'tool_calls' ? (value, payload, signal) => node.spec.checkResume(value, payload, signal) : undefined
-  if (node.role !== 'subgraph') return undefined
-  return node.plan ? resumeCheckIn(node.plan, path.slice(1)) : childAgent(node)?.resumeCheckAt(path.slice(1).join('/'))
+  if (!isNested(node)) return undefined
+  const inner = planOf(node)
+  return inner ? resumeCheckIn(inner, path.slice(1)) : childAgent(node)?.resumeCheckAt(path.slice(1).join('/'))
 }

@@ -91,7 +91,7 @@ export function loopNode(loopId: string, phase: 'enter' | 'next'): GraphNodeFn {
 }
 
 /** The function behind a conditional edge: returns a route key of the router's path map. */
-export function routerFunction(from: string, logic: Exclude<RouterLogic, { kind: 'tools' }>, scope: RuntimeScope): (raw: Raw, config: LangGraphRunnableConfig) => Promise<string> {
+export function routerFunction(from: string, logic: Exclude<RouterLogic, { kind: 'tools' | 'team' }>, scope: RuntimeScope): (raw: Raw, config: LangGraphRunnableConfig) => Promise<string> {
   if (logic.kind === 'branch') {
     return async (raw, config) => {
       const state = userView(raw, scope)

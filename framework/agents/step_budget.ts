@@ -1,4 +1,5 @@
 import type { BuilderStep } from './graph_builder'
+import { teamStepsOf, type TeamSteps } from './team_steps'
 import { toolStepsOf } from './tool_steps'
 
 type AgentClass = new () => { stepBudget: number }
@@ -54,7 +55,20 @@ function partCost(part: unknown): number {
   const tools = toolStepsOf(part)
   // A tool loop: its gate, then per turn the model and the tools.
   if (tools) return 1 + 2 * tools.maxSteps
+  const team = teamStepsOf(part)
+  if (team) return teamCost(team)
   if (typeof part === 'function') return 1
   if (isChain(part)) return stepBudget(part.steps)
   return 0
+}
+
+/**
+ * A team: its entry, then per member turn the member (its own steps
+ * included) and, for a supervisor, the supervisor's turn before it; one more
+ * supervisor turn to notice the limit or finish.
+ */
+function teamCost(team: TeamSteps): number {
+  const turns = Number.isInteger(team.maxTurns) ? Math.max(1, team.maxTurns) : 1
+  const member = Math.max(0, ...team.members.map((m) => (isAgentClass(m.agent) ? new (m.agent as unknown as AgentClass)().stepBudget : 0)))
+  return team.kind === 'supervisor' ? 2 + turns * (member + 2) : 1 + turns * (member + 1)
 }

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'E_BRANCH_UNKNOWN'
   | 'E_LOOP_LIMIT'
   | 'E_STEP_LIMIT'
+  | 'E_TEAM_LIMIT'
   | 'E_THREAD_NOT_FOUND'
   | 'E_NOTHING_TO_RESUME'
   | 'E_TOOL_TIMEOUT'

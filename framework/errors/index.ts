@@ -88,6 +88,9 @@ export const E_LOOP_LIMIT = createError('E_LOOP_LIMIT', 500, (node: string, max:
 export const E_STEP_LIMIT = createError('E_STEP_LIMIT', 500, (agent: string, max: number) =>
   `${agent} took more than ${max} steps in one run (its recursionLimit)`,
 )
+export const E_TEAM_LIMIT = createError('E_TEAM_LIMIT', 500, (team: string, max: number) =>
+  `Team "${team}" reached its limit of ${max} member turns without finishing`,
+)
 export const E_THREAD_NOT_FOUND = createError('E_THREAD_NOT_FOUND', 404, (threadId: string) => `Thread ${JSON.stringify(threadId)} not found`)
 export const E_NOTHING_TO_RESUME = createError('E_NOTHING_TO_RESUME', 409, (threadId: string) =>
   `Thread ${JSON.stringify(threadId)} has no pending interrupt to resume`,

@@ -1,6 +1,7 @@
 import type { AgentMiddleware } from '../agents/middleware/types'
 import { loggingMiddleware } from '../agents/middleware/logging_middleware'
 import { validateMiddleware } from '../agents/middleware/validate_middleware'
+import { clearRunMiddlewareResolver, setRunMiddlewareResolver } from '../agents/team_member_run'
 import { authMiddleware } from '../auth/http/authenticate'
 import { canMiddleware } from '../auth/http/authorize'
 import type { Provider } from '../contracts/provider'
@@ -65,9 +66,22 @@ function applicationMiddleware(app: Application): AppMiddleware {
   return declared as AppMiddleware
 }
 
+type RunRegistry = MiddlewareRegistry<unknown, AgentMiddleware>
+const resolvers = new WeakMap<Application, () => RunRegistry>()
+
 export const middlewareProvider: Provider = {
   name: 'middleware',
   register(app: Application) {
     app.singleton('middleware', () => createMiddlewareRegistry(app))
+  },
+  boot(app: Application) {
+    // Team members run their own middleware around each turn: they find it here.
+    const resolve = () => app.make('middleware') as unknown as RunRegistry
+    resolvers.set(app, resolve)
+    setRunMiddlewareResolver(resolve)
+  },
+  shutdown(app: Application) {
+    const resolve = resolvers.get(app)
+    if (resolve) clearRunMiddlewareResolver(resolve)
   },
 }

@@ -100,6 +100,20 @@ function callsOf(message: BaseMessage | undefined): ToolStepCall[] {
   return (message.tool_calls ?? []).map((call) => ({ id: call.id, name: call.name, args: call.args ?? {} }))
 }
 
+/**
+ * Whether the last turn's calls include a successful one of a `returnDirect`
+ * tool: the results that end the conversation are then the loop's answer.
+ */
+function endedDirectly(history: BaseMessage[], registry: ToolRegistry): boolean {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const message = history[i]
+    if (!ToolMessage.isInstance(message)) return false
+    if (message.status === 'error' || !message.name || !registry.has(message.name)) continue
+    if (registry.get(message.name).returnDirect) return true
+  }
+  return false
+}
+
 function notRunMessages(calls: ToolStepCall[], maxSteps: number): ToolMessage[] {
   return calls.map((call) => new ToolMessage({ tool_call_id: call.id ?? '', name: call.name, status: 'error', content: `Not run: the step limit (${maxSteps}) was reached.` }))
 }
@@ -195,7 +209,9 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
     resumeSchema: toolApprovalSchema,
     async model(owner, state, ctx, step) {
       const registry = await toolsNow(ctx.signal)
-      return { [key]: await turn(owner, conversation(state), registry, step, ctx.signal) }
+      const history = conversation(state)
+      if (endedDirectly(history, registry)) return { [key]: [] }
+      return { [key]: await turn(owner, history, registry, step, ctx.signal) }
     },
     pendingCalls(state) {
       const messages = (state?.[key] ?? []) as BaseMessage[]
@@ -246,6 +262,7 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
       const calls = callsOf(added.at(-1))
       if (calls.length === 0) break
       added.push(...(await Promise.all(calls.map(async (call) => runCall(registry, call, ctx, await approvalNeeded(registry, call, ctx), undefined)))))
+      if (endedDirectly(added, registry)) break
     }
     return { [key]: added }
   }

@@ -115,6 +115,11 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
     return rule !== undefined && rule !== false
   }
 
+  /** Whether a successful call ends the tool loop it runs in (`returnDirect`). */
+  get returnDirect(): boolean {
+    return this.definition.returnDirect === true
+  }
+
   /** JSON schema of the input, as a model sees it (defaults make fields optional). */
   toJSONSchema(): Record<string, unknown> {
     if (this.definition.jsonSchema) return this.definition.jsonSchema

@@ -55,6 +55,12 @@ export interface ToolDefinition<S extends ZodType, O> {
    */
   requiresApproval?: boolean | ((input: z.output<S>, ctx: ToolApprovalContext) => boolean | Promise<boolean>)
   /**
+   * In a tool loop, a successful call of this tool ends the loop: the model is
+   * not called again and the tool's result is the loop's last message (a
+   * handoff to another agent is such a tool). Default false.
+   */
+  returnDirect?: boolean
+  /**
    * The input schema models are shown, when it is not the zod schema's own:
    * for tools described by a JSON Schema from elsewhere (an MCP server's tools),
    * whose zod schema only checks it.

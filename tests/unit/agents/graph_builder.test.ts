@@ -123,6 +123,7 @@ describe('checkConnections', () => {
     routers: [],
     problems: [],
     usesLoops: false,
+    usesTeams: false,
     usesResume: false,
     interrupts: [],
     ...extra,

@@ -1,0 +1,173 @@
+import type { LangGraphRunnableConfig } from '@langchain/langgraph'
+import { E_BRANCH_UNKNOWN, E_TEAM_LIMIT, E_VALIDATION, isException } from '../errors'
+import { recordNodeDuration } from '../observability'
+import { nodeContext, type NodeContext } from './node_context'
+import { changedKeys, userView, type RuntimeScope } from './node_runtime'
+import { cleanValues } from './run_support'
+import { RESERVED_PREFIX, type AnyStateDefinition } from './state'
+import { runMemberTurn, type MemberAgent } from './team_member_run'
+import { TEAM_DONE, type TeamMemberSpec, type TeamSteps } from './team_steps'
+
+/** Each team's record, `{ [team]: TeamRecord }`: checkpointed, so turns, the next member and a swarm's active member survive interrupts and restarts. */
+export const TEAMS_KEY = `${RESERVED_PREFIX}_teams`
+
+type Raw = Record<string, any>
+type GraphNodeFn = (state: Raw, config: LangGraphRunnableConfig) => Promise<unknown>
+
+export interface TeamRecord {
+  /** Member turns since the team was entered. */
+  turns: number
+  /** Members that took those turns, in order. */
+  consulted: string[]
+  /** The member the router sends the run to next; none ends the team. */
+  next?: string
+  /** Swarm: the member that answered last, who takes the next message of the thread. */
+  active?: string
+}
+
+/** The channel's reducer: a team's record is replaced whole; teams do not touch each other's. */
+export const mergeTeams = (a: Record<string, TeamRecord>, b: Record<string, TeamRecord>) => ({ ...a, ...b })
+
+function recordOf(raw: Raw, team: string): TeamRecord {
+  return raw[TEAMS_KEY]?.[team] ?? { turns: 0, consulted: [] }
+}
+
+function write(team: string, record: TeamRecord): Raw {
+  return { [TEAMS_KEY]: { [team]: record } }
+}
+
+function memberNames(spec: TeamSteps): string[] {
+  return spec.members.map((member) => member.name)
+}
+
+async function timed<T>(scope: RuntimeScope, name: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  try {
+    return await work()
+  } finally {
+    recordNodeDuration(scope.label, name, (performance.now() - started) / 1000)
+  }
+}
+
+function limitError(team: string, spec: TeamSteps): Error {
+  return new E_TEAM_LIMIT(team, spec.maxTurns, {
+    details: { team, maxTurns: spec.maxTurns },
+    help: 'Raise maxTurns, make the supervisor (or the members handing off) finish, or pass onLimit: "finish" to go on with what the team has.',
+  })
+}
+
+/**
+ * The team's entry: the turn count starts again. A swarm also sends the run
+ * to its active member — the one that answered the thread last, else `start`.
+ */
+export function teamGateNode(team: string, spec: TeamSteps): GraphNodeFn {
+  return async (raw) => {
+    const before = recordOf(raw, team)
+    if (spec.kind === 'supervisor') return write(team, { turns: 0, consulted: [] })
+    const names = memberNames(spec)
+    const active = before.active !== undefined && names.includes(before.active) ? before.active : (spec.start ?? names[0])
+    return write(team, { turns: 0, consulted: [], active, next: active })
+  }
+}
+
+/** The supervisor's turn: asks its route for the next member (or done), within maxTurns. */
+export function teamLeadNode(team: string, spec: TeamSteps, scope: RuntimeScope): GraphNodeFn {
+  const names = memberNames(spec)
+  return (raw, config) =>
+    timed(scope, team, async () => {
+      const record = recordOf(raw, team)
+      const ctx = nodeContext(config, team)
+      let next: string
+      if (record.turns >= spec.maxTurns) {
+        if (spec.onLimit === 'error') throw limitError(team, spec)
+        next = TEAM_DONE
+      } else {
+        if (!spec.route) throw new E_BRANCH_UNKNOWN(undefined, [...names, TEAM_DONE], { details: { team, reason: 'the supervisor has no route' } })
+        next = await spec.route(scope.owner, userView(raw, scope), ctx, { consulted: [...record.consulted], turn: record.turns, members: spec.members })
+      }
+      if (next !== TEAM_DONE && !names.includes(next)) {
+        throw new E_BRANCH_UNKNOWN(next, [...names, TEAM_DONE], { details: { team, value: next ?? null, members: names } })
+      }
+      ctx.writer({ type: 'team', team, next })
+      return write(team, { ...record, next: next === TEAM_DONE ? undefined : next })
+    })
+}
+
+/** After a team node: the member its record names, or `exit`. */
+export function teamRouter(team: string, spec: TeamSteps): (raw: Raw) => Promise<string> {
+  const names = new Set(memberNames(spec))
+  return async (raw) => {
+    const next = recordOf(raw, team).next
+    return next !== undefined && names.has(next) ? next : 'exit'
+  }
+}
+
+/** The member's input: its own mapping, or the keys both states declare. */
+async function memberInput(member: TeamMemberSpec, state: Raw, own: AnyStateDefinition, owner: unknown, ctx: NodeContext): Promise<Raw> {
+  if (member.input) return (await member.input.call(owner, state, ctx)) ?? {}
+  const input: Raw = {}
+  for (const key of own.keys) if (key in state && state[key] !== undefined) input[key] = state[key]
+  return input
+}
+
+/** The member's input checked against its own state schema: a mapping that does not fit is the team's bug, named as such. */
+function checkedInput(agent: MemberAgent, team: string, member: string, input: Raw): Raw {
+  try {
+    return agent.validateInput(input)
+  } catch (error) {
+    if (isException(error) && error.code === 'E_VALIDATION') {
+      throw new E_VALIDATION(`Team "${team}": the input of member "${member}" does not fit its state: ${error.message}`, {
+        details: (error as { details?: unknown }).details,
+        help: 'Give the member an input mapping (member(Agent, { input: (state) => ({ ... }) })) that builds what its state requires.',
+      })
+    }
+    throw error
+  }
+}
+
+/** Messages the member's turn added: those of its result that were not in its input (by id, else by identity). */
+function addedMessages(result: Raw, input: Raw): unknown[] {
+  const after = Array.isArray(result.messages) ? result.messages : []
+  const before: unknown[] = Array.isArray(input.messages) ? input.messages : []
+  const ids = new Set(before.map((message) => (message as { id?: unknown })?.id).filter((id) => id !== undefined))
+  return after.filter((message: unknown) => {
+    const id = (message as { id?: unknown })?.id
+    return id !== undefined ? !ids.has(id) : !before.includes(message)
+  })
+}
+
+/**
+ * One member's turn: its input mapped from the team's state and checked
+ * against its schema, the member agent run as a subgraph (through its own
+ * middleware), its result mapped back. Run inside this node with the node's
+ * config, LangGraph namespaces the member's checkpoints and bubbles its
+ * interrupts through the team; a resume runs this node again and the member
+ * continues where it stopped.
+ */
+export function teamMemberNode(team: string, spec: TeamSteps, member: TeamMemberSpec, agent: MemberAgent, scope: RuntimeScope): { fn: GraphNodeFn; graph: unknown } {
+  const child = agent.compileSubgraph()
+  const names = new Set(memberNames(spec))
+  const fn: GraphNodeFn = (raw, config) =>
+    timed(scope, member.name, async () => {
+      const state = userView(raw, scope)
+      const record = recordOf(raw, team)
+      const ctx = nodeContext(config, member.name)
+      ctx.writer({ type: 'team', team, member: member.name, turn: record.turns + 1 })
+      const input = checkedInput(agent, team, member.name, await memberInput(member, state, child.state, scope.owner, ctx))
+      const result = cleanValues<Raw>(await runMemberTurn(agent, child.graph, input, config, ctx, team, member.name))
+      const update = member.output
+        ? changedKeys((await member.output.call(scope.owner, result, state, ctx)) ?? {}, state, scope.state, false)
+        : changedKeys(Object.fromEntries(Object.entries(result).filter(([key]) => scope.state.has(key))), state, scope.state, true)
+      const turns = record.turns + 1
+      const consulted = [...record.consulted, member.name]
+      if (spec.kind === 'supervisor') return { ...update, ...write(team, { turns, consulted, active: member.name }) }
+      let next = spec.handoff?.({ messages: addedMessages(result, input) }, spec.members)
+      if (next !== undefined && !names.has(next)) next = undefined
+      if (next !== undefined && turns >= spec.maxTurns) {
+        if (spec.onLimit === 'error') throw limitError(team, spec)
+        next = undefined
+      }
+      return { ...update, ...write(team, { turns, consulted, active: next ?? member.name, next }) }
+    })
+  return { fn, graph: child.graph }
+}

@@ -1,0 +1,7 @@
+export { supervisor, swarm, member, memberName } from './team'
+export type { TeamMember, MemberOptions, SupervisorOptions, SwarmOptions } from './team'
+export { SupervisorAgent, SwarmAgent } from './team_agents'
+export type { TeamOptions } from './team_agents'
+export { handoffTool, handoffTarget, HANDOFF_PREFIX } from './handoff'
+export { TEAM_DONE } from '../agents/team_steps'
+export type { TeamTurnInfo } from '../agents/team_steps'
