@@ -1,5 +1,6 @@
 import { ApprovalAgent } from '../app/agents/approval_agent'
 import { BatchAgent } from '../app/agents/batch_agent'
+import { CodeReviewAgent } from '../app/agents/code_review_agent'
 import { CustomerSupportAgent } from '../app/agents/customer_support_agent'
 import { EchoAgent } from '../app/agents/echo_agent'
 import { NotesAgent } from '../app/agents/notes_agent'
@@ -16,6 +17,8 @@ export default function routes() {
   Route.agent('/approval', ApprovalAgent).middleware('logging').name('approval')
   Route.agent('/batch', BatchAgent).middleware('logging').name('batch')
   Route.agent('/research', ResearchAgent).middleware('logging').name('research')
+  // A supervisor team: the model routes between a reviewer and a security checker (see docs/multi-agent.md).
+  Route.agent('/code-review', CodeReviewAgent).middleware('max_input:65536').name('code-review')
   // Its tools come from the notes MCP server declared in config/mcp.ts (app/mcp/notes_server.ts); see docs/mcp.md.
   Route.agent('/notes', NotesAgent).middleware('logging').name('notes').description('Keeps notes through the tools of the example MCP server')
 
