@@ -2,6 +2,7 @@ import { Overwrite, type StateSnapshot } from '@langchain/langgraph'
 import type { InterruptInfo, StreamEvent, StreamMode, ThreadState } from '../contracts/agent_run'
 import { E_ABORTED, E_GRAPH_INVALID, E_STEP_LIMIT, isException } from '../errors'
 import { RESERVED_PREFIX } from './state'
+import { TEAM_DONE, TEAMS_KEY } from './team_steps'
 
 /*
  * Translation between LangGraph's shapes and Langvel's contracts
@@ -111,7 +112,7 @@ export function toStreamEvents(mode: StreamMode, chunk: unknown, wanted: Readonl
     const events: StreamEvent[] = []
     for (const [node, update] of Object.entries((chunk ?? {}) as Raw)) {
       if (node === INTERRUPT_KEY) interrupts.push(...rawInterrupts({ [INTERRUPT_KEY]: update }))
-      else if (wanted.has('updates') && !hidden.has(node)) events.push({ event: 'updates', node, data: unwrapOverwrites(cleanValues(update)) })
+      else if (wanted.has('updates') && !hidden.has(node)) events.push({ event: 'updates', node, data: teamDecision(node, update) ?? unwrapOverwrites(cleanValues(update)) })
     }
     return events
   }
@@ -152,6 +153,13 @@ export function translateRunError(error: unknown, signal: AbortSignal | undefine
     })
   }
   return error
+}
+
+/** A supervisor's turn (it writes its team's record under its own name) is shown as its decision: `{ next: member | 'done' }`. */
+function teamDecision(node: string, update: unknown): Raw | undefined {
+  const record = (update as Raw | null)?.[TEAMS_KEY] as Record<string, { next?: string }> | undefined
+  if (!record || !(node in record)) return undefined
+  return { next: record[node].next ?? TEAM_DONE }
 }
 
 /** `new Overwrite(v)` in a node's update is shown to stream readers as `v`, not LangGraph's wrapper. */

@@ -4,16 +4,16 @@ import { recordNodeDuration } from '../observability'
 import { nodeContext, type NodeContext } from './node_context'
 import { changedKeys, userView, type RuntimeScope } from './node_runtime'
 import { cleanValues } from './run_support'
-import { RESERVED_PREFIX, type AnyStateDefinition } from './state'
+import type { AnyStateDefinition } from './state'
 import { runMemberTurn, type MemberAgent } from './team_member_run'
-import { TEAM_DONE, type TeamMemberSpec, type TeamSteps } from './team_steps'
+import { TEAM_DONE, TEAMS_KEY, type TeamMemberSpec, type TeamSteps } from './team_steps'
 
-/** Each team's record, `{ [team]: TeamRecord }`: checkpointed, so turns, the next member and a swarm's active member survive interrupts and restarts. */
-export const TEAMS_KEY = `${RESERVED_PREFIX}_teams`
+export { TEAMS_KEY }
 
 type Raw = Record<string, any>
 type GraphNodeFn = (state: Raw, config: LangGraphRunnableConfig) => Promise<unknown>
 
+/** A team's progress, checkpointed: turns, the next member and a swarm's active member survive interrupts and restarts. */
 export interface TeamRecord {
   /** Member turns since the team was entered. */
   turns: number

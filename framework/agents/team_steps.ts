@@ -1,5 +1,6 @@
 import type { SubgraphAgentClass } from './graph_builder'
 import type { NodeContext } from './node_context'
+import { RESERVED_PREFIX } from './state'
 
 /*
  * What the graph builder needs from a team to lay it out as graph steps:
@@ -13,6 +14,9 @@ import type { NodeContext } from './node_context'
 export const TEAM_STEPS = Symbol.for('langvel.teamSteps')
 
 type Raw = Record<string, any>
+
+/** Each team's record in the graph state, `{ [team]: TeamRecord }` (see team_nodes.ts). */
+export const TEAMS_KEY = `${RESERVED_PREFIX}_teams`
 
 /** The supervisor's answer that ends the team's work. */
 export const TEAM_DONE = 'done'
