@@ -18,11 +18,12 @@ import { integer, resultName } from './options'
 
 export const BUS_USAGE = `Usage: npm run bench -- bus [options]
 
-  Measures the message bus in this process, driver by driver: throughput
-  (publish to acknowledged delivery, a fast subscriber, --rounds rounds, median
-  reported), then a flood: publishers as fast as they can against a slow
-  subscriber, with the bound; RSS, queue depth, waits and refusals, and a check
-  that every accepted message was delivered exactly once. Nothing is asserted.
+  Measures the message bus in this process, driver by driver: a flood
+  (publishers as fast as they can against a slow subscriber, with the bound:
+  RSS, queue depth, waits and refusals, and a check that every accepted
+  message was delivered exactly once), then throughput (publish to
+  acknowledged delivery, a fast subscriber, --rounds rounds, median
+  reported). Nothing is asserted.
 
   --name <name>          result file bench/results/<name>.json (default: bus-<timestamp>)
   --driver <d>           memory, redis or both (default both; redis is skipped when unreachable)
@@ -124,8 +125,8 @@ interface BusBenchContext {
 }
 
 /**
- * `npm run bench -- bus`: throughput rounds (the drivers taking turns), then
- * a flood per driver; prints tables (or the JSON with --json) and writes
+ * `npm run bench -- bus`: a flood per driver, then throughput rounds (the
+ * drivers taking turns); prints tables (or the JSON with --json) and writes
  * bench/results/<name>.json. Resolves with the exit code: 0 when the run
  * completed, 1 on an error, 2 on bad arguments.
  *
@@ -167,6 +168,12 @@ export async function runBusBench(argv: string[], context: BusBenchContext): Pro
         }
       }
     }
+    // The floods come first: their RSS readings start from a process that has not yet churned through the throughput rounds' messages.
+    const floods = new Map<string, FloodResult>()
+    for (const target of targets) {
+      output.info(`flood, ${target.driver}: ${PUBLISHERS} publishers for ${options.seconds} s against a subscriber taking ${options.slowMs} ms per message...`)
+      floods.set(target.driver, await flood(target, options))
+    }
     const rounds = new Map<string, ThroughputRound[]>(targets.map((target) => [target.driver, []]))
     for (let round = 0; round < options.rounds; round++) {
       // The drivers take turns, the first one changing every round, so neither always runs on the coldest or warmest process.
@@ -178,7 +185,6 @@ export async function runBusBench(argv: string[], context: BusBenchContext): Pro
     }
     const drivers: Record<string, DriverFigures> = {}
     for (const target of targets) {
-      output.info(`flood, ${target.driver}: ${PUBLISHERS} publishers for ${options.seconds} s against a subscriber taking ${options.slowMs} ms per message...`)
       const figures = rounds.get(target.driver) as ThroughputRound[]
       drivers[target.driver] = {
         throughput: {
@@ -187,7 +193,7 @@ export async function runBusBench(argv: string[], context: BusBenchContext): Pro
           medianDeliveredPerSecond: median(figures.map((figure) => figure.deliveredPerSecond)),
           exactlyOnce: figures.every((figure) => figure.delivery.exactlyOnce),
         },
-        flood: await flood(target, options),
+        flood: floods.get(target.driver) as FloodResult,
       }
     }
     const { json: _json, help: _help, drivers: _drivers, ...settings } = options
@@ -254,7 +260,7 @@ function printResult(output: Output, drivers: Record<string, DriverFigures>, opt
   )
   output.line()
   output.table(
-    [`flood, ${options.onFull}`, 'accepted/s', 'depth peak / bound', 'stream peak', 'waited', 'refused', 'RSS MB before / peak / after', 'drain s', 'exactly once (missing, dup.)'],
+    [`flood, ${options.onFull}`, 'accepted/s', 'depth peak / bound', 'stream peak', 'waited', 'refused', 'RSS MB before / peak / after', 'heap MB before / after', 'drain s', 'exactly once (missing, dup.)'],
     entries.map(([driver, { flood: figures }]) => [
       driver,
       Math.round(figures.acceptedPerSecond),
@@ -262,7 +268,8 @@ function printResult(output: Output, drivers: Record<string, DriverFigures>, opt
       figures.storedPeak ?? '-',
       figures.waited,
       figures.refused,
-      `${figures.rssMb.before} / ${figures.rssMb.peak ?? '-'} / ${figures.rssMb.after}`,
+      `${figures.rssMb.before} / ${figures.rssMb.peak} / ${figures.rssMb.after}`,
+      `${figures.heapMb.before} / ${figures.heapMb.after}`,
       figures.drainSeconds,
       `${figures.delivery.exactlyOnce ? 'yes' : 'NO'} (${figures.delivery.missing}, ${figures.delivery.duplicated})`,
     ]),

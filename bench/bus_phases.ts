@@ -103,7 +103,10 @@ export interface FloodResult {
   acceptedPerSecond: number
   /** Time from the end of the flood until every accepted message was acknowledged (the handler no longer sleeps). */
   drainSeconds: number
-  rssMb: { before: number; peak: number | null; after: number }
+  /** Sampled from before the flood until after its bus closed (and a garbage collection, when exposed). */
+  rssMb: { before: number; peak: number; after: number }
+  /** V8 heap in use, before the flood and after its bus closed: with a garbage collection first, what the process still holds. */
+  heapMb: { before: number; after: number }
   gcExposed: boolean
   delivery: DeliveryReport
 }
@@ -120,7 +123,7 @@ export async function flood(
   options: { seconds: number; size: number; maxQueue: number; onFull: 'wait' | 'refuse'; publishTimeoutMs: number; slowMs: number },
 ): Promise<FloodResult> {
   collectGarbage()
-  const rssBefore = process.memoryUsage().rss
+  const before = process.memoryUsage()
   const { bus, metrics } = target.create({ maxQueue: options.maxQueue, onFull: options.onFull, publishTimeoutMs: options.publishTimeoutMs })
   const topic = uniqueTopic('flood')
   const ledger = new DeliveryLedger()
@@ -137,7 +140,7 @@ export async function flood(
     await produce(bus, topic, ledger, options.seconds, options.size)
     const floodSeconds = (performance.now() - started) / 1000
     draining = true
-    const [rssPeak, depthPeak, storedPeak] = await Promise.all([rss.stop(), depth.stop(), stored?.stop()])
+    const [depthPeak, storedPeak] = await Promise.all([depth.stop(), stored?.stop()])
     const drainStarted = performance.now()
     await until(async () => (await acknowledged(metrics, topic)) >= ledger.accepted, DRAIN_LIMIT_MS)
     const drainSeconds = (performance.now() - drainStarted) / 1000
@@ -145,7 +148,8 @@ export async function flood(
     const refused = await counterValue(metrics.refused, topic)
     await bus.close()
     collectGarbage()
-    const rssAfter = process.memoryUsage().rss
+    const after = process.memoryUsage()
+    const rssPeak = (await rss.stop()).peak ?? 0
     const delivery = ledger.report()
     const storedMax = storedPeak?.peak ?? null
     return {
@@ -161,7 +165,8 @@ export async function flood(
       refused,
       acceptedPerSecond: round(delivery.accepted / floodSeconds),
       drainSeconds: round(drainSeconds),
-      rssMb: { before: toMb(rssBefore), peak: rssPeak.peak === null ? null : toMb(Math.max(rssPeak.peak, rssBefore)), after: toMb(rssAfter) },
+      rssMb: { before: toMb(before.rss), peak: toMb(Math.max(rssPeak, before.rss, after.rss)), after: toMb(after.rss) },
+      heapMb: { before: toMb(before.heapUsed), after: toMb(after.heapUsed) },
       gcExposed: typeof globalThis.gc === 'function',
       delivery,
     }

@@ -25,6 +25,8 @@ export class PeakSampler {
     this.timer = setInterval(() => {
       this.running ??= this.sample().finally(() => (this.running = undefined))
     }, this.everyMs)
+    // A phase that throws before stop() must not keep the process alive.
+    this.timer.unref()
     return this
   }
 
