@@ -168,6 +168,10 @@ export async function runBusBench(argv: string[], context: BusBenchContext): Pro
         }
       }
     }
+    if (targets.length === 0) {
+      output.error('no driver left to measure')
+      return 1
+    }
     // The floods come first: their RSS readings start from a process that has not yet churned through the throughput rounds' messages.
     const floods = new Map<string, FloodResult>()
     for (const target of targets) {
@@ -217,11 +221,11 @@ export async function runBusBench(argv: string[], context: BusBenchContext): Pro
     output.success(`wrote ${file}`)
     return 0
   } finally {
-    if (redis) {
+    if (redis && !skipped.redis) {
       const cleanup = await deleteRedisKeys(options.redisUrl, prefix)
       if ('error' in cleanup) output.warn(`could not delete the run's Redis keys (${prefix}*): ${cleanup.error}`)
-      await redis.close()
     }
+    await redis?.close()
   }
 }
 
