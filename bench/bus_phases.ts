@@ -62,6 +62,7 @@ export interface ThroughputRound {
  * counter: after XACK on Redis).
  */
 export async function throughputRound(target: BusTarget, options: { seconds: number; size: number; maxQueue: number; concurrency: number }): Promise<ThroughputRound> {
+  // Waiting, with a generous timeout: a round measures deliveries, not refusals.
   const { bus, metrics } = target.create({ maxQueue: options.maxQueue, onFull: 'wait', publishTimeoutMs: 30_000 })
   const topic = uniqueTopic('throughput')
   const ledger = new DeliveryLedger()
@@ -135,7 +136,8 @@ export async function flood(
     })
     const rss = new PeakSampler(() => process.memoryUsage().rss, SAMPLE_MS).start()
     const depth = new PeakSampler(() => bus.depth(topic), SAMPLE_MS).start()
-    const stored = target.storedLength ? new PeakSampler(() => (target.storedLength as (topic: string) => Promise<number>)(topic), SAMPLE_MS).start() : undefined
+    const storedLength = target.storedLength
+    const stored = storedLength ? new PeakSampler(() => storedLength(topic), SAMPLE_MS).start() : undefined
     const started = performance.now()
     await produce(bus, topic, ledger, options.seconds, options.size)
     const floodSeconds = (performance.now() - started) / 1000
