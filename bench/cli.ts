@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Output } from '../framework/console/output'
+import { runBusBench } from './bus_bench'
 import { buildProject } from './harness/build_project'
 import { ProcessGuard } from './harness/process_guard'
 import { runLoadBench } from './load_bench'
@@ -13,7 +14,7 @@ import { runRagBench } from './rag_bench'
 const ROOT = resolve(__dirname, '..')
 
 /**
- * Entry of `npm run bench [-- load|memory ...]`: parses the arguments,
+ * Entry of `npm run bench [-- load|memory|rag|bus ...]`: parses the arguments,
  * builds a copy of the project with `langvel build` (the servers run the
  * compiled JavaScript, as in production), runs the benchmark under a ProcessGuard (no server outlives it, whatever
  * happens) and resolves with the exit code: 0 when the run completed —
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   const output = new Output()
   // Retrieval runs in this process against a Chroma of its own: no server build, its own options.
   if (argv[0] === 'rag') return runRagBench(argv.slice(1), { root: ROOT, output })
+  // The message bus is measured in this process too: no server either.
+  if (argv[0] === 'bus') return runBusBench(argv.slice(1), { root: ROOT, output })
   let options: BenchOptions
   try {
     options = parseBenchArgs(argv)

@@ -123,7 +123,8 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
   }
 }
 
-function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+/** A whole-number flag from `min` to `max` (`fallback` when absent); throws naming the flag. */
+export function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
   const number = Number(value)
   if (!/^\d+$/.test(value) || number < min || number > max) throw new Error(`${flag} ${JSON.stringify(value)}: expected an integer between ${min} and ${max}`)

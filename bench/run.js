@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict'
-// `npm run bench [-- load|memory ...]`. The benchmark harness is TypeScript
+// `npm run bench [-- load|memory|rag|bus ...]`. The benchmark harness is TypeScript
 // (type-checked with the project), development tooling that tsx compiles once
 // here. The servers it measures are separate processes running the compiled
 // JavaScript of `langvel build`, as in production: no tsx.

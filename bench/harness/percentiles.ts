@@ -38,3 +38,16 @@ function rank(sorted: Float64Array, percentile: number): number {
 function round(value: number): number {
   return Math.round(value * 100) / 100
 }
+
+/**
+ * The median of a few figures (one per round); 0 for none.
+ *
+ * @example
+ * median([3, 1, 2, 10]) // 2.5
+ */
+export function median(values: number[]): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}

@@ -16,6 +16,7 @@ export class BusMetrics {
   readonly retried: Counter<'topic'>
   readonly deadLettered: Counter<'topic'>
   readonly refused: Counter<'topic'>
+  readonly waited: Counter<'topic'>
 
   constructor(readonly registry: Registry) {
     const registers = [registry]
@@ -54,6 +55,12 @@ export class BusMetrics {
     this.refused = new Counter({
       name: 'langvel_bus_refused_total',
       help: 'Publishes refused with E_BUS_FULL (at once or after waiting), by topic',
+      labelNames: ['topic'] as const,
+      registers,
+    })
+    this.waited = new Counter({
+      name: 'langvel_bus_publish_waits_total',
+      help: 'Publishes that found the topic full and waited for room (BUS_ON_FULL=wait), admitted or refused in the end, by topic',
       labelNames: ['topic'] as const,
       registers,
     })

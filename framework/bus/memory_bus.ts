@@ -154,6 +154,7 @@ export class MemoryBus implements MessageBus {
     }
     if (state.blocked.length === 0 && this.hasRoom(state)) return this.accept(state, message)
     if (this.options.onFull === 'refuse' || timeoutMs <= 0) return this.refuse(topic)
+    this.metrics.waited.inc({ topic })
     await new Promise<void>((resolve, reject) => {
       const entry = {
         message,

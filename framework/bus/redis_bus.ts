@@ -166,6 +166,7 @@ export class RedisBus implements MessageBus {
         this.metrics.refused.inc({ topic })
         throw new E_BUS_FULL(topic, this.options.maxQueue)
       }
+      if (tries === 1) this.metrics.waited.inc({ topic })
       // Room is made by consumers in any process, so there is nothing to be told: look again soon.
       await sleep(Math.min(left, backoffDelay(tries, 5, 100)))
     }
