@@ -106,9 +106,9 @@ export default function routes() {
     const forgotten = await cli(['memory:forget', 'user:alice', '--json'])
     expect(forgotten.code).toBe(0)
     const report = JSON.parse(forgotten.stdout)
-    expect(report).toEqual({ principal: 'user:alice', memories: 3, threads: 2, checkpoints: expect.any(Number), ownership_records: 2, thread_ids: ['thread-a1', 'thread-a2'], kept: [], failures: [], complete: true })
+    expect(report).toEqual({ principal: 'user:alice', memories: 3, episodes: 0, threads: 2, checkpoints: expect.any(Number), ownership_records: 2, thread_ids: ['thread-a1', 'thread-a2'], kept: [], failures: [], complete: true })
     expect(report.checkpoints).toBeGreaterThan(0)
-    expect(forgotten.stderr).toContain('Erased user:alice: 3 memories, 2 threads')
+    expect(forgotten.stderr).toContain('Erased user:alice: 3 memories, 0 episodes, 2 threads')
 
     // Nothing of alice is left: checkpoints (and their writes and blobs), ownership, store rows.
     for (const table of ['checkpoints', 'checkpoint_writes', 'checkpoint_blobs']) {
@@ -131,7 +131,7 @@ export default function routes() {
 
     const forgotten = await cli(['memory:forget', 'user:carol', '--json'], { MEMORY_STORE: 'memory' })
     expect(forgotten.code).toBe(1)
-    expect(JSON.parse(forgotten.stdout)).toMatchObject({ principal: 'user:carol', memories: null, complete: false })
+    expect(JSON.parse(forgotten.stdout)).toMatchObject({ principal: 'user:carol', memories: null, episodes: null, complete: false })
     expect(forgotten.stderr).toContain('were NOT erased: MEMORY_STORE=memory')
   })
 

@@ -54,7 +54,7 @@ describe('eraseOwner', () => {
     store = new MapOwnerStore()
     threads = new ThreadOwnership(store)
     saver = new MemorySaver()
-    memory = new MemoryManager({ config: { default: 'memory', semantic: false, allowAnonymous: false, recallLimit: 5 } })
+    memory = new MemoryManager({ config: { default: 'memory', semantic: false, allowAnonymous: false, recallLimit: 5, episodeMaxChars: 2000 } })
     await threads.claim('t-1', user('alice'))
     await checkpoint(saver, '/notes:t-1')
     await memory.forOwner('user:alice').remember('tea', 'likes tea')
@@ -62,7 +62,7 @@ describe('eraseOwner', () => {
 
   it('deletes the checkpoints, then releases the ownership record and clears the memories', async () => {
     const erased = await eraseOwner('user:alice', { memory, threads, places: [{ saver, namespace: '/notes' }] })
-    expect(erased).toEqual({ owner: 'user:alice', memories: 1, threads: ['t-1'], checkpoints: 1, ownershipRecords: 1, kept: [], failures: [], complete: true })
+    expect(erased).toEqual({ owner: 'user:alice', memories: 1, episodes: 0, threads: ['t-1'], checkpoints: 1, ownershipRecords: 1, kept: [], failures: [], complete: true })
     expect(await countOf('/notes:t-1')).toBe(0)
     expect(store.owners.has('t-1')).toBe(false)
   })
