@@ -5,6 +5,7 @@ import type { Llm } from '../llm/llm'
 import { createLogger, type Logger } from '../logger'
 import { memoryMetrics } from '../memory/memory_metrics'
 import type { MemoryManager } from '../memory/memory_manager'
+import type { PrincipalMemory } from '../memory/principal_memory'
 import { resolveMemoryManager } from '../memory/memory_runtime'
 import { toPlainValues } from './plain_values'
 
@@ -76,7 +77,7 @@ export async function recordEpisode(agent: EpisodicAgent, option: EpisodicMemory
   let manager: MemoryManager | undefined
   try {
     manager = resolveMemoryManager()
-    const memory = run.context?.principal || manager.options.config.allowAnonymous ? manager.forContext(run.context) : undefined
+    const memory = memoryOf(manager, run.context)
     if (!memory) return
     const values = await run.values()
     const ctx: EpisodeContext = { threadId: run.threadId, agent: agent.name, route: run.route, context: run.context ?? { requestId: '', traceId: '' }, signal: run.signal }
@@ -97,6 +98,16 @@ export async function recordEpisode(agent: EpisodicAgent, option: EpisodicMemory
       threadId: run.threadId,
       error: describe(error),
     })
+  }
+}
+
+/** The memory of the run's principal; undefined for a run that may not remember (the manager owns that rule). */
+function memoryOf(manager: MemoryManager, context: RequestContext | undefined): PrincipalMemory | undefined {
+  try {
+    return manager.forContext(context)
+  } catch (error) {
+    if (isException(error) && error.code === 'E_MEMORY_ANONYMOUS') return undefined
+    throw error
   }
 }
 

@@ -1,7 +1,7 @@
 import { InMemoryStore } from '@langchain/langgraph-checkpoint'
 import Transport from 'winston-transport'
 import { z } from 'zod'
-import { Agent, defineState, reducers, type EpisodeContext, type GraphBuilder, type StateOf } from '../../../framework/agents'
+import { Agent, defineState, reducers, type AgentOptions, type EpisodeContext, type GraphBuilder, type StateOf } from '../../../framework/agents'
 import type { RequestContext } from '../../../framework/contracts/request_context'
 import { clearLlmManagerResolver, setLlmManagerResolver } from '../../../framework/llm/llm_runtime'
 import { createLogger } from '../../../framework/logger'
@@ -22,13 +22,13 @@ const TripState = defineState({ city: z.string(), fail: z.boolean().optional(), 
 type Trip = StateOf<typeof TripState>
 
 /** Plans a trip in one node and keeps an episode of each finished thread, summarised by its own function. */
-class TripAgent extends Agent<typeof TripState> {
+class TripAgent extends Agent<typeof TripState> implements AgentOptions {
   state = TripState
   seen: EpisodeContext[] = []
   episodicMemory = {
-    summarize(this: TripAgent, state: Record<string, unknown>, ctx: EpisodeContext) {
+    summarize(this: TripAgent, state: Trip, ctx: EpisodeContext) {
       this.seen.push(ctx)
-      return `Planned a trip to ${String(state.city)}`
+      return `Planned a trip to ${state.city}`
     },
   }
   build(graph: GraphBuilder<typeof TripState>) {
