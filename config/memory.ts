@@ -11,11 +11,14 @@ export default defineConfig({
     MEMORY_SEMANTIC: env.boolean(true),
     /** Memories `recall()` returns when the call names no limit. */
     MEMORY_RECALL_LIMIT: env.integer(5, 1, 100),
+    /** Longest episode summary kept (agents with `episodicMemory`), in characters; longer ones are cut. */
+    MEMORY_EPISODE_MAX_CHARS: env.integer(2000, 100, 20000),
   },
   resolve: (e) => ({
     default: e.MEMORY_STORE,
     allowAnonymous: e.MEMORY_ALLOW_ANONYMOUS,
     semantic: e.MEMORY_SEMANTIC,
     recallLimit: e.MEMORY_RECALL_LIMIT,
+    episodeMaxChars: e.MEMORY_EPISODE_MAX_CHARS,
   }),
 })

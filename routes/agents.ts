@@ -1,4 +1,5 @@
 import { ApprovalAgent } from '../app/agents/approval_agent'
+import { AssistantAgent } from '../app/agents/assistant_agent'
 import { BatchAgent } from '../app/agents/batch_agent'
 import { CodeReviewAgent } from '../app/agents/code_review_agent'
 import { CustomerSupportAgent } from '../app/agents/customer_support_agent'
@@ -21,6 +22,8 @@ export default function routes() {
   Route.agent('/code-review', CodeReviewAgent).middleware('max_input:65536').name('code-review')
   // Its tools come from the notes MCP server declared in config/mcp.ts (app/mcp/notes_server.ts); see docs/mcp.md.
   Route.agent('/notes', NotesAgent).middleware('logging').name('notes').description('Keeps notes through the tools of the example MCP server')
+  // Remembers what each user tells it, across threads (docs/memory.md): memory belongs to a principal, so it needs `auth`.
+  Route.agent('/assistant', AssistantAgent).middleware('auth', 'logging').name('assistant').description('A conversational assistant that remembers what each user tells it, across threads')
 
   // Authenticated: a Bearer JWT (`langvel auth:token`) or an X-API-Key (`langvel apikey:create`),
   // at most 5 runs per minute per principal.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { ZodType } from 'zod'
 import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
+import type { RequestContext } from '../contracts/request_context'
 import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
 import type { TrimOptions } from '../llm/types'
@@ -18,6 +19,7 @@ import { GraphBuilder, type SubgraphSource } from './graph_builder'
 import { emitGraph, type CompiledAgentGraph } from './graph_emit'
 import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
+import { recordEpisode, type EpisodicMemoryOption } from './episodic_memory'
 import { CALLER_THREAD_KEY, freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
 import { interruptPoints, resumeCheckIn, resumeSchemaIn, type ResumeCheck } from './interrupt_points'
@@ -81,6 +83,13 @@ export interface AgentOptions {
    * pairs whole; the state keeps the full conversation.
    */
   workingMemory?: TrimOptions
+  /**
+   * Episodic memory: when a run finishes (not at an interrupt, not on an
+   * error), a summary of the thread is stored for the run's principal,
+   * recalled later with `this.memory.episodes(query)`. `true` for the default
+   * summary, or `{ summarize(state, ctx) }` for your own.
+   */
+  episodicMemory?: EpisodicMemoryOption
 }
 
 /** Everything the runner and the CLI need to know about an agent, read once. */
@@ -419,7 +428,20 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     }
     let interrupts = rawInterrupts(output)
     if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS))
+    else await this.#finished(threadId, config, options.signal, async () => cleanValues(output))
     return { output: cleanValues<StateOf<D>>(output), threadId, interrupts }
+  }
+
+  /** A run ended without an interrupt: stores its episode when the agent keeps episodic memory (never throws). */
+  #finished(threadId: string, config: LangGraphRunnableConfig, signal: AbortSignal | undefined, values: () => Promise<Record<string, unknown>>): Promise<void> {
+    return recordEpisode(this, this.#declared().episodicMemory, {
+      key: this.#threadKey(threadId),
+      threadId,
+      route: this.#route,
+      values,
+      context: config.context as unknown as RequestContext | undefined,
+      signal,
+    })
   }
 
   /** `prepare` runs when iteration starts: it checks the thread (resume) and returns the graph input. */
@@ -442,6 +464,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
     if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)) }
+    else await this.#finished(threadId, config, options.signal, async () => cleanValues((await graph.getState(this.#threadConfig(threadId))).values))
   }
 
   /**

@@ -1,5 +1,5 @@
 export { Agent } from './agent'
-export type { AgentTool } from './agent'
+export type { AgentTool, AgentOptions } from './agent'
 export { GraphBuilder, END } from './graph_builder'
 export type { NodeFn, NodeResult, Condition, Selector, Step, RouteTarget, LoopOptions, InterruptOptions, CompileGraphOptions } from './graph_builder'
 export type { CompiledAgentGraph } from './graph_emit'
@@ -8,5 +8,6 @@ export type { StateOf, UpdateOf, InputOf, StateShape, AnyStateDefinition, FieldI
 export { reducers } from './reducers'
 export type { Reduced } from './reducers'
 export type { NodeContext } from './node_context'
+export type { EpisodeContext, EpisodicMemoryOption } from './episodic_memory'
 // Re-exported so agents need only one import for the LangGraph pieces they return from nodes.
 export { Command, Overwrite } from '@langchain/langgraph'

@@ -37,7 +37,7 @@ export interface KeptThread {
 
 /** A step that failed; the erasure went on with the others. */
 export interface ErasureFailure {
-  step: 'threads' | 'checkpoints' | 'ownership' | 'memories'
+  step: 'threads' | 'checkpoints' | 'ownership' | 'memories' | 'episodes'
   threadId?: string
   message: string
 }
@@ -47,6 +47,8 @@ export interface Erasure {
   owner: string
   /** Memories removed; null when they were not erased (unreachable or failed). */
   memories: number | null
+  /** Episodes (summaries of finished threads) removed; null when they were not erased. */
+  episodes: number | null
   /** Every thread the owner owned when the erasure started. */
   threads: string[]
   checkpoints: number
@@ -54,14 +56,14 @@ export interface Erasure {
   /** Threads still recorded as the owner's, so no other principal can reach what may be left of them. */
   kept: KeptThread[]
   failures: ErasureFailure[]
-  /** True when everything was erased: nothing kept, nothing failed, the memories reached. */
+  /** True when everything was erased: nothing kept, nothing failed, the memories and episodes reached. */
   complete: boolean
 }
 
 /**
  * Removes everything kept for an owner: the checkpoints of the threads it
  * owns (through each saver's deleteThread), then their ownership records,
- * then its memories.
+ * then its memories and its episodes.
  *
  * A thread's ownership record is released only once its checkpoints were
  * found and confirmed gone in every place: an unowned thread is open to
@@ -101,15 +103,22 @@ export async function eraseOwner(owner: string, options: EraseOptions): Promise<
     }
   }
   let memories: number | null = null
+  let episodes: number | null = null
   if (options.memory) {
+    const memory = options.memory.forOwner(owner)
     try {
-      memories = await options.memory.forOwner(owner).clear()
+      memories = await memory.clear()
     } catch (error) {
       failures.push({ step: 'memories', message: messageOf(error) })
     }
+    try {
+      episodes = await memory.clearEpisodes()
+    } catch (error) {
+      failures.push({ step: 'episodes', message: messageOf(error) })
+    }
   }
-  const complete = kept.length === 0 && failures.length === 0 && memories !== null
-  return { owner, memories, threads, checkpoints, ownershipRecords, kept, failures, complete }
+  const complete = kept.length === 0 && failures.length === 0 && memories !== null && episodes !== null
+  return { owner, memories, episodes, threads, checkpoints, ownershipRecords, kept, failures, complete }
 }
 
 interface Deletion {

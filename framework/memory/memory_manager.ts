@@ -75,7 +75,7 @@ export class MemoryManager {
 
   /** The memory of an owner key (`user:42`, `api_key:7`, `anonymous`), on the default driver. */
   forOwner(owner: string): PrincipalMemory {
-    return new PrincipalMemory(this.use(), owner, { embeddings: this.embeddings(), recallLimit: this.options.config.recallLimit })
+    return new PrincipalMemory(this.use(), owner, { embeddings: this.embeddings(), recallLimit: this.options.config.recallLimit, episodeMaxChars: this.options.config.episodeMaxChars })
   }
 
   /** The memory of a principal; without one, the shared anonymous memory when MEMORY_ALLOW_ANONYMOUS, else E_MEMORY_ANONYMOUS. */

@@ -36,26 +36,28 @@ export function parseOwner(text: string): string {
 }
 
 /**
- * The store namespace of an owner: `['memories', <label>, 'm']`. LangGraph's stores
+ * The store namespace of an owner: `['memories', <label>, 'm']` for its
+ * memories, `['memories', <label>, 'e']` for its episodes. LangGraph's stores
  * refuse `.`, `%`, `_` and `\` in labels and the Postgres store joins labels
  * with `:`, so the owner is escaped (`~` + hex) to letters, digits and `-`;
  * `anonymous` has no `~`, so it is never an escaped owner. An owner holding
  * an unpaired UTF-16 surrogate is refused with E_INVALID_INPUT.
  */
-export function memoryNamespace(owner: string): string[] {
-  if (owner === ANONYMOUS_OWNER) return ['memories', ANONYMOUS_OWNER, MEMORY_LEVEL]
+export function memoryNamespace(owner: string, level: MemoryLevel = 'm'): string[] {
+  if (owner === ANONYMOUS_OWNER) return ['memories', ANONYMOUS_OWNER, level]
   assertWellFormed(owner)
   const label = [...Buffer.from(owner, 'utf8')].map((byte) => (isPlain(byte) ? String.fromCharCode(byte) : `~${byte.toString(16).padStart(2, '0')}`)).join('')
-  return ['memories', label, MEMORY_LEVEL]
+  return ['memories', label, level]
 }
 
 /**
- * The last level of every memory namespace. Stores match a search prefix by
- * text (Postgres: `LIKE 'memories:user~3a1:m%'`); without it, `user:1` would
- * also match the rows of `user:10`. With it, the prefix of one owner is never
- * the prefix of another (labels hold no `:`).
+ * The last level of every memory namespace: `m` for facts, `e` for episodes.
+ * Stores match a search prefix by text (Postgres: `LIKE 'memories:user~3a1:m%'`);
+ * without it, `user:1` would also match the rows of `user:10`. With it, the
+ * prefix of one owner is never the prefix of another (labels hold no `:`),
+ * and facts and episodes never match each other's prefix.
  */
-const MEMORY_LEVEL = 'm'
+export type MemoryLevel = 'm' | 'e'
 
 /** An unpaired UTF-16 surrogate (UTF-8 encodes every one as U+FFFD, so `x\uD800` and `x\uFFFD` would share a namespace). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/

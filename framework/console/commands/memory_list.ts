@@ -5,7 +5,7 @@ import type { CommandHandler } from '../command'
 
 /**
  * `langvel memory:list <principal> [--json]`: the principal's memories, newest
- * first. E_INVALID_CONFIG with MEMORY_STORE=memory: that store lives inside
+ * first, then its episodes (summaries of finished threads), most recent first. E_INVALID_CONFIG with MEMORY_STORE=memory: that store lives inside
  * the server process, and the CLI would only see an empty one of its own.
  */
 const memoryList: CommandHandler<{ json?: boolean }> = async ({ app, args, options, output }) => {
@@ -16,20 +16,25 @@ const memoryList: CommandHandler<{ json?: boolean }> = async ({ app, args, optio
       help: 'Use MEMORY_STORE=postgres (run `langvel migrate`) to list and erase memories from the CLI; or read them in the app with app.make(\'memory\').forOwner(owner).list().',
     })
   }
-  const memories = await manager.forOwner(owner).list()
+  const memory = manager.forOwner(owner)
+  const memories = await memory.list()
   const rows = memories.map((memory) => ({ key: memory.key, value: toPlainValues(memory.value), created_at: memory.createdAt.toISOString(), updated_at: memory.updatedAt.toISOString() }))
+  const episodes = (await memory.episodes()).map((episode) => ({
+    thread_id: episode.threadId,
+    agent: episode.agent,
+    route: episode.route ?? null,
+    summary: episode.summary,
+    finished_at: episode.finishedAt.toISOString(),
+    created_at: episode.createdAt.toISOString(),
+  }))
   if (options.json) {
-    output.json({ principal: owner, memories: rows })
+    output.json({ principal: owner, memories: rows, episodes })
     return
   }
-  if (rows.length === 0) {
-    output.info(`No memories for ${owner}`)
-    return
-  }
-  output.table(
-    ['Key', 'Value', 'Updated'],
-    rows.map((row) => [row.key, typeof row.value === 'string' ? row.value : JSON.stringify(row.value), row.updated_at]),
-  )
+  if (rows.length === 0) output.info(`No memories for ${owner}`)
+  else output.table(['Key', 'Value', 'Updated'], rows.map((row) => [row.key, typeof row.value === 'string' ? row.value : JSON.stringify(row.value), row.updated_at]))
+  if (episodes.length === 0) output.info(`No episodes for ${owner}`)
+  else output.table(['Thread', 'Agent', 'Summary', 'Finished'], episodes.map((episode) => [episode.thread_id, episode.route ?? episode.agent, episode.summary, episode.finished_at]))
 }
 
 export default memoryList

@@ -7,7 +7,7 @@ export const memoryCommands: CommandSpec[] = [
   {
     name: 'memory:list',
     group: 'memory',
-    description: "List a principal's long-term memories",
+    description: "List a principal's long-term memories and episodes (summaries of its finished threads)",
     arguments: [principal],
     options: [json],
     load: () => require('../commands/memory_list'),
@@ -15,7 +15,7 @@ export const memoryCommands: CommandSpec[] = [
   {
     name: 'memory:forget',
     group: 'memory',
-    description: 'Erase everything kept for a principal: its memories, the checkpoints of the threads it owns and their ownership records',
+    description: 'Erase everything kept for a principal: its memories and episodes, the checkpoints of the threads it owns and their ownership records',
     arguments: [principal],
     options: [{ flags: '--force', description: 'run even when APP_ENV=production' }, json],
     load: () => require('../commands/memory_forget'),

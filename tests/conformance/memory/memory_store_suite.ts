@@ -112,4 +112,65 @@ export function memoryStoreConformance(driver: MemoryDriverUnderTest): void {
       expect(await memory.recall('nothing matches this')).toEqual([])
     })
   })
+
+  describe('episodes (summaries of finished threads)', () => {
+    it('keeps one episode per thread key: a later summary of the thread replaces it, its first timestamp kept', async () => {
+      const memory = (await driver.create({ semantic: false })).forOwner('user:ep')
+      const first = await memory.rememberEpisode({ key: '/trips:t-1', threadId: 't-1', agent: 'TripAgent', route: '/trips', summary: 'Planned a trip to Lisbon' })
+      expect(first).toMatchObject({ key: '/trips:t-1', threadId: 't-1', agent: 'TripAgent', route: '/trips', summary: 'Planned a trip to Lisbon' })
+      expect(first.finishedAt).toBeInstanceOf(Date)
+      await memory.rememberEpisode({ key: '/trips:t-2', threadId: 't-2', agent: 'TripAgent', summary: 'Booked a hotel in Porto', finishedAt: new Date(Date.now() + 1000) })
+      const replaced = await memory.rememberEpisode({ key: '/trips:t-1', threadId: 't-1', agent: 'TripAgent', route: '/trips', summary: 'Planned a trip to Lisbon, then cancelled it', finishedAt: new Date(Date.now() + 2000) })
+      expect(replaced.createdAt.getTime()).toBe(first.createdAt.getTime())
+      const all = await memory.episodes()
+      expect(all.map((episode) => [episode.key, episode.summary])).toEqual([
+        ['/trips:t-1', 'Planned a trip to Lisbon, then cancelled it'],
+        ['/trips:t-2', 'Booked a hotel in Porto'],
+      ])
+      expect(await memory.episodes({ limit: 1 })).toHaveLength(1)
+      // Episodes are not facts: list() and recall() see only remembered facts.
+      expect(await memory.list()).toEqual([])
+      expect(await memory.recall('Lisbon')).toEqual([])
+      expect(await memory.forgetEpisode('/trips:t-2')).toBe(true)
+      expect(await memory.forgetEpisode('/trips:t-2')).toBe(false)
+      expect((await memory.episodes()).map((episode) => episode.key)).toEqual(['/trips:t-1'])
+    })
+
+    it('recalls the episodes closest to a query, and cuts long summaries', async () => {
+      const memory = (await driver.create({ semantic: false })).forOwner('user:ep-recall')
+      await memory.rememberEpisode({ threadId: 'a', agent: 'A', summary: 'The user asked about invoices and a refund' })
+      await memory.rememberEpisode({ threadId: 'b', agent: 'A', summary: 'The user planned a hiking trip' })
+      const hits = await memory.episodes('refund for my invoice')
+      expect(hits.map((hit) => hit.threadId)).toEqual(['a'])
+      expect(hits[0].score).toBeGreaterThan(0)
+      const long = await memory.rememberEpisode({ threadId: 'c', agent: 'A', summary: `${'🙂'.repeat(1500)}${'x'.repeat(1500)}` })
+      expect([...long.summary]).toHaveLength(2000)
+      expect(long.summary.endsWith('…')).toBe(true)
+      expect(long.summary.startsWith('🙂'.repeat(1500))).toBe(true)
+      await expect(memory.rememberEpisode({ threadId: '', agent: 'A', summary: 'x' })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+    })
+
+    it('keeps the episodes of principals apart, and clears them without touching facts', async () => {
+      const manager = await driver.create({ semantic: false })
+      for (const owner of ['user:1', 'user:10', 'api_key:1']) {
+        await manager.forOwner(owner).rememberEpisode({ threadId: 't', agent: 'A', summary: `the thread of ${owner}` })
+        await manager.forOwner(owner).remember('fact', `a fact of ${owner}`)
+      }
+      for (const owner of ['user:1', 'user:10', 'api_key:1']) {
+        expect((await manager.forOwner(owner).episodes('thread')).map((hit) => hit.summary)).toEqual([`the thread of ${owner}`])
+      }
+      expect(await manager.forOwner('user:1').clearEpisodes()).toBe(1)
+      expect(await manager.forOwner('user:1').episodes()).toEqual([])
+      expect(await manager.forOwner('user:1').list()).toHaveLength(1)
+      expect(await manager.forOwner('user:10').episodes()).toHaveLength(1)
+    })
+
+    it('ranks episodes by meaning with the offline embeddings', async () => {
+      const memory = (await driver.create({ semantic: true, embeddings: offlineEmbeddings })).forOwner('user:ep-semantic')
+      await memory.rememberEpisode({ threadId: 'food', agent: 'A', summary: 'We chose a vegetarian menu for the dinner party' })
+      await memory.rememberEpisode({ threadId: 'car', agent: 'A', summary: 'The car needed new brakes and an oil change' })
+      expect((await memory.episodes('what did we cook for the guests?', { limit: 1 }))[0].threadId).toBe('food')
+      expect((await memory.episodes('vehicle repair', { limit: 1 }))[0].threadId).toBe('car')
+    }, 60_000)
+  })
 }

@@ -73,7 +73,7 @@ export default function routes() {
     await admin.end()
   })
 
-  it('lists what is kept for a principal and erases all of it, leaving every other principal as it was', async () => {
+  it('lists what is kept for a principal (memories and episodes) and erases all of it, leaving every other principal as it was', async () => {
     // Runs as the HTTP controllers make them: the thread is claimed for the caller, then the agent runs with the caller's context.
     const app = await Application.create({ basePath: root, codePath: root, env, providers: defaultProviders(), logger, loadDotenv: false }).boot()
     try {
@@ -99,16 +99,21 @@ export default function routes() {
     const listed = await cli(['memory:list', 'alice', '--json'])
     expect(listed.stderr).toBe('')
     expect(listed.code).toBe(0)
-    const { principal, memories } = JSON.parse(listed.stdout) as { principal: string; memories: Array<{ key: string; value: unknown }> }
+    const { principal, memories, episodes } = JSON.parse(listed.stdout) as { principal: string; memories: Array<{ key: string; value: unknown }>; episodes: unknown[] }
     expect(principal).toBe('user:alice')
     expect(memories.map((memory) => memory.value).sort()).toEqual(['has a cat', 'likes tea', 'lives in Lyon'])
+    // The /scoped agent keeps episodic memory: its finished thread left a summary.
+    expect(episodes).toEqual([{ thread_id: 'thread-a2', agent: 'ScopedNotesAgent', route: '/scoped', summary: 'took the note "lives in Lyon"', finished_at: expect.any(String), created_at: expect.any(String) }])
+    const table = await cli(['memory:list', 'alice'])
+    expect(table.stdout).toContain('took the note "lives in Lyon"')
+    expect(await count(`select count(*) as n from "${schema}".store where namespace_path = 'memories:user~3aalice:e'`)).toBe(1)
 
     const forgotten = await cli(['memory:forget', 'user:alice', '--json'])
     expect(forgotten.code).toBe(0)
     const report = JSON.parse(forgotten.stdout)
-    expect(report).toEqual({ principal: 'user:alice', memories: 3, threads: 2, checkpoints: expect.any(Number), ownership_records: 2, thread_ids: ['thread-a1', 'thread-a2'], kept: [], failures: [], complete: true })
+    expect(report).toEqual({ principal: 'user:alice', memories: 3, episodes: 1, threads: 2, checkpoints: expect.any(Number), ownership_records: 2, thread_ids: ['thread-a1', 'thread-a2'], kept: [], failures: [], complete: true })
     expect(report.checkpoints).toBeGreaterThan(0)
-    expect(forgotten.stderr).toContain('Erased user:alice: 3 memories, 2 threads')
+    expect(forgotten.stderr).toContain('Erased user:alice: 3 memories, 1 episodes, 2 threads')
 
     // Nothing of alice is left: checkpoints (and their writes and blobs), ownership, store rows.
     for (const table of ['checkpoints', 'checkpoint_writes', 'checkpoint_blobs']) {
@@ -116,11 +121,12 @@ export default function routes() {
     }
     expect(await count(`select count(*) as n from "${schema}".auth_thread_owners where owner = 'user:alice'`)).toBe(0)
     expect(await count(`select count(*) as n from "${schema}".store where namespace_path = 'memories:user~3aalice:m'`)).toBe(0)
+    expect(await count(`select count(*) as n from "${schema}".store where namespace_path = 'memories:user~3aalice:e'`)).toBe(0)
     // alice-2 (whose id starts with alice's) keeps everything.
     expect(await checkpointsOf(['/notes:thread-b1'])).toBe(bobCheckpoints)
     expect(await count(`select count(*) as n from "${schema}".auth_thread_owners where owner = 'user:alice-2'`)).toBe(1)
     expect(JSON.parse((await cli(['memory:list', 'alice-2', '--json'])).stdout).memories).toEqual([expect.objectContaining({ value: 'likes coffee' })])
-    expect(JSON.parse((await cli(['memory:list', 'alice', '--json'])).stdout).memories).toEqual([])
+    expect(JSON.parse((await cli(['memory:list', 'alice', '--json'])).stdout)).toMatchObject({ memories: [], episodes: [] })
   })
 
   it('says the memory store lives in the server process with MEMORY_STORE=memory, instead of reporting an empty list', async () => {
@@ -131,7 +137,7 @@ export default function routes() {
 
     const forgotten = await cli(['memory:forget', 'user:carol', '--json'], { MEMORY_STORE: 'memory' })
     expect(forgotten.code).toBe(1)
-    expect(JSON.parse(forgotten.stdout)).toMatchObject({ principal: 'user:carol', memories: null, complete: false })
+    expect(JSON.parse(forgotten.stdout)).toMatchObject({ principal: 'user:carol', memories: null, episodes: null, complete: false })
     expect(forgotten.stderr).toContain('were NOT erased: MEMORY_STORE=memory')
   })
 

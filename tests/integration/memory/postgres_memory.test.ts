@@ -29,7 +29,7 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
   const managers: Array<{ close(): Promise<void> }> = []
   const memoryManager = (options: { semantic: boolean; allowAnonymous?: boolean; embeddings?: MemoryManager['options']['embeddings'] }) => {
     const manager = new MemoryManager({
-      config: { default: 'postgres', semantic: options.semantic, allowAnonymous: options.allowAnonymous ?? false, recallLimit: 5 },
+      config: { default: 'postgres', semantic: options.semantic, allowAnonymous: options.allowAnonymous ?? false, recallLimit: 5, episodeMaxChars: 2000 },
       databaseUrl: url,
       postgresPoolMax: 2,
       embeddings: options.embeddings,
@@ -84,7 +84,7 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
   })
 
   describe('memory:forget', () => {
-    it('leaves nothing of the principal in the database (memories, checkpoints, ownership) and keeps every other principal\'s data', async () => {
+    it('leaves nothing of the principal in the database (memories, episodes, checkpoints, ownership) and keeps every other principal\'s data', async () => {
       await createMemoryTables(knex)
       await createCheckpointTables(knex)
       await createAuthTables(knex)
@@ -106,6 +106,9 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
         }
         await memory.forPrincipal(principal).remember('diet', `${principal.id} is vegetarian`)
         await memory.forPrincipal(principal).remember('city', `${principal.id} lives in Lyon`)
+        for (const threadId of threadIds) {
+          await memory.forPrincipal(principal).rememberEpisode({ key: `/support:${threadId}`, threadId, agent: 'SupportAgent', route: '/support', summary: `${principal.id} asked about an invoice` })
+        }
       }
       await seed(user('alice'), ['a-1', 'a-2'])
       await seed(user('alice-2'), ['b-1'])
@@ -119,12 +122,13 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
           blobs: await count(`select count(*) as n from "${schema}".checkpoint_blobs where thread_id = any($1)`, [keys]),
           owners: await count(`select count(*) as n from "${schema}".auth_thread_owners where owner = $1`, [owner]),
           memories: await count(`select count(*) as n from "${schema}".store where namespace_path = $1`, [`memories:${label}:m`]),
+          episodes: await count(`select count(*) as n from "${schema}".store where namespace_path = $1`, [`memories:${label}:e`]),
         }
       }
       const aliceBefore = await counts(['a-1', 'a-2'], 'user:alice', 'user~3aalice')
-      expect(aliceBefore).toEqual({ checkpoints: 8, writes: 4, blobs: 4, owners: 2, memories: 2 })
+      expect(aliceBefore).toEqual({ checkpoints: 8, writes: 4, blobs: 4, owners: 2, memories: 2, episodes: 2 })
       const bobBefore = await counts(['b-1'], 'user:alice-2', 'user~3aalice-2')
-      expect(bobBefore).toEqual({ checkpoints: 4, writes: 2, blobs: 2, owners: 1, memories: 2 })
+      expect(bobBefore).toEqual({ checkpoints: 4, writes: 2, blobs: 2, owners: 1, memories: 2, episodes: 1 })
 
       const erased = await eraseOwner('user:alice', {
         memory,
@@ -135,13 +139,14 @@ describeWithPostgres('long-term memory on the postgres driver (PostgresStore)', 
           { saver, namespace: '/support' },
         ],
       })
-      expect(erased).toEqual({ owner: 'user:alice', memories: 2, threads: ['a-1', 'a-2'], checkpoints: 8, ownershipRecords: 2, kept: [], failures: [], complete: true })
-      expect(await counts(['a-1', 'a-2'], 'user:alice', 'user~3aalice')).toEqual({ checkpoints: 0, writes: 0, blobs: 0, owners: 0, memories: 0 })
+      expect(erased).toEqual({ owner: 'user:alice', memories: 2, episodes: 2, threads: ['a-1', 'a-2'], checkpoints: 8, ownershipRecords: 2, kept: [], failures: [], complete: true })
+      expect(await counts(['a-1', 'a-2'], 'user:alice', 'user~3aalice')).toEqual({ checkpoints: 0, writes: 0, blobs: 0, owners: 0, memories: 0, episodes: 0 })
       expect(await counts(['b-1'], 'user:alice-2', 'user~3aalice-2')).toEqual(bobBefore)
       expect((await memory.forOwner('user:alice-2').list()).map((item) => item.key).sort()).toEqual(['city', 'diet'])
+      expect((await memory.forOwner('user:alice-2').episodes()).map((episode) => episode.summary)).toEqual(['alice-2 asked about an invoice'])
 
       // A second run finds nothing left to erase.
-      expect(await eraseOwner('user:alice', { memory, threads, places: [{ saver, namespace: '/support' }] })).toEqual({ owner: 'user:alice', memories: 0, threads: [], checkpoints: 0, ownershipRecords: 0, kept: [], failures: [], complete: true })
+      expect(await eraseOwner('user:alice', { memory, threads, places: [{ saver, namespace: '/support' }] })).toEqual({ owner: 'user:alice', memories: 0, episodes: 0, threads: [], checkpoints: 0, ownershipRecords: 0, kept: [], failures: [], complete: true })
     })
 
     it('searches one owner\'s namespace without reading the rows of an owner whose id it prefixes', async () => {

@@ -27,7 +27,7 @@ const context = (principal?: RequestContext['principal']): RequestContext => ({ 
 const user = (id: string) => ({ id, type: 'user' as const, permissions: [] })
 
 describe('this.memory in an agent', () => {
-  const manager = (allowAnonymous = false) => new MemoryManager({ config: { default: 'memory', semantic: false, allowAnonymous, recallLimit: 5 } })
+  const manager = (allowAnonymous = false) => new MemoryManager({ config: { default: 'memory', semantic: false, allowAnonymous, recallLimit: 5, episodeMaxChars: 2000 } })
   afterEach(() => setMemoryManagerResolver(undefined))
 
   it("is the run principal's memory: kept across threads, never another principal's", async () => {

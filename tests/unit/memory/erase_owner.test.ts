@@ -54,15 +54,19 @@ describe('eraseOwner', () => {
     store = new MapOwnerStore()
     threads = new ThreadOwnership(store)
     saver = new MemorySaver()
-    memory = new MemoryManager({ config: { default: 'memory', semantic: false, allowAnonymous: false, recallLimit: 5 } })
+    memory = new MemoryManager({ config: { default: 'memory', semantic: false, allowAnonymous: false, recallLimit: 5, episodeMaxChars: 2000 } })
     await threads.claim('t-1', user('alice'))
     await checkpoint(saver, '/notes:t-1')
     await memory.forOwner('user:alice').remember('tea', 'likes tea')
   })
 
-  it('deletes the checkpoints, then releases the ownership record and clears the memories', async () => {
+  it('deletes the checkpoints, then releases the ownership record and clears the memories and episodes', async () => {
+    await memory.forOwner('user:alice').rememberEpisode({ key: '/notes:t-1', threadId: 't-1', agent: 'NotesAgent', summary: 'took notes' })
+    await memory.forOwner('user:bob').rememberEpisode({ threadId: 't-9', agent: 'NotesAgent', summary: 'bob took notes' })
     const erased = await eraseOwner('user:alice', { memory, threads, places: [{ saver, namespace: '/notes' }] })
-    expect(erased).toEqual({ owner: 'user:alice', memories: 1, threads: ['t-1'], checkpoints: 1, ownershipRecords: 1, kept: [], failures: [], complete: true })
+    expect(await memory.forOwner('user:alice').episodes()).toEqual([])
+    expect(await memory.forOwner('user:bob').episodes()).toHaveLength(1)
+    expect(erased).toEqual({ owner: 'user:alice', memories: 1, episodes: 1, threads: ['t-1'], checkpoints: 1, ownershipRecords: 1, kept: [], failures: [], complete: true })
     expect(await countOf('/notes:t-1')).toBe(0)
     expect(store.owners.has('t-1')).toBe(false)
   })
