@@ -207,6 +207,11 @@ class Planner {
       if (member.name === TEAM_DONE) this.problem(`${label}: no member can be named "${TEAM_DONE}" (the supervisor's answer when the work is finished)`)
     }
     if (spec.kind === 'swarm' && spec.start !== undefined && !names.includes(spec.start)) this.problem(`${label}: start "${spec.start}" is not one of its members (${names.join(', ')})`)
+    for (const member of spec.kind === 'swarm' && spec.handoffTargets ? spec.members : []) {
+      for (const target of spec.handoffTargets?.(member) ?? []) {
+        if (!names.includes(target)) this.problem(`${label}: member "${member.name}" hands off to "${target}", which is not one of its members (${names.join(', ')})`)
+      }
+    }
     this.plan.usesTeams = true
     if (spec.kind === 'supervisor') {
       const team = this.claim(name ?? spec.name, name !== undefined)
@@ -279,6 +284,11 @@ class Planner {
   private placeInterrupt({ node, before, after }: { node: string; before?: string; after?: string }): void {
     const target = (before ?? after) as string
     const found = this.plan.nodes.get(target)
+    const team = found && (found.role === 'team_lead' || (found.role === 'team_gate' && found.spec.kind === 'swarm' && found.name === found.team)) ? found.team : undefined
+    if (team !== undefined) {
+      this.placeAroundTeam(node, team, before !== undefined)
+      return
+    }
     if (!found || found.role === 'junction' || found.role === 'loop' || found.role === 'team_gate' || target === node) {
       this.problem(`interrupt "${node}": there is no node named "${target}" to stop ${before !== undefined ? 'before' : 'after'}`)
       this.plan.edges.push({ from: START, to: node }, { from: node, to: END })
@@ -325,6 +335,32 @@ class Planner {
     if (!router) return
     const exit = router.paths.exit
     router.paths.exit = node
+    if (exit !== undefined) this.plan.edges.push({ from: node, to: exit })
+  }
+
+  /**
+   * An interrupt before or after a team stops once per entry into the team,
+   * not at every supervisor turn: `before` takes the edges into its entry,
+   * `after` its exit routes.
+   */
+  private placeAroundTeam(node: string, team: string, before: boolean): void {
+    const teamNodes = [...this.plan.nodes.values()].filter((n) => (n.role === 'team_gate' || n.role === 'team_lead' || n.role === 'team_member') && n.team === team)
+    const inside = new Set(teamNodes.map((n) => n.name))
+    if (before) {
+      const entry = teamNodes.find((n) => n.role === 'team_gate')?.name as string
+      const swap = (name: string) => (name === entry ? node : name)
+      for (const edge of this.plan.edges) if (edge.from !== node && !inside.has(edge.from)) edge.to = swap(edge.to)
+      for (const join of this.plan.joins) join.to = swap(join.to)
+      for (const router of this.plan.routers) if (!inside.has(router.from)) for (const key of Object.keys(router.paths)) router.paths[key] = swap(router.paths[key])
+      this.plan.edges.push({ from: node, to: entry })
+      return
+    }
+    let exit: string | undefined
+    for (const router of this.plan.routers) {
+      if (router.logic.kind !== 'team' || router.logic.team !== team || !('exit' in router.paths)) continue
+      exit = router.paths.exit
+      router.paths.exit = node
+    }
     if (exit !== undefined) this.plan.edges.push({ from: node, to: exit })
   }
 

@@ -2,6 +2,7 @@ import { isGraphBubbleUp, type LangGraphRunnableConfig } from '@langchain/langgr
 import type { AgentRouteInfo, RunResult } from '../contracts/agent_run'
 import { createLogger, type Logger } from '../logger'
 import { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
 import { Pipeline } from '../pipeline/pipeline'
 import { appLink } from '../support/app_link'
 import type { RunnableAgent } from './agent_pool'
@@ -38,11 +39,8 @@ export function clearRunMiddlewareResolver(resolve: () => MiddlewareRegistry<unk
   return link.clear(resolve)
 }
 
-function registry(): MiddlewareRegistry<unknown, AgentMiddleware> {
-  return (
-    link.get() ??
-    new MiddlewareRegistry<unknown, AgentMiddleware>().register('logging', { stage: 'run', create: loggingMiddleware }).register('validate', { stage: 'run', create: validateMiddleware })
-  )
+function builtIns(): MiddlewareRegistry<unknown, AgentMiddleware> {
+  return new MiddlewareRegistry<unknown, AgentMiddleware>().register('logging', { stage: 'run', create: loggingMiddleware }).register('validate', { stage: 'run', create: validateMiddleware })
 }
 
 interface MemberStack {
@@ -51,40 +49,52 @@ interface MemberStack {
   logger: Logger
 }
 
-const stacks = new WeakMap<MemberAgent, MemberStack | null>()
 let logger: Logger | undefined
+function log(): Logger {
+  logger ??= createLogger({ name: 'agents' })
+  return logger
+}
 
 /**
- * The member's declared middleware, resolved once per member instance (an
- * unknown name is E_UNKNOWN_MIDDLEWARE on its first turn, naming the member).
- * Request-stage names (auth) belong to HTTP and do not apply inside a run.
+ * The member's declared middleware, resolved when the team is compiled: an
+ * unknown name fails the compile (E_UNKNOWN_MIDDLEWARE, naming the member)
+ * before any member runs. Request-stage names (auth, throttle) belong to
+ * HTTP requests and cannot run inside a team: they are skipped with a
+ * warning, as are names only the application knows when none is booted.
  */
-function stackOf(agent: MemberAgent, team: string, member: string): MemberStack | null {
-  let stack = stacks.get(agent)
-  if (stack !== undefined) return stack
+export function memberStack(agent: MemberAgent, team: string, member: string): MemberStack | undefined {
   const specs = [...(agent.middleware ?? [])]
-  const pipes = specs.length === 0 ? [] : registry().resolve(specs, 'run', `agent ${agent.name} (member "${member}" of team "${team}")`)
-  if (pipes.length === 0) stack = null
-  else {
-    logger ??= createLogger({ name: 'agents' })
-    const info: AgentRouteInfo = {
-      path: `${team}/${member}`,
-      name: member,
-      description: agent.description,
-      agent: agent.name,
-      middleware: specs,
-      checkpointer: 'the team\'s',
-      interrupts: [...(agent.interrupts ?? [])],
-      tools: [],
-    }
-    stack = {
-      info,
-      logger: logger.child({ agent: agent.name, team, member }),
-      run: Pipeline.compose(pipes, async (ctx) => (ctx as AgentMiddlewareContext & { destination: () => Promise<RunResult> }).destination()) as MemberStack['run'],
-    }
+  if (specs.length === 0) return undefined
+  const origin = `agent ${agent.name} (member "${member}" of team "${team}")`
+  const linked = link.get()
+  const registry = linked ?? builtIns()
+  const nameOf = (spec: string) => parseMiddlewareSpec(spec).name
+  const known = linked ? specs : specs.filter((spec) => registry.has(nameOf(spec)))
+  if (known.length < specs.length) {
+    log().warn(`${origin}: middleware ${specs.filter((spec) => !known.includes(spec)).join(', ')} skipped: no application is booted to resolve it`, { team, member })
   }
-  stacks.set(agent, stack)
-  return stack
+  const pipes = registry.resolve(known, 'run', origin)
+  const runStage = known.filter((spec) => registry.stageOf(nameOf(spec)) === 'run')
+  const requestStage = known.filter((spec) => registry.stageOf(nameOf(spec)) === 'request')
+  if (requestStage.length > 0) {
+    log().warn(`${origin}: request middleware ${requestStage.join(', ')} does not run inside a team (it applies to HTTP requests): give it to the team's route`, { team, member })
+  }
+  if (pipes.length === 0) return undefined
+  const info: AgentRouteInfo = {
+    path: `${team}/${member}`,
+    name: member,
+    description: agent.description,
+    agent: agent.name,
+    middleware: runStage,
+    checkpointer: "the team's",
+    interrupts: [...(agent.interrupts ?? [])],
+    tools: [],
+  }
+  return {
+    info,
+    logger: log().child({ agent: agent.name, team, member }),
+    run: Pipeline.compose(pipes, async (ctx) => (ctx as AgentMiddlewareContext & { destination: () => Promise<RunResult> }).destination()) as MemberStack['run'],
+  }
 }
 
 /**
@@ -93,8 +103,14 @@ function stackOf(agent: MemberAgent, team: string, member: string): MemberStack 
  * LangGraph bubble-up) inside the member is reported to the middleware as a
  * run that stopped with interrupts, then raised again so it reaches the team.
  */
-export async function runMemberTurn(agent: MemberAgent, graph: { invoke(input: unknown, config: LangGraphRunnableConfig): Promise<unknown> }, input: Raw, config: LangGraphRunnableConfig, ctx: NodeContext, team: string, member: string): Promise<Raw> {
-  const stack = stackOf(agent, team, member)
+export async function runMemberTurn(
+  stack: MemberStack | undefined,
+  agent: MemberAgent,
+  graph: { invoke(input: unknown, config: LangGraphRunnableConfig): Promise<unknown> },
+  input: Raw,
+  config: LangGraphRunnableConfig,
+  ctx: NodeContext,
+): Promise<Raw> {
   if (!stack) return (await graph.invoke(input, config)) as Raw
   let bubbled: unknown
   const context = {
@@ -108,8 +124,10 @@ export async function runMemberTurn(agent: MemberAgent, graph: { invoke(input: u
     logger: stack.logger.child({ threadId: ctx.threadId }),
     instance: agent as unknown as RunnableAgent,
     destination: async (): Promise<RunResult> => {
+      // Middleware may replace the input, and the signal (a tighter deadline) — nothing else of the run's config is theirs.
+      const signal = context.options.signal ?? config.signal
       try {
-        return { output: (await graph.invoke(context.input, config)) as Raw, threadId: ctx.threadId, interrupts: [] }
+        return { output: (await graph.invoke(context.input, signal === config.signal ? config : { ...config, signal })) as Raw, threadId: ctx.threadId, interrupts: [] }
       } catch (error) {
         if (!isGraphBubbleUp(error)) throw error
         bubbled = error

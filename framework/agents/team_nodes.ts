@@ -1,11 +1,11 @@
 import type { LangGraphRunnableConfig } from '@langchain/langgraph'
-import { E_BRANCH_UNKNOWN, E_TEAM_LIMIT, E_VALIDATION, isException } from '../errors'
+import { E_BRANCH_UNKNOWN, E_RUNTIME, E_TEAM_LIMIT, isException } from '../errors'
 import { recordNodeDuration } from '../observability'
 import { nodeContext, type NodeContext } from './node_context'
 import { changedKeys, userView, type RuntimeScope } from './node_runtime'
 import { cleanValues } from './run_support'
 import type { AnyStateDefinition } from './state'
-import { runMemberTurn, type MemberAgent } from './team_member_run'
+import { memberStack, runMemberTurn, type MemberAgent } from './team_member_run'
 import { TEAM_DONE, TEAMS_KEY, type TeamMemberSpec, type TeamSteps } from './team_steps'
 
 export { TEAMS_KEY }
@@ -70,23 +70,25 @@ export function teamGateNode(team: string, spec: TeamSteps): GraphNodeFn {
   }
 }
 
-/** The supervisor's turn: asks its route for the next member (or done), within maxTurns. */
+/**
+ * The supervisor's turn: asks its route for the next member (or done). At
+ * maxTurns it is still asked, so a team that finishes on its last turn ends
+ * normally; any other answer then hits the limit.
+ */
 export function teamLeadNode(team: string, spec: TeamSteps, scope: RuntimeScope): GraphNodeFn {
   const names = memberNames(spec)
   return (raw, config) =>
     timed(scope, team, async () => {
       const record = recordOf(raw, team)
       const ctx = nodeContext(config, team)
-      let next: string
-      if (record.turns >= spec.maxTurns) {
-        if (spec.onLimit === 'error') throw limitError(team, spec)
-        next = TEAM_DONE
-      } else {
-        if (!spec.route) throw new E_BRANCH_UNKNOWN(undefined, [...names, TEAM_DONE], { details: { team, reason: 'the supervisor has no route' } })
-        next = await spec.route(scope.owner, userView(raw, scope), ctx, { consulted: [...record.consulted], turn: record.turns, members: spec.members })
-      }
+      if (!spec.route) throw new E_RUNTIME(`Team "${team}": the supervisor has no route`)
+      let next = await spec.route(scope.owner, userView(raw, scope), ctx, { consulted: [...record.consulted], turn: record.turns, maxTurns: spec.maxTurns, members: spec.members })
       if (next !== TEAM_DONE && !names.includes(next)) {
         throw new E_BRANCH_UNKNOWN(next, [...names, TEAM_DONE], { details: { team, value: next ?? null, members: names } })
+      }
+      if (next !== TEAM_DONE && record.turns >= spec.maxTurns) {
+        if (spec.onLimit === 'error') throw limitError(team, spec)
+        next = TEAM_DONE
       }
       ctx.writer({ type: 'team', team, next })
       return write(team, { ...record, next: next === TEAM_DONE ? undefined : next })
@@ -110,14 +112,19 @@ async function memberInput(member: TeamMemberSpec, state: Raw, own: AnyStateDefi
   return input
 }
 
-/** The member's input checked against its own state schema: a mapping that does not fit is the team's bug, named as such. */
+/**
+ * The member's input checked against its own state schema. The caller's
+ * input was valid: a mapping that does not fit is the team's bug, so a
+ * server error naming the member (its schema's paths stay in the logs).
+ */
 function checkedInput(agent: MemberAgent, team: string, member: string, input: Raw): Raw {
   try {
     return agent.validateInput(input)
   } catch (error) {
     if (isException(error) && error.code === 'E_VALIDATION') {
-      throw new E_VALIDATION(`Team "${team}": the input of member "${member}" does not fit its state: ${error.message}`, {
-        details: (error as { details?: unknown }).details,
+      throw new E_RUNTIME(`Team "${team}": the input of member "${member}" does not fit its state: ${error.message}`, {
+        cause: error,
+        details: { team, member, issues: (error as { details?: unknown }).details },
         help: 'Give the member an input mapping (member(Agent, { input: (state) => ({ ... }) })) that builds what its state requires.',
       })
     }
@@ -146,6 +153,7 @@ function addedMessages(result: Raw, input: Raw): unknown[] {
  */
 export function teamMemberNode(team: string, spec: TeamSteps, member: TeamMemberSpec, agent: MemberAgent, scope: RuntimeScope): { fn: GraphNodeFn; graph: unknown } {
   const child = agent.compileSubgraph()
+  const stack = memberStack(agent, team, member.name)
   const names = new Set(memberNames(spec))
   const fn: GraphNodeFn = (raw, config) =>
     timed(scope, member.name, async () => {
@@ -154,20 +162,27 @@ export function teamMemberNode(team: string, spec: TeamSteps, member: TeamMember
       const ctx = nodeContext(config, member.name)
       ctx.writer({ type: 'team', team, member: member.name, turn: record.turns + 1 })
       const input = checkedInput(agent, team, member.name, await memberInput(member, state, child.state, scope.owner, ctx))
-      const result = cleanValues<Raw>(await runMemberTurn(agent, child.graph, input, config, ctx, team, member.name))
-      const update = member.output
-        ? changedKeys((await member.output.call(scope.owner, result, state, ctx)) ?? {}, state, scope.state, false)
-        : changedKeys(Object.fromEntries(Object.entries(result).filter(([key]) => scope.state.has(key))), state, scope.state, true)
+      const result = cleanValues<Raw>(await runMemberTurn(stack, agent, child.graph, input, config, ctx))
+      // Compared by value: the member's copy of team items is not the team's own (validated, or restored from a checkpoint).
+      const mapped = member.output ? ((await member.output.call(scope.owner, result, state, ctx)) ?? {}) : Object.fromEntries(Object.entries(result).filter(([key]) => scope.state.has(key)))
+      const update = changedKeys(mapped, state, scope.state, true)
       const turns = record.turns + 1
       const consulted = [...record.consulted, member.name]
       if (spec.kind === 'supervisor') return { ...update, ...write(team, { turns, consulted, active: member.name }) }
-      let next = spec.handoff?.({ messages: addedMessages(result, input) }, spec.members)
-      if (next !== undefined && !names.has(next)) next = undefined
+      const target = spec.handoff?.({ messages: addedMessages(result, input) })
+      if (target !== undefined && !names.has(target)) {
+        throw new E_RUNTIME(`Team "${team}": member "${member.name}" handed off to "${target}", which is not one of its members (${[...names].join(', ')})`, {
+          details: { team, member: member.name, target, members: [...names] },
+          help: `Name a member in handoffTool(), or add the agent to the team as member(Agent, { name: '${target}' }).`,
+        })
+      }
+      let next = target
       if (next !== undefined && turns >= spec.maxTurns) {
         if (spec.onLimit === 'error') throw limitError(team, spec)
         next = undefined
       }
-      return { ...update, ...write(team, { turns, consulted, active: next ?? member.name, next }) }
+      // The conversation was handed over: the member it went to takes the thread's next message, even when the limit stopped this run first.
+      return { ...update, ...write(team, { turns, consulted, active: target ?? member.name, next }) }
     })
   return { fn, graph: child.graph }
 }

@@ -40,6 +40,8 @@ export interface TeamTurnInfo {
   readonly consulted: readonly string[]
   /** Turns taken so far since the team was entered. */
   readonly turn: number
+  /** The team's maxTurns: at `turn === maxTurns` only `done` ends the team normally (anything else hits the limit). */
+  readonly maxTurns: number
   readonly members: readonly TeamMemberSpec[]
 }
 
@@ -56,8 +58,10 @@ export interface TeamSteps {
   readonly start?: string
   /** Supervisor: the next member's name, or TEAM_DONE. */
   route?(owner: unknown, state: Raw, ctx: NodeContext, info: TeamTurnInfo): Promise<string>
-  /** Swarm: the member a finished turn hands control to (from the messages it added), if any. */
-  handoff?(added: Raw, members: readonly TeamMemberSpec[]): string | undefined
+  /** Swarm: the name a finished turn handed control to (from the messages it added), if any — a member's or not. */
+  handoff?(added: Raw): string | undefined
+  /** Swarm: the handoff targets a member declares among its tools, to check them against the members when the graph is planned. */
+  handoffTargets?(member: TeamMemberSpec): string[]
 }
 
 /** The team steps a node function carries, when it is a team. */

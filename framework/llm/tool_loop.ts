@@ -210,7 +210,8 @@ export function toolLoop(options: ToolLoopOptions): ToolLoopNode {
     async model(owner, state, ctx, step) {
       const registry = await toolsNow(ctx.signal)
       const history = conversation(state)
-      if (endedDirectly(history, registry)) return { [key]: [] }
+      // Only this pass's own calls end it: a conversation that arrived ending in another loop's (or agent's) returnDirect result is answered.
+      if (step > 1 && endedDirectly(history, registry)) return { [key]: [] }
       return { [key]: await turn(owner, history, registry, step, ctx.signal) }
     },
     pendingCalls(state) {

@@ -49,18 +49,31 @@ function typeOf(message: MessageLike): string | undefined {
 }
 
 /**
- * The member a finished turn handed off to: the last successful handoff tool
- * result among the messages the turn added, when it names a member.
+ * The name a finished turn handed off to: the last successful handoff tool
+ * result among the messages the turn added (the swarm checks it is a member).
  */
-export function handoffTarget(added: { messages?: unknown[] }, members: readonly TeamMemberSpec[]): string | undefined {
+export function handoffTarget(added: { messages?: unknown[] }): string | undefined {
   const messages = (added.messages ?? []) as MessageLike[]
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]
     if (!message || typeOf(message) !== 'tool' || message.status === 'error') continue
     const name = message.name ?? ''
-    if (!name.startsWith(HANDOFF_PREFIX)) continue
-    const target = name.slice(HANDOFF_PREFIX.length)
-    if (members.some((member) => member.name === target)) return target
+    if (name.startsWith(HANDOFF_PREFIX)) return name.slice(HANDOFF_PREFIX.length)
   }
   return undefined
+}
+
+/** The handoff targets among the tools a member agent declares (`tools = [handoffTool('billing')]`). */
+export function declaredHandoffs(member: TeamMemberSpec): string[] {
+  let tools: unknown
+  try {
+    tools = (new member.agent() as { tools?: unknown }).tools
+  } catch {
+    return []
+  }
+  if (!Array.isArray(tools)) return []
+  return tools
+    .map((tool) => (tool as { name?: unknown })?.name)
+    .filter((name): name is string => typeof name === 'string' && name.startsWith(HANDOFF_PREFIX))
+    .map((name) => name.slice(HANDOFF_PREFIX.length))
 }

@@ -3,7 +3,7 @@ import type { SubgraphAgentClass } from '../agents/graph_builder'
 import type { NodeContext } from '../agents/node_context'
 import { TEAM_STEPS, type TeamMemberSpec, type TeamSteps, type TeamTurnInfo } from '../agents/team_steps'
 import type { Llm } from '../llm/llm'
-import { handoffTarget } from './handoff'
+import { declaredHandoffs, handoffTarget } from './handoff'
 import { modelRoute } from './model_route'
 
 type Raw = Record<string, any>
@@ -41,6 +41,12 @@ export interface SupervisorOptions<TeamState extends Raw = Raw> extends TeamOpti
   route?: (state: TeamState, ctx: NodeContext, info: TeamTurnInfo) => string | Promise<string>
   /** What the model routing the team is told about the task (default: a generic supervisor prompt). */
   instructions?: string
+  /**
+   * What the routing model reads of the team's state (default: every key but
+   * `messages`, each value cut to a length): leave out what it does not need
+   * or must not see.
+   */
+  briefing?: (state: TeamState) => Record<string, unknown>
   /** The routing model; default the agent's `this.llm`, else the application's. */
   llm?: Llm
 }
@@ -134,7 +140,7 @@ export function supervisor<TeamState extends Raw = Raw>(options: SupervisorOptio
     ...limits(options),
     route: route
       ? async (owner, state, ctx, info) => route.call(owner, state as TeamState, ctx, info)
-      : (owner, state, ctx, info) => modelRoute(owner, state, ctx, info, { instructions: options.instructions, llm: options.llm }),
+      : (owner, state, ctx, info) => modelRoute(owner, state, ctx, info, { instructions: options.instructions, llm: options.llm, briefing: options.briefing as ((state: Raw) => Raw) | undefined }),
   }
   return teamNode(steps)
 }
@@ -160,6 +166,7 @@ export function swarm(options: SwarmOptions) {
     start: options.start,
     ...limits(options),
     handoff: handoffTarget,
+    handoffTargets: declaredHandoffs,
   }
   return teamNode(steps)
 }

@@ -17,6 +17,8 @@ export interface TeamOptions<D extends AnyStateDefinition = AnyStateDefinition> 
   onLimit?: 'error' | 'finish'
   /** Supervisor: what the routing model is told about the task. */
   instructions?: string
+  /** Supervisor: what the routing model reads of the state (default: every key but `messages`, each value cut). */
+  briefing?(state: StateOf<D>): Record<string, unknown>
   /** Supervisor: picks the next member by name, or `'done'`; default: the model decides. */
   route?(state: StateOf<D>, ctx: NodeContext, info: TeamTurnInfo): string | Promise<string>
   /** Swarm: the member that takes a thread's first message. */
@@ -47,6 +49,7 @@ export abstract class SupervisorAgent<D extends AnyStateDefinition = AnyStateDef
         maxTurns: options.maxTurns,
         onLimit: options.onLimit,
         instructions: options.instructions,
+        briefing: options.briefing,
         route: options.route,
       }),
     )

@@ -149,7 +149,9 @@ describe('supervisor teams', () => {
     const Loose = defineState({ code: z.string(), findings: z.string().optional() })
     const unmapped = agentOf(Loose, (g) => g.then(supervisor({ members: [StyleReviewerAgent], route: (_s, _c, info) => (info.turn === 0 ? 'style_reviewer' : 'done') })))
     const mismatch = await rejection(unmapped.invoke({ code: 'a', findings: 'none yet' }))
-    expect(mismatch.code).toBe('E_VALIDATION')
+    // The caller's input was valid: the team's mapping is at fault, a server error.
+    expect(mismatch.code).toBe('E_RUNTIME')
+    expect(mismatch.status).toBe(500)
     expect(mismatch.message).toContain('member "style_reviewer"')
   })
 
@@ -212,6 +214,99 @@ describe('supervisor teams', () => {
         { agent: 'AuditedSecurityAgent', path: 'supervisor/security', input: { code: 'eval(1)' }, interrupts: 1 },
         { agent: 'AuditedSecurityAgent', path: 'supervisor/security', input: { code: 'eval(1)' }, interrupts: 0 },
       ])
+    } finally {
+      clearRunMiddlewareResolver(resolve)
+    }
+  })
+
+  it('finishes normally when the supervisor answers done on its last turn; any other answer there hits the limit', async () => {
+    const exact = agentOf(ReviewState, (g) => g.then(supervisor<Review>({ members: [reviewer, security], route: inOrder, maxTurns: 2 })))
+    const first = await exact.invoke({ code: 'x' })
+    const done = await exact.resume(first.threadId, 'yes')
+    expect(done.output.findings).toEqual({ style_reviewer: ['fine'], security: ['confirmed: yes'] })
+
+    const over = agentOf(ReviewState, (g) => g.then(supervisor<Review>({ members: [reviewer], route: (_s, _c, info) => (info.turn < 2 ? 'style_reviewer' : 'style_reviewer'), maxTurns: 2 })))
+    expect((await rejection(over.invoke({ code: 'x' }))).code).toBe('E_TEAM_LIMIT')
+  })
+
+  it('tells the routing model how many turns are left and shows each state value cut on its own', async () => {
+    const { manager, script } = fakeManager()
+    const resolve = () => manager
+    setLlmManagerResolver(resolve)
+    try {
+      const team = agentOf(ReviewState, (g) => g.then(supervisor<Review>({ members: [reviewer], maxTurns: 1 })))
+      const { output } = await team.invoke({ code: `${'x'.repeat(30_000)}` })
+      expect(output.findings).toEqual({ style_reviewer: ['too long'] })
+      const prompts = script.calls.filter((call) => call.toolChoice === 'route').map((call) => call.messages[0].text)
+      expect(prompts[0]).toContain('Turns left: 1.')
+      expect(prompts[1]).toContain('No turns left: answer "done".')
+      // The long input is cut, and the member's findings after it still show.
+      expect(prompts[1]).toContain('more characters)')
+      expect(prompts[1]).toContain('findings: {"style_reviewer":["too long"]}')
+      expect(prompts[1].length).toBeLessThan(12_000)
+
+      script.reset()
+      const briefed = agentOf(ReviewState, (g) => g.then(supervisor<Review>({ members: [reviewer], maxTurns: 1, briefing: (state) => ({ reports: Object.keys(state.findings) }) })))
+      await briefed.invoke({ code: 'secret-token-123' })
+      const prompt = script.calls.find((call) => call.toolChoice === 'route')?.messages[0].text ?? ''
+      expect(prompt).toContain('reports: []')
+      expect(prompt).not.toContain('secret-token-123')
+    } finally {
+      clearLlmManagerResolver(resolve)
+    }
+  })
+
+  it('appends a member\'s list items once through an output mapping, whatever copies the member worked on', async () => {
+    const Logged = defineState({ code: z.string(), log: reducers.append(z.object({ m: z.string() })) })
+    const Member = defineState({ code: z.string(), log: reducers.append(z.object({ m: z.string() })) })
+    class LoggingAgent extends Agent<typeof Member> {
+      state = Member
+      build(graph: GraphBuilder<typeof Member>) {
+        return graph.then(() => ({ log: [{ m: 'member' }] }), { name: 'work' })
+      }
+    }
+    const team = agentOf(Logged, (g) =>
+      g.then(supervisor({ members: [member(LoggingAgent, { output: (result: { log: unknown[] }) => ({ log: result.log }) })], route: (_s, _c, info) => (info.turn === 0 ? 'logging' : 'done') })),
+    )
+    const { output } = await team.invoke({ code: 'x', log: [{ m: 'before' }] })
+    expect(output.log).toEqual([{ m: 'before' }, { m: 'member' }])
+  })
+
+  it('stops once per entry into the team for an interrupt placed before or after it', async () => {
+    const twice = (_s: Review, _c: NodeContext, info: TeamTurnInfo) => (info.turn < 2 ? 'style_reviewer' : 'done')
+    const team = await agentOf(ReviewState, (g) =>
+      g.then(supervisor<Review>({ members: [reviewer], route: twice, name: 'review' })).interrupt({ before: 'review', name: 'approve_start' }).interrupt({ after: 'review', name: 'approve_end' }),
+    ).compile()
+    const first = await team.invoke({ code: 'x' })
+    expect(first.interrupts.map((i) => i.node)).toEqual(['approve_start'])
+    const second = await team.resume(first.threadId, true)
+    expect(second.interrupts.map((i) => i.node)).toEqual(['approve_end'])
+    expect(calls).toEqual(['style', 'style'])
+    const done = await team.resume(first.threadId, true)
+    expect(done.interrupts).toEqual([])
+  })
+
+  it('resolves member middleware when the team compiles: an unknown name fails then, request middleware is skipped with a warning', async () => {
+    const registry = new MiddlewareRegistry<unknown, AgentMiddleware>()
+      .register('logging', { stage: 'run', create: () => ({ name: 'logging', handle: (_ctx, next) => next() }) })
+      .register('throttle', { stage: 'request', create: () => ({ name: 'throttle', handle: (_ctx: unknown, next: () => Promise<never>) => next() }) as never })
+    const resolve = () => registry
+    setRunMiddlewareResolver(resolve)
+    try {
+      class TypoAgent extends StyleReviewerAgent {
+        middleware = ['loging']
+      }
+      const typo = agentOf(ReviewState, (g) => g.then(supervisor({ members: [member(TypoAgent, { input: codeOnly })], route: () => 'done' })))
+      expect((await rejection(typo.compile())).code).toBe('E_UNKNOWN_MIDDLEWARE')
+
+      class ThrottledAgent extends StyleReviewerAgent {
+        middleware = ['throttle:5,1', 'logging']
+      }
+      const throttled = agentOf(ReviewState, (g) =>
+        g.then(supervisor<Review>({ members: [member<Review, MemberView>(ThrottledAgent, { input: codeOnly, output: (r) => ({ findings: { throttled: r.findings } }) })], route: (_s, _c, info) => (info.turn === 0 ? 'throttled' : 'done') })),
+      )
+      const { output } = await throttled.invoke({ code: 'x' })
+      expect(output.findings).toEqual({ throttled: ['fine'] })
     } finally {
       clearRunMiddlewareResolver(resolve)
     }
@@ -301,6 +396,41 @@ describe('swarm teams', () => {
     const error = await rejection(new HelpDeskAgent().invoke(ask('hello')))
     expect(error.code).toBe('E_TEAM_LIMIT')
     expect(script.calls).toHaveLength(4)
+  })
+
+  it('answers when the conversation arrives ending in a handoff result the member could also make', async () => {
+    class SharedTriage extends Agent<typeof ChatState> {
+      state = ChatState
+      tools = [handoffTool('triage'), handoffTool('billing')]
+      build(graph: GraphBuilder<typeof ChatState>) {
+        return graph.then(toolLoop({ tools: this.tools }))
+      }
+    }
+    class SharedBilling extends SharedTriage {}
+    class Desk extends SwarmAgent<typeof ChatState> {
+      state = ChatState
+      agents = [member(SharedTriage, { name: 'triage' }), member(SharedBilling, { name: 'billing' })]
+    }
+    script.toolCall('transfer_to_billing').reply('Billing here: your invoice is paid.')
+    const { output } = await new Desk().invoke(ask('hi'))
+    expect(types(output.messages)).toEqual(['human', 'ai', 'tool:transfer_to_billing', 'ai'])
+    expect(output.messages.at(-1)?.text).toBe('Billing here: your invoice is paid.')
+    expect(script.calls).toHaveLength(2)
+  })
+
+  it('refuses a swarm whose member hands off to a name that is not a member', () => {
+    class Lost extends Agent<typeof ChatState> {
+      state = ChatState
+      tools = [handoffTool('billing_desk')]
+      build(graph: GraphBuilder<typeof ChatState>) {
+        return graph.then(toolLoop({ tools: this.tools }))
+      }
+    }
+    const problems = agentOf(ChatState, (g) => g.then(swarm({ members: [Lost, BillingAgent] }))).validate()
+    expect(problems).toEqual([
+      'swarm "swarm": member "lost" hands off to "billing_desk", which is not one of its members (lost, billing)',
+      'swarm "swarm": member "billing" hands off to "triage", which is not one of its members (lost, billing)',
+    ])
   })
 
   it('ends a member\'s tool loop at a returnDirect tool without calling the model again', async () => {
