@@ -19,7 +19,7 @@ import { GraphBuilder, type SubgraphSource } from './graph_builder'
 import { emitGraph, type CompiledAgentGraph } from './graph_emit'
 import { CONTROL_ROLES, type GraphPlan } from './graph_plan'
 import { planGraph } from './graph_planner'
-import { recordEpisode, type EpisodicMemoryOption } from './episodic_memory'
+import { recordEpisodeLater, type EpisodicMemoryOption } from './episodic_memory'
 import { CALLER_THREAD_KEY, freezeContext, systemContext } from './node_context'
 import { cleanValues, hasCheckpoint, rawInterrupts, snapshotInterrupts, toStreamEvents, toThreadState, translateRunError, withNodes } from './run_support'
 import { interruptPoints, resumeCheckIn, resumeSchemaIn, type ResumeCheck } from './interrupt_points'
@@ -428,19 +428,18 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     }
     let interrupts = rawInterrupts(output)
     if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS))
-    else await this.#finished(threadId, config, options.signal, async () => cleanValues(output))
+    else await this.#finished(threadId, config, async () => cleanValues(output))
     return { output: cleanValues<StateOf<D>>(output), threadId, interrupts }
   }
 
-  /** A run ended without an interrupt: stores its episode when the agent keeps episodic memory (never throws). */
-  #finished(threadId: string, config: LangGraphRunnableConfig, signal: AbortSignal | undefined, values: () => Promise<Record<string, unknown>>): Promise<void> {
-    return recordEpisode(this, this.#declared().episodicMemory, {
+  /** A run ended without an interrupt: its episode is stored after it returns, when the agent keeps episodic memory (never throws). */
+  #finished(threadId: string, config: LangGraphRunnableConfig, values: () => Promise<Record<string, unknown>>): Promise<void> {
+    return recordEpisodeLater(this, this.#declared().episodicMemory, {
       key: this.#threadKey(threadId),
       threadId,
       route: this.#route,
       values,
       context: config.context as unknown as RequestContext | undefined,
-      signal,
     })
   }
 
@@ -464,7 +463,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
     if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)) }
-    else await this.#finished(threadId, config, options.signal, async () => cleanValues((await graph.getState(this.#threadConfig(threadId))).values))
+    else await this.#finished(threadId, config, async () => cleanValues((await graph.getState(this.#threadConfig(threadId))).values))
   }
 
   /**

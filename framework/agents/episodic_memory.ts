@@ -17,7 +17,7 @@ export interface EpisodeContext {
   /** The route path, when the agent runs behind the router. */
   readonly route?: string
   readonly context: RequestContext
-  /** The run's signal: pass it to a model call. */
+  /** Aborted when the summary takes too long (it runs after the run returned): pass it to a model call. */
   readonly signal?: AbortSignal
 }
 
@@ -63,6 +63,46 @@ const SUMMARY_PROMPT = [
 ].join(' ')
 
 let fallbackLogger: Logger | undefined
+
+/** Episodes being summarised and stored after their runs returned; beyond the bound, a finishing run waits for room. */
+const inFlight = new Set<Promise<void>>()
+const MAX_IN_FLIGHT = 256
+/** A summary that takes longer is abandoned (logged, counted as failed). */
+const SUMMARY_TIMEOUT_MS = 60_000
+/** What the summarizing model reads of a long conversation, unless the agent declares its own working memory. */
+const SUMMARY_TRIM = { maxTokens: 8000 }
+
+/**
+ * Stores the episode of a finished run after the run has returned, so the
+ * caller never waits for a summary (a model call). At most MAX_IN_FLIGHT
+ * are pending at once; `settleEpisodes()` waits for them (the memory
+ * provider calls it at shutdown, tests before reading episodes).
+ */
+export async function recordEpisodeLater(agent: EpisodicAgent, option: EpisodicMemoryOption | undefined, run: FinishedRun): Promise<void> {
+  if (!option) return
+  while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight)
+  // The run's own signal ends with the run: the summary gets a time limit of its own.
+  const task: Promise<void> = recordEpisode(agent, option, { ...run, signal: AbortSignal.timeout(SUMMARY_TIMEOUT_MS) }).finally(() => inFlight.delete(task))
+  inFlight.add(task)
+}
+
+/** Waits for the episodes still being stored, at most `timeoutMs`; true when none is left. */
+export async function settleEpisodes(timeoutMs = 10_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs)
+    timer.unref()
+  })
+  try {
+    while (inFlight.size > 0) {
+      const settled = Promise.allSettled([...inFlight]).then(() => true)
+      if (!(await Promise.race([settled, deadline.then(() => false)]))) return false
+    }
+    return true
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /**
  * Stores the episode of a finished run for its principal. Never throws: the
@@ -114,7 +154,10 @@ function memoryOf(manager: MemoryManager, context: RequestContext | undefined): 
 /** The model's summary of the conversation when the state has one, else the final state as compact JSON. */
 async function defaultSummary(agent: EpisodicAgent, values: Record<string, unknown>, signal: AbortSignal | undefined): Promise<string> {
   const conversation = chatOf(values.messages)
-  if (conversation.length > 0) return (await agent.llm.invoke(conversation, { system: SUMMARY_PROMPT, ...(signal ? { signal } : {}) })).text
+  if (conversation.length > 0) {
+    const trim = (agent as { workingMemory?: unknown }).workingMemory ? {} : { trim: SUMMARY_TRIM }
+    return (await agent.llm.invoke(conversation, { system: SUMMARY_PROMPT, ...trim, ...(signal ? { signal } : {}) })).text
+  }
   return JSON.stringify(toPlainValues(values))
 }
 

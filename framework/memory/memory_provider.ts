@@ -1,3 +1,4 @@
+import { settleEpisodes } from '../agents/episodic_memory'
 import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
 import { MemoryManager } from './memory_manager'
@@ -41,6 +42,8 @@ export const memoryProvider: Provider = {
   },
   async shutdown(app: Application) {
     const resolve = resolvers.get(app)
+    // Episodes of runs that already returned are still being stored: let them land before the store closes.
+    if (app.resolved('memory')) await settleEpisodes()
     if (resolve) clearMemoryManagerResolver(resolve)
     if (app.resolved('memory')) await app.make('memory').close()
   },

@@ -1,3 +1,4 @@
+import { settleEpisodes } from '../../../framework/agents/episodic_memory'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -79,16 +80,20 @@ describe('the example /assistant over HTTP: memory across threads, per principal
     const carol = { authorization: token('carol') }
     const first = await say(carol, 'I live in Lyon').expect(200)
     const memory = app.make('memory').forOwner('user:carol')
+    // A summary is stored once its run has returned.
+    await settleEpisodes()
     const [episode] = await memory.episodes()
     expect(episode).toMatchObject({ threadId: first.body.thread_id, agent: 'AssistantAgent', route: '/assistant' })
     expect(episode.summary).toContain('Lyon')
 
     // A second turn of the same thread replaces its summary; a new thread recalls it.
     await say(carol, 'I like jazz', first.body.thread_id).expect(200)
+    await settleEpisodes()
     expect(await memory.episodes()).toHaveLength(1)
     const later = await say(carol, 'where do I live and what music do I like?').expect(200)
     expect(later.body.output.recalled).toEqual(expect.arrayContaining(['The user lives in Lyon', 'The user likes jazz']))
     expect(later.body.output.episodes.length).toBeGreaterThan(0)
+    await settleEpisodes()
     expect(await memory.episodes()).toHaveLength(2)
   })
 })

@@ -1,3 +1,4 @@
+import { settleEpisodes } from '../../../framework/agents/episodic_memory'
 import type { RequestContext } from '../../../framework/contracts/request_context'
 import { clearLlmManagerResolver, setLlmManagerResolver } from '../../../framework/llm/llm_runtime'
 import { MemoryManager } from '../../../framework/memory/memory_manager'
@@ -51,7 +52,8 @@ describe('AssistantAgent (the example with long-term and episodic memory)', () =
       expect(llm.script.calls.some((call) => call.messages[0].type === 'system' && call.messages[0].text.includes("The user's name is Ada"))).toBe(true)
 
       expect((await agent.invoke({ message: 'what is my name?' }, { context: as('grace') })).output.recalled).toEqual([])
-      // Each finished thread left a summary for its principal.
+      // Each finished thread left a summary for its principal (stored once the run returned).
+      await settleEpisodes()
       expect((await memory.forOwner('user:ada').episodes()).map((episode) => episode.threadId).sort()).toEqual([told.threadId, asked.threadId].sort())
     })
 
@@ -61,6 +63,7 @@ describe('AssistantAgent (the example with long-term and episodic memory)', () =
       const second = await agent.invoke({ message: 'actually, call me Grace' }, { context: as('ada2'), threadId: first.threadId })
       expect(second.output.messages).toHaveLength(4)
       expect((await memory.forOwner('user:ada2').list()).map((fact) => fact.value)).toEqual(["The user's name is Grace"])
+      await settleEpisodes()
       expect(await memory.forOwner('user:ada2').episodes()).toHaveLength(1)
     })
   })

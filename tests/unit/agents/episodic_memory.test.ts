@@ -3,6 +3,7 @@ import Transport from 'winston-transport'
 import { z } from 'zod'
 import { Agent, defineState, reducers, type AgentOptions, type EpisodeContext, type GraphBuilder, type StateOf } from '../../../framework/agents'
 import type { RequestContext } from '../../../framework/contracts/request_context'
+import { settleEpisodes } from '../../../framework/agents/episodic_memory'
 import { clearLlmManagerResolver, setLlmManagerResolver } from '../../../framework/llm/llm_runtime'
 import { createLogger } from '../../../framework/logger'
 import { MemoryManager } from '../../../framework/memory/memory_manager'
@@ -60,8 +61,15 @@ const user = (id: string) => ({ id, type: 'user' as const, permissions: [] })
 const alice = context(user('alice'))
 
 async function episodeCount(agent: string, outcome: string): Promise<number> {
+  await settleEpisodes()
   const { values } = await memoryMetrics().episodes.get()
   return values.filter((v) => v.labels.agent === agent && v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0)
+}
+
+/** Episodes are stored after a run returns: wait for them before reading. */
+async function settled<T>(value: T): Promise<T> {
+  await settleEpisodes()
+  return value
 }
 
 describe('episodic memory of an agent', () => {
@@ -84,57 +92,57 @@ describe('episodic memory of an agent', () => {
     const first = await agent.invoke({ city: 'Lisbon' }, { context: alice })
     await agent.invoke({ city: 'Porto' }, { context: alice })
     await agent.invoke({ city: 'Lisbon and Madrid' }, { context: alice, threadId: first.threadId })
-    const episodes = await manager.forOwner('user:alice').episodes()
+    const episodes = await (await settled(manager)).forOwner('user:alice').episodes()
     expect(episodes.map((episode) => episode.summary).sort()).toEqual(['Planned a trip to Lisbon and Madrid', 'Planned a trip to Porto'])
     expect(episodes.find((episode) => episode.threadId === first.threadId)).toMatchObject({ key: `/trips:${first.threadId}`, agent: 'TripAgent', route: '/trips' })
     expect(agent.seen[0]).toMatchObject({ threadId: first.threadId, agent: 'TripAgent', route: '/trips', context: { principal: { id: 'alice' } } })
-    expect((await manager.forOwner('user:alice').episodes('Porto')).map((hit) => hit.summary)).toEqual(['Planned a trip to Porto'])
-    expect(await manager.forOwner('user:bob').episodes()).toEqual([])
+    expect((await (await settled(manager)).forOwner('user:alice').episodes('Porto')).map((hit) => hit.summary)).toEqual(['Planned a trip to Porto'])
+    expect(await (await settled(manager)).forOwner('user:bob').episodes()).toEqual([])
     // Episodes are kept apart from remembered facts.
-    expect(await manager.forOwner('user:alice').list()).toEqual([])
+    expect(await (await settled(manager)).forOwner('user:alice').list()).toEqual([])
   })
 
   it('stores nothing when the run stops at an interrupt, and the summary once the resumed run finishes', async () => {
     const agent = await new ApprovedTripAgent().compile({ route: '/approved-trips' })
     const stopped = await agent.invoke({ city: 'Oslo' }, { context: alice })
     expect(stopped.interrupts).toHaveLength(1)
-    expect(await manager.forOwner('user:alice').episodes()).toEqual([])
+    expect(await (await settled(manager)).forOwner('user:alice').episodes()).toEqual([])
     await agent.resume(stopped.threadId, true, { context: alice })
-    expect((await manager.forOwner('user:alice').episodes()).map((episode) => episode.summary)).toEqual(['Planned a trip to Oslo'])
+    expect((await (await settled(manager)).forOwner('user:alice').episodes()).map((episode) => episode.summary)).toEqual(['Planned a trip to Oslo'])
   })
 
   it('stores nothing when the run fails, and the run fails with its own error', async () => {
     const agent = await new TripAgent().compile()
     await expect(agent.invoke({ city: 'Nowhere', fail: true }, { context: alice })).rejects.toThrow('no flights')
-    expect(await manager.forOwner('user:alice').episodes()).toEqual([])
+    expect(await (await settled(manager)).forOwner('user:alice').episodes()).toEqual([])
   })
 
   it('stores the episode of a streamed run once its stream ends, and none for a stream that stops at an interrupt', async () => {
     const agent = await new TripAgent().compile({ route: '/streamed' })
     for await (const _event of agent.stream({ city: 'Rome' }, { context: alice })) void _event
-    expect((await manager.forOwner('user:alice').episodes()).map((episode) => episode.summary)).toEqual(['Planned a trip to Rome'])
+    expect((await (await settled(manager)).forOwner('user:alice').episodes()).map((episode) => episode.summary)).toEqual(['Planned a trip to Rome'])
 
     const approved = await new ApprovedTripAgent().compile({ route: '/streamed-approved' })
     const events = []
     for await (const event of approved.stream({ city: 'Bern' }, { context: alice })) events.push(event)
     expect(events.at(-1)?.event).toBe('interrupt')
-    expect(await manager.forOwner('user:alice').episodes()).toHaveLength(1)
+    expect(await (await settled(manager)).forOwner('user:alice').episodes()).toHaveLength(1)
   })
 
   it('stores nothing for an anonymous run (which still succeeds), unless anonymous memory is allowed', async () => {
     const agent = await new TripAgent().compile()
     expect((await agent.invoke({ city: 'Paris' }, { context: context() })).output.plan).toBe('fly to Paris')
-    expect(await manager.forOwner('anonymous').episodes()).toEqual([])
+    expect(await (await settled(manager)).forOwner('anonymous').episodes()).toEqual([])
     expect(agent.seen).toEqual([])
 
     create({ allowAnonymous: true })
     await agent.invoke({ city: 'Paris' }, { context: context() })
-    expect((await manager.forOwner('anonymous').episodes()).map((episode) => episode.summary)).toEqual(['Planned a trip to Paris'])
+    expect((await (await settled(manager)).forOwner('anonymous').episodes()).map((episode) => episode.summary)).toEqual(['Planned a trip to Paris'])
   })
 
   it('stores nothing for an agent that does not declare episodicMemory', async () => {
     await (await new PlainTripAgent().compile()).invoke({ city: 'Vienna' }, { context: alice })
-    expect(await manager.forOwner('user:alice').episodes()).toEqual([])
+    expect(await (await settled(manager)).forOwner('user:alice').episodes()).toEqual([])
   })
 
   it('never fails the finished run when the summary or the store fails: it logs a warning and counts it', async () => {
@@ -149,6 +157,7 @@ describe('episodic memory of an agent', () => {
     const agent = await new FailingSummary().compile({ route: '/failing' })
     expect((await agent.invoke({ city: 'Athens' }, { context: alice })).output.plan).toBe('fly to Athens')
     expect(await episodeCount('/failing', 'failed')).toBe(before + 1)
+    await settleEpisodes()
     const warning = capture.records.find((record) => record.level === 'warn')
     expect(warning).toMatchObject({ agent: 'FailingSummary', route: '/failing', error: 'summarizer down' })
 
@@ -162,6 +171,7 @@ describe('episodic memory of an agent', () => {
     const tripAgent = await new TripAgent().compile({ route: '/trips-broken' })
     expect((await tripAgent.invoke({ city: 'Sofia' }, { context: alice })).output.plan).toBe('fly to Sofia')
     expect(await episodeCount('/trips-broken', 'failed')).toBe(stored + 1)
+    await settleEpisodes()
     expect(capture.records.some((record) => record.level === 'warn' && record.error === 'store down')).toBe(true)
   })
 
@@ -171,7 +181,7 @@ describe('episodic memory of an agent', () => {
       override episodicMemory = { summarize: (state: Record<string, unknown>) => String(state.city).repeat(50) }
     }
     await (await new Verbose().compile()).invoke({ city: 'Lima' }, { context: alice })
-    const [episode] = await manager.forOwner('user:alice').episodes()
+    const [episode] = await (await settled(manager)).forOwner('user:alice').episodes()
     expect(episode.summary).toHaveLength(100)
     expect(episode.summary.endsWith('…')).toBe(true)
 
@@ -180,7 +190,7 @@ describe('episodic memory of an agent', () => {
     }
     const skipped = await episodeCount('/silent', 'skipped')
     await (await new Silent().compile({ route: '/silent' })).invoke({ city: 'Quito' }, { context: alice })
-    expect(await manager.forOwner('user:alice').episodes()).toHaveLength(1)
+    expect(await (await settled(manager)).forOwner('user:alice').episodes()).toHaveLength(1)
     expect(await episodeCount('/silent', 'skipped')).toBe(skipped + 1)
   })
 
@@ -201,7 +211,7 @@ describe('episodic memory of an agent', () => {
       }
       fake.script.reply('The user planned a trip to Lisbon in May.')
       await (await new Chat().compile()).invoke({ messages: [{ role: 'user', content: 'I want to visit Lisbon' }] }, { context: alice })
-      const [episode] = await manager.forOwner('user:alice').episodes()
+      const [episode] = await (await settled(manager)).forOwner('user:alice').episodes()
       expect(episode.summary).toBe('The user planned a trip to Lisbon in May.')
       const call = fake.script.calls.at(-1)
       expect(call?.messages.map((message) => [message.type, message.text])).toEqual([
@@ -216,7 +226,7 @@ describe('episodic memory of an agent', () => {
         episodicMemory = true
       }
       await (await new Default().compile()).invoke({ city: 'Kyoto' }, { context: alice })
-      const [episode] = await manager.forOwner('user:alice').episodes()
+      const [episode] = await (await settled(manager)).forOwner('user:alice').episodes()
       expect(JSON.parse(episode.summary)).toEqual({ city: 'Kyoto', plan: 'fly to Kyoto' })
     })
   })
