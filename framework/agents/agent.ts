@@ -3,7 +3,7 @@ import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableC
 import type { ZodType } from 'zod'
 import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
 import type { RequestContext } from '../contracts/request_context'
-import { E_GRAPH_INVALID, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
+import { E_GRAPH_INVALID, E_NOTHING_TO_CONTINUE, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
 import type { TrimOptions } from '../llm/types'
 import { resolveLlm } from '../llm/llm_runtime'
@@ -304,6 +304,23 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   async resume(threadId: string, value: unknown, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
     const resume = await this.#checkResume(await this.#pending(threadId), value, options.signal)
     return this.#run(new Command({ resume }), { ...options, threadId })
+  }
+
+  /**
+   * Continues a thread whose last run stopped before the end without an
+   * interrupt — a crash, a cancellation, a timeout — from its last
+   * checkpoint: steps that finished (and the tool calls of a turn that
+   * finished) do not run again. E_NOTHING_TO_CONTINUE (409) when the thread
+   * ran to its end, or waits at an interrupt (that takes `resume()`).
+   *
+   * @example
+   * await agent.continue(threadId)   // after a restart, the run goes on where it stopped
+   */
+  async continue(threadId: string, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
+    const state = await this.getState(threadId)
+    if (state.interrupts.length > 0) throw new E_NOTHING_TO_CONTINUE(threadId, 'waits at an interrupt: resume it with a value', { help: 'Use resume(threadId, value).' })
+    if (state.next.length === 0) throw new E_NOTHING_TO_CONTINUE(threadId, 'has nothing left to run: its last run finished')
+    return this.#run(null, { ...options, threadId })
   }
 
   /**

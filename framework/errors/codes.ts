@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'E_TEAM_LIMIT'
   | 'E_THREAD_NOT_FOUND'
   | 'E_NOTHING_TO_RESUME'
+  | 'E_NOTHING_TO_CONTINUE'
   | 'E_TOOL_TIMEOUT'
   | 'E_TOOL_FAILED'
   | 'E_TOOL_INPUT'

@@ -95,6 +95,7 @@ export const E_THREAD_NOT_FOUND = createError('E_THREAD_NOT_FOUND', 404, (thread
 export const E_NOTHING_TO_RESUME = createError('E_NOTHING_TO_RESUME', 409, (threadId: string) =>
   `Thread ${JSON.stringify(threadId)} has no pending interrupt to resume`,
 )
+export const E_NOTHING_TO_CONTINUE = createError('E_NOTHING_TO_CONTINUE', 409, (threadId: string, why: string) => `Thread ${JSON.stringify(threadId)} ${why}`)
 
 /* Tools */
 export const E_TOOL_TIMEOUT = createError('E_TOOL_TIMEOUT', 504, (tool: string, ms: number) => `Tool "${tool}" timed out after ${ms} ms`)

@@ -107,15 +107,17 @@ describe('toolLoop as graph steps', () => {
     // The finished call's result is saved with the checkpoint: only the other call is still to run.
     expect((await agent.getState('crash')).next).toEqual(['tool_loop_tools'])
 
-    // LangGraph continues a thread from its last checkpoint when given no input.
     hangs = false
-    await agent.compiledGraph.invoke(null, { configurable: { thread_id: `${agent.name}:crash` } })
+    const continued = await agent.continue('crash')
+    expect(continued.threadId).toBe('crash')
 
     expect(runs.lookup_order).toEqual([1])
     expect(script.calls).toHaveLength(2)
     const final = await agent.getState('crash')
     expect(toolTexts(final.values.messages)).toEqual(['{"orderId":1,"status":"shipped"}', 'unstuck'])
     expect(final.values.messages.at(-1)?.text).toBe('both done')
+    // Once finished there is nothing to continue.
+    expect((await rejection(agent.continue('crash'))).code).toBe('E_NOTHING_TO_CONTINUE')
   })
 
   it('keeps maxSteps: at the limit the pending calls are answered "not run", or E_LOOP_LIMIT with onLimit: "error"', async () => {
@@ -208,6 +210,10 @@ describe('tool approval', () => {
     ])
     expect(runs).toEqual({ lookup_order: [9], refund: [] })
     expect(agent.interrupts).toEqual(['tool_loop_tools'])
+    // Waiting for a person is not a stopped run: continue() refuses, resume() answers.
+    const waiting = await rejection(agent.continue(first.threadId))
+    expect([waiting.code, waiting.status]).toEqual(['E_NOTHING_TO_CONTINUE', 409])
+    expect(runs.refund).toEqual([])
 
     const done = await agent.resume(first.threadId, 'approve')
     expect(runs).toEqual({ lookup_order: [9], refund: [{ orderId: 9, amount: 30 }] })
