@@ -8,6 +8,7 @@ import { runLoadBench } from './load_bench'
 import { runMemoryBench } from './memory_bench'
 import { parseBenchArgs, USAGE, type BenchOptions } from './options'
 import { runRagBench } from './rag_bench'
+import { runTeamBench } from './team_bench'
 
 /** The repository root: bench/ lives directly under it. */
 const ROOT = resolve(__dirname, '..')
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   const output = new Output()
   // Retrieval runs in this process against a Chroma of its own: no server build, its own options.
   if (argv[0] === 'rag') return runRagBench(argv.slice(1), { root: ROOT, output })
+  // Teams run in this process on the fake model, against the same team hand-written in LangGraph.
+  if (argv[0] === 'team') return runTeamBench(argv.slice(1), { root: ROOT, output })
   let options: BenchOptions
   try {
     options = parseBenchArgs(argv)
