@@ -7,7 +7,7 @@ const offline = () => new LlmManager({ config: OFFLINE_CONFIG, metrics: new LlmM
 describe('parseTeamBenchArgs', () => {
   it('has defaults and a result name from the time', () => {
     const options = parseTeamBenchArgs([], new Date('2026-01-02T03:04:05.678Z'))
-    expect(options).toEqual({ name: 'team-2026-01-02T03-04-05-678Z', runs: 300, rounds: 6, warmup: 100, json: false, help: false })
+    expect(options).toEqual({ name: 'team-2026-01-02T03-04-05-678Z', runs: 100, rounds: 10, warmup: 300, json: false, help: false })
   })
 
   it('reads runs, rounds, warm-up, name and --json', () => {
