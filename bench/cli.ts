@@ -9,12 +9,13 @@ import { runLoadBench } from './load_bench'
 import { runMemoryBench } from './memory_bench'
 import { parseBenchArgs, USAGE, type BenchOptions } from './options'
 import { runRagBench } from './rag_bench'
+import { runTeamBench } from './team_bench'
 
 /** The repository root: bench/ lives directly under it. */
 const ROOT = resolve(__dirname, '..')
 
 /**
- * Entry of `npm run bench [-- load|memory|rag|bus ...]`: parses the arguments,
+ * Entry of `npm run bench [-- load|memory|rag|bus|team ...]`: parses the arguments,
  * builds a copy of the project with `langvel build` (the servers run the
  * compiled JavaScript, as in production), runs the benchmark under a ProcessGuard (no server outlives it, whatever
  * happens) and resolves with the exit code: 0 when the run completed —
@@ -30,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'rag') return runRagBench(argv.slice(1), { root: ROOT, output })
   // The message bus is measured in this process too: no server either.
   if (argv[0] === 'bus') return runBusBench(argv.slice(1), { root: ROOT, output })
+  // Teams run in this process on the fake model, against the same team hand-written in LangGraph.
+  if (argv[0] === 'team') return runTeamBench(argv.slice(1), { root: ROOT, output })
   let options: BenchOptions
   try {
     options = parseBenchArgs(argv)

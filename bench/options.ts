@@ -36,6 +36,7 @@ export const USAGE = `Usage: npm run bench -- [load|memory] [options]
 
   load (default)         drive each target for --duration seconds after a warm-up; compare throughput
   memory                 send --requests requests to one target; report RSS after warm-up and at the end
+  rag | bus | team       in-process benchmarks with their own options (npm run bench -- bus --help)
 
   --name <name>          result file bench/results/<name>.json (default: <kind>-<timestamp>)
   --targets <a,b,...>    targets or presets; load default: stack,persistence; memory default: echo
