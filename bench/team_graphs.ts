@@ -100,9 +100,12 @@ function handMember(llm: Llm, name: MemberName) {
     .compile()
 }
 
+/** Turns a team may take (Langvel's default maxTurns), for the "turns left" line of the prompt. */
+const TEAM_TURNS = 10
+
 /** The supervisor's routing prompt, written out as a LangGraph user would (the same text Langvel's default routing sends). */
 function routingPrompt(state: HandTeam): string {
-  const work = JSON.stringify({ task: state.task, answers: state.answers }, null, 1)
+  const left = TEAM_TURNS - state.consulted.length
   return [
     TEAM_INSTRUCTIONS,
     '',
@@ -110,9 +113,11 @@ function routingPrompt(state: HandTeam): string {
     ...TEAM_MEMBERS.map((entry) => `- ${entry.name}: ${entry.description}`),
     '',
     `Turns taken so far: ${state.consulted.length > 0 ? state.consulted.join(', ') : 'none'}.`,
+    left > 0 ? `Turns left: ${left}.` : `No turns left: answer "${TEAM_DONE}".`,
     '',
     'The work so far:',
-    work,
+    `task: ${state.task}`,
+    `answers: ${JSON.stringify(state.answers)}`,
   ].join('\n')
 }
 

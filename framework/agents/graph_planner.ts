@@ -190,9 +190,10 @@ class Planner {
   }
 
   /**
-   * A team as graph steps. Supervisor: an enter gate that resets the turn
-   * count, the supervisor node routing to one member at a time, each member
-   * leading back to it until it answers done. Swarm: an entry node routing to
+   * A team as graph steps. Supervisor: the supervisor node routing to one
+   * member at a time, each member leading back to it until it answers done
+   * (it tells a new entry into the team from a member's return by the
+   * team's record). Swarm: an entry node routing to
    * the thread's active member; after each turn the member it handed off to
    * runs next, or the team is done. Each member is its agent class run as a
    * subgraph, so its checkpoints and interrupts are its own.
@@ -215,10 +216,8 @@ class Planner {
     this.plan.usesTeams = true
     if (spec.kind === 'supervisor') {
       const team = this.claim(name ?? spec.name, name !== undefined)
-      const gate = this.add({ name: this.claim(`${team}_enter`, false), role: 'team_gate', team, spec })
-      this.connect(exits, gate)
       this.add({ name: team, role: 'team_lead', team, spec })
-      this.plan.edges.push({ from: gate, to: team })
+      this.connect(exits, team)
       const router: PlanRouter = { from: team, paths: {}, logic: { kind: 'team', team, spec } }
       for (const node of this.members(spec, team)) {
         router.paths[node] = node
@@ -347,7 +346,7 @@ class Planner {
     const teamNodes = [...this.plan.nodes.values()].filter((n) => (n.role === 'team_gate' || n.role === 'team_lead' || n.role === 'team_member') && n.team === team)
     const inside = new Set(teamNodes.map((n) => n.name))
     if (before) {
-      const entry = teamNodes.find((n) => n.role === 'team_gate')?.name as string
+      const entry = teamNodes.find((n) => n.role === 'team_gate' || n.role === 'team_lead')?.name as string
       const swap = (name: string) => (name === entry ? node : name)
       for (const edge of this.plan.edges) if (edge.from !== node && !inside.has(edge.from)) edge.to = swap(edge.to)
       for (const join of this.plan.joins) join.to = swap(join.to)

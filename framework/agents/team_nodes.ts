@@ -23,6 +23,8 @@ export interface TeamRecord {
   next?: string
   /** Swarm: the member that answered last, who takes the next message of the thread. */
   active?: string
+  /** Supervisor: set by a member's turn, so the supervisor tells a member's return from a new entry into the team. */
+  returning?: boolean
 }
 
 /** The channel's reducer: a team's record is replaced whole; teams do not touch each other's. */
@@ -57,13 +59,12 @@ function limitError(team: string, spec: TeamSteps): Error {
 }
 
 /**
- * The team's entry: the turn count starts again. A swarm also sends the run
- * to its active member — the one that answered the thread last, else `start`.
+ * A swarm's entry: the turn count starts again, and the run goes to the
+ * active member — the one that answered the thread last, else `start`.
  */
 export function teamGateNode(team: string, spec: TeamSteps): GraphNodeFn {
   return async (raw) => {
     const before = recordOf(raw, team)
-    if (spec.kind === 'supervisor') return write(team, { turns: 0, consulted: [] })
     const names = memberNames(spec)
     const active = before.active !== undefined && names.includes(before.active) ? before.active : (spec.start ?? names[0])
     return write(team, { turns: 0, consulted: [], active, next: active })
@@ -79,7 +80,9 @@ export function teamLeadNode(team: string, spec: TeamSteps, scope: RuntimeScope)
   const names = memberNames(spec)
   return (raw, config) =>
     timed(scope, team, async () => {
-      const record = recordOf(raw, team)
+      const kept = recordOf(raw, team)
+      // Reached from outside the team (not a member's return): a new entry, whose turns count from zero.
+      const record: TeamRecord = kept.returning ? kept : { turns: 0, consulted: [] }
       const ctx = nodeContext(config, team)
       if (!spec.route) throw new E_RUNTIME(`Team "${team}": the supervisor has no route`)
       let next = await spec.route(scope.owner, userView(raw, scope), ctx, { consulted: [...record.consulted], turn: record.turns, maxTurns: spec.maxTurns, members: spec.members })
@@ -91,7 +94,7 @@ export function teamLeadNode(team: string, spec: TeamSteps, scope: RuntimeScope)
         next = TEAM_DONE
       }
       ctx.writer({ type: 'team', team, next })
-      return write(team, { ...record, next: next === TEAM_DONE ? undefined : next })
+      return write(team, { turns: record.turns, consulted: record.consulted, next: next === TEAM_DONE ? undefined : next })
     })
 }
 
@@ -168,7 +171,7 @@ export function teamMemberNode(team: string, spec: TeamSteps, member: TeamMember
       const update = changedKeys(mapped, state, scope.state, true)
       const turns = record.turns + 1
       const consulted = [...record.consulted, member.name]
-      if (spec.kind === 'supervisor') return { ...update, ...write(team, { turns, consulted, active: member.name }) }
+      if (spec.kind === 'supervisor') return { ...update, ...write(team, { turns, consulted, active: member.name, returning: true }) }
       const target = spec.handoff?.({ messages: addedMessages(result, input) })
       if (target !== undefined && !names.has(target)) {
         throw new E_RUNTIME(`Team "${team}": member "${member.name}" handed off to "${target}", which is not one of its members (${[...names].join(', ')})`, {
