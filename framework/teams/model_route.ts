@@ -85,8 +85,8 @@ export async function modelRoute(
     name: 'route',
     description: 'Choose who acts next.',
     signal: ctx.signal,
-    // The agent's own workingMemory applies when it has one; otherwise a budget of ours keeps a long conversation from growing every routing call.
-    ...(options.llm || !own || !(owner as { workingMemory?: unknown }).workingMemory ? { trim: ROUTING_TRIM } : {}),
+    // A conversation is trimmed to the agent's own workingMemory when it has one, else to a budget of ours; without one the prompt is bounded already.
+    ...(conversation.length > 0 && (options.llm || !own || !(owner as { workingMemory?: unknown }).workingMemory) ? { trim: ROUTING_TRIM } : {}),
   })
   return answer.next
 }
