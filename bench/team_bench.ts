@@ -6,7 +6,7 @@ import { deepEqual } from '../framework/agents/node_runtime'
 import type { Output } from '../framework/console/output'
 import { LlmManager, LlmMetrics, OFFLINE_CONFIG, type FakeCall } from '../framework/llm'
 import { clearLlmManagerResolver, setLlmManagerResolver } from '../framework/llm/llm_runtime'
-import { resultName } from './options'
+import { integer, resultName } from './options'
 import { writeResult } from './harness/write_result'
 import { BenchTeamAgent, handWrittenTeam } from './team_graphs'
 
@@ -58,13 +58,6 @@ export function parseTeamBenchArgs(argv: string[], now = new Date()): TeamBenchO
     json: values.json ?? false,
     help: values.help ?? false,
   }
-}
-
-function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  const parsed = Number(value)
-  if (!/^\d+$/.test(value) || parsed < min || parsed > max) throw new Error(`${flag} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`)
-  return parsed
 }
 
 export type Side = 'langvel' | 'langgraph'

@@ -33,6 +33,16 @@ export function userView(raw: Raw, scope: RuntimeScope): Raw {
   return view
 }
 
+/** Runs a node's work and records its duration in the node metrics, however it ends. */
+export async function timedNode<T>(scope: RuntimeScope, name: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  try {
+    return await work()
+  } finally {
+    recordNodeDuration(scope.label, name, (performance.now() - started) / 1000)
+  }
+}
+
 /** A user node: called with `this` = the agent, its result reduced to what actually changed; its duration goes to the metrics. */
 export function userNode(name: string, fn: AnyFn, scope: RuntimeScope): GraphNodeFn {
   return async (raw, config) => {

@@ -1,8 +1,7 @@
 import type { LangGraphRunnableConfig } from '@langchain/langgraph'
 import { E_BRANCH_UNKNOWN, E_RUNTIME, E_TEAM_LIMIT, isException } from '../errors'
-import { recordNodeDuration } from '../observability'
 import { nodeContext, type NodeContext } from './node_context'
-import { changedKeys, userView, type RuntimeScope } from './node_runtime'
+import { changedKeys, timedNode, userView, type RuntimeScope } from './node_runtime'
 import { cleanValues } from './run_support'
 import type { AnyStateDefinition } from './state'
 import { memberStack, runMemberTurn, type MemberAgent } from './team_member_run'
@@ -42,15 +41,6 @@ function memberNames(spec: TeamSteps): string[] {
   return spec.members.map((member) => member.name)
 }
 
-async function timed<T>(scope: RuntimeScope, name: string, work: () => Promise<T>): Promise<T> {
-  const started = performance.now()
-  try {
-    return await work()
-  } finally {
-    recordNodeDuration(scope.label, name, (performance.now() - started) / 1000)
-  }
-}
-
 function limitError(team: string, spec: TeamSteps): Error {
   return new E_TEAM_LIMIT(team, spec.maxTurns, {
     details: { team, maxTurns: spec.maxTurns },
@@ -79,7 +69,7 @@ export function teamGateNode(team: string, spec: TeamSteps): GraphNodeFn {
 export function teamLeadNode(team: string, spec: TeamSteps, scope: RuntimeScope): GraphNodeFn {
   const names = memberNames(spec)
   return (raw, config) =>
-    timed(scope, team, async () => {
+    timedNode(scope, team, async () => {
       const kept = recordOf(raw, team)
       // Reached from outside the team (not a member's return): a new entry, whose turns count from zero.
       const record: TeamRecord = kept.returning ? kept : { turns: 0, consulted: [] }
@@ -159,7 +149,7 @@ export function teamMemberNode(team: string, spec: TeamSteps, member: TeamMember
   const stack = memberStack(agent, team, member.name)
   const names = new Set(memberNames(spec))
   const fn: GraphNodeFn = (raw, config) =>
-    timed(scope, member.name, async () => {
+    timedNode(scope, member.name, async () => {
       const state = userView(raw, scope)
       const record = recordOf(raw, team)
       const ctx = nodeContext(config, member.name)

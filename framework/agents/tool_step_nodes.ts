@@ -1,7 +1,6 @@
 import { Send, type LangGraphRunnableConfig } from '@langchain/langgraph'
-import { recordNodeDuration } from '../observability'
 import { nodeContext } from './node_context'
-import { LOOPS_KEY, userView, type RuntimeScope } from './node_runtime'
+import { LOOPS_KEY, timedNode, userView, type RuntimeScope } from './node_runtime'
 import type { ToolStepCall, ToolSteps } from './tool_steps'
 
 type Raw = Record<string, any>
@@ -18,15 +17,6 @@ interface CallPacket {
   approval?: boolean
 }
 
-async function timed<T>(scope: RuntimeScope, name: string, work: () => Promise<T>): Promise<T> {
-  const started = performance.now()
-  try {
-    return await work()
-  } finally {
-    recordNodeDuration(scope.label, name, (performance.now() - started) / 1000)
-  }
-}
-
 /**
  * The model turn: counts itself in the loop counter, so maxSteps holds across
  * interrupts and restarts. The turn that ends the loop (no calls left) sets
@@ -35,7 +25,7 @@ async function timed<T>(scope: RuntimeScope, name: string, work: () => Promise<T
  */
 export function toolModelNode(name: string, loopId: string, spec: ToolSteps, scope: RuntimeScope): GraphNodeFn {
   return (raw, config) =>
-    timed(scope, name, async () => {
+    timedNode(scope, name, async () => {
       const step = (raw[LOOPS_KEY]?.[loopId] ?? 0) + 1
       const update = await spec.model(scope.owner, userView(raw, scope), nodeContext(config, name), step)
       const done = spec.pendingCalls(update).length === 0
@@ -46,7 +36,7 @@ export function toolModelNode(name: string, loopId: string, spec: ToolSteps, sco
 /** One tool call, a task of its own: a finished call is never run again when its step resumes. */
 export function toolCallsNode(name: string, spec: ToolSteps, scope: RuntimeScope): GraphNodeFn {
   return (raw, config) =>
-    timed(scope, name, () => {
+    timedNode(scope, name, () => {
       const packet = raw as CallPacket
       return spec.runCall(scope.owner, packet.call, nodeContext(config, name), packet.approval === true)
     })
