@@ -3,10 +3,14 @@ import type { AIMessage, AIMessageChunk, BaseMessage } from '@langchain/core/mes
 import type { Runnable } from '@langchain/core/runnables'
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling'
 import { E_RUNTIME } from '../errors'
+import type { Tracing } from '../contracts/tracing'
 import type { Logger } from '../logger'
 import { abortError } from '../support/abort'
+import { recordSpanError } from '../tracing/span_errors'
+import { activeTracing } from '../tracing/tracing_runtime'
 import type { ChatClients } from './chat_clients'
 import type { LlmMetrics, LlmOutcome } from './llm_metrics'
+import { modelSpan, responseAttributes } from './llm_spans'
 import { attemptSignal, classifyLlmError, llmError, retryDelay, type LlmFailure, type RetryPolicy } from './llm_retry'
 import { asAIMessage, restoreAnswer, storeAnswer } from './messages'
 import { responseCacheKey, type ResponseCacheStore } from './response_cache'
@@ -58,13 +62,48 @@ const OUTCOMES: Record<LlmFailure['kind'], LlmOutcome> = { rate_limited: 'rate_l
 /**
  * Executes model calls: binds tools, consults the response cache, retries
  * with backoff (honouring Retry-After), enforces the per-attempt timeout and
- * the run's cancellation, and reports usage to the log and the metrics.
+ * the run's cancellation, and reports usage to the log, the metrics and,
+ * when tracing is on, a span per call (GenAI conventions, llm_spans.ts).
  * `Llm` resolves options into a ModelRequest; this class does the rest.
  */
 export class LlmRunner {
   constructor(private readonly deps: LlmRunnerDeps) {}
 
-  async run(request: ModelRequest): Promise<LlmResponse> {
+  /** One model call; a `chat <model>` span when tracing is on. */
+  run(request: ModelRequest): Promise<LlmResponse> {
+    const tracing = activeTracing()
+    if (!tracing) return this.execute(request)
+    const { name, options } = modelSpan(request, tracing.captureContent)
+    return tracing.inSpan(name, options, async (span) => {
+      const response = await this.execute(request)
+      span.setAttributes(responseAttributes(response, tracing.captureContent))
+      return response
+    })
+  }
+
+  /** One streamed model call; its span lasts until the stream ends. */
+  stream(request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
+    const tracing = activeTracing()
+    return tracing ? this.tracedStream(tracing, request) : this.streamEvents(request)
+  }
+
+  private async *tracedStream(tracing: Tracing, request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
+    const { name, options } = modelSpan(request, tracing.captureContent)
+    const span = tracing.startSpan(name, options)
+    try {
+      for await (const event of this.streamEvents(request)) {
+        if (event.type === 'usage') span.setAttributes(responseAttributes(event.response, tracing.captureContent))
+        yield event
+      }
+    } catch (error) {
+      recordSpanError(span, error)
+      throw error
+    } finally {
+      span.end()
+    }
+  }
+
+  private async execute(request: ModelRequest): Promise<LlmResponse> {
     const started = performance.now()
     const key = this.cacheKey(request)
     if (key) {
@@ -76,7 +115,7 @@ export class LlmRunner {
     return this.finish(request, asAIMessage(value), { started, attempts, key })
   }
 
-  async *stream(request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
+  private async *streamEvents(request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
     const started = performance.now()
     const key = this.cacheKey(request)
     if (key) {

@@ -1,9 +1,11 @@
 import { tool as langchainTool, type DynamicStructuredTool } from '@langchain/core/tools'
+import type { Attributes } from '@opentelemetry/api'
 import { z, type ZodType } from 'zod'
 import type { RequestContext } from '../contracts/request_context'
 import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../errors'
 import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
 import { abortError } from '../support/abort'
+import { activeTracing } from '../tracing/tracing_runtime'
 import { backoffDelay, sleep } from '../support/backoff'
 import type { RetryOptions, ToolApprovalContext, ToolCallOptions, ToolDefinition } from './types'
 
@@ -22,6 +24,17 @@ function resolveRetry(retry: number | RetryOptions | undefined): ResolvedRetry {
 function issueSummary(error: z.ZodError): { summary: string; issues: Array<{ path: string; message: string; code: string }> } {
   const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message, code: issue.code }))
   return { summary: issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), issues }
+}
+
+/** A tool's input or output as span text, bounded. */
+function contentText(value: unknown): string {
+  let text: string
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
+  } catch {
+    text = String(value)
+  }
+  return text.length > 8192 ? `${text.slice(0, 8192)}...` : text
 }
 
 /** The LangGraph run context travels as `config.context`; older callers put it under `configurable`. */
@@ -76,9 +89,25 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
    * LangChain adapter), counts once in `langvel_tool_executions_total`:
    * `success`, or `failure` for bad input and for a call whose attempts all
    * failed (answered by the fallback or not). Retries are not counted apart;
-   * a cancelled call is not counted.
+   * a cancelled call is not counted. With tracing on, each call is an
+   * `execute_tool <name>` span (arguments and result on it only with
+   * OTEL_CAPTURE_CONTENT=true).
    */
-  async call(input: z.input<S> | unknown, options: ToolCallOptions = {}): Promise<O> {
+  call(input: z.input<S> | unknown, options: ToolCallOptions = {}): Promise<O> {
+    const tracing = activeTracing()
+    if (!tracing) return this.execute(input, options)
+    const capture = tracing.captureContent
+    const attributes: Attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': this.name }
+    if (options.toolCallId) attributes['gen_ai.tool.call.id'] = options.toolCallId
+    if (capture) attributes['gen_ai.tool.call.arguments'] = contentText(input)
+    return tracing.inSpan(`execute_tool ${this.name}`, { attributes }, async (span) => {
+      const output = await this.execute(input, options)
+      if (capture) span.setAttribute('gen_ai.tool.call.result', contentText(output))
+      return output
+    })
+  }
+
+  private async execute(input: unknown, options: ToolCallOptions): Promise<O> {
     const started = performance.now()
     let parsed: z.output<S>
     try {
