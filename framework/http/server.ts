@@ -24,7 +24,6 @@ import { observeRequest } from './middleware/observe_request'
 import { requestId } from './middleware/request_id'
 import { securityHeaders } from './middleware/security_headers'
 import { traceRequest } from './middleware/trace_request'
-import type { Tracing } from '../contracts/tracing'
 import { activeTracing } from '../tracing/tracing_runtime'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { rateLimiterHealthCheck } from '../rate_limiter/health_check'
@@ -69,8 +68,6 @@ export interface ServerOptions {
    * (`startServer`, hence `langvel serve`, passes `expose` of config/mcp.ts).
    */
   mcp?: McpExposeSettings
-  /** Request spans; defaults to the application's tracing (config/tracing.ts), none when it is off. */
-  tracing?: Tracing
 }
 
 export interface ListeningAddress {
@@ -133,7 +130,7 @@ export class HttpServer {
     if (app.bound('rateLimiter')) this.health.register(rateLimiterHealthCheck(app.make('rateLimiter')))
 
     // Tracing right after the request id: the span's trace id is the request's before anything logs.
-    const tracing = options.tracing ?? activeTracing()
+    const tracing = activeTracing()
     this.kernel = new HttpKernel({
       logger: this.logger,
       exceptionHandler,

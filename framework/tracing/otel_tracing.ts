@@ -56,7 +56,7 @@ export function samplerFor(name: SamplerName, ratio: number): Sampler {
 
 /**
  * Tracing on the OpenTelemetry SDK: a tracer provider of its own (service
- * name and version as resource), W3C trace context in and out, and the
+ * name, version and process id as resource), W3C trace context in and out, and the
  * LangGraph handler that turns nodes into spans. `fromConfig` builds the
  * production one: OTLP over HTTP behind a bounded batch processor.
  *
@@ -72,7 +72,12 @@ export class OtelTracing implements Tracing {
   constructor(private readonly options: OtelTracingOptions) {
     ensureContextManager()
     this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}) }),
+      resource: resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.serviceName,
+        ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+        // Tells the workers of `serve --workers N` apart.
+        'process.pid': process.pid,
+      }),
       sampler: options.sampler ?? samplerFor('parentbased_always_on', 1),
       spanProcessors: options.spanProcessors,
     })
