@@ -1,0 +1,80 @@
+import { join } from 'node:path'
+import { trace } from '@opentelemetry/api'
+import { discoverConfigFiles, loadConfig } from '../../../framework/config'
+import { E_INVALID_CONFIG } from '../../../framework/errors'
+import { Application } from '../../../framework/foundation/application'
+import { createLogger } from '../../../framework/logger'
+import { activeTracing, tracingProvider } from '../../../framework/tracing'
+import { parseOtlpHeaders, tracesEndpoint } from '../../../framework/tracing/tracing_config'
+
+const definitions = discoverConfigFiles(join(__dirname, '..', '..', '..', 'config'))
+const tracingConfig = (env: Record<string, string>) => loadConfig(definitions, env).values.tracing as Record<string, unknown>
+
+describe('config/tracing.ts', () => {
+  it('is off until an endpoint is set', () => {
+    expect(tracingConfig({})).toMatchObject({ enabled: false, endpoint: undefined })
+    expect(tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).toMatchObject({ enabled: true, endpoint: 'http://collector:4318/v1/traces' })
+  })
+
+  it('takes the traces endpoint as is, over the base endpoint', () => {
+    expect(tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/custom/traces' })).toMatchObject({ enabled: true, endpoint: 'https://b/custom/traces' })
+    expect(tracesEndpoint(undefined, 'http://a:4318///')).toBe('http://a:4318/v1/traces')
+  })
+
+  it('stays off with OTEL_SDK_DISABLED=true whatever else is set', () => {
+    expect(tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_SDK_DISABLED: 'true' })).toMatchObject({ enabled: false })
+  })
+
+  it('reads the sampler, queue, timeout and content settings', () => {
+    expect(
+      tracingConfig({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '2000', OTEL_CAPTURE_CONTENT: 'true', OTEL_SERVICE_NAME: 'bot' }),
+    ).toMatchObject({ sampler: 'parentbased_traceidratio', samplerRatio: 0.25, maxQueueSize: 100, timeoutMs: 2000, captureContent: true, serviceName: 'bot' })
+  })
+
+  it('parses the headers, URL-decoding values', () => {
+    expect(tracingConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant=acme=1' }).headers).toEqual({ Authorization: 'Bearer abc', 'x-tenant': 'acme=1' })
+    expect(parseOtlpHeaders('a=%E0%A4%A')).toEqual({ a: '%E0%A4%A' })
+  })
+
+  it('refuses a bad sampler, ratio, endpoint or header list at boot, naming each key', () => {
+    let error: unknown
+    try {
+      loadConfig(definitions, { OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' })
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(E_INVALID_CONFIG)
+    const keys = ((error as InstanceType<typeof E_INVALID_CONFIG>).details as Array<{ key: string }>).map((problem) => problem.key).sort()
+    expect(keys).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG'])
+  })
+
+  it('warns in production when content capture is on', () => {
+    const { warnings } = loadConfig(definitions, { APP_ENV: 'production', JWT_SECRET_KEY: 'k'.repeat(48), OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_CAPTURE_CONTENT: 'true' })
+    expect(warnings.map((warning) => warning.key)).toContain('OTEL_CAPTURE_CONTENT')
+  })
+})
+
+describe('tracingProvider', () => {
+  const boot = (env: Record<string, string>) =>
+    Application.create({ env: { APP_ENV: 'test', APP_NAME: 'provider-test', ...env }, loadDotenv: false, providers: [tracingProvider], logger: createLogger({ silent: true }) }).boot()
+
+  it('binds nothing and leaves tracing off without an endpoint', async () => {
+    const app = await boot({})
+    expect(app.bound('tracing')).toBe(false)
+    expect(activeTracing()).toBeUndefined()
+    await app.shutdown()
+  })
+
+  it('with an endpoint, makes tracing active and the global tracer provider, and undoes both at shutdown', async () => {
+    const app = await boot({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '200' })
+    expect(app.bound('tracing')).toBe(true)
+    expect(activeTracing()).toBe(app.make('tracing'))
+    // A span made through the global API goes through the application's provider: it gets a real trace id.
+    const span = trace.getTracer('app-code').startSpan('mine')
+    expect(span.spanContext().traceId).not.toBe('0'.repeat(32))
+    span.end()
+    await app.shutdown()
+    expect(activeTracing()).toBeUndefined()
+    expect(trace.getTracer('app-code').startSpan('after').isRecording()).toBe(false)
+  })
+})
