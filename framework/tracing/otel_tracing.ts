@@ -87,9 +87,13 @@ export class OtelTracing implements Tracing {
 
   /**
    * OTLP over HTTP to `config.endpoint`, batched, with a bounded queue whose
-   * losses are counted in `langvel_tracing_spans_dropped_total`.
+   * losses are counted in `langvel_tracing_spans_dropped_total`; `processors`
+   * see every span too (a TraceRecorder for a development page).
    */
-  static fromConfig(config: TracingConfig, options: { serviceName: string; serviceVersion?: string; logger?: Logger; metrics?: TracingMetrics }): OtelTracing {
+  static fromConfig(
+    config: TracingConfig,
+    options: { serviceName: string; serviceVersion?: string; logger?: Logger; metrics?: TracingMetrics; processors?: SpanProcessor[] },
+  ): OtelTracing {
     // Loaded only when tracing is on: an untraced process never loads the exporter.
     const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')
     const exporter = new OTLPTraceExporter({ url: config.endpoint, headers: config.headers, timeoutMillis: config.timeoutMs })
@@ -104,7 +108,7 @@ export class OtelTracing implements Tracing {
     return new OtelTracing({
       serviceName: options.serviceName,
       serviceVersion: options.serviceVersion,
-      spanProcessors: [processor],
+      spanProcessors: [processor, ...(options.processors ?? [])],
       sampler: samplerFor(config.sampler, config.samplerRatio),
       captureContent: config.captureContent,
       shutdownTimeoutMs: config.timeoutMs,
