@@ -21,6 +21,10 @@ export default defineConfig({
     OTEL_EXPORTER_OTLP_TIMEOUT: env.integer(10_000, 100, 600_000),
     /** Defaults to APP_NAME. */
     OTEL_SERVICE_NAME: env.optionalString(),
+    /** More resource attributes, `key=value` pairs separated by commas: `deployment.environment.name=staging,service.namespace=support`. */
+    OTEL_RESOURCE_ATTRIBUTES: env.optionalString().refine((value) => value === undefined || otlpHeaderProblem(value) === undefined, {
+      message: 'expected key=value pairs separated by commas',
+    }),
     OTEL_TRACES_SAMPLER: env.enum(SAMPLERS, 'parentbased_always_on'),
     /** The ratio of the traceidratio samplers, from 0 to 1. */
     OTEL_TRACES_SAMPLER_ARG: env.float(1, 0, 1),
@@ -38,6 +42,7 @@ export default defineConfig({
       headers: e.OTEL_EXPORTER_OTLP_HEADERS ? parseOtlpHeaders(e.OTEL_EXPORTER_OTLP_HEADERS) : {},
       timeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
       serviceName: e.OTEL_SERVICE_NAME,
+      resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES ? parseOtlpHeaders(e.OTEL_RESOURCE_ATTRIBUTES) : {},
       sampler: e.OTEL_TRACES_SAMPLER,
       samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
       maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,

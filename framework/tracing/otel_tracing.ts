@@ -25,6 +25,8 @@ import { tracingMetrics, type TracingMetrics } from './tracing_metrics'
 
 export interface OtelTracingOptions {
   serviceName: string
+  /** More resource attributes (OTEL_RESOURCE_ATTRIBUTES). */
+  resourceAttributes?: Record<string, string>
   serviceVersion?: string
   /** Where finished spans go: the OTLP batch processor in production, an in-memory exporter in tests. */
   spanProcessors: SpanProcessor[]
@@ -73,6 +75,7 @@ export class OtelTracing implements Tracing {
     ensureContextManager()
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({
+        ...options.resourceAttributes,
         [ATTR_SERVICE_NAME]: options.serviceName,
         ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
         // Tells the workers of `serve --workers N` apart.
@@ -108,6 +111,7 @@ export class OtelTracing implements Tracing {
     return new OtelTracing({
       serviceName: options.serviceName,
       serviceVersion: options.serviceVersion,
+      resourceAttributes: config.resourceAttributes,
       spanProcessors: [processor, ...(options.processors ?? [])],
       sampler: samplerFor(config.sampler, config.samplerRatio),
       captureContent: config.captureContent,

@@ -14,6 +14,8 @@ export interface TracingConfig {
   timeoutMs: number
   /** Defaults to APP_NAME (the provider fills it in). */
   serviceName?: string
+  /** OTEL_RESOURCE_ATTRIBUTES, on every span's resource (the service name wins over a `service.name` here). */
+  resourceAttributes: Record<string, string>
   sampler: SamplerName
   samplerRatio: number
   maxQueueSize: number
@@ -31,7 +33,7 @@ export function tracesEndpoint(traces: string | undefined, base: string | undefi
   return `${base.replace(/\/+$/, '')}/v1/traces`
 }
 
-/** What is wrong with an OTEL_EXPORTER_OTLP_HEADERS value, or undefined. */
+/** What is wrong with a `key=value,...` list (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES), or undefined. */
 export function otlpHeaderProblem(value: string): string | undefined {
   for (const item of value.split(',')) {
     if (item.trim() === '') continue
@@ -42,7 +44,8 @@ export function otlpHeaderProblem(value: string): string | undefined {
 }
 
 /**
- * Parses `key=value,key2=value2` (values URL-encoded) into headers.
+ * Parses `key=value,key2=value2` (values URL-encoded), the form of
+ * OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES.
  *
  * @example
  * parseOtlpHeaders('Authorization=Bearer%20abc,x-tenant=acme') // { Authorization: 'Bearer abc', 'x-tenant': 'acme' }

@@ -146,7 +146,7 @@ describe('langvel serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     const receiver = await new Receiver().start()
     receivers.push(receiver)
     // Nothing leaves on the schedule during the test: the spans arrive because shutdown flushes them.
-    const server = await serve([], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme%20corp', OTEL_BSP_SCHEDULE_DELAY: '600000' })
+    const server = await serve([], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme%20corp', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e', OTEL_BSP_SCHEDULE_DELAY: '600000' })
     const callerTrace = '0af7651916cd43dd8448eb211c80319c'
     const res = await echo(server.url, { traceparent: `00-${callerTrace}-b7ad6b7169203331-01` })
     expect(res.status).toBe(200)
@@ -161,7 +161,7 @@ describe('langvel serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(request.parentSpanId).toBe('b7ad6b7169203331')
     for (const span of receiver.spans) {
       expect(span.traceId).toBe(callerTrace)
-      expect(span.resource['service.name']).toBe('e2e-agents')
+      expect(span.resource).toMatchObject({ 'service.name': 'e2e-agents', 'deployment.environment.name': 'e2e' })
     }
     const run = receiver.spans.find((span) => span.name === 'invoke_agent EchoAgent') as ReceivedSpan
     expect(run.parentSpanId).toBe(request.spanId)

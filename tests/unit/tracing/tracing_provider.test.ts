@@ -31,6 +31,13 @@ describe('config/tracing.ts', () => {
     ).toMatchObject({ sampler: 'parentbased_traceidratio', samplerRatio: 0.25, maxQueueSize: 100, timeoutMs: 2000, captureContent: true, serviceName: 'bot' })
   })
 
+  it('reads resource attributes in the same key=value form', () => {
+    expect(tracingConfig({ OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging,service.namespace=support' }).resourceAttributes).toEqual({
+      'deployment.environment.name': 'staging',
+      'service.namespace': 'support',
+    })
+  })
+
   it('parses the headers, URL-decoding values', () => {
     expect(tracingConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant=acme=1' }).headers).toEqual({ Authorization: 'Bearer abc', 'x-tenant': 'acme=1' })
     expect(parseOtlpHeaders('a=%E0%A4%A')).toEqual({ a: '%E0%A4%A' })
