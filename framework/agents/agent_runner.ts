@@ -15,6 +15,7 @@ import type {
 import { E_AGENT_NOT_FOUND, E_RUNTIME, E_UNKNOWN_DRIVER } from '../errors'
 import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
+import { RunTrace } from '../tracing/run_trace'
 import { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { AgentPool, type RunnableAgent } from './agent_pool'
 import { loggingMiddleware } from './middleware/logging_middleware'
@@ -22,7 +23,6 @@ import { isStreamOutcome, type AgentMiddleware, type AgentMiddlewareContext, typ
 import { validateMiddleware } from './middleware/validate_middleware'
 import type { AgentRouteDefinition } from './route_definition'
 import { raceEvents, RunDeadline, stopError } from './run_deadline'
-import { RunTrace } from '../tracing/run_trace'
 
 /** The registry the runner reads: it builds the `run` stage; the other stage's entries are only checked by name. */
 export type RunMiddlewareRegistry = MiddlewareRegistry<unknown, AgentMiddleware>

@@ -5,8 +5,8 @@ import type { RequestContext } from '../contracts/request_context'
 import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../errors'
 import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
 import { abortError } from '../support/abort'
-import { activeTracing } from '../tracing/tracing_runtime'
 import { backoffDelay, sleep } from '../support/backoff'
+import { activeTracing } from '../tracing/tracing_runtime'
 import type { RetryOptions, ToolApprovalContext, ToolCallOptions, ToolDefinition } from './types'
 
 type ResolvedRetry = Required<Omit<RetryOptions, 'when'>> & Pick<RetryOptions, 'when'>
