@@ -7,7 +7,7 @@ import { E_RUNTIME } from '../errors'
 import type { Logger } from '../logger'
 import { abortError } from '../support/abort'
 import { recordSpanError } from '../tracing/span_errors'
-import { activeTracing } from '../tracing/tracing_runtime'
+import { activeTracing, TRACED_BY_LANGVEL } from '../tracing/tracing_runtime'
 import type { ChatClients } from './chat_clients'
 import type { LlmMetrics, LlmOutcome } from './llm_metrics'
 import { modelSpan, responseAttributes } from './llm_spans'
@@ -55,6 +55,11 @@ function raced<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true })
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
+}
+
+/** With tracing on, the model run is marked as having its span already (llm_spans.ts), so the graph's handler makes no second one. */
+function callTags(): string[] | undefined {
+  return activeTracing() ? [TRACED_BY_LANGVEL] : undefined
 }
 
 const OUTCOMES: Record<LlmFailure['kind'], LlmOutcome> = { rate_limited: 'rate_limited', timeout: 'timeout', server: 'error', network: 'error', client: 'error' }
@@ -111,7 +116,8 @@ export class LlmRunner {
       if (hit) return hit
     }
     const model = this.model(request)
-    const { value, attempts } = await this.attempts(request, started, (signal) => model.invoke(request.messages, { signal }))
+    const tags = callTags()
+    const { value, attempts } = await this.attempts(request, started, (signal) => model.invoke(request.messages, { signal, tags }))
     return this.finish(request, asAIMessage(value), { started, attempts, key })
   }
 
@@ -127,6 +133,7 @@ export class LlmRunner {
       }
     }
     const model = this.model(request)
+    const tags = callTags()
     for (let attempt = 1; ; attempt++) {
       if (request.signal?.aborted) throw this.cancelled(request, started)
       const scope = attemptSignal(request.signal, request.timeoutMs)
@@ -135,7 +142,7 @@ export class LlmRunner {
       let done = false
       let failure: { error: unknown; timedOut: boolean } | undefined
       try {
-        const iterator = (await raced(model.stream(request.messages, { signal: scope.signal }), scope.signal))[Symbol.asyncIterator]()
+        const iterator = (await raced(model.stream(request.messages, { signal: scope.signal, tags }), scope.signal))[Symbol.asyncIterator]()
         for (;;) {
           const next = await raced(iterator.next(), scope.signal)
           if (next.done) break

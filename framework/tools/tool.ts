@@ -6,7 +6,7 @@ import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../err
 import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
 import { abortError } from '../support/abort'
 import { backoffDelay, sleep } from '../support/backoff'
-import { activeTracing } from '../tracing/tracing_runtime'
+import { activeTracing, TRACED_BY_LANGVEL } from '../tracing/tracing_runtime'
 import type { RetryOptions, ToolApprovalContext, ToolCallOptions, ToolDefinition } from './types'
 
 type ResolvedRetry = Required<Omit<RetryOptions, 'when'>> & Pick<RetryOptions, 'when'>
@@ -157,7 +157,8 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
    * the fallback apply; objects are returned to the model as JSON text.
    */
   toLangChain(): DynamicStructuredTool {
-    this.langchain ??= langchainTool(
+    if (this.langchain) return this.langchain
+    const adapter = langchainTool(
       async (input: unknown, config) => {
         const output = await this.call(input, {
           signal: config?.signal,
@@ -170,7 +171,10 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
       // our zod parse in call() applies defaults and transforms exactly once.
       { name: this.name, description: this.description, schema: this.toJSONSchema() },
     ) as unknown as DynamicStructuredTool
-    return this.langchain
+    // call() makes the span of each call: a tracing callback handler makes none for the LangChain run around it.
+    adapter.tags = [TRACED_BY_LANGVEL]
+    this.langchain = adapter
+    return adapter
   }
 
   /** The attempts with their backoff; rejects with the final error (the fallback is the caller's). */

@@ -1,8 +1,11 @@
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import { isGraphBubbleUp, isGraphInterrupt } from '@langchain/langgraph'
-import { createContextKey, trace, type Context, type Span, type Tracer } from '@opentelemetry/api'
+import type { BaseMessage } from '@langchain/core/messages'
+import type { LLMResult } from '@langchain/core/outputs'
+import { createContextKey, SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
 import type { TracedRun } from '../contracts/tracing'
 import { recordSpanError } from './span_errors'
+import { TRACED_BY_LANGVEL } from './tracing_runtime'
 
 /** Marks the contexts of a node span and of every span started within it: the value is the node's LangChain run id. */
 export const NODE_RUN_KEY = createContextKey('langvel.graph.node_run')
@@ -19,9 +22,13 @@ interface RunEntry {
  * nodes into spans under the run's span (subgraph nodes under their parent
  * node). It follows every LangChain run of the graph (chains, models, tools)
  * so that code running inside any of them finds the node span it belongs to
- * (`contextOf`). LangGraph's own entry node and Langvel's hidden steps are
- * not spans. An interrupt is not an error: the node span says
- * `langgraph.node.interrupted`.
+ * (`contextOf`). LangGraph's own entry node is not a span. An interrupt is
+ * not an error: the node span says `langgraph.node.interrupted`.
+ *
+ * Model and tool calls made through Langvel (`this.llm`, Langvel tools) make
+ * their own spans and are tagged `TRACED_BY_LANGVEL`; a LangChain chat model
+ * or tool used directly in a node gets its span here, from what LangChain
+ * reports (provider, model, tokens, finish reason), without content.
  *
  * @example
  * const handler = new GraphSpanHandler(tracer, trace.setSpan(context.active(), runSpan), { agent: 'SupportAgent', path: '/support' })
@@ -78,32 +85,62 @@ export class GraphSpanHandler extends BaseCallbackHandler {
     this.finish(runId, error)
   }
 
-  override handleToolStart(_tool: unknown, _input: string, runId: string, parentRunId?: string): void {
-    this.runs.set(runId, { context: this.parentOf(parentRunId) })
+  override handleToolStart(_tool: unknown, _input: string, runId: string, parentRunId?: string, tags?: string[], _metadata?: Record<string, unknown>, runName?: string, toolCallId?: string): void {
+    const parent = this.parentOf(parentRunId)
+    if (tags?.includes(TRACED_BY_LANGVEL) || !runName) {
+      this.runs.set(runId, { context: parent })
+      return
+    }
+    const attributes: Attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': runName }
+    if (toolCallId) attributes['gen_ai.tool.call.id'] = toolCallId
+    this.startChild(runId, parent, `execute_tool ${runName}`, { attributes })
   }
 
   override handleToolEnd(_output: unknown, runId: string): void {
-    this.runs.delete(runId)
+    this.finish(runId)
   }
 
-  override handleToolError(_error: unknown, runId: string): void {
-    this.runs.delete(runId)
+  override handleToolError(error: unknown, runId: string): void {
+    this.finish(runId, error)
   }
 
-  override handleLLMStart(_llm: unknown, _prompts: string[], runId: string, parentRunId?: string): void {
-    this.runs.set(runId, { context: this.parentOf(parentRunId) })
+  override handleLLMStart(_llm: unknown, _prompts: string[], runId: string, parentRunId?: string, _extra?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>): void {
+    this.modelStart(runId, parentRunId, tags, metadata, 'text_completion')
   }
 
-  override handleChatModelStart(_llm: unknown, _messages: unknown, runId: string, parentRunId?: string): void {
-    this.runs.set(runId, { context: this.parentOf(parentRunId) })
+  override handleChatModelStart(_llm: unknown, _messages: BaseMessage[][], runId: string, parentRunId?: string, _extra?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>): void {
+    this.modelStart(runId, parentRunId, tags, metadata, 'chat')
   }
 
-  override handleLLMEnd(_output: unknown, runId: string): void {
-    this.runs.delete(runId)
+  override handleLLMEnd(output: LLMResult, runId: string): void {
+    const span = this.runs.get(runId)?.span
+    if (span) span.setAttributes(usageAttributes(output))
+    this.finish(runId)
   }
 
-  override handleLLMError(_error: unknown, runId: string): void {
-    this.runs.delete(runId)
+  override handleLLMError(error: unknown, runId: string): void {
+    this.finish(runId, error)
+  }
+
+  private modelStart(runId: string, parentRunId: string | undefined, tags: string[] | undefined, metadata: Record<string, unknown> | undefined, operation: string): void {
+    const parent = this.parentOf(parentRunId)
+    if (tags?.includes(TRACED_BY_LANGVEL)) {
+      this.runs.set(runId, { context: parent })
+      return
+    }
+    const model = typeof metadata?.ls_model_name === 'string' ? metadata.ls_model_name : undefined
+    const provider = typeof metadata?.ls_provider === 'string' ? metadata.ls_provider : undefined
+    const attributes: Attributes = { 'gen_ai.operation.name': operation }
+    if (provider) Object.assign(attributes, { 'gen_ai.system': provider, 'gen_ai.provider.name': provider })
+    if (model) attributes['gen_ai.request.model'] = model
+    if (typeof metadata?.ls_temperature === 'number') attributes['gen_ai.request.temperature'] = metadata.ls_temperature
+    if (typeof metadata?.ls_max_tokens === 'number') attributes['gen_ai.request.max_tokens'] = metadata.ls_max_tokens
+    this.startChild(runId, parent, model ? `${operation} ${model}` : operation, { kind: SpanKind.CLIENT, attributes })
+  }
+
+  private startChild(runId: string, parent: Context, name: string, options: { kind?: SpanKind; attributes: Attributes }): void {
+    const span = this.tracer.startSpan(name, options, parent)
+    this.runs.set(runId, { context: trace.setSpan(parent, span), span })
   }
 
   private parentOf(parentRunId: string | undefined): Context {
@@ -122,4 +159,22 @@ export class GraphSpanHandler extends BaseCallbackHandler {
     }
     span.end()
   }
+}
+
+/** Tokens, finish reason and answering model of a LangChain model run, as GenAI attributes. */
+function usageAttributes(output: LLMResult): Attributes {
+  const attributes: Attributes = {}
+  const generation = output.generations?.[0]?.[0] as { message?: { usage_metadata?: { input_tokens?: number; output_tokens?: number }; response_metadata?: Record<string, unknown> }; generationInfo?: Record<string, unknown> } | undefined
+  const usage = generation?.message?.usage_metadata
+  const reported = (output.llmOutput?.tokenUsage ?? {}) as { promptTokens?: number; completionTokens?: number }
+  const input = usage?.input_tokens ?? reported.promptTokens
+  const outputTokens = usage?.output_tokens ?? reported.completionTokens
+  if (typeof input === 'number') attributes['gen_ai.usage.input_tokens'] = input
+  if (typeof outputTokens === 'number') attributes['gen_ai.usage.output_tokens'] = outputTokens
+  const metadata = { ...generation?.generationInfo, ...generation?.message?.response_metadata }
+  const finish = metadata.finish_reason ?? metadata.stop_reason
+  if (typeof finish === 'string') attributes['gen_ai.response.finish_reasons'] = [finish]
+  const model = metadata.model_name ?? metadata.model
+  if (typeof model === 'string') attributes['gen_ai.response.model'] = model
+  return attributes
 }

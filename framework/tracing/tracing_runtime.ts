@@ -8,6 +8,12 @@ import type { Tracing } from '../contracts/tracing'
  */
 let current: Tracing | undefined
 
+/**
+ * The LangChain tag of model and tool runs Langvel makes spans for itself
+ * (`this.llm`, Langvel tools): the graph handler does not make a second one.
+ */
+export const TRACED_BY_LANGVEL = 'langvel:traced'
+
 /** Called by the tracing provider (and tests) with the application's tracing. */
 export function setActiveTracing(tracing: Tracing | undefined): void {
   current = tracing

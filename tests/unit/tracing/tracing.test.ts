@@ -1,5 +1,7 @@
 import type { BaseMessage } from '@langchain/core/messages'
-import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api'
+import { FakeListChatModel } from '@langchain/core/utils/testing'
+import { tool as langchainTool } from '@langchain/core/tools'
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { z } from 'zod'
 import { Agent, defineState, reducers, type GraphBuilder } from '../../../framework/agents'
@@ -143,6 +145,9 @@ describe('OpenTelemetry tracing of agent runs', () => {
     expect(models[0].attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0)
     expect(models[1].attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0)
 
+    // One span per call: the LangChain runs around Langvel's model and tool calls make none of their own.
+    expect(byName(spans, 'execute_tool lookup_order')).toHaveLength(1)
+    expect(spans.filter((span) => span.name.startsWith('chat'))).toHaveLength(2)
     const tool = one(spans, 'execute_tool lookup_order')
     expect(tool.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup_order', 'gen_ai.tool.call.id': 'call-1' })
     expect(nodeIds.has(parentOf(tool) as string)).toBe(true)
@@ -232,6 +237,34 @@ describe('OpenTelemetry tracing of agent runs', () => {
     const run = one(exporter.getFinishedSpans(), 'invoke_agent ApprovalAgent')
     expect(run.spanContext().traceId).toBe(request.spanContext().traceId)
     expect(parentOf(run)).toBe(request.spanContext().spanId)
+  })
+
+  it('gives a LangChain model or tool used directly in a node its span from what LangChain reports, under the node', async () => {
+    const State = defineState({ query: z.string(), result: z.string().optional() })
+    const model = new FakeListChatModel({ responses: ['raw answer'] })
+    const shout = langchainTool(async ({ text }: { text: string }) => text.toUpperCase(), { name: 'shout', description: 'Shouts', schema: z.object({ text: z.string() }) })
+    class RawAgent extends Agent<typeof State> {
+      state = State
+      build(graph: GraphBuilder<typeof State>) {
+        return graph.then(async function direct(state) {
+          const answer = await model.invoke(state.query)
+          const loud = await shout.invoke({ text: String(answer.content) })
+          return { result: loud }
+        })
+      }
+    }
+    const router = new Router()
+    router.agent('/raw', RawAgent)
+    const { output } = await new AgentRunner({ routes: router.routes(), logger: createLogger({ silent: true }) }).invoke('/raw', { query: 'hi' })
+    expect(output.result).toBe('RAW ANSWER')
+    const spans = exporter.getFinishedSpans()
+    const node = one(spans, 'node direct')
+    const chat = spans.find((span) => span.attributes['gen_ai.operation.name'] === 'chat') as ReadableSpan
+    expect(chat.kind).toBe(SpanKind.CLIENT)
+    expect(parentOf(chat)).toBe(node.spanContext().spanId)
+    const tool = one(spans, 'execute_tool shout')
+    expect(tool.attributes['gen_ai.tool.name']).toBe('shout')
+    expect(parentOf(tool)).toBe(node.spanContext().spanId)
   })
 
   it('names the service and version on the resource', async () => {
