@@ -6,7 +6,7 @@
 export type { Tracing, TracedRun } from '../contracts/tracing'
 export { activeTracing, setActiveTracing, clearActiveTracing } from './tracing_runtime'
 export { traced } from './traced'
-export { recordSpanError } from './span_errors'
+export { recordSpanError, setSpanErrorStacks } from './span_errors'
 export { tracingProvider } from './tracing_provider'
 export { tracingMetrics, TracingMetrics } from './tracing_metrics'
 export type { SpanDropReason } from './tracing_metrics'

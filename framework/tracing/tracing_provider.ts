@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api'
 import type { Provider } from '../contracts/provider'
 import type { Tracing } from '../contracts/tracing'
 import type { Application } from '../foundation/application'
+import { setSpanErrorStacks } from './span_errors'
 import { clearActiveTracing, setActiveTracing } from './tracing_runtime'
 
 declare module '../foundation/application' {
@@ -48,13 +49,14 @@ export const tracingProvider: Provider = {
     const globalProvider = provider ? trace.setGlobalTracerProvider(provider) : false
     owned.set(app, { tracing, globalProvider })
     setActiveTracing(tracing)
+    setSpanErrorStacks(app.config.get('app').debug === true)
     app.logger.debug('tracing on')
   },
   async shutdown(app: Application) {
     const entry = owned.get(app)
     if (!entry) return
     owned.delete(app)
-    clearActiveTracing(entry.tracing)
+    if (clearActiveTracing(entry.tracing)) setSpanErrorStacks(false)
     if (entry.globalProvider) trace.disable()
     await entry.tracing.shutdown()
   },
