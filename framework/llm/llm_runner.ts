@@ -7,7 +7,7 @@ import { E_RUNTIME } from '../errors'
 import type { Logger } from '../logger'
 import { abortError } from '../support/abort'
 import { recordSpanError } from '../tracing/span_errors'
-import { activeTracing, TRACED_BY_LANGVEL } from '../tracing/tracing_runtime'
+import { activeTracing, ownRunId, releaseRunId } from '../tracing/tracing_runtime'
 import type { ChatClients } from './chat_clients'
 import type { LlmMetrics, LlmOutcome } from './llm_metrics'
 import { modelSpan, responseAttributes } from './llm_spans'
@@ -57,9 +57,15 @@ function raced<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-/** With tracing on, the model run is marked as having its span already (llm_spans.ts), so the graph's handler makes no second one. */
-function callTags(): string[] | undefined {
-  return activeTracing() ? [TRACED_BY_LANGVEL] : undefined
+/**
+ * Runs one model call with, while tracing is on, a run id marked as having its
+ * span already (llm_spans.ts), so the graph's handler makes no second one.
+ */
+function ownRun<T>(call: (runId: string | undefined) => Promise<T>): Promise<T> {
+  const runId = ownRunId()
+  const work = call(runId)
+  if (runId) void work.finally(() => releaseRunId(runId)).catch(() => undefined)
+  return work
 }
 
 const OUTCOMES: Record<LlmFailure['kind'], LlmOutcome> = { rate_limited: 'rate_limited', timeout: 'timeout', server: 'error', network: 'error', client: 'error' }
@@ -116,8 +122,7 @@ export class LlmRunner {
       if (hit) return hit
     }
     const model = this.model(request)
-    const tags = callTags()
-    const { value, attempts } = await this.attempts(request, started, (signal) => model.invoke(request.messages, { signal, tags }))
+    const { value, attempts } = await this.attempts(request, started, (signal) => ownRun((runId) => model.invoke(request.messages, { signal, ...(runId ? { runId } : {}) })))
     return this.finish(request, asAIMessage(value), { started, attempts, key })
   }
 
@@ -133,7 +138,6 @@ export class LlmRunner {
       }
     }
     const model = this.model(request)
-    const tags = callTags()
     for (let attempt = 1; ; attempt++) {
       if (request.signal?.aborted) throw this.cancelled(request, started)
       const scope = attemptSignal(request.signal, request.timeoutMs)
@@ -141,8 +145,9 @@ export class LlmRunner {
       let yielded = false
       let done = false
       let failure: { error: unknown; timedOut: boolean } | undefined
+      const runId = ownRunId()
       try {
-        const iterator = (await raced(model.stream(request.messages, { signal: scope.signal, tags }), scope.signal))[Symbol.asyncIterator]()
+        const iterator = (await raced(model.stream(request.messages, { signal: scope.signal, ...(runId ? { runId } : {}) }), scope.signal))[Symbol.asyncIterator]()
         for (;;) {
           const next = await raced(iterator.next(), scope.signal)
           if (next.done) break
@@ -160,6 +165,7 @@ export class LlmRunner {
         // Stops the HTTP stream when the consumer leaves early or the attempt failed.
         if (!done) scope.abort()
         scope.dispose()
+        releaseRunId(runId)
       }
       if (done) {
         if (!aggregate) throw new E_RUNTIME('The model stream ended without a message')

@@ -171,8 +171,14 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
       // our zod parse in call() applies defaults and transforms exactly once.
       { name: this.name, description: this.description, schema: this.toJSONSchema() },
     ) as unknown as DynamicStructuredTool
-    // call() makes the span of each call: a tracing callback handler makes none for the LangChain run around it.
-    adapter.tags = [TRACED_BY_LANGVEL]
+    // call() makes the span of each call: while tracing is on, the LangChain run
+    // around it is marked so the graph's handler makes none. Read per call (the
+    // adapter is cached); nothing is marked while tracing is off.
+    Object.defineProperty(adapter, 'metadata', {
+      get: () => (activeTracing() ? { [TRACED_BY_LANGVEL]: true } : undefined),
+      set: () => undefined,
+      configurable: true,
+    })
     this.langchain = adapter
     return adapter
   }

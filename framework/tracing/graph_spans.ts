@@ -5,7 +5,7 @@ import type { LLMResult } from '@langchain/core/outputs'
 import { createContextKey, SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
 import type { TracedRun } from '../contracts/tracing'
 import { recordSpanError } from './span_errors'
-import { TRACED_BY_LANGVEL } from './tracing_runtime'
+import { isTracedByLangvel } from './tracing_runtime'
 
 /** Marks the contexts of a node span and of every span started within it: the value is the node's LangChain run id. */
 export const NODE_RUN_KEY = createContextKey('langvel.graph.node_run')
@@ -85,9 +85,9 @@ export class GraphSpanHandler extends BaseCallbackHandler {
     this.finish(runId, error)
   }
 
-  override handleToolStart(_tool: unknown, _input: string, runId: string, parentRunId?: string, tags?: string[], _metadata?: Record<string, unknown>, runName?: string, toolCallId?: string): void {
+  override handleToolStart(_tool: unknown, _input: string, runId: string, parentRunId?: string, _tags?: string[], metadata?: Record<string, unknown>, runName?: string, toolCallId?: string): void {
     const parent = this.parentOf(parentRunId)
-    if (tags?.includes(TRACED_BY_LANGVEL) || !runName) {
+    if (isTracedByLangvel(runId, metadata) || !runName) {
       this.runs.set(runId, { context: parent })
       return
     }
@@ -124,7 +124,7 @@ export class GraphSpanHandler extends BaseCallbackHandler {
 
   private modelStart(runId: string, parentRunId: string | undefined, tags: string[] | undefined, metadata: Record<string, unknown> | undefined, operation: string): void {
     const parent = this.parentOf(parentRunId)
-    if (tags?.includes(TRACED_BY_LANGVEL)) {
+    if (isTracedByLangvel(runId, metadata)) {
       this.runs.set(runId, { context: parent })
       return
     }

@@ -230,6 +230,43 @@ describe('OpenTelemetry tracing of agent runs', () => {
     expect(parentOf(one(spans, 'node respond'))).toBe(run.spanContext().spanId)
   })
 
+  it('leaves the client-visible metadata of `messages` events as it is with tracing off', async () => {
+    const metadataOf = async () => {
+      script.reset()
+      script.reply('Streamed answer.')
+      const metadata: Array<Record<string, unknown>> = []
+      for await (const event of await agents.stream('/support', { query: 'Hello' }, { modes: ['messages'], threadId: 'same-thread' })) {
+        if (event.event === 'messages') metadata.push((event.data as [unknown, Record<string, unknown>])[1])
+      }
+      return metadata
+    }
+    const on = await metadataOf()
+    clearActiveTracing(tracing)
+    let off: Array<Record<string, unknown>>
+    try {
+      off = await metadataOf()
+    } finally {
+      setActiveTracing(tracing)
+    }
+    expect(on.length).toBeGreaterThan(0)
+    expect(on.map((metadata) => metadata.tags)).toEqual(off.map((metadata) => metadata.tags))
+    expect(on.map((metadata) => Object.keys(metadata).sort())).toEqual(off.map((metadata) => Object.keys(metadata).sort()))
+    expect(JSON.stringify(on)).not.toContain('langvel')
+  })
+
+  it('marks nothing on a Langvel tool while tracing is off, and only its metadata while on', () => {
+    const adapter = lookupOrder.toLangChain()
+    expect(adapter.tags ?? []).toEqual([])
+    expect(adapter.metadata).toEqual({ langvel_traced: true })
+    clearActiveTracing(tracing)
+    try {
+      expect(adapter.tags ?? []).toEqual([])
+      expect(adapter.metadata).toBeUndefined()
+    } finally {
+      setActiveTracing(tracing)
+    }
+  })
+
   it('continues the trace the caller is in, such as a request span', async () => {
     const request = tracing.startSpan('POST /agents/:path', {}, ROOT_CONTEXT)
     await context.with(trace.setSpan(ROOT_CONTEXT, request), () => agents.invoke('/approval', { query: 'x' }))
