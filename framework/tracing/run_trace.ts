@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { context, trace, type Context, type Span } from '@opentelemetry/api'
 import type { AgentRouteInfo, RunOptions, StreamEvent } from '../contracts/agent_run'
+import { isException } from '../errors'
 import { recordSpanError } from './span_errors'
 import { activeTracing } from './tracing_runtime'
+
+/** Codes of runs stopped from outside (the client left, the server drains): cancelled, not failed. */
+const CANCELLED_CODES = new Set(['E_ABORTED', 'E_SHUTTING_DOWN'])
 
 /** How a traced run ended, as its span's `langvel.run.outcome` says. */
 export type RunSpanOutcome = 'success' | 'interrupted' | 'error' | 'cancelled'
@@ -77,8 +81,19 @@ export class RunTrace<O extends RunOptions> {
     return this.follow(events)
   }
 
+  /**
+   * Ends the span with the run's error. A run stopped from outside (E_ABORTED:
+   * the client's signal; E_SHUTTING_DOWN: the server draining) is `cancelled`
+   * with its status left unset and its code kept as `langvel.error.code`:
+   * nothing failed.
+   */
   fail(error: unknown): void {
     if (this.ended) return
+    if (isException(error) && CANCELLED_CODES.has(error.code)) {
+      this.span.setAttribute('langvel.error.code', error.code)
+      this.end('cancelled')
+      return
+    }
     recordSpanError(this.span, error)
     this.end('error')
   }
@@ -90,7 +105,38 @@ export class RunTrace<O extends RunOptions> {
     this.span.end()
   }
 
-  private async *follow(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+  /**
+   * The events, ending the span when they are read to the end, fail, or the
+   * reader stops, including by `return()` before the first `next()` (which
+   * never runs a generator's `finally`).
+   */
+  private follow(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+    const inner = this.read(events)
+    const outer: AsyncGenerator<StreamEvent> = {
+      next: (...args) => inner.next(...args),
+      return: async (value) => {
+        try {
+          return await inner.return(value)
+        } finally {
+          this.end('cancelled')
+        }
+      },
+      throw: async (error) => {
+        try {
+          return await inner.throw(error)
+        } finally {
+          this.fail(error)
+        }
+      },
+      [Symbol.asyncIterator]: () => outer,
+      [Symbol.asyncDispose]: async () => {
+        await outer.return(undefined)
+      },
+    }
+    return outer
+  }
+
+  private async *read(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
     let interrupted = false
     try {
       for await (const event of events) {
