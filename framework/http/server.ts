@@ -139,7 +139,7 @@ export class HttpServer {
         ...(tracing ? [traceRequest(tracing)] : []),
         observeRequest({ logger: this.logger, metrics }),
         securityHeaders(),
-        cors({ origins: config.corsOrigins }),
+        cors({ origins: config.corsOrigins, exposeTraceparent: tracing !== undefined }),
       ],
     })
 

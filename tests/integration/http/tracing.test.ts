@@ -44,7 +44,7 @@ interface Served {
 async function serve(tracing: Tracing | undefined): Promise<Served> {
   const logs = new CaptureTransport()
   const app = Application.create({
-    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' },
+    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'info', CORS_ORIGINS: 'https://app.example.com', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' },
     loadDotenv: false,
     providers: defaultProviders(),
     logger: createLogger({ level: 'info', transports: [logs] }),
@@ -126,6 +126,12 @@ describe('request tracing over HTTP', () => {
     expect(line?.traceId).toBe(traceId)
   })
 
+  it('lets a browser script read the traceparent of a response', async () => {
+    const res = await http.post('/agents/echo').set('Origin', 'https://app.example.com').send({ input: { query: 'hi' } }).expect(200)
+    expect(res.headers.traceparent).toBeDefined()
+    expect(res.headers['access-control-expose-headers'].split(/,\s*/)).toContain('traceparent')
+  })
+
   it("continues the caller's trace from an incoming traceparent", async () => {
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736'
     const callerSpan = '00f067aa0ba902b7'
@@ -185,6 +191,8 @@ describe('request tracing off', () => {
     const res = await request(t.server.express).post('/agents/echo').send({ input: { query: 'hi' } }).expect(200)
     expect(res.headers.traceparent).toBeUndefined()
     expect(res.body.metadata.trace_id).toBe(res.headers['x-request-id'])
+    const browser = await request(t.server.express).post('/agents/echo').set('Origin', 'https://app.example.com').send({ input: { query: 'hi' } }).expect(200)
+    expect(browser.headers['access-control-expose-headers']).toBe('X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After')
     const traced = await request(t.server.express).post('/agents/echo').set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01').send({ input: { query: 'hi' } })
     expect(traced.body.metadata.trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
   })
