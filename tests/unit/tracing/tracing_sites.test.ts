@@ -69,8 +69,10 @@ describe('traced()', () => {
     const spans = exporter.getFinishedSpans()
     const node = spans.find((span) => span.name === 'node enrich')
     const own = spans.find((span) => span.name === 'crm lookup')
-    expect(own?.attributes['crm.customer']).toBe('c-42')
-    expect(own?.parentSpanContext?.spanId).toBe(node?.spanContext().spanId)
+    if (!node || !own) throw new Error(`missing spans among ${spans.map((span) => span.name).join(', ')}`)
+    expect(own.attributes['crm.customer']).toBe('c-42')
+    expect(own.parentSpanContext?.spanId).toBeDefined()
+    expect(own.parentSpanContext?.spanId).toBe(node.spanContext().spanId)
   })
 
   it('runs the function without a span when tracing is off', async () => {
@@ -106,6 +108,8 @@ describe('subgraphs', () => {
     const spans = exporter.getFinishedSpans()
     const child = spans.find((span) => span.name === 'node child')
     const inner = spans.find((span) => span.name === 'node inner')
-    expect(inner?.parentSpanContext?.spanId).toBe(child?.spanContext().spanId)
+    if (!child || !inner) throw new Error(`missing node spans among ${spans.map((span) => span.name).join(', ')}`)
+    expect(inner.parentSpanContext?.spanId).toBeDefined()
+    expect(inner.parentSpanContext?.spanId).toBe(child.spanContext().spanId)
   })
 })
