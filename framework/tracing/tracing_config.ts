@@ -162,7 +162,9 @@ export function resolveTracingEnv(e: TracingEnv): TracingConfig {
   for (const key of unusable) if (key) warn(key, 'expected a URL with a scheme (http://... or https://...); ignored')
   const endpoint = tracesEndpoint(tracesUrl && isHttpUrl(tracesUrl) ? tracesUrl : undefined, baseUrl && isHttpUrl(baseUrl) ? baseUrl : undefined)
   if (endpoint === undefined) {
-    warn('OTEL_EXPORTER_OTLP_ENDPOINT', 'no usable endpoint; tracing stays off')
+    // Every endpoint set was unusable (each warned about): say what follows on the last warning.
+    const last = problems[problems.length - 1]
+    last.message = `${last.message}, and no other endpoint is set: tracing stays off`
     return done()
   }
   config.enabled = true
