@@ -429,6 +429,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       recursionLimit: this.#stepLimit(),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(durability ? { durability } : {}),
+      ...(options.callbacks?.length ? { callbacks: options.callbacks } : {}),
     }
     return { config, threadId }
   }

@@ -16,6 +16,7 @@ import { E_AGENT_NOT_FOUND, E_RUNTIME, E_UNKNOWN_DRIVER } from '../errors'
 import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
 import { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import { RunTrace } from '../tracing/run_trace'
 import { AgentPool, type RunnableAgent } from './agent_pool'
 import { loggingMiddleware } from './middleware/logging_middleware'
 import { isStreamOutcome, type AgentMiddleware, type AgentMiddlewareContext, type AgentRunMode, type AgentRunOutcome } from './middleware/types'
@@ -183,7 +184,23 @@ export class AgentRunner implements AgentRunnerContract {
     return this.pool.get(this.entry(path).definition)
   }
 
-  private async once(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {
+  /** Traced when tracing is on: the run's span is the parent of its nodes' spans. */
+  private once(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {
+    const run = RunTrace.start(entry.info, mode, options)
+    if (!run) return this.runOnce(entry, mode, input, options)
+    return run.settle(
+      () => this.runOnce(entry, mode, input, run.options),
+      (result) => (result.interrupts.length > 0 ? 'interrupted' : 'success'),
+    )
+  }
+
+  private streaming(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): Promise<AsyncIterable<StreamEvent>> {
+    const run = RunTrace.start(entry.info, mode, options)
+    if (!run) return this.startStream(entry, mode, input, options)
+    return run.stream(() => this.startStream(entry, mode, input, run.options))
+  }
+
+  private async runOnce(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {
     const deadline = options.deadline ?? new RunDeadline(entry.info.timeoutSeconds, options.signal)
     try {
       const outcome = await deadline.race(this.execute(entry, mode, false, input, options, deadline))
@@ -195,7 +212,7 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   /** Runs the middleware and starts the agent's stream now; its events are read through the deadline. */
-  private async streaming(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): Promise<AsyncIterable<StreamEvent>> {
+  private async startStream(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): Promise<AsyncIterable<StreamEvent>> {
     const owned = options.deadline ? undefined : new RunDeadline(entry.info.timeoutSeconds, options.signal)
     const deadline = (options.deadline ?? owned) as RunBounds
     let outcome: AgentRunOutcome

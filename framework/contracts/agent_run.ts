@@ -1,3 +1,4 @@
+import type { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import type { ZodType } from 'zod'
 import type { RequestContext } from './request_context'
 
@@ -33,6 +34,8 @@ export interface RunOptions {
   context?: RequestContext
   /** Overrides the route's checkpoint durability for this run. */
   durability?: Durability
+  /** LangChain callback handlers that observe the run's graph (tracing adds its own). */
+  callbacks?: BaseCallbackHandler[]
 }
 
 export interface StreamOptions extends RunOptions {

@@ -11,13 +11,15 @@ import { ragProvider } from '../rag/rag_provider'
 import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
 import { agentsProvider } from '../routing/agents_provider'
+import { tracingProvider } from '../tracing/tracing_provider'
 
 /**
  * The framework's providers, in boot order (shutdown runs in reverse, so
  * auth flushes API key usage before the database and Redis close, and the
- * bus drains its handlers before Redis closes). They only bind factories,
- * so booting costs nothing until a service is used.
+ * bus drains its handlers before Redis closes). Tracing boots first and
+ * shuts down last, so the spans of everything else's shutdown are flushed.
+ * They only bind factories, so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
+  return [tracingProvider, databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
 }

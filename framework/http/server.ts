@@ -23,6 +23,8 @@ import { jsonBody } from './middleware/json_body'
 import { observeRequest } from './middleware/observe_request'
 import { requestId } from './middleware/request_id'
 import { securityHeaders } from './middleware/security_headers'
+import { traceRequest } from './middleware/trace_request'
+import { activeTracing } from '../tracing/tracing_runtime'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { rateLimiterHealthCheck } from '../rate_limiter/health_check'
 import type { HttpMiddleware } from './compose'
@@ -78,10 +80,10 @@ const DEFAULT_TIMEOUTS: Required<NodeTimeouts> = { headersMs: 20_000, requestMs:
 
 /**
  * The HTTP server. Express is the transport only: it hands each request to
- * Langvel's kernel, which runs the global middleware (request id, access log
- * and metrics, security headers, CORS), routes, and answers errors through
- * the one exception handler. Agent runs go through the RunSupervisor
- * (concurrency limit and queue, timeout, cancellation).
+ * Langvel's kernel, which runs the global middleware (request id, the request
+ * span when tracing is on, access log and metrics, security headers, CORS),
+ * routes, and answers errors through the one exception handler. Agent runs go
+ * through the RunSupervisor (concurrency limit and queue, timeout, cancellation).
  *
  * @example
  * const server = createServer({ app, runner })
@@ -127,10 +129,18 @@ export class HttpServer {
     for (const check of [...defaultHealthChecks(app, options.health), ...(options.health?.checks ?? [])]) this.health.register(check)
     if (app.bound('rateLimiter')) this.health.register(rateLimiterHealthCheck(app.make('rateLimiter')))
 
+    // Tracing right after the request id: the span's trace id is the request's before anything logs.
+    const tracing = activeTracing()
     this.kernel = new HttpKernel({
       logger: this.logger,
       exceptionHandler,
-      middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins })],
+      middleware: [
+        requestId(),
+        ...(tracing ? [traceRequest(tracing)] : []),
+        observeRequest({ logger: this.logger, metrics }),
+        securityHeaders(),
+        cors({ origins: config.corsOrigins, exposeTraceparent: tracing !== undefined }),
+      ],
     })
 
     const mcp = options.mcp?.http ? options.mcp : undefined

@@ -2,11 +2,15 @@ import type { BaseChatModel, BindToolsInput } from '@langchain/core/language_mod
 import type { AIMessage, AIMessageChunk, BaseMessage } from '@langchain/core/messages'
 import type { Runnable } from '@langchain/core/runnables'
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling'
+import type { Tracing } from '../contracts/tracing'
 import { E_RUNTIME } from '../errors'
 import type { Logger } from '../logger'
 import { abortError } from '../support/abort'
+import { recordSpanError } from '../tracing/span_errors'
+import { activeTracing, ownRunId, releaseRunId } from '../tracing/tracing_runtime'
 import type { ChatClients } from './chat_clients'
 import type { LlmMetrics, LlmOutcome } from './llm_metrics'
+import { modelSpan, responseAttributes } from './llm_spans'
 import { attemptSignal, classifyLlmError, llmError, retryDelay, type LlmFailure, type RetryPolicy } from './llm_retry'
 import { asAIMessage, restoreAnswer, storeAnswer } from './messages'
 import { responseCacheKey, type ResponseCacheStore } from './response_cache'
@@ -53,18 +57,64 @@ function raced<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
+/**
+ * Runs one model call with, while tracing is on, a run id marked as having its
+ * span already (llm_spans.ts), so the graph's handler makes no second one.
+ */
+function ownRun<T>(call: (runId: string | undefined) => Promise<T>): Promise<T> {
+  const runId = ownRunId()
+  const work = call(runId)
+  if (runId) void work.finally(() => releaseRunId(runId)).catch(() => undefined)
+  return work
+}
+
 const OUTCOMES: Record<LlmFailure['kind'], LlmOutcome> = { rate_limited: 'rate_limited', timeout: 'timeout', server: 'error', network: 'error', client: 'error' }
 
 /**
  * Executes model calls: binds tools, consults the response cache, retries
  * with backoff (honouring Retry-After), enforces the per-attempt timeout and
- * the run's cancellation, and reports usage to the log and the metrics.
+ * the run's cancellation, and reports usage to the log, the metrics and,
+ * when tracing is on, a span per call (GenAI conventions, llm_spans.ts).
  * `Llm` resolves options into a ModelRequest; this class does the rest.
  */
 export class LlmRunner {
   constructor(private readonly deps: LlmRunnerDeps) {}
 
-  async run(request: ModelRequest): Promise<LlmResponse> {
+  /** One model call; a `chat <model>` span when tracing is on. */
+  run(request: ModelRequest): Promise<LlmResponse> {
+    const tracing = activeTracing()
+    if (!tracing) return this.execute(request)
+    const { name, options } = modelSpan(request, tracing.captureContent)
+    return tracing.inSpan(name, options, async (span) => {
+      const response = await this.execute(request)
+      span.setAttributes(responseAttributes(response, tracing.captureContent))
+      return response
+    })
+  }
+
+  /** One streamed model call; its span lasts until the stream ends. */
+  stream(request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
+    const tracing = activeTracing()
+    return tracing ? this.tracedStream(tracing, request) : this.streamEvents(request)
+  }
+
+  private async *tracedStream(tracing: Tracing, request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
+    const { name, options } = modelSpan(request, tracing.captureContent)
+    const span = tracing.startSpan(name, options)
+    try {
+      for await (const event of this.streamEvents(request)) {
+        if (event.type === 'usage') span.setAttributes(responseAttributes(event.response, tracing.captureContent))
+        yield event
+      }
+    } catch (error) {
+      recordSpanError(span, error)
+      throw error
+    } finally {
+      span.end()
+    }
+  }
+
+  private async execute(request: ModelRequest): Promise<LlmResponse> {
     const started = performance.now()
     const key = this.cacheKey(request)
     if (key) {
@@ -72,11 +122,11 @@ export class LlmRunner {
       if (hit) return hit
     }
     const model = this.model(request)
-    const { value, attempts } = await this.attempts(request, started, (signal) => model.invoke(request.messages, { signal }))
+    const { value, attempts } = await this.attempts(request, started, (signal) => ownRun((runId) => model.invoke(request.messages, { signal, ...(runId ? { runId } : {}) })))
     return this.finish(request, asAIMessage(value), { started, attempts, key })
   }
 
-  async *stream(request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
+  private async *streamEvents(request: ModelRequest): AsyncGenerator<LlmStreamEvent> {
     const started = performance.now()
     const key = this.cacheKey(request)
     if (key) {
@@ -95,8 +145,9 @@ export class LlmRunner {
       let yielded = false
       let done = false
       let failure: { error: unknown; timedOut: boolean } | undefined
+      const runId = ownRunId()
       try {
-        const iterator = (await raced(model.stream(request.messages, { signal: scope.signal }), scope.signal))[Symbol.asyncIterator]()
+        const iterator = (await raced(model.stream(request.messages, { signal: scope.signal, ...(runId ? { runId } : {}) }), scope.signal))[Symbol.asyncIterator]()
         for (;;) {
           const next = await raced(iterator.next(), scope.signal)
           if (next.done) break
@@ -114,6 +165,7 @@ export class LlmRunner {
         // Stops the HTTP stream when the consumer leaves early or the attempt failed.
         if (!done) scope.abort()
         scope.dispose()
+        releaseRunId(runId)
       }
       if (done) {
         if (!aggregate) throw new E_RUNTIME('The model stream ended without a message')

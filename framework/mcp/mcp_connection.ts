@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
+import { SpanKind } from '@opentelemetry/api'
 import { E_MCP_PROTOCOL, E_MCP_TIMEOUT, E_MCP_TOOL_ERROR, E_MCP_UNAVAILABLE, E_TOOL_INPUT, E_TOOL_NOT_FOUND, isException } from '../errors'
 import type { Logger } from '../logger'
 import { redactString } from '../logger/redact'
@@ -11,6 +12,7 @@ import { abortError } from '../support/abort'
 import { backoffDelay } from '../support/backoff'
 import { settleWithin } from '../support/deadlines'
 import { processAlive } from '../support/processes'
+import { activeTracing } from '../tracing/tracing_runtime'
 import { GuardedTransport, violation } from './guarded_transport'
 import { RequestAborts, limitedFetch } from './limited_fetch'
 import type { McpMetrics } from './mcp_metrics'
@@ -139,9 +141,16 @@ export class McpServerConnection {
   /**
    * Calls a tool. The arguments are checked against the tool's input schema
    * before anything is sent (E_TOOL_INPUT); a result flagged `isError` is
-   * E_MCP_TOOL_ERROR with the server's text.
+   * E_MCP_TOOL_ERROR with the server's text. With tracing on, a `tools/call` CLIENT span.
    */
-  async callTool(tool: string, args: Record<string, unknown>, options: McpCallOptions = {}): Promise<McpToolResult> {
+  callTool(tool: string, args: Record<string, unknown>, options: McpCallOptions = {}): Promise<McpToolResult> {
+    const tracing = activeTracing()
+    if (!tracing) return this.sendToolCall(tool, args, options)
+    const attributes = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool.slice(0, 128), 'langvel.mcp.server': this.name }
+    return tracing.inSpan('tools/call', { kind: SpanKind.CLIENT, attributes }, () => this.sendToolCall(tool, args, options))
+  }
+
+  private sendToolCall(tool: string, args: Record<string, unknown>, options: McpCallOptions): Promise<McpToolResult> {
     // A tool name from a model is a label only once the server has declared it.
     let label = '_unknown'
     return this.measured(() => label, 'tools/call', options, async (scope) => {

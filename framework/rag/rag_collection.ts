@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
+import type { Attributes } from '@opentelemetry/api'
 import { E_EMBEDDINGS_MISMATCH, E_INVALID_INPUT } from '../errors'
+import { activeTracing } from '../tracing/tracing_runtime'
 import { validateCollectionName } from './collection_name'
 import { candidateCount, rankMatches } from './ranking'
 import type { RagMetrics } from './rag_metrics'
@@ -91,10 +93,22 @@ export class Collection implements RagCollection {
     }
   }
 
-  /** The best matches for `query`, best first, scored 0..1 by `rankMatches`. */
-  async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
-    const { store, embeddings, metrics } = this.context
+  /** The best matches for `query`, best first, scored 0..1 by `rankMatches`; a `retrieval <collection>` span when tracing is on. */
+  search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     const k = options.k ?? this.context.defaultK
+    const tracing = activeTracing()
+    if (!tracing) return this.searchStore(query, k, options)
+    const attributes: Attributes = { 'gen_ai.operation.name': 'retrieval', 'langvel.rag.collection': this.name, 'langvel.rag.k': k }
+    if (tracing.captureContent) attributes['langvel.rag.query'] = query.slice(0, 8192)
+    return tracing.inSpan(`retrieval ${this.name}`, { attributes }, async (span) => {
+      const results = await this.searchStore(query, k, options)
+      span.setAttribute('langvel.rag.results', results.length)
+      return results
+    })
+  }
+
+  private async searchStore(query: string, k: number, options: SearchOptions): Promise<SearchResult[]> {
+    const { store, embeddings, metrics } = this.context
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new E_INVALID_INPUT(`k must be an integer between 1 and ${MAX_K}, got ${k}`)
     const started = performance.now()
     try {

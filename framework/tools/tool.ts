@@ -1,10 +1,12 @@
 import { tool as langchainTool, type DynamicStructuredTool } from '@langchain/core/tools'
+import type { Attributes } from '@opentelemetry/api'
 import { z, type ZodType } from 'zod'
 import type { RequestContext } from '../contracts/request_context'
 import { E_TOOL_FAILED, E_TOOL_INPUT, E_TOOL_TIMEOUT, isException } from '../errors'
 import { recordToolExecution, type ToolOutcome } from '../observability/metrics'
 import { abortError } from '../support/abort'
 import { backoffDelay, sleep } from '../support/backoff'
+import { activeTracing, TRACED_BY_LANGVEL } from '../tracing/tracing_runtime'
 import type { RetryOptions, ToolApprovalContext, ToolCallOptions, ToolDefinition } from './types'
 
 type ResolvedRetry = Required<Omit<RetryOptions, 'when'>> & Pick<RetryOptions, 'when'>
@@ -22,6 +24,17 @@ function resolveRetry(retry: number | RetryOptions | undefined): ResolvedRetry {
 function issueSummary(error: z.ZodError): { summary: string; issues: Array<{ path: string; message: string; code: string }> } {
   const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message, code: issue.code }))
   return { summary: issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), issues }
+}
+
+/** A tool's input or output as span text, bounded. */
+function contentText(value: unknown): string {
+  let text: string
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
+  } catch {
+    text = String(value)
+  }
+  return text.length > 8192 ? `${text.slice(0, 8192)}...` : text
 }
 
 /** The LangGraph run context travels as `config.context`; older callers put it under `configurable`. */
@@ -76,9 +89,25 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
    * LangChain adapter), counts once in `langvel_tool_executions_total`:
    * `success`, or `failure` for bad input and for a call whose attempts all
    * failed (answered by the fallback or not). Retries are not counted apart;
-   * a cancelled call is not counted.
+   * a cancelled call is not counted. With tracing on, each call is an
+   * `execute_tool <name>` span (arguments and result on it only with
+   * OTEL_CAPTURE_CONTENT=true).
    */
-  async call(input: z.input<S> | unknown, options: ToolCallOptions = {}): Promise<O> {
+  call(input: z.input<S> | unknown, options: ToolCallOptions = {}): Promise<O> {
+    const tracing = activeTracing()
+    if (!tracing) return this.execute(input, options)
+    const capture = tracing.captureContent
+    const attributes: Attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': this.name }
+    if (options.toolCallId) attributes['gen_ai.tool.call.id'] = options.toolCallId
+    if (capture) attributes['gen_ai.tool.call.arguments'] = contentText(input)
+    return tracing.inSpan(`execute_tool ${this.name}`, { attributes }, async (span) => {
+      const output = await this.execute(input, options)
+      if (capture) span.setAttribute('gen_ai.tool.call.result', contentText(output))
+      return output
+    })
+  }
+
+  private async execute(input: unknown, options: ToolCallOptions): Promise<O> {
     const started = performance.now()
     let parsed: z.output<S>
     try {
@@ -133,7 +162,8 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
    * the fallback apply; objects are returned to the model as JSON text.
    */
   toLangChain(): DynamicStructuredTool {
-    this.langchain ??= langchainTool(
+    if (this.langchain) return this.langchain
+    const adapter = langchainTool(
       async (input: unknown, config) => {
         const output = await this.call(input, {
           signal: config?.signal,
@@ -146,7 +176,16 @@ export class Tool<S extends ZodType = ZodType, O = unknown> {
       // our zod parse in call() applies defaults and transforms exactly once.
       { name: this.name, description: this.description, schema: this.toJSONSchema() },
     ) as unknown as DynamicStructuredTool
-    return this.langchain
+    // call() makes the span of each call: while tracing is on, the LangChain run
+    // around it is marked so the graph's handler makes none. Read per call (the
+    // adapter is cached); nothing is marked while tracing is off.
+    Object.defineProperty(adapter, 'metadata', {
+      get: () => (activeTracing() ? { [TRACED_BY_LANGVEL]: true } : undefined),
+      set: () => undefined,
+      configurable: true,
+    })
+    this.langchain = adapter
+    return adapter
   }
 
   /** The attempts with their backoff; rejects with the final error (the fallback is the caller's). */

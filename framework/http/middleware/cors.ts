@@ -6,6 +6,8 @@ export interface CorsOptions {
   methods?: readonly string[]
   headers?: readonly string[]
   exposeHeaders?: readonly string[]
+  /** Tracing is on: `traceparent` (the response's trace) is readable by scripts too. Off, the exposed list is unchanged. */
+  exposeTraceparent?: boolean
   maxAgeSeconds?: number
 }
 
@@ -28,7 +30,7 @@ export function cors(options: CorsOptions): HttpMiddleware {
   const wildcard = allowed.has('*')
   const methods = (options.methods ?? ['GET', 'POST', 'OPTIONS']).join(', ')
   const headers = (options.headers ?? ALLOW_HEADERS).join(', ')
-  const expose = (options.exposeHeaders ?? EXPOSE_HEADERS).join(', ')
+  const expose = [...(options.exposeHeaders ?? EXPOSE_HEADERS), ...(options.exposeTraceparent ? ['traceparent'] : [])].join(', ')
   const maxAge = String(options.maxAgeSeconds ?? 600)
 
   return {

@@ -23,7 +23,8 @@ export function traceIdFrom(header: string | string[] | undefined): string | und
  * Gives every request an id before anything else runs, so every log line and
  * every response (errors included) carries it. A malformed client id is
  * replaced rather than echoed: it could carry log-injection or huge values.
- * The trace id follows an incoming W3C `traceparent`, else equals the request id.
+ * The trace id follows an incoming W3C `traceparent`, else equals the request id;
+ * with tracing on, the request span's trace id replaces it (trace_request.ts).
  *
  * @example
  * new HttpKernel({ logger, exceptionHandler, middleware: [requestId(), securityHeaders()] }) // first: later middleware log the id
