@@ -112,16 +112,16 @@ export class RunTrace<O extends RunOptions> {
    */
   private follow(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
     const inner = this.read(events)
-    const outer: AsyncGenerator<StreamEvent> = {
-      next: (...args) => inner.next(...args),
-      return: async (value) => {
+    const outer = {
+      next: (...args: [] | [unknown]) => inner.next(...args),
+      return: async (value: unknown) => {
         try {
           return await inner.return(value)
         } finally {
           this.end('cancelled')
         }
       },
-      throw: async (error) => {
+      throw: async (error: unknown) => {
         try {
           return await inner.throw(error)
         } finally {
@@ -129,10 +129,10 @@ export class RunTrace<O extends RunOptions> {
         }
       },
       [Symbol.asyncIterator]: () => outer,
-      [Symbol.asyncDispose]: async () => {
-        await outer.return(undefined)
-      },
-    }
+    } as AsyncGenerator<StreamEvent>
+    // `await using` support where the runtime has it (the build's type library does not declare it).
+    const dispose = (Symbol as { asyncDispose?: symbol }).asyncDispose
+    if (dispose) Object.defineProperty(outer, dispose, { value: async () => void (await outer.return(undefined)) })
     return outer
   }
 
