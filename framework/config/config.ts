@@ -18,6 +18,7 @@ export interface ConfigMap {
   mcp: ConfigOf<typeof import('../../config/mcp').default>
   bus: ConfigOf<typeof import('../../config/bus').default>
   memory: ConfigOf<typeof import('../../config/memory').default>
+  langgraph_api: ConfigOf<typeof import('../../config/langgraph_api').default>
 }
 
 /**

@@ -66,6 +66,11 @@ export interface ServerOptions {
    * (`startServer`, hence `langvel serve`, passes `expose` of config/mcp.ts).
    */
   mcp?: McpExposeSettings
+  /**
+   * The LangGraph Platform protocol beside the agent API (docs/langgraph-api.md);
+   * config/langgraph_api.ts when omitted. Needs the database (the `threads` table).
+   */
+  langgraphApi?: { enabled: boolean; middleware: string[] }
 }
 
 export interface ListeningAddress {
@@ -180,6 +185,25 @@ export class HttpServer {
       }).mount(this.kernel)
     }
 
+    const langgraphApi = options.langgraphApi ?? (app.config.has('langgraph_api') ? app.config.get('langgraph_api') : undefined)
+    if (langgraphApi?.enabled && app.bound('db')) {
+      const { LangGraphApi } = require('../langgraph_api/langgraph_api') as typeof import('../langgraph_api/langgraph_api')
+      const { ThreadStore } = require('../langgraph_api/thread_store') as typeof import('../langgraph_api/thread_store')
+      const db = app.make('db')
+      new LangGraphApi({
+        middleware: langgraphApi.middleware,
+        runner,
+        registry,
+        body,
+        supervisor: this.supervisor,
+        exceptionHandler,
+        threads,
+        store: new ThreadStore(() => db.connection(), db.dialect),
+        heartbeatSeconds: options.heartbeatSeconds ?? 15,
+        info: { version: PACKAGE_VERSION, langgraphVersion: LANGGRAPH_VERSION },
+      }).mount(this.kernel)
+    }
+
     this.express = express()
     this.express.disable('x-powered-by')
     // Express (proxy-addr) alone decides when X-Forwarded-For/-Proto are believed; HttpContext reads its req.ip and req.protocol.
@@ -271,3 +295,4 @@ export function createServer(options: ServerOptions): HttpServer {
 }
 
 const PACKAGE_VERSION: string = require('../../package.json').version
+const LANGGRAPH_VERSION: string = require('@langchain/langgraph/package.json').version

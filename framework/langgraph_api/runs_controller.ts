@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import type { RunDeadline } from '../agents/run_deadline'
+import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
+import { E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
+import { THREAD_ID_PATTERN } from '../http/agent_path'
+import type { HttpContext } from '../http/context'
+import type { ExceptionHandler } from '../http/exception_handler'
+import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_supervisor'
+import { SseStream } from '../http/sse_stream'
+import type { RunOutcome } from '../observability/metrics'
+import type { AssistantCatalog, AssistantEntry } from './assistants'
+import type { RouteGuards } from './guards'
+import { presentInterrupts, presentValues } from './presenters'
+import { agentOf, deleteCheckpoints, parseBody } from './request'
+import type { ThreadGate } from './thread_gate'
+import type { ThreadRecord } from './thread_store'
+
+/** The protocol's stream modes served, and the runner's mode each one reads. */
+const STREAM_MODES: Record<string, StreamMode> = { values: 'values', updates: 'updates', 'messages-tuple': 'messages', custom: 'custom' }
+const SUPPORTED = Object.keys(STREAM_MODES)
+const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
+
+const unsupported = (what: string) =>
+  z.unknown().refine((value) => value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0), `${what} is not supported yet`).optional()
+
+const RUN_BODY = z.looseObject({
+  assistant_id: z.string().min(1, 'assistant_id is required'),
+  input: z.unknown().optional(),
+  command: z
+    .looseObject({
+      resume: z.unknown().optional(),
+      update: unsupported('command.update (update the state with POST /threads/{thread_id}/state, then run)'),
+      goto: unsupported('command.goto'),
+    })
+    .optional()
+    .nullable(),
+  config: z.looseObject({ configurable: z.record(z.string(), z.unknown()).optional().nullable() }).optional().nullable(),
+  metadata: z.record(z.string(), z.unknown()).optional().nullable(),
+  stream_mode: z.union([z.string(), z.array(z.string())]).optional().nullable(),
+  stream_subgraphs: unsupported('stream_subgraphs'),
+  stream_resumable: unsupported('stream_resumable'),
+  interrupt_before: unsupported('interrupt_before'),
+  interrupt_after: unsupported('interrupt_after'),
+  checkpoint: unsupported('running from a checkpoint'),
+  checkpoint_id: unsupported('running from a checkpoint'),
+  webhook: unsupported('webhook'),
+  after_seconds: unsupported('after_seconds'),
+  multitask_strategy: z.enum(MULTITASK).optional().nullable(),
+  if_not_exists: z.enum(['create', 'reject']).optional().nullable(),
+  on_completion: z.enum(['delete', 'keep']).optional().nullable(),
+  on_disconnect: z.enum(['cancel', 'continue']).optional().nullable(),
+  durability: z.enum(['exit', 'async', 'sync']).optional().nullable(),
+})
+type RunBody = z.output<typeof RUN_BODY>
+
+export interface ProtocolRunsOptions {
+  runner: AgentRunner
+  catalog: AssistantCatalog
+  gate: ThreadGate
+  guards: RouteGuards
+  supervisor: RunSupervisor
+  exceptionHandler: ExceptionHandler
+  heartbeatSeconds: number
+}
+
+/** One accepted run: its id, its thread, and how to start it under a deadline. */
+interface PreparedRun {
+  runId: string
+  threadId: string
+  assistant: AssistantEntry
+  /** The stored thread; undefined for a thread-less run whose thread is deleted after it. */
+  thread?: ThreadRecord
+  temporary: boolean
+  location: string
+  body: RunBody
+}
+
+/**
+ * The runs endpoints: `runs/wait` answers with the thread's values when the
+ * run ends (with `__interrupt__` when it stopped at interrupts), `runs/stream`
+ * with Server-Sent Events (`metadata` with the run id first, then one event
+ * per chunk of each requested mode, `error` if it fails). Runs go through
+ * the agent runner and the server's RunSupervisor, as runs of the agent API
+ * do: the route's middleware, concurrency slot, deadline, metrics and logs.
+ *
+ * @example
+ * kernel.route('POST', '/runs/wait', controller.wait)
+ */
+export class ProtocolRunsController {
+  constructor(private readonly options: ProtocolRunsOptions) {}
+
+  wait = async (ctx: HttpContext): Promise<void> => {
+    const run = await this.prepare(ctx)
+    ctx.res.setHeader('Content-Location', run.location)
+    const result = await this.supervised(ctx, run, resultOutcome, (deadline) => this.invoke(ctx, run, deadline))
+    ctx.json(200, presentValues(result.output, result.interrupts))
+  }
+
+  stream = async (ctx: HttpContext): Promise<void> => {
+    const run = await this.prepare(ctx)
+    const modes = streamModes(run.body.stream_mode)
+    ctx.res.setHeader('Content-Location', run.location)
+    await this.supervised<StreamEnd>(ctx, run, (end) => end.outcome, async (deadline): Promise<StreamEnd> => {
+      const events = await this.startStream(ctx, run, deadline, [...new Set(modes.map((mode) => STREAM_MODES[mode]))])
+      const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
+      sse.open()
+      const end: StreamEnd = { outcome: 'success' }
+      let values: unknown
+      try {
+        await sse.send('metadata', { run_id: run.runId, attempt: 1 })
+        for await (const event of events) {
+          if (event.event === 'interrupt') {
+            end.outcome = 'interrupted'
+            await this.sendInterrupt(sse, modes, values, event.data)
+          } else {
+            if (event.event === 'values') values = event.data
+            await sse.send(event.event, eventData(event))
+          }
+        }
+      } catch (error) {
+        end.reason = deadline.reason ?? error
+        end.outcome = ctx.clientSignal.aborted ? 'cancelled' : outcomeOf(end.reason)
+        if (!ctx.clientSignal.aborted) {
+          const rendered = this.options.exceptionHandler.render(end.reason, ctx.traceId)
+          ctx.error = { code: rendered.body.error.code, status: rendered.status }
+          this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
+          await sse.send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
+        }
+      } finally {
+        sse.close()
+      }
+      return end
+    })
+  }
+
+  /** Checks the body, the assistant, its route's middleware and the thread, then takes the thread (busy). */
+  private async prepare(ctx: HttpContext): Promise<PreparedRun> {
+    const body = parseBody(RUN_BODY, ctx.body ?? {})
+    const assistant = this.options.catalog.get(body.assistant_id)
+    streamModes(body.stream_mode)
+    const strategy = body.multitask_strategy ?? 'reject'
+    if (strategy !== 'reject') throw unsupportedField('multitask_strategy', `"${strategy}" is not supported yet; "reject" is`)
+    if (body.command && body.command.resume === undefined) throw unsupportedField('command', 'a command needs resume (update and goto are not supported yet)')
+    await this.options.guards.admit(ctx, assistant.route)
+    const runId = randomUUID()
+    const { gate } = this.options
+    const threadId = ctx.params.thread_id
+    if (threadId === undefined) {
+      const id = randomUUID()
+      const keep = body.on_completion === 'keep'
+      if (keep) await this.createThread(ctx, id, assistant, body, true)
+      const thread = keep ? await gate.store.get(id) : undefined
+      if (thread) await this.take(thread, assistant)
+      return { runId, threadId: id, assistant, thread, temporary: !keep, location: `/runs/${runId}`, body }
+    }
+    if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
+    let thread = await gate.store.get(threadId)
+    if (!thread) {
+      if (body.if_not_exists !== 'create') throw new E_THREAD_NOT_FOUND(threadId)
+      await this.createThread(ctx, threadId, assistant, body, false)
+    }
+    thread = await gate.find(ctx, threadId)
+    if (thread.route && thread.route !== assistant.route.path) {
+      throw new E_VALIDATION(`Thread ${JSON.stringify(threadId)} belongs to assistant ${JSON.stringify(thread.assistantId)}`, {
+        details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
+      })
+    }
+    await this.take(thread, assistant)
+    return { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
+  }
+
+  private async createThread(ctx: HttpContext, threadId: string, assistant: AssistantEntry, body: RunBody, fresh: boolean): Promise<void> {
+    const { gate } = this.options
+    await gate.claim(ctx, threadId, fresh)
+    await gate.store.create({ threadId, owner: gate.ownerOf(ctx.principal), metadata: { ...(body.metadata ?? {}) } })
+  }
+
+  /** Marks the thread busy (E_THREAD_BUSY when a run holds it) and binds it to the assistant on its first run. */
+  private async take(thread: ThreadRecord, assistant: AssistantEntry): Promise<void> {
+    const { store } = this.options.gate
+    const graceMs = 60_000
+    const staleBefore = Date.now() - ((assistant.route.timeoutSeconds ?? 86_400) * 1000 + graceMs)
+    if (!(await store.acquire(thread.threadId, staleBefore))) throw new E_THREAD_BUSY(thread.threadId)
+    if (!thread.route) {
+      await store.bind(thread.threadId, assistant.id, assistant.route.path)
+      await store.mergeMetadata(thread.threadId, { graph_id: assistant.id, assistant_id: assistant.id })
+    }
+  }
+
+  /** Runs `work` under the supervisor, then records how the thread ended (or releases a thread-less run's checkpoints). */
+  private async supervised<T>(ctx: HttpContext, run: PreparedRun, outcome: (value: T) => RunOutcome, work: (deadline: RunDeadline) => Promise<T>): Promise<T> {
+    let failure: string | undefined
+    try {
+      const value = await this.options.supervisor.supervise(ctx, run.assistant.route, work, outcome)
+      const reason = (value as Partial<StreamEnd>).reason
+      if (reason !== undefined) failure = failureOf(reason)
+      return value
+    } catch (error) {
+      failure = failureOf(error)
+      throw error
+    } finally {
+      await this.settle(run, failure).catch((error) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error }))
+    }
+  }
+
+  private async settle(run: PreparedRun, failure: string | undefined): Promise<void> {
+    const route = run.assistant.route
+    if (run.thread) return this.options.gate.record(route, run.threadId, failure)
+    if (!run.temporary) return
+    await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
+  }
+
+  private invoke(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): Promise<RunResult> {
+    const { runner } = this.options
+    const path = run.assistant.route.path
+    const options = this.runOptions(ctx, run, deadline)
+    const resume = run.body.command?.resume
+    return resume !== undefined ? runner.resume(path, run.threadId, resume, options) : runner.invoke(path, run.body.input ?? null, options)
+  }
+
+  private startStream(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline, modes: StreamMode[]): Promise<AsyncIterable<StreamEvent>> {
+    const { runner } = this.options
+    const path = run.assistant.route.path
+    const options = { ...this.runOptions(ctx, run, deadline), modes }
+    const resume = run.body.command?.resume
+    if (resume === undefined) return runner.stream(path, run.body.input ?? null, options)
+    if (!runner.resumeStream) throw unsupportedField('command', 'this server cannot stream a resumed run')
+    return runner.resumeStream(path, run.threadId, resume, options)
+  }
+
+  private runOptions(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): RunOptions {
+    const durability = run.body.durability ?? undefined
+    return { threadId: run.threadId, context: ctx.requestContext(), deadline, ...(durability ? { durability: durability as Durability } : {}) }
+  }
+
+  /** An interrupt as LangGraph streams it: `__interrupt__` in the values and in the updates. */
+  private async sendInterrupt(sse: SseStream, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
+    if (modes.includes('values')) await sse.send('values', { ...((values as Record<string, unknown>) ?? {}), __interrupt__: presentInterrupts(interrupts) })
+    if (modes.includes('updates')) await sse.send('updates', { __interrupt__: presentInterrupts(interrupts) })
+  }
+}
+
+/** How a streamed run ended: once the stream is open, a failure is an `error` event, not a thrown error. */
+interface StreamEnd {
+  outcome: RunOutcome
+  reason?: unknown
+}
+
+/**
+ * What the thread records of a failed run; undefined for a run refused
+ * before it started (invalid input, nothing to resume), which leaves the
+ * thread as it was.
+ */
+function failureOf(error: unknown): string | undefined {
+  if (!isException(error)) return 'E_RUNTIME: internal error'
+  const stopped = error.code === 'E_TIMEOUT' || error.code === 'E_ABORTED' || error.code === 'E_SHUTTING_DOWN'
+  if (error.status < 500 && !stopped) return undefined
+  return `${error.code}: ${error.expose ? error.message : 'internal error'}`
+}
+
+function unsupportedField(path: string, message: string) {
+  return new E_VALIDATION('The request body is invalid', { details: [{ path, message }] })
+}
+
+/** The requested stream modes (values when none), or E_VALIDATION naming the ones served. */
+function streamModes(requested: string | string[] | null | undefined): string[] {
+  const modes = requested === undefined || requested === null ? ['values'] : Array.isArray(requested) ? [...new Set(requested)] : [requested]
+  if (modes.length === 0) return ['values']
+  const refused = modes.filter((mode) => !SUPPORTED.includes(mode))
+  if (refused.length > 0) {
+    throw new E_VALIDATION(`Unsupported stream_mode ${refused.map((mode) => JSON.stringify(mode)).join(', ')}: supported modes are ${SUPPORTED.join(', ')}`, {
+      details: refused.map((mode) => ({ path: 'stream_mode', message: `${mode} is not supported; use one of ${SUPPORTED.join(', ')}` })),
+    })
+  }
+  return modes
+}
+
+/** An event's data as the protocol sends it; `messages` carries the `messages-tuple` mode's `[chunk, metadata]`. */
+function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown {
+  if (event.event === 'updates') return event.node !== undefined ? { [event.node]: presentValues(event.data) } : presentValues(event.data)
+  if (event.event === 'values') return presentValues(event.data)
+  if (event.event === 'messages') {
+    const [chunk, metadata] = event.data as [unknown, unknown]
+    return [presentValues({ chunk }).chunk, metadata]
+  }
+  return event.data
+}

@@ -1,0 +1,183 @@
+import type { Knex } from 'knex'
+import type { DatabaseDialect } from '../database/database_url'
+
+export type ThreadStatus = 'idle' | 'busy' | 'interrupted' | 'error'
+export const THREAD_STATUSES = ['idle', 'busy', 'interrupted', 'error'] as const
+
+/** One row of the `threads` table, JSON columns parsed. */
+export interface ThreadRecord {
+  threadId: string
+  /** The owner key of the principal that created it (`user:42`); null when created anonymously. */
+  owner: string | null
+  /** The assistant (agent route) the thread is bound to: set by its first run, never changed after. */
+  assistantId: string | null
+  route: string | null
+  metadata: Record<string, unknown>
+  status: ThreadStatus
+  /** The state values after the thread's last run. */
+  values: Record<string, unknown> | null
+  /** The interrupts its last run stopped at, by task id. */
+  interrupts: Record<string, unknown[]> | null
+  error: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ThreadSearch {
+  /** Only the threads of this owner key; `null` for the unowned threads. Undefined: every owner. */
+  owner?: string | null
+  /** Each key must hold this value in the thread's metadata. */
+  metadata?: Record<string, unknown>
+  status?: ThreadStatus
+  ids?: string[]
+  limit: number
+  offset: number
+  sortBy?: 'thread_id' | 'status' | 'created_at' | 'updated_at'
+  sortOrder?: 'asc' | 'desc'
+}
+
+interface Row {
+  thread_id: string
+  owner: string | null
+  assistant_id: string | null
+  route: string | null
+  metadata: string
+  status: string
+  values: string | null
+  interrupts: string | null
+  error: string | null
+  created_at: number | string
+  updated_at: number | string
+}
+
+const TABLE = 'threads'
+
+/**
+ * The LangGraph API's threads, on the application's database (SQLite or
+ * PostgreSQL, through knex). A run takes its thread with `acquire`, which
+ * marks it busy in one conditional update, so two runs on one thread cannot
+ * both start, whichever process serves them; `finish` records how it ended.
+ *
+ * @example
+ * const store = new ThreadStore(() => db.connection(), db.dialect)
+ * await store.create({ threadId, owner: 'user:42', metadata: {} })
+ * if (!(await store.acquire(threadId))) throw new E_THREAD_BUSY(threadId)
+ */
+export class ThreadStore {
+  constructor(
+    private readonly knex: () => Knex,
+    private readonly dialect: DatabaseDialect,
+  ) {}
+
+  async get(threadId: string): Promise<ThreadRecord | undefined> {
+    const row = (await this.knex()(TABLE).where({ thread_id: threadId }).first()) as Row | undefined
+    return row ? toRecord(row) : undefined
+  }
+
+  /** Inserts a thread; false when one with this id exists already (left as it is). */
+  async create(thread: { threadId: string; owner: string | null; metadata: Record<string, unknown>; assistantId?: string; route?: string }): Promise<boolean> {
+    const now = Date.now()
+    const inserted = await this.knex()(TABLE)
+      .insert({
+        thread_id: thread.threadId,
+        owner: thread.owner,
+        assistant_id: thread.assistantId ?? null,
+        route: thread.route ?? null,
+        metadata: JSON.stringify(thread.metadata),
+        status: 'idle',
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('thread_id')
+      .ignore()
+      .returning('thread_id')
+    return Array.isArray(inserted) && inserted.length > 0
+  }
+
+  /** Merges `metadata` into the thread's (a key set to null stays, as null). */
+  async mergeMetadata(threadId: string, metadata: Record<string, unknown>): Promise<ThreadRecord | undefined> {
+    const thread = await this.get(threadId)
+    if (!thread) return undefined
+    const merged = { ...thread.metadata, ...metadata }
+    await this.knex()(TABLE).where({ thread_id: threadId }).update({ metadata: JSON.stringify(merged), updated_at: Date.now() })
+    return this.get(threadId)
+  }
+
+  /** Binds an unbound thread to an assistant; a bound thread keeps its assistant. */
+  async bind(threadId: string, assistantId: string, route: string): Promise<void> {
+    await this.knex()(TABLE).where({ thread_id: threadId }).whereNull('route').update({ assistant_id: assistantId, route })
+  }
+
+  async delete(threadId: string): Promise<boolean> {
+    return (await this.knex()(TABLE).where({ thread_id: threadId }).delete()) > 0
+  }
+
+  /**
+   * Marks the thread busy unless it already is; false when another run holds
+   * it. A thread busy since before `staleBefore` (a run that never finished:
+   * its process died) is taken over.
+   */
+  async acquire(threadId: string, staleBefore: number): Promise<boolean> {
+    const now = Date.now()
+    const updated = await this.knex()(TABLE)
+      .where({ thread_id: threadId })
+      .andWhere((query) => query.whereNot({ status: 'busy' }).orWhere('updated_at', '<', staleBefore))
+      .update({ status: 'busy', error: null, updated_at: now })
+    return updated > 0
+  }
+
+  /** Records how the thread's run ended and the values it left. */
+  async finish(threadId: string, outcome: { status: Exclude<ThreadStatus, 'busy'>; values?: Record<string, unknown>; interrupts?: Record<string, unknown[]>; error?: string }): Promise<void> {
+    const changes: Record<string, unknown> = { status: outcome.status, error: outcome.error ?? null, updated_at: Date.now() }
+    if (outcome.values !== undefined) changes.values = JSON.stringify(outcome.values)
+    if (outcome.interrupts !== undefined) changes.interrupts = JSON.stringify(outcome.interrupts)
+    await this.knex()(TABLE).where({ thread_id: threadId }).update(changes)
+  }
+
+  async search(search: ThreadSearch): Promise<ThreadRecord[]> {
+    const query = this.knex()(TABLE)
+    if (search.owner === null) query.whereNull('owner')
+    else if (search.owner !== undefined) query.where({ owner: search.owner })
+    if (search.status) query.where({ status: search.status })
+    if (search.ids) query.whereIn('thread_id', search.ids)
+    for (const [key, value] of Object.entries(search.metadata ?? {})) this.whereMetadata(query, key, value)
+    const rows = (await query
+      .orderBy(search.sortBy ?? 'created_at', search.sortOrder ?? 'desc')
+      .orderBy('thread_id', 'asc')
+      .limit(search.limit)
+      .offset(search.offset)) as Row[]
+    return rows.map(toRecord)
+  }
+
+  private whereMetadata(query: Knex.QueryBuilder, key: string, value: unknown): void {
+    if (this.dialect === 'postgres') {
+      query.whereRaw('(metadata::jsonb) @> ?::jsonb', [JSON.stringify({ [key]: value })])
+      return
+    }
+    const path = `$.${JSON.stringify(key)}`
+    if (value === null) query.whereRaw("json_type(metadata, ?) = 'null'", [path])
+    else if (typeof value === 'object') query.whereRaw('json_extract(metadata, ?) = json(?)', [path, JSON.stringify(value)])
+    else if (typeof value === 'boolean') query.whereRaw(`json_type(metadata, ?) = '${value ? 'true' : 'false'}'`, [path])
+    else query.whereRaw('json_extract(metadata, ?) = ?', [path, value as string | number])
+  }
+}
+
+function parse<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T)
+}
+
+function toRecord(row: Row): ThreadRecord {
+  return {
+    threadId: row.thread_id,
+    owner: row.owner,
+    assistantId: row.assistant_id,
+    route: row.route,
+    metadata: parse<Record<string, unknown>>(row.metadata) ?? {},
+    status: (THREAD_STATUSES as readonly string[]).includes(row.status) ? (row.status as ThreadStatus) : 'idle',
+    values: parse(row.values),
+    interrupts: parse(row.interrupts),
+    error: row.error,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }
+}

@@ -1,0 +1,380 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FakeListChatModel } from '@langchain/core/utils/testing'
+import { Client, type Assistant, type AssistantGraph, type GraphSchema, type Thread, type ThreadState } from '@langchain/langgraph-sdk'
+import { z } from 'zod'
+import { ApprovalAgent } from '../../../app/agents/approval_agent'
+import { EchoAgent } from '../../../app/agents/echo_agent'
+import { Agent, defineState, reducers, type GraphBuilder, type NodeContext, type StateOf } from '../../../framework/agents'
+import { AgentRunner } from '../../../framework/agents/agent_runner'
+import { Migrator } from '../../../framework/database/migrator'
+import { Application } from '../../../framework/foundation/application'
+import { defaultProviders } from '../../../framework/foundation/providers'
+import { createServer, type HttpServer } from '../../../framework/http/server'
+import { createLogger } from '../../../framework/logger'
+import { Router } from '../../../framework/routing/router'
+import { waitFor } from '../http/support/wait_for'
+
+const ROOT = join(__dirname, '..', '..', '..')
+
+const Chat = defineState({ messages: reducers.messages() })
+const model = new FakeListChatModel({ responses: ['hello from the model'] })
+
+/** A messages agent: one model call on the conversation, with a `custom` progress event. */
+class ChatAgent extends Agent<typeof Chat> {
+  state = Chat
+
+  build(graph: GraphBuilder<typeof Chat>) {
+    return graph.then(this.answer)
+  }
+
+  async answer(state: StateOf<typeof Chat>, ctx: NodeContext) {
+    ctx.writer({ progress: 'answering' })
+    return { messages: [await model.invoke(state.messages, ctx.config)] }
+  }
+}
+
+const SlowState = defineState({ label: z.string() })
+const gates: Array<() => void> = []
+
+/** Holds its run until the test releases it. */
+class SlowAgent extends Agent<typeof SlowState> {
+  state = SlowState
+
+  build(graph: GraphBuilder<typeof SlowState>) {
+    return graph.then(this.hold)
+  }
+
+  hold(state: StateOf<typeof SlowState>) {
+    return new Promise<Partial<StateOf<typeof SlowState>>>((resolve) => gates.push(() => resolve({ label: `${state.label} done` })))
+  }
+}
+
+/** What a request the server refused carries, as the SDK throws it. */
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
+  try {
+    await promise
+  } catch (error) {
+    const { status, message } = error as { status?: number; message: string }
+    return { status: status ?? 0, text: message }
+  }
+  throw new Error('expected the request to be refused')
+}
+
+/**
+ * `langvel serve` speaking the LangGraph Platform protocol, driven by the
+ * official client (`@langchain/langgraph-sdk`) over a real socket: the
+ * example's echo and approval agents, a messages agent on a fake model, a
+ * run that holds its thread, and a route behind `auth`.
+ */
+describe('the LangGraph API through @langchain/langgraph-sdk', () => {
+  const base = mkdtempSync(join(tmpdir(), 'langvel-lgapi-'))
+  let app: Application
+  let server: HttpServer
+  let url: string
+  let client: Client
+  const bearer = (subject: string, permissions: string[] = []) => `Bearer ${app.make('auth').tokens.issue(subject, { permissions }).token}`
+  const clientWith = (options: { apiKey?: string; headers?: Record<string, string> } = {}) =>
+    new Client({ apiUrl: url, apiKey: options.apiKey ?? null, defaultHeaders: options.headers, callerOptions: { maxRetries: 0 } })
+
+  beforeAll(async () => {
+    app = Application.create({
+      basePath: base,
+      loadDotenv: false,
+      env: { APP_ENV: 'test', JWT_SECRET_KEY: randomBytes(48).toString('base64url'), STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
+      providers: defaultProviders(),
+      logger: createLogger({ silent: true }),
+    })
+    await app.boot()
+    await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    const router = new Router()
+    router.agent('/echo', EchoAgent).name('echo').description('Echoes the query')
+    router.agent('/approval', ApprovalAgent).name('approval')
+    router.agent('/chat', ChatAgent).name('chat')
+    router.agent('/slow', SlowAgent).name('slow')
+    router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
+      router.agent('/echo', EchoAgent).name('secure-echo')
+    })
+    const checkpointers = app.make('checkpointer')
+    const runner = new AgentRunner({ routes: router.routes(), middleware: app.make('middleware'), resolveCheckpointer: (name) => checkpointers.use(name), logger: app.logger })
+    server = createServer({ app, runner, langgraphApi: { enabled: true, middleware: [] } })
+    url = (await server.listen(0, '127.0.0.1')).url
+    client = clientWith()
+  })
+
+  afterAll(async () => {
+    for (const release of gates) release()
+    await server?.shutdown(1)
+    await app?.shutdown()
+    rmSync(base, { recursive: true, force: true })
+  })
+
+  describe('meta and assistants', () => {
+    it('answers /ok and /info', async () => {
+      expect(await (await fetch(`${url}/ok`)).json()).toEqual({ ok: true })
+      const info = (await (await fetch(`${url}/info`)).json()) as { langgraph_js_version: string }
+      expect(info).toMatchObject({ context: 'js', flags: { assistants: true, crons: false } })
+      expect(info.langgraph_js_version).toMatch(/^\d+\.\d+\.\d+/)
+    })
+
+    it('lists each agent route as an assistant whose id and graph id are the route name', async () => {
+      const assistants: Assistant[] = await client.assistants.search({ limit: 100 })
+      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'echo', 'secure-echo', 'slow'])
+      const echo = assistants.find((assistant) => assistant.assistant_id === 'echo') as Assistant
+      expect(echo).toMatchObject({ graph_id: 'echo', name: 'echo', description: 'Echoes the query', version: 1, config: {} })
+      expect(await client.assistants.search({ graphId: 'approval' })).toHaveLength(1)
+      const page = await client.assistants.search({ limit: 2, offset: 1, includePagination: true })
+      expect(page.assistants).toHaveLength(2)
+      expect(page.next).toBe('3')
+    })
+
+    it('finds an assistant by name and by the UUID LangGraph derives from the graph id', async () => {
+      const byName: Assistant = await client.assistants.get('echo')
+      // uuid5('echo', LangGraph's graph namespace), as the reference server computes it.
+      const byUuid: Assistant = await client.assistants.get('046b5dc7-2108-582c-9c6c-31d556d138f0')
+      expect(byUuid).toEqual(byName)
+      expect(await refusal(client.assistants.get('nope'))).toMatchObject({ status: 404 })
+    })
+
+    it('draws the graph as nodes and edges, with and without xray', async () => {
+      const graph: AssistantGraph = await client.assistants.getGraph('echo')
+      const ids = graph.nodes.map((node) => String(node.id))
+      expect(ids).toEqual(expect.arrayContaining(['__start__', 'process', 'respond', '__end__']))
+      expect(graph.edges).toEqual(expect.arrayContaining([expect.objectContaining({ source: 'process', target: 'respond' })]))
+      const xray: AssistantGraph = await client.assistants.getGraph('echo', { xray: true })
+      expect(xray.nodes.length).toBeGreaterThanOrEqual(graph.nodes.length)
+    })
+
+    it('gives the JSON Schemas of input and state from the zod state', async () => {
+      const schemas: GraphSchema = await client.assistants.getSchemas('echo')
+      expect(schemas.graph_id).toBe('echo')
+      expect(schemas.input_schema).toMatchObject({ type: 'object', properties: { query: { type: 'string' } }, required: ['query'] })
+      expect(schemas.state_schema).toMatchObject({ type: 'object', properties: { response: { type: 'string' } } })
+      expect(await client.assistants.getSubgraphs('echo')).toEqual({})
+    })
+  })
+
+  describe('threads', () => {
+    it('creates, reads, updates, searches and deletes threads', async () => {
+      const thread: Thread = await client.threads.create({ metadata: { user: 'ann', topic: 'test-crud' } })
+      expect(thread).toMatchObject({ status: 'idle', metadata: { user: 'ann', topic: 'test-crud' }, values: {} })
+      expect(new Date(thread.created_at).getTime()).toBeGreaterThan(0)
+      expect((await client.threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id)
+
+      const updated: Thread = await client.threads.update(thread.thread_id, { metadata: { stage: 'two' } })
+      expect(updated.metadata).toEqual({ user: 'ann', topic: 'test-crud', stage: 'two' })
+
+      const found: Thread[] = await client.threads.search({ metadata: { topic: 'test-crud', stage: 'two' } })
+      expect(found.map((item) => item.thread_id)).toEqual([thread.thread_id])
+      expect(await client.threads.search({ metadata: { topic: 'test-crud' }, status: 'busy' })).toEqual([])
+
+      await client.threads.delete(thread.thread_id)
+      expect(await refusal(client.threads.get(thread.thread_id))).toMatchObject({ status: 404 })
+    })
+
+    it('refuses an existing thread id with 409, or returns it with if_exists do_nothing', async () => {
+      const thread = await client.threads.create({ threadId: `t-${Date.now()}`, metadata: { n: 1 } })
+      expect(await refusal(client.threads.create({ threadId: thread.thread_id }))).toMatchObject({ status: 409 })
+      const again = await client.threads.create({ threadId: thread.thread_id, ifExists: 'do_nothing', metadata: { n: 2 } })
+      expect(again.metadata).toEqual({ n: 1 })
+    })
+
+    it('pages a search with limit and offset', async () => {
+      const topic = `paging-${Date.now()}`
+      for (let i = 0; i < 3; i++) await client.threads.create({ metadata: { topic } })
+      const first = await client.threads.search({ metadata: { topic }, limit: 2 })
+      const second = await client.threads.search({ metadata: { topic }, limit: 2, offset: 2 })
+      expect(first).toHaveLength(2)
+      expect(second).toHaveLength(1)
+      expect(new Set([...first, ...second].map((thread) => thread.thread_id)).size).toBe(3)
+    })
+
+    it('refuses a bad body with 422 and no stack', async () => {
+      const res = await fetch(`${url}/threads/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ limit: 'ten' }) })
+      expect(res.status).toBe(422)
+      const body = (await res.json()) as { error: { code: string } }
+      expect(body.error.code).toBe('E_VALIDATION')
+      expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/)
+    })
+  })
+
+  describe('runs on a thread', () => {
+    it('waits for a run, then reads the state, its history, and updates it as a node', async () => {
+      const thread = await client.threads.create({ graphId: 'echo' })
+      expect(thread.metadata).toMatchObject({ graph_id: 'echo', assistant_id: 'echo' })
+      const values = (await client.runs.wait(thread.thread_id, 'echo', { input: { query: 'hi' } })) as Record<string, unknown>
+      expect(values).toEqual({ query: 'hi', processed: 'hi', response: 'Processed: hi' })
+
+      const stored: Thread = await client.threads.get(thread.thread_id)
+      expect(stored.status).toBe('idle')
+      expect(stored.values).toMatchObject({ response: 'Processed: hi' })
+
+      const state: ThreadState = await client.threads.getState(thread.thread_id)
+      expect(state.values).toMatchObject({ response: 'Processed: hi' })
+      expect(state.next).toEqual([])
+      expect(state.checkpoint).toMatchObject({ thread_id: thread.thread_id, checkpoint_ns: '' })
+      expect(state.checkpoint.checkpoint_id).toEqual(expect.any(String))
+      expect(state.parent_checkpoint?.checkpoint_id).toEqual(expect.any(String))
+
+      const history: ThreadState[] = await client.threads.getHistory(thread.thread_id, { limit: 2 })
+      expect(history).toHaveLength(2)
+      expect(history[0].checkpoint.checkpoint_id).toBe(state.checkpoint.checkpoint_id)
+      const older: ThreadState = await client.threads.getState(thread.thread_id, history[1].checkpoint.checkpoint_id as string)
+      expect(older.checkpoint.checkpoint_id).toBe(history[1].checkpoint.checkpoint_id)
+      const before = await client.threads.getHistory(thread.thread_id, { before: { checkpoint_id: state.checkpoint.checkpoint_id } as never, limit: 1 })
+      expect(before[0].checkpoint.checkpoint_id).toBe(history[1].checkpoint.checkpoint_id)
+
+      const update = await client.threads.updateState(thread.thread_id, { values: { response: 'edited' }, asNode: 'respond' })
+      expect(update.configurable?.checkpoint_id).toEqual(expect.any(String))
+      expect((await client.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'edited' })
+      expect(await refusal(client.threads.updateState(thread.thread_id, { values: { response: 42 } }))).toMatchObject({ status: 422 })
+    })
+
+    it('streams values, updates and custom events in the protocol frames, metadata first', async () => {
+      const thread = await client.threads.create()
+      let created: { run_id: string; thread_id?: string } | undefined
+      const parts: Array<{ event: string; data: unknown }> = []
+      for await (const part of client.runs.stream(thread.thread_id, 'chat', {
+        input: { messages: [{ role: 'user', content: 'hello' }] },
+        streamMode: ['values', 'updates', 'custom', 'messages-tuple'],
+        onRunCreated: (meta) => (created = meta),
+      })) {
+        parts.push(part as { event: string; data: unknown })
+      }
+      expect(parts[0]).toMatchObject({ event: 'metadata', data: { run_id: created?.run_id, attempt: 1 } })
+      expect(created?.thread_id).toBe(thread.thread_id)
+      const events = parts.map((part) => part.event)
+      expect(events).toEqual(expect.arrayContaining(['values', 'updates', 'custom', 'messages']))
+      expect(parts.find((part) => part.event === 'custom')?.data).toEqual({ progress: 'answering' })
+      expect(parts.find((part) => part.event === 'updates')?.data).toMatchObject({ answer: { messages: [expect.objectContaining({ type: 'ai', content: 'hello from the model' })] } })
+      const tuple = parts.find((part) => part.event === 'messages')?.data as [Record<string, unknown>, Record<string, unknown>]
+      expect(tuple[0]).toMatchObject({ content: expect.any(String) })
+      expect(tuple[1]).toMatchObject({ langgraph_node: 'answer' })
+      const last = parts.filter((part) => part.event === 'values').at(-1)?.data as { messages: Array<{ type: string; content: string }> }
+      expect(last.messages.map((message) => message.type)).toEqual(['human', 'ai'])
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+
+    it('refuses a stream mode it does not serve with 422 naming the ones it does', async () => {
+      const thread = await client.threads.create()
+      const refused = await refusal(
+        (async () => {
+          for await (const part of client.runs.stream(thread.thread_id, 'echo', { input: { query: 'x' }, streamMode: ['events'] })) void part
+        })(),
+      )
+      expect(refused.status).toBe(422)
+      expect(refused.text).toContain('values, updates, messages-tuple, custom')
+    })
+
+    it('stops at an interrupt (__interrupt__ in the values, the tasks and the thread), then resumes with command', async () => {
+      const thread = await client.threads.create()
+      const stopped = (await client.runs.wait(thread.thread_id, 'approval', { input: { request: 'Buy a laptop' } })) as Record<string, unknown>
+      expect(stopped.__interrupt__).toEqual([{ id: expect.any(String), value: { summary: 'Approval requested: Buy a laptop', request: 'Buy a laptop' } }])
+
+      const waiting: Thread = await client.threads.get(thread.thread_id)
+      expect(waiting.status).toBe('interrupted')
+      expect(Object.values(waiting.interrupts).flat()).toHaveLength(1)
+      const state: ThreadState = await client.threads.getState(thread.thread_id)
+      expect(state.next).toEqual(['approval'])
+      expect(state.tasks[0]).toMatchObject({ name: 'approval', interrupts: [{ value: { request: 'Buy a laptop' } }] })
+
+      expect(await refusal(client.runs.wait(thread.thread_id, 'approval', { command: { resume: { approved: 'yes' } } }))).toMatchObject({ status: 422 })
+      const done = (await client.runs.wait(thread.thread_id, 'approval', { command: { resume: { approved: true } } })) as Record<string, unknown>
+      expect(done).toMatchObject({ status: 'approved', decision: { approved: true } })
+      expect(done.__interrupt__).toBeUndefined()
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+
+    it('streams an interrupt as __interrupt__ in values and updates, and a streamed resume', async () => {
+      const thread = await client.threads.create()
+      const parts: Array<{ event: string; data: any }> = []
+      for await (const part of client.runs.stream(thread.thread_id, 'approval', { input: { request: 'Paint' }, streamMode: ['values', 'updates'] })) parts.push(part)
+      expect(parts.filter((part) => part.event === 'values').at(-1)?.data).toMatchObject({ request: 'Paint', __interrupt__: [{ value: { request: 'Paint' } }] })
+      expect(parts.filter((part) => part.event === 'updates').at(-1)?.data).toMatchObject({ __interrupt__: [expect.objectContaining({ id: expect.any(String) })] })
+      const resumed: Array<{ event: string; data: any }> = []
+      for await (const part of client.runs.stream(thread.thread_id, 'approval', { command: { resume: { approved: false } } })) resumed.push(part)
+      expect(resumed.at(-1)).toMatchObject({ event: 'values', data: { status: 'rejected' } })
+    })
+
+    it('keeps a thread to its first assistant, and 404s an unknown thread unless if_not_exists is create', async () => {
+      const thread = await client.threads.create()
+      await client.runs.wait(thread.thread_id, 'echo', { input: { query: 'a' } })
+      expect(await refusal(client.runs.wait(thread.thread_id, 'approval', { input: { request: 'b' } }))).toMatchObject({ status: 422 })
+      const id = `new-${Date.now()}`
+      expect(await refusal(client.runs.wait(id, 'echo', { input: { query: 'c' } }))).toMatchObject({ status: 404 })
+      expect(await client.runs.wait(id, 'echo', { input: { query: 'c' }, ifNotExists: 'create' })).toMatchObject({ response: 'Processed: c' })
+      expect((await client.threads.get(id)).metadata).toMatchObject({ graph_id: 'echo' })
+    })
+
+    it('rejects a second run on a busy thread (multitask_strategy reject) with 422, and refuses the strategies it lacks', async () => {
+      const thread = await client.threads.create()
+      const first = client.runs.wait(thread.thread_id, 'slow', { input: { label: 'one' } })
+      await waitFor(() => gates.length > 0, 'the slow run to start')
+      expect((await client.threads.get(thread.thread_id)).status).toBe('busy')
+      const busy = await refusal(client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'reject' }))
+      expect(busy.status).toBe(422)
+      expect(busy.text).toContain('E_THREAD_BUSY')
+      expect(await refusal(client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'enqueue' }))).toMatchObject({ status: 422 })
+      gates.shift()?.()
+      expect(await first).toEqual({ label: 'one done' })
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+  })
+
+  describe('thread-less runs', () => {
+    it('waits and streams without a thread, leaving none behind unless on_completion is keep', async () => {
+      const before = (await client.threads.search({ limit: 1000 })).length
+      expect(await client.runs.wait(null, 'echo', { input: { query: 'solo' } })).toMatchObject({ response: 'Processed: solo' })
+      const parts: Array<{ event: string; data: any }> = []
+      for await (const part of client.runs.stream(null, 'echo', { input: { query: 'solo' }, streamMode: 'updates' })) parts.push(part)
+      expect(parts.map((part) => part.event)).toEqual(['metadata', 'updates', 'updates'])
+      expect((await client.threads.search({ limit: 1000 })).length).toBe(before)
+      // The SDK's type leaves on_completion out of a thread-less wait; the protocol takes it.
+      const kept = await fetch(`${url}/runs/wait`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ assistant_id: 'echo', input: { query: 'kept' }, on_completion: 'keep' }),
+      })
+      expect(kept.status).toBe(200)
+      expect(kept.headers.get('content-location')).toMatch(/^\/runs\/[0-9a-f-]{36}$/)
+      expect((await client.threads.search({ limit: 1000 })).length).toBe(before + 1)
+    })
+  })
+
+  describe('authentication and ownership', () => {
+    it('runs an auth route with an API key and with a Bearer token, and refuses it without either (401)', async () => {
+      const { key } = await app.make('auth').apiKeys.create('sdk', { permissions: [] })
+      const byKey = clientWith({ apiKey: key })
+      const thread = await byKey.threads.create()
+      expect(await byKey.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'k' } })).toMatchObject({ response: 'Processed: k' })
+      const byToken = clientWith({ headers: { authorization: bearer('carol') } })
+      expect(await byToken.runs.wait(null, 'secure-echo', { input: { query: 't' } })).toMatchObject({ response: 'Processed: t' })
+      expect(await refusal(client.runs.wait(null, 'secure-echo', { input: { query: 'x' } }))).toMatchObject({ status: 401 })
+      expect(await refusal(clientWith({ apiKey: 'lv_wrong' }).threads.search())).toMatchObject({ status: 401 })
+    })
+
+    it("answers another principal's thread with 404, and searches only the caller's own", async () => {
+      const alice = clientWith({ headers: { authorization: bearer('alice') } })
+      const bob = clientWith({ headers: { authorization: bearer('bob') } })
+      const thread = await alice.threads.create({ metadata: { owner: 'alice' } })
+      await alice.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'mine' } })
+      for (const attempt of [
+        bob.threads.get(thread.thread_id),
+        bob.threads.getState(thread.thread_id),
+        bob.threads.getHistory(thread.thread_id),
+        bob.threads.update(thread.thread_id, { metadata: { x: 1 } }),
+        bob.threads.delete(thread.thread_id),
+        bob.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'theirs' } }),
+        client.threads.get(thread.thread_id),
+      ]) {
+        expect(await refusal(attempt)).toMatchObject({ status: 404 })
+      }
+      expect(await bob.threads.search({ metadata: { owner: 'alice' } })).toEqual([])
+      expect((await alice.threads.search({ metadata: { owner: 'alice' } })).map((item) => item.thread_id)).toEqual([thread.thread_id])
+      expect((await alice.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'Processed: mine' })
+      expect(await client.threads.search({ metadata: { owner: 'alice' } })).toEqual([])
+    })
+  })
+})
