@@ -26,15 +26,4 @@ export default defineConfig({
     enabled: e.LANGGRAPH_API_ENABLED,
     middleware: e.LANGGRAPH_API_MIDDLEWARE,
   }),
-  check: (config, { appEnv }) =>
-    appEnv === 'production' && config.enabled && !config.middleware.some((name) => name.split(':')[0] === 'auth')
-      ? [
-          {
-            key: 'LANGGRAPH_API_MIDDLEWARE',
-            message:
-              'the LangGraph API lets anonymous callers create and list unowned threads (runs still apply each route\'s own middleware): add auth to the list, or set LANGGRAPH_API_ENABLED=false',
-            severity: 'warning' as const,
-          },
-        ]
-      : [],
 })

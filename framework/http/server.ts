@@ -142,7 +142,11 @@ export class HttpServer {
     // Ownership matters once any route (or the MCP endpoint) authenticates: thread ids share one checkpointer
     // across routes, so an owned thread must be guarded on every route, not only the authenticated ones.
     const isAuth = (spec: string) => /^auth(:|$)/.test(spec)
-    const authenticates = runner.routes().some((route) => route.middleware.some(isAuth)) || Boolean(mcp?.middleware.some(isAuth))
+    const langgraphApi = options.langgraphApi ?? (app.config.has('langgraph_api') ? app.config.get('langgraph_api') : undefined)
+    const authenticates =
+      runner.routes().some((route) => route.middleware.some(isAuth)) ||
+      Boolean(mcp?.middleware.some(isAuth)) ||
+      Boolean(langgraphApi?.enabled && langgraphApi.middleware.some(isAuth))
     const threads = new ThreadAccess(() => (authenticates && app.bound('auth') ? app.make('auth').threads : undefined))
     const agents = new AgentsController(runner, threads)
     const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, threads })
@@ -185,13 +189,13 @@ export class HttpServer {
       }).mount(this.kernel)
     }
 
-    const langgraphApi = options.langgraphApi ?? (app.config.has('langgraph_api') ? app.config.get('langgraph_api') : undefined)
     if (langgraphApi?.enabled && app.bound('db')) {
       const { LangGraphApi } = require('../langgraph_api/langgraph_api') as typeof import('../langgraph_api/langgraph_api')
       const { ThreadStore } = require('../langgraph_api/thread_store') as typeof import('../langgraph_api/thread_store')
       const db = app.make('db')
       new LangGraphApi({
         middleware: langgraphApi.middleware,
+        identify: authenticates,
         runner,
         registry,
         body,

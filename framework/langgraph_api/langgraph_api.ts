@@ -17,6 +17,12 @@ import { ThreadsController } from './threads_controller'
 export interface LangGraphApiOptions {
   /** `config/langgraph_api.ts`: the request-stage middleware in front of every endpoint. */
   middleware: string[]
+  /**
+   * Authenticate requests that present credentials even where no middleware
+   * asks for it (true once any route authenticates), so what they create
+   * belongs to their principal.
+   */
+  identify: boolean
   runner: AgentRunner
   /** The application's middleware: the endpoint's and each route's request-stage names are built here. */
   registry: MiddlewareRegistry<HttpMiddleware, unknown>
@@ -51,7 +57,7 @@ interface Endpoint {
  * Errors are the API's JSON errors. See docs/langgraph-api.md.
  *
  * @example
- * new LangGraphApi({ middleware: [], runner, registry, body, supervisor, exceptionHandler, threads, store, heartbeatSeconds: 15, info }).mount(kernel)
+ * new LangGraphApi({ middleware: [], identify: true, runner, registry, body, supervisor, exceptionHandler, threads, store, heartbeatSeconds: 15, info }).mount(kernel)
  */
 export class LangGraphApi {
   private readonly endpoints: Endpoint[] = []
@@ -61,7 +67,7 @@ export class LangGraphApi {
     const { registry, runner } = options
     const routes = runner.routes()
     // Resolved now, like the agent routes' middleware: an unknown name or a missing JWT key stops the server's start.
-    const auth = registry.has('auth') ? registry.resolve(['auth'], 'request', 'LANGGRAPH_API_MIDDLEWARE')[0] : undefined
+    const auth = options.identify && registry.has('auth') ? registry.resolve(['auth'], 'request', 'LANGGRAPH_API_MIDDLEWARE')[0] : undefined
     this.front = [...registry.resolve(options.middleware, 'request', 'LANGGRAPH_API_MIDDLEWARE'), identify(auth)]
     const catalog = new AssistantCatalog(routes)
     const guards = new RouteGuards(registry, routes)

@@ -108,6 +108,11 @@ export class ThreadStore {
     await this.knex()(TABLE).where({ thread_id: threadId }).whereNull('route').update({ assistant_id: assistantId, route })
   }
 
+  /** Gives a thread nobody owns yet to `owner`; an owned thread keeps its owner. */
+  async claim(threadId: string, owner: string): Promise<void> {
+    await this.knex()(TABLE).where({ thread_id: threadId }).whereNull('owner').update({ owner })
+  }
+
   async delete(threadId: string): Promise<boolean> {
     return (await this.knex()(TABLE).where({ thread_id: threadId }).delete()) > 0
   }

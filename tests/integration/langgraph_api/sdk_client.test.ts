@@ -376,5 +376,14 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect((await alice.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'Processed: mine' })
       expect(await client.threads.search({ metadata: { owner: 'alice' } })).toEqual([])
     })
+
+    it('gives a thread created anonymously to the first principal that runs on it', async () => {
+      const dave = clientWith({ headers: { authorization: bearer('dave') } })
+      const thread = await client.threads.create()
+      await dave.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'claimed' } })
+      expect(await refusal(client.threads.get(thread.thread_id))).toMatchObject({ status: 404 })
+      expect(await refusal(clientWith({ headers: { authorization: bearer('erin') } }).threads.getState(thread.thread_id))).toMatchObject({ status: 404 })
+      expect((await dave.threads.get(thread.thread_id)).status).toBe('idle')
+    })
   })
 })
