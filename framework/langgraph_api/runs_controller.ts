@@ -93,7 +93,18 @@ export class ProtocolRunsController {
   wait = async (ctx: HttpContext): Promise<void> => {
     const run = await this.prepare(ctx)
     ctx.res.setHeader('Content-Location', run.location)
-    const result = await this.supervised(ctx, run, resultOutcome, (deadline) => this.invoke(ctx, run, deadline))
+    let result: RunResult
+    try {
+      result = await this.supervised(ctx, run, resultOutcome, (deadline) => this.invoke(ctx, run, deadline))
+    } catch (error) {
+      if (refusedBeforeStart(error)) throw error
+      // A run that failed once started is answered as LangGraph's server answers it, so clients report it rather than retry the run.
+      const { exceptionHandler } = this.options
+      const rendered = exceptionHandler.render(error, ctx.traceId)
+      ctx.error = { code: rendered.body.error.code, status: rendered.status }
+      exceptionHandler.report(error, ctx, rendered.status)
+      return ctx.json(200, { __error__: { error: rendered.body.error.code, message: rendered.body.error.message } })
+    }
     ctx.json(200, presentValues(result.output, result.interrupts))
   }
 
@@ -251,6 +262,12 @@ export class ProtocolRunsController {
 interface StreamEnd {
   outcome: RunOutcome
   reason?: unknown
+}
+
+/** A refusal (invalid input, a middleware saying no, no slot free) rather than a failure of a run that started. */
+function refusedBeforeStart(error: unknown): boolean {
+  if (!isException(error)) return false
+  return error.code === 'E_OVERLOADED' || (error.status < 500 && error.code !== 'E_ABORTED')
 }
 
 /**

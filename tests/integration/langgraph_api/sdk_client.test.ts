@@ -52,6 +52,19 @@ class SlowAgent extends Agent<typeof SlowState> {
   }
 }
 
+/** Fails in its only node. */
+class FailingAgent extends Agent<typeof SlowState> {
+  state = SlowState
+
+  build(graph: GraphBuilder<typeof SlowState>) {
+    return graph.then(this.fail)
+  }
+
+  fail(): Partial<StateOf<typeof SlowState>> {
+    throw new Error('the node broke')
+  }
+}
+
 /** What a request the server refused carries, as the SDK throws it. */
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
   try {
@@ -94,6 +107,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
     router.agent('/approval', ApprovalAgent).name('approval')
     router.agent('/chat', ChatAgent).name('chat')
     router.agent('/slow', SlowAgent).name('slow')
+    router.agent('/fail', FailingAgent).name('fail')
     router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
       router.agent('/echo', EchoAgent).name('secure-echo')
     })
@@ -121,7 +135,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
 
     it('lists each agent route as an assistant whose id and graph id are the route name', async () => {
       const assistants: Assistant[] = await client.assistants.search({ limit: 100 })
-      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'echo', 'secure-echo', 'slow'])
+      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'echo', 'fail', 'secure-echo', 'slow'])
       const echo = assistants.find((assistant) => assistant.assistant_id === 'echo') as Assistant
       expect(echo).toMatchObject({ graph_id: 'echo', name: 'echo', description: 'Echoes the query', version: 1, config: {} })
       expect(await client.assistants.search({ graphId: 'approval' })).toHaveLength(1)
@@ -319,6 +333,34 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(await refusal(client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'enqueue' }))).toMatchObject({ status: 422 })
       gates.shift()?.()
       expect(await first).toEqual({ label: 'one done' })
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+  })
+
+  describe('failing runs', () => {
+    it('answers a run that failed once started with __error__ (the SDK raises it), and marks the thread error', async () => {
+      const thread = await client.threads.create()
+      await expect(client.runs.wait(thread.thread_id, 'fail', { input: { label: 'x' } })).rejects.toThrow(/^E_RUNTIME: /)
+      const failed: Thread = await client.threads.get(thread.thread_id)
+      expect(failed.status).toBe('error')
+      expect(String(failed.error)).toMatch(/^E_RUNTIME/)
+      expect(JSON.stringify(failed)).not.toContain('the node broke')
+    })
+
+    it('streams the failure as an error event after metadata, and closes the stream', async () => {
+      const thread = await client.threads.create()
+      const parts: Array<{ event: string; data: any }> = []
+      for await (const part of client.runs.stream(thread.thread_id, 'fail', { input: { label: 'x' }, streamMode: 'updates' })) parts.push(part)
+      expect(parts.map((part) => part.event)).toEqual(['metadata', 'error'])
+      expect(parts[1].data).toEqual({ error: 'E_RUNTIME', message: expect.any(String) })
+      expect((await client.threads.get(thread.thread_id)).status).toBe('error')
+      expect(await client.runs.wait(thread.thread_id, 'echo', { input: { query: 'x' } }).catch((error: { status?: number }) => error.status)).toBe(422)
+    })
+
+    it('keeps a refused run (invalid input) from changing the thread', async () => {
+      const thread = await client.threads.create()
+      await client.runs.wait(thread.thread_id, 'echo', { input: { query: 'ok' } })
+      expect(await refusal(client.runs.wait(thread.thread_id, 'echo', { input: { query: '' } }))).toMatchObject({ status: 422 })
       expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
     })
   })
