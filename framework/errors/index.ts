@@ -97,7 +97,7 @@ export const E_THREAD_EXISTS = createError('E_THREAD_EXISTS', 409, (threadId: st
 })
 // 422, the status LangGraph's own server answers a busy thread with, so its clients recognise it.
 export const E_THREAD_BUSY = createError('E_THREAD_BUSY', 422, (threadId: string) => `Thread ${JSON.stringify(threadId)} is already running a run`, {
-  help: 'Wait for the run to finish, then start the next one (multitask_strategy "reject" is the one supported).',
+  help: 'Wait for the run to finish, or send multitask_strategy "enqueue" to have the run wait for the thread.',
 })
 export const E_NOTHING_TO_RESUME = createError('E_NOTHING_TO_RESUME', 409, (threadId: string) =>
   `Thread ${JSON.stringify(threadId)} has no pending interrupt to resume`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { RunDeadline } from '../agents/run_deadline'
 import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
-import { E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
+import { E_ABORTED, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
 import type { HttpContext } from '../http/context'
 import type { ExceptionHandler } from '../http/exception_handler'
@@ -20,6 +20,10 @@ import type { ThreadRecord } from './thread_store'
 const STREAM_MODES: Record<string, StreamMode> = { values: 'values', updates: 'updates', 'messages-tuple': 'messages', custom: 'custom' }
 const SUPPORTED = Object.keys(STREAM_MODES)
 const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
+/** For a route without a timeout: how long an `enqueue` run waits, and how long a busy thread is trusted to be running. */
+const DEFAULT_TIMEOUT_SECONDS = 86_400
+/** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
+const STALE_GRACE_MS = 60_000
 
 const unsupported = (what: string) =>
   z.unknown().refine((value) => value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0), `${what} is not supported yet`).optional()
@@ -88,6 +92,9 @@ interface PreparedRun {
  * kernel.route('POST', '/runs/wait', controller.wait)
  */
 export class ProtocolRunsController {
+  /** Per thread, the last `enqueue` run of this process waiting to take it. */
+  private readonly waiting = new Map<string, Promise<unknown>>()
+
   constructor(private readonly options: ProtocolRunsOptions) {}
 
   wait = async (ctx: HttpContext): Promise<void> => {
@@ -151,7 +158,7 @@ export class ProtocolRunsController {
     const assistant = this.options.catalog.get(body.assistant_id)
     streamModes(body.stream_mode)
     const strategy = body.multitask_strategy ?? 'reject'
-    if (strategy !== 'reject') throw unsupportedField('multitask_strategy', `"${strategy}" is not supported yet; "reject" is`)
+    if (strategy !== 'reject' && strategy !== 'enqueue') throw unsupportedField('multitask_strategy', `"${strategy}" is not supported yet; "reject" and "enqueue" are`)
     if (body.command && body.command.resume === undefined) throw unsupportedField('command', 'a command needs resume (update and goto are not supported yet)')
     await this.options.guards.admit(ctx, assistant.route)
     const runId = randomUUID()
@@ -162,7 +169,7 @@ export class ProtocolRunsController {
       const keep = body.on_completion === 'keep'
       if (keep) await this.createThread(ctx, id, assistant, body, true)
       const thread = keep ? await gate.store.get(id) : undefined
-      if (thread) await this.take(thread, assistant)
+      if (thread) await this.take(ctx, thread, assistant, false)
       return { runId, threadId: id, assistant, thread, temporary: !keep, location: `/runs/${runId}`, body }
     }
     if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
@@ -183,7 +190,7 @@ export class ProtocolRunsController {
         details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
       })
     }
-    await this.take(thread, assistant)
+    await this.take(ctx, thread, assistant, strategy === 'enqueue')
     return { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
   }
 
@@ -193,15 +200,48 @@ export class ProtocolRunsController {
     await gate.store.create({ threadId, owner: gate.ownerOf(ctx.principal), metadata: { ...(body.metadata ?? {}) } })
   }
 
-  /** Marks the thread busy (E_THREAD_BUSY when a run holds it) and binds it to the assistant on its first run. */
-  private async take(thread: ThreadRecord, assistant: AssistantEntry): Promise<void> {
+  /**
+   * Marks the thread busy and binds it to the assistant on its first run.
+   * A thread another run holds is refused with E_THREAD_BUSY, or, when
+   * `enqueue`, waited for: the runs waiting on one thread in this process
+   * start in the order they came, each once the run before it has ended.
+   */
+  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, enqueue: boolean): Promise<void> {
     const { store } = this.options.gate
-    const graceMs = 60_000
-    const staleBefore = Date.now() - ((assistant.route.timeoutSeconds ?? 86_400) * 1000 + graceMs)
-    if (!(await store.acquire(thread.threadId, staleBefore))) throw new E_THREAD_BUSY(thread.threadId)
+    const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
+    const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
+    if (!enqueue) {
+      if (!(await store.acquire(thread.threadId, staleBefore()))) throw new E_THREAD_BUSY(thread.threadId)
+    } else {
+      await this.inTurn(thread.threadId, () => this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs))
+    }
     if (!thread.route) {
       await store.bind(thread.threadId, assistant.id, assistant.route.path)
       await store.mergeMetadata(thread.threadId, { graph_id: assistant.id, assistant_id: assistant.id })
+    }
+  }
+
+  /** Takes the thread as soon as it is free; E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
+  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<void> {
+    let pause = 25
+    while (!(await this.options.gate.store.acquire(threadId, staleBefore()))) {
+      if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
+      if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
+      await new Promise((resolve) => setTimeout(resolve, pause))
+      pause = Math.min(pause * 2, 500)
+    }
+  }
+
+  /** Runs `take` after the earlier waiters of the thread in this process have taken it. */
+  private async inTurn(threadId: string, take: () => Promise<void>): Promise<void> {
+    const before = this.waiting.get(threadId) ?? Promise.resolve()
+    const mine = before.then(take)
+    const tail = mine.catch(() => undefined)
+    this.waiting.set(threadId, tail)
+    try {
+      await mine
+    } finally {
+      if (this.waiting.get(threadId) === tail) this.waiting.delete(threadId)
     }
   }
 

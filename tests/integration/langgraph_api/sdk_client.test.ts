@@ -330,9 +330,35 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       const busy = await refusal(client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'reject' }))
       expect(busy.status).toBe(422)
       expect(busy.text).toContain('E_THREAD_BUSY')
-      expect(await refusal(client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'enqueue' }))).toMatchObject({ status: 422 })
+      expect(await refusal(client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'interrupt' }))).toMatchObject({ status: 422 })
       gates.shift()?.()
       expect(await first).toEqual({ label: 'one done' })
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+  })
+
+  describe('enqueued runs', () => {
+    it('starts runs on a busy thread one after another, in the order they came (multitask_strategy enqueue)', async () => {
+      const thread = await client.threads.create()
+      const first = client.runs.wait(thread.thread_id, 'slow', { input: { label: 'one' } })
+      await waitFor(() => gates.length === 1, 'the first run to start')
+      const second = client.runs.wait(thread.thread_id, 'slow', { input: { label: 'two' }, multitaskStrategy: 'enqueue' })
+      const third = client.runs.stream(thread.thread_id, 'slow', { input: { label: 'three' }, multitaskStrategy: 'enqueue', streamMode: 'values' })
+      const streamed = (async () => {
+        const parts: Array<{ event: string; data: any }> = []
+        for await (const part of third) parts.push(part)
+        return parts
+      })()
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(gates).toHaveLength(1)
+      gates.shift()?.()
+      expect(await first).toEqual({ label: 'one done' })
+      await waitFor(() => gates.length === 1, 'the second run to start')
+      gates.shift()?.()
+      expect(await second).toEqual({ label: 'two done' })
+      await waitFor(() => gates.length === 1, 'the third run to start')
+      gates.shift()?.()
+      expect((await streamed).at(-1)).toMatchObject({ event: 'values', data: { label: 'three done' } })
       expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
     })
   })
