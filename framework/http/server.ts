@@ -18,7 +18,7 @@ import { ExceptionHandler } from './exception_handler'
 import { defaultHealthChecks, type DefaultChecksOptions } from './health/default_checks'
 import { HealthRegistry, type HealthCheck } from './health/health_registry'
 import { HttpKernel } from './kernel'
-import { cors } from './middleware/cors'
+import { cors, DEFAULT_METHODS, EXPOSE_HEADERS } from './middleware/cors'
 import { jsonBody } from './middleware/json_body'
 import { observeRequest } from './middleware/observe_request'
 import { requestId } from './middleware/request_id'
@@ -132,17 +132,21 @@ export class HttpServer {
     for (const check of [...defaultHealthChecks(app, options.health), ...(options.health?.checks ?? [])]) this.health.register(check)
     if (app.bound('rateLimiter')) this.health.register(rateLimiterHealthCheck(app.make('rateLimiter')))
 
+    const langgraphApi = options.langgraphApi ?? (app.config.has('langgraph_api') ? app.config.get('langgraph_api') : undefined)
+    // The LangGraph API's browser clients also PATCH and DELETE threads, and read the run id and the search pages from headers.
+    const corsOptions = langgraphApi?.enabled
+      ? { methods: [...DEFAULT_METHODS, 'PATCH', 'DELETE'], exposeHeaders: [...EXPOSE_HEADERS, 'Content-Location', 'X-Pagination-Next', 'X-Pagination-Total'] }
+      : {}
     this.kernel = new HttpKernel({
       logger: this.logger,
       exceptionHandler,
-      middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins })],
+      middleware: [requestId(), observeRequest({ logger: this.logger, metrics }), securityHeaders(), cors({ origins: config.corsOrigins, ...corsOptions })],
     })
 
     const mcp = options.mcp?.http ? options.mcp : undefined
     // Ownership matters once any route (or the MCP endpoint) authenticates: thread ids share one checkpointer
     // across routes, so an owned thread must be guarded on every route, not only the authenticated ones.
     const isAuth = (spec: string) => /^auth(:|$)/.test(spec)
-    const langgraphApi = options.langgraphApi ?? (app.config.has('langgraph_api') ? app.config.get('langgraph_api') : undefined)
     const authenticates =
       runner.routes().some((route) => route.middleware.some(isAuth)) ||
       Boolean(mcp?.middleware.some(isAuth)) ||

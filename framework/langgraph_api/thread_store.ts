@@ -1,5 +1,7 @@
 import type { Knex } from 'knex'
+import { isMissingTable } from '../auth/store_errors'
 import type { DatabaseDialect } from '../database/database_url'
+import { E_NOT_MIGRATED } from '../errors'
 
 export type ThreadStatus = 'idle' | 'busy' | 'interrupted' | 'error'
 export const THREAD_STATUSES = ['idle', 'busy', 'interrupted', 'error'] as const
@@ -70,15 +72,16 @@ export class ThreadStore {
   ) {}
 
   async get(threadId: string): Promise<ThreadRecord | undefined> {
-    const row = (await this.knex()(TABLE).where({ thread_id: threadId }).first()) as Row | undefined
+    const row = (await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).first())) as Row | undefined
     return row ? toRecord(row) : undefined
   }
 
   /** Inserts a thread; false when one with this id exists already (left as it is). */
   async create(thread: { threadId: string; owner: string | null; metadata: Record<string, unknown>; assistantId?: string; route?: string }): Promise<boolean> {
     const now = Date.now()
-    const inserted = await this.knex()(TABLE)
-      .insert({
+    const inserted = await guard(() =>
+      this.knex()(TABLE)
+        .insert({
         thread_id: thread.threadId,
         owner: thread.owner,
         assistant_id: thread.assistantId ?? null,
@@ -90,7 +93,8 @@ export class ThreadStore {
       })
       .onConflict('thread_id')
       .ignore()
-      .returning('thread_id')
+      .returning('thread_id'),
+    )
     return Array.isArray(inserted) && inserted.length > 0
   }
 
@@ -99,22 +103,22 @@ export class ThreadStore {
     const thread = await this.get(threadId)
     if (!thread) return undefined
     const merged = { ...thread.metadata, ...metadata }
-    await this.knex()(TABLE).where({ thread_id: threadId }).update({ metadata: JSON.stringify(merged), updated_at: Date.now() })
+    await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).update({ metadata: JSON.stringify(merged), updated_at: Date.now() }))
     return this.get(threadId)
   }
 
   /** Binds an unbound thread to an assistant; a bound thread keeps its assistant. */
   async bind(threadId: string, assistantId: string, route: string): Promise<void> {
-    await this.knex()(TABLE).where({ thread_id: threadId }).whereNull('route').update({ assistant_id: assistantId, route })
+    await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).whereNull('route').update({ assistant_id: assistantId, route }))
   }
 
   /** Gives a thread nobody owns yet to `owner`; an owned thread keeps its owner. */
   async claim(threadId: string, owner: string): Promise<void> {
-    await this.knex()(TABLE).where({ thread_id: threadId }).whereNull('owner').update({ owner })
+    await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).whereNull('owner').update({ owner }))
   }
 
   async delete(threadId: string): Promise<boolean> {
-    return (await this.knex()(TABLE).where({ thread_id: threadId }).delete()) > 0
+    return (await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).delete())) > 0
   }
 
   /**
@@ -124,10 +128,12 @@ export class ThreadStore {
    */
   async acquire(threadId: string, staleBefore: number): Promise<boolean> {
     const now = Date.now()
-    const updated = await this.knex()(TABLE)
-      .where({ thread_id: threadId })
-      .andWhere((query) => query.whereNot({ status: 'busy' }).orWhere('updated_at', '<', staleBefore))
-      .update({ status: 'busy', error: null, updated_at: now })
+    const updated = await guard(() =>
+      this.knex()(TABLE)
+        .where({ thread_id: threadId })
+        .andWhere((query) => query.whereNot({ status: 'busy' }).orWhere('updated_at', '<', staleBefore))
+        .update({ status: 'busy', error: null, updated_at: now }),
+    )
     return updated > 0
   }
 
@@ -136,7 +142,7 @@ export class ThreadStore {
     const changes: Record<string, unknown> = { status: outcome.status, error: outcome.error ?? null, updated_at: Date.now() }
     if (outcome.values !== undefined) changes.values = JSON.stringify(outcome.values)
     if (outcome.interrupts !== undefined) changes.interrupts = JSON.stringify(outcome.interrupts)
-    await this.knex()(TABLE).where({ thread_id: threadId }).update(changes)
+    await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).update(changes))
   }
 
   async search(search: ThreadSearch): Promise<ThreadRecord[]> {
@@ -146,11 +152,13 @@ export class ThreadStore {
     if (search.status) query.where({ status: search.status })
     if (search.ids) query.whereIn('thread_id', search.ids)
     for (const [key, value] of Object.entries(search.metadata ?? {})) this.whereMetadata(query, key, value)
-    const rows = (await query
-      .orderBy(search.sortBy ?? 'created_at', search.sortOrder ?? 'desc')
-      .orderBy('thread_id', 'asc')
-      .limit(search.limit)
-      .offset(search.offset)) as Row[]
+    const rows = (await guard(() =>
+      query
+        .orderBy(search.sortBy ?? 'created_at', search.sortOrder ?? 'desc')
+        .orderBy('thread_id', 'asc')
+        .limit(search.limit)
+        .offset(search.offset),
+    )) as Row[]
     return rows.map(toRecord)
   }
 
@@ -164,6 +172,16 @@ export class ThreadStore {
     else if (typeof value === 'object') query.whereRaw('json_extract(metadata, ?) = json(?)', [path, JSON.stringify(value)])
     else if (typeof value === 'boolean') query.whereRaw(`json_type(metadata, ?) = '${value ? 'true' : 'false'}'`, [path])
     else query.whereRaw('json_extract(metadata, ?) = ?', [path, value as string | number])
+  }
+}
+
+/** A missing table as E_NOT_MIGRATED (run `langvel migrate`); other driver errors go on to the exception handler, which knows an outage from a bug. */
+async function guard<T>(operation: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    if (isMissingTable(error)) throw new E_NOT_MIGRATED('The LangGraph API tables', { cause: error })
+    throw error
   }
 }
 
