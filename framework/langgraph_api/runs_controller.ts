@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { isBaseMessage } from '@langchain/core/messages'
 import { z } from 'zod'
+import { toPlainValues } from '../agents/plain_values'
 import type { RunDeadline } from '../agents/run_deadline'
 import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
 import { E_ABORTED, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
@@ -345,7 +347,18 @@ function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown
   if (event.event === 'values') return presentValues(event.data)
   if (event.event === 'messages') {
     const [chunk, metadata] = event.data as [unknown, unknown]
-    return [presentValues({ chunk }).chunk, metadata]
+    return [serializedMessage(chunk), metadata]
   }
   return event.data
+}
+
+/**
+ * A streamed message chunk as LangGraph's server sends it: LangChain's own
+ * serialization (`toDict()`) flattened, so tool-call chunks and metadata
+ * reach the client whole.
+ */
+function serializedMessage(chunk: unknown): unknown {
+  if (!isBaseMessage(chunk)) return toPlainValues(chunk)
+  const { type, data } = chunk.toDict()
+  return { ...data, type }
 }

@@ -264,7 +264,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(parts.find((part) => part.event === 'custom')?.data).toEqual({ progress: 'answering' })
       expect(parts.find((part) => part.event === 'updates')?.data).toMatchObject({ answer: { messages: [expect.objectContaining({ type: 'ai', content: 'hello from the model' })] } })
       const tuple = parts.find((part) => part.event === 'messages')?.data as [Record<string, unknown>, Record<string, unknown>]
-      expect(tuple[0]).toMatchObject({ content: expect.any(String) })
+      expect(tuple[0]).toMatchObject({ type: 'ai', content: expect.any(String), id: expect.any(String), response_metadata: expect.any(Object) })
       expect(tuple[1]).toMatchObject({ langgraph_node: 'answer' })
       const last = parts.filter((part) => part.event === 'values').at(-1)?.data as { messages: Array<{ type: string; content: string }> }
       expect(last.messages.map((message) => message.type)).toEqual(['human', 'ai'])
