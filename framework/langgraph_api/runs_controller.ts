@@ -314,14 +314,13 @@ function refusedBeforeStart(error: unknown): boolean {
 
 /**
  * What the thread records of a failed run; undefined for a run refused
- * before it started (invalid input, nothing to resume), which leaves the
- * thread as it was.
+ * before it started (invalid input, nothing to resume) or cancelled by its
+ * client, which leaves the thread as its last checkpoint has it.
  */
 function failureOf(error: unknown): string | undefined {
   if (!isException(error)) return 'E_RUNTIME: internal error'
-  const stopped = error.code === 'E_TIMEOUT' || error.code === 'E_ABORTED' || error.code === 'E_SHUTTING_DOWN'
-  if (error.status < 500 && !stopped) return undefined
-  return `${error.code}: ${error.expose ? error.message : 'internal error'}`
+  if (error.status < 500) return undefined
+  return `${error.code}: ${error.expose || error.code === 'E_TIMEOUT' || error.code === 'E_SHUTTING_DOWN' ? error.message : 'internal error'}`
 }
 
 function unsupportedField(path: string, message: string) {

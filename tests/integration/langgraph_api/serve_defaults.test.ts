@@ -79,6 +79,22 @@ describe('the LangGraph API on the example application', () => {
     }
   })
 
+  it('puts LANGGRAPH_API_MIDDLEWARE in front of every endpoint but /ok and /info', async () => {
+    const example = await exampleServer({ LANGGRAPH_API_MIDDLEWARE: 'auth' })
+    try {
+      await example.http.get('/ok').expect(200)
+      await example.http.get('/info').expect(200)
+      const refused = await example.http.post('/assistants/search').send({}).expect(401)
+      expect(refused.body.error.code).toBe('E_UNAUTHORIZED')
+      await example.http.get('/threads/abc').expect(401)
+      await example.migrate()
+      const { key } = await example.app.make('auth').apiKeys.create('ui', { permissions: [] })
+      await example.http.post('/assistants/search').set('x-api-key', key).send({}).expect(200)
+    } finally {
+      await example.close()
+    }
+  })
+
   it('is not served with LANGGRAPH_API_ENABLED=false', async () => {
     const example = await exampleServer({ LANGGRAPH_API_ENABLED: 'false' })
     try {
