@@ -48,8 +48,8 @@ const RUN_BODY = z.looseObject({
   stream_resumable: unsupported('stream_resumable'),
   interrupt_before: unsupported('interrupt_before'),
   interrupt_after: unsupported('interrupt_after'),
-  checkpoint: unsupported('running from a checkpoint'),
-  checkpoint_id: unsupported('running from a checkpoint'),
+  checkpoint: z.looseObject({ checkpoint_id: z.string().optional().nullable(), checkpoint_ns: z.string().optional().nullable() }).optional().nullable(),
+  checkpoint_id: z.string().optional().nullable(),
   webhook: unsupported('webhook'),
   after_seconds: unsupported('after_seconds'),
   multitask_strategy: z.enum(MULTITASK).optional().nullable(),
@@ -192,8 +192,18 @@ export class ProtocolRunsController {
         details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
       })
     }
+    await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
     await this.take(ctx, thread, assistant, strategy === 'enqueue')
     return { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
+  }
+
+  /** A run continues the thread's latest checkpoint: naming it is accepted, naming an earlier one (a fork) is not supported yet. */
+  private async assertLatest(thread: ThreadRecord, assistant: AssistantEntry, checkpointId: string | undefined): Promise<void> {
+    if (checkpointId === undefined) return
+    const latest = thread.route ? await this.options.gate.snapshot(assistant.route, thread.threadId) : undefined
+    if (latest?.config?.configurable?.checkpoint_id !== checkpointId) {
+      throw unsupportedField('checkpoint', 'running from a checkpoint other than the thread\'s latest is not supported yet')
+    }
   }
 
   private async createThread(ctx: HttpContext, threadId: string, assistant: AssistantEntry, body: RunBody, fresh: boolean): Promise<void> {

@@ -244,6 +244,12 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(update.configurable?.checkpoint_id).toEqual(expect.any(String))
       expect((await client.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'edited' })
       expect(await refusal(client.threads.updateState(thread.thread_id, { values: { response: 42 } }))).toMatchObject({ status: 422 })
+
+      // A run may name the latest checkpoint (as useStream does when it shows the thread's head); an earlier one would fork it.
+      const head = (await client.threads.getState(thread.thread_id)).checkpoint
+      const again = await client.runs.wait(thread.thread_id, 'echo', { input: { query: 'again' }, checkpoint: { checkpoint_id: head.checkpoint_id, checkpoint_ns: '', checkpoint_map: head.checkpoint_map } })
+      expect(again).toMatchObject({ response: 'Processed: again' })
+      expect(await refusal(client.runs.wait(thread.thread_id, 'echo', { input: { query: 'fork' }, checkpointId: history[1].checkpoint.checkpoint_id as string }))).toMatchObject({ status: 422 })
     })
 
     it('streams values, updates and custom events in the protocol frames, metadata first', async () => {
