@@ -44,8 +44,9 @@ const RUN_BODY = z.looseObject({
   config: z.looseObject({ configurable: z.record(z.string(), z.unknown()).optional().nullable() }).optional().nullable(),
   metadata: z.record(z.string(), z.unknown()).optional().nullable(),
   stream_mode: z.union([z.string(), z.array(z.string())]).optional().nullable(),
-  stream_subgraphs: unsupported('stream_subgraphs'),
-  stream_resumable: unsupported('stream_resumable'),
+  // Accepted so that UIs which always send them work; what they add is documented as not served yet.
+  stream_subgraphs: z.boolean().optional().nullable(),
+  stream_resumable: z.boolean().optional().nullable(),
   interrupt_before: unsupported('interrupt_before'),
   interrupt_after: unsupported('interrupt_after'),
   checkpoint: z.looseObject({ checkpoint_id: z.string().optional().nullable(), checkpoint_ns: z.string().optional().nullable() }).optional().nullable(),
