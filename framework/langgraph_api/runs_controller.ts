@@ -306,7 +306,7 @@ export class ProtocolRunsController {
 
   /** An interrupt as LangGraph streams it: `__interrupt__` in the values and in the updates. */
   private async sendInterrupt(sse: SseStream, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
-    if (modes.includes('values')) await sse.send('values', { ...((values as Record<string, unknown>) ?? {}), __interrupt__: presentInterrupts(interrupts) })
+    if (modes.includes('values')) await sse.send('values', presentValues(values, interrupts))
     if (modes.includes('updates')) await sse.send('updates', { __interrupt__: presentInterrupts(interrupts) })
   }
 }

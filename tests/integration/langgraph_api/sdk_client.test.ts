@@ -36,6 +36,19 @@ class ChatAgent extends Agent<typeof Chat> {
   }
 }
 
+/** A messages agent that stops for a person after its model call. */
+class ChatApprovalAgent extends Agent<typeof Chat> {
+  state = Chat
+
+  build(graph: GraphBuilder<typeof Chat>) {
+    return graph.then(this.answer).interrupt({ name: 'confirm', payload: () => 'send it?' })
+  }
+
+  async answer(state: StateOf<typeof Chat>, ctx: NodeContext) {
+    return { messages: [await new FakeListChatModel({ responses: ['hello from the model'] }).invoke(state.messages, ctx.config)] }
+  }
+}
+
 const SlowState = defineState({ label: z.string() })
 const gates: Array<() => void> = []
 
@@ -106,6 +119,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
     router.agent('/echo', EchoAgent).name('echo').description('Echoes the query')
     router.agent('/approval', ApprovalAgent).name('approval')
     router.agent('/chat', ChatAgent).name('chat')
+    router.agent('/chat-approval', ChatApprovalAgent).name('chat-approval')
     router.agent('/slow', SlowAgent).name('slow')
     router.agent('/fail', FailingAgent).name('fail')
     router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
@@ -135,7 +149,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
 
     it('lists each agent route as an assistant whose id and graph id are the route name', async () => {
       const assistants: Assistant[] = await client.assistants.search({ limit: 100 })
-      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'echo', 'fail', 'secure-echo', 'slow'])
+      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'chat-approval', 'echo', 'fail', 'secure-echo', 'slow'])
       const echo = assistants.find((assistant) => assistant.assistant_id === 'echo') as Assistant
       expect(echo).toMatchObject({ graph_id: 'echo', name: 'echo', description: 'Echoes the query', version: 1, config: {} })
       expect(await client.assistants.search({ graphId: 'approval' })).toHaveLength(1)
@@ -305,6 +319,16 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(done).toMatchObject({ status: 'approved', decision: { approved: true } })
       expect(done.__interrupt__).toBeUndefined()
       expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+
+    it('streams an interrupt of a messages agent with its messages as plain objects', async () => {
+      const thread = await client.threads.create()
+      const parts: Array<{ event: string; data: any }> = []
+      for await (const part of client.runs.stream(thread.thread_id, 'chat-approval', { input: { messages: [{ role: 'user', content: 'hi' }] } })) parts.push(part)
+      const last = parts.at(-1)
+      expect(last?.event).toBe('values')
+      expect(last?.data.messages).toEqual([expect.objectContaining({ type: 'human', content: 'hi' }), expect.objectContaining({ type: 'ai', content: 'hello from the model' })])
+      expect(last?.data.__interrupt__).toEqual([{ id: expect.any(String), value: 'send it?' }])
     })
 
     it('streams an interrupt as __interrupt__ in values and updates, and a streamed resume', async () => {
