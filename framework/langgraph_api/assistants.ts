@@ -97,12 +97,7 @@ export class AssistantsController {
 
   search = (ctx: HttpContext): void => {
     const body = parseBody(SEARCH_BODY, ctx.body ?? {})
-    const wanted = Object.entries(body.metadata ?? {})
-    const found = this.catalog.entries
-      .map(presentAssistant)
-      .filter((assistant) => !body.graph_id || assistant.graph_id === body.graph_id)
-      .filter((assistant) => !body.name || assistant.name === body.name)
-      .filter((assistant) => wanted.every(([key, value]) => JSON.stringify((assistant.metadata as Record<string, unknown>)[key]) === JSON.stringify(value)))
+    const found = this.matching(body)
     const offset = body.offset ?? 0
     const limit = body.limit ?? 10
     const page = found.slice(offset, offset + limit)
@@ -110,6 +105,11 @@ export class AssistantsController {
     ctx.res.setHeader('X-Pagination-Total', String(found.length))
     const select = body.select
     ctx.json(200, select ? page.map((assistant) => Object.fromEntries(Object.entries(assistant).filter(([key]) => select.includes(key)))) : page)
+  }
+
+  /** `POST /assistants/count`: how many assistants a search would find. */
+  count = (ctx: HttpContext): void => {
+    ctx.json(200, this.matching(parseBody(SEARCH_BODY, ctx.body ?? {})).length)
   }
 
   show = (ctx: HttpContext): void => {
@@ -132,6 +132,15 @@ export class AssistantsController {
   subgraphs = (ctx: HttpContext): void => {
     this.catalog.get(ctx.params.assistant_id)
     ctx.json(200, {})
+  }
+
+  private matching(body: z.output<typeof SEARCH_BODY>) {
+    const wanted = Object.entries(body.metadata ?? {})
+    return this.catalog.entries
+      .map(presentAssistant)
+      .filter((assistant) => !body.graph_id || assistant.graph_id === body.graph_id)
+      .filter((assistant) => !body.name || assistant.name === body.name)
+      .filter((assistant) => wanted.every(([key, value]) => JSON.stringify((assistant.metadata as Record<string, unknown>)[key]) === JSON.stringify(value)))
   }
 
   private async schemasOf(entry: AssistantEntry) {

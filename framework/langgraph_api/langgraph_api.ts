@@ -84,6 +84,7 @@ export class LangGraphApi {
       heartbeatSeconds: options.heartbeatSeconds,
     })
     this.add('POST', '/assistants/search', assistants.search)
+      .add('POST', '/assistants/count', assistants.count)
       .add('GET', '/assistants/:assistant_id', assistants.show)
       .add('GET', '/assistants/:assistant_id/graph', assistants.graph)
       .add('GET', '/assistants/:assistant_id/schemas', assistants.schemas)
@@ -91,6 +92,7 @@ export class LangGraphApi {
       .add('GET', '/assistants/:assistant_id/subgraphs/:namespace', assistants.subgraphs)
       .add('POST', '/threads', threads.create)
       .add('POST', '/threads/search', threads.search)
+      .add('POST', '/threads/count', threads.count)
       .add('GET', '/threads/:thread_id', threads.show)
       .add('PATCH', '/threads/:thread_id', threads.update)
       .add('DELETE', '/threads/:thread_id', threads.destroy)

@@ -146,12 +146,7 @@ export class ThreadStore {
   }
 
   async search(search: ThreadSearch): Promise<ThreadRecord[]> {
-    const query = this.knex()(TABLE)
-    if (search.owner === null) query.whereNull('owner')
-    else if (search.owner !== undefined) query.where({ owner: search.owner })
-    if (search.status) query.where({ status: search.status })
-    if (search.ids) query.whereIn('thread_id', search.ids)
-    for (const [key, value] of Object.entries(search.metadata ?? {})) this.whereMetadata(query, key, value)
+    const query = this.filtered(search)
     const rows = (await guard(() =>
       query
         .orderBy(search.sortBy ?? 'created_at', search.sortOrder ?? 'desc')
@@ -160,6 +155,22 @@ export class ThreadStore {
         .offset(search.offset),
     )) as Row[]
     return rows.map(toRecord)
+  }
+
+  /** How many threads a search would find, all pages together. */
+  async count(search: Omit<ThreadSearch, 'limit' | 'offset' | 'sortBy' | 'sortOrder'>): Promise<number> {
+    const [row] = (await guard(() => this.filtered(search).count({ total: '*' }))) as Array<{ total: number | string }>
+    return Number(row?.total ?? 0)
+  }
+
+  private filtered(search: Omit<ThreadSearch, 'limit' | 'offset' | 'sortBy' | 'sortOrder'>): Knex.QueryBuilder {
+    const query = this.knex()(TABLE)
+    if (search.owner === null) query.whereNull('owner')
+    else if (search.owner !== undefined) query.where({ owner: search.owner })
+    if (search.status) query.where({ status: search.status })
+    if (search.ids) query.whereIn('thread_id', search.ids)
+    for (const [key, value] of Object.entries(search.metadata ?? {})) this.whereMetadata(query, key, value)
+    return query
   }
 
   private whereMetadata(query: Knex.QueryBuilder, key: string, value: unknown): void {

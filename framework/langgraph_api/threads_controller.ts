@@ -32,6 +32,11 @@ const SEARCH_BODY = z.looseObject({
   sort_order: z.enum(['asc', 'desc']).optional().nullable(),
   values: z.record(z.string(), z.unknown()).optional().nullable().refine((value) => !value || Object.keys(value).length === 0, 'a values filter is not supported'),
 })
+const COUNT_BODY = z.looseObject({
+  metadata: metadata.optional().nullable(),
+  status: z.enum(THREAD_STATUSES).optional().nullable(),
+  values: z.record(z.string(), z.unknown()).optional().nullable().refine((value) => !value || Object.keys(value).length === 0, 'a values filter is not supported'),
+})
 const checkpointRef = z.looseObject({ checkpoint_id: z.string().min(1).optional().nullable(), checkpoint_ns: z.string().optional().nullable() })
 const UPDATE_BODY = z.looseObject({
   values: z.unknown().refine((value) => value !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value), 'values must be an object of state keys'),
@@ -120,6 +125,12 @@ export class ThreadsController {
       sortOrder: body.sort_order ?? undefined,
     })
     ctx.json(200, threads.map(presentThread))
+  }
+
+  /** `POST /threads/count`: how many of the caller's threads a search would find. */
+  count = async (ctx: HttpContext): Promise<void> => {
+    const body = parseBody(COUNT_BODY, ctx.body ?? {})
+    ctx.json(200, await this.gate.store.count({ owner: this.gate.searchOwner(ctx.principal), metadata: body.metadata ?? undefined, status: body.status ?? undefined }))
   }
 
   /** `GET /threads/{id}/state`, and `/state/{checkpoint_id}`. */

@@ -153,6 +153,8 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       const echo = assistants.find((assistant) => assistant.assistant_id === 'echo') as Assistant
       expect(echo).toMatchObject({ graph_id: 'echo', name: 'echo', description: 'Echoes the query', version: 1, config: {} })
       expect(await client.assistants.search({ graphId: 'approval' })).toHaveLength(1)
+      expect(await client.assistants.count()).toBe(assistants.length)
+      expect(await client.assistants.count({ graphId: 'approval' })).toBe(1)
       const page = await client.assistants.search({ limit: 2, offset: 1, includePagination: true })
       expect(page.assistants).toHaveLength(2)
       expect(page.next).toBe('3')
@@ -217,6 +219,8 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(first).toHaveLength(2)
       expect(second).toHaveLength(1)
       expect(new Set([...first, ...second].map((thread) => thread.thread_id)).size).toBe(3)
+      expect(await client.threads.count({ metadata: { topic } })).toBe(3)
+      expect(await client.threads.count({ metadata: { topic }, status: 'busy' })).toBe(0)
     })
 
     it('refuses a bad body with 422 and no stack', async () => {

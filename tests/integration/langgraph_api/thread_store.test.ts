@@ -71,6 +71,8 @@ function storeSpec(open: () => Promise<{ store: ThreadStore; close(): Promise<vo
     expect(await found({ metadata: { tag, gone: null } })).toEqual([ids[0]])
     expect(await found({ metadata: { tag, "it's": 'quoted' } })).toEqual([])
     expect(await found({ ids: [ids[0], ids[2]] })).toEqual([ids[0], ids[2]].sort())
+    expect(await store.count({ metadata: { tag } })).toBe(3)
+    expect(await store.count({ owner, metadata: { tag, flag: false } })).toBe(1)
     await store.acquire(ids[1], 0)
     expect(await found({ metadata: { tag }, status: 'busy' })).toEqual([ids[1]])
     const page = await store.search({ metadata: { tag }, limit: 2, offset: 0, sortBy: 'thread_id', sortOrder: 'asc' })
