@@ -427,6 +427,18 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
     })
   })
 
+  describe('observability', () => {
+    it('counts protocol runs in the agent run metrics, by route and outcome, and labels requests by endpoint', async () => {
+      await client.runs.wait(null, 'fail', { input: { label: 'm' } }).catch(() => undefined)
+      const thread = await client.threads.create()
+      await client.runs.wait(thread.thread_id, 'approval', { input: { request: 'metrics' } })
+      const text = await (await fetch(`${url}/metrics`)).text()
+      expect(text).toMatch(/langvel_agent_runs_total\{[^}]*agent="\/fail"[^}]*outcome="error"[^}]*\} [1-9]/)
+      expect(text).toMatch(/langvel_agent_runs_total\{[^}]*agent="\/approval"[^}]*outcome="interrupted"[^}]*\} [1-9]/)
+      expect(text).toContain('route="/threads/:thread_id/runs/wait"')
+    })
+  })
+
   describe('thread-less runs', () => {
     it('waits and streams without a thread, leaving none behind unless on_completion is keep', async () => {
       const before = (await client.threads.search({ limit: 1000 })).length
