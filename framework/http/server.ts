@@ -2,7 +2,7 @@ import { createServer as createNodeServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_SHUTTING_DOWN } from '../errors'
+import { E_INVALID_CONFIG, E_SHUTTING_DOWN } from '../errors'
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
@@ -194,7 +194,10 @@ export class HttpServer {
     }
 
     if (langgraphApi?.enabled && app.bound('db')) {
-      const { LangGraphApi } = require('../langgraph_api/langgraph_api') as typeof import('../langgraph_api/langgraph_api')
+      const { LangGraphApi, servedByLangGraphApi } = require('../langgraph_api/langgraph_api') as typeof import('../langgraph_api/langgraph_api')
+      if (mcp && servedByLangGraphApi(mcp.path)) {
+        throw new E_INVALID_CONFIG([`MCP_HTTP_PATH=${JSON.stringify(mcp.path)} is served by the LangGraph API: choose another path, or set LANGGRAPH_API_ENABLED=false`])
+      }
       const { ThreadStore } = require('../langgraph_api/thread_store') as typeof import('../langgraph_api/thread_store')
       const db = app.make('db')
       new LangGraphApi({
@@ -208,7 +211,7 @@ export class HttpServer {
         threads,
         store: new ThreadStore(() => db.connection(), db.dialect),
         heartbeatSeconds: options.heartbeatSeconds ?? 15,
-        info: { version: PACKAGE_VERSION, langgraphVersion: LANGGRAPH_VERSION },
+        info: { version: PACKAGE_VERSION, langgraphVersion: require('@langchain/langgraph/package.json').version },
       }).mount(this.kernel)
     }
 
@@ -303,4 +306,3 @@ export function createServer(options: ServerOptions): HttpServer {
 }
 
 const PACKAGE_VERSION: string = require('../../package.json').version
-const LANGGRAPH_VERSION: string = require('@langchain/langgraph/package.json').version

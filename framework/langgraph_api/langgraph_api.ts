@@ -39,6 +39,11 @@ export interface LangGraphApiOptions {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
+/** True for a path the protocol serves: another endpoint (MCP_HTTP_PATH) there would take it over. */
+export function servedByLangGraphApi(path: string): boolean {
+  return path === '/ok' || path === '/info' || path === '/threads' || /^\/(assistants|threads|runs)\//.test(path)
+}
+
 interface Endpoint {
   method: Method
   template: string

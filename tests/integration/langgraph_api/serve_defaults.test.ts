@@ -95,6 +95,20 @@ describe('the LangGraph API on the example application', () => {
     }
   })
 
+  it('refuses to start with the MCP endpoint on one of its paths', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'langvel-lgapi-mcp-'))
+    const app = Application.create({ basePath: base, loadDotenv: false, env: { APP_ENV: 'test', JWT_SECRET_KEY: randomBytes(48).toString('base64url'), STATE_CHECKPOINTER: 'memory' }, providers: defaultProviders(), logger: createLogger({ silent: true }) })
+    await app.boot()
+    try {
+      expect(() => createServer({ app, runner: app.make('agents'), mcp: { http: true, path: '/threads', middleware: [] } })).toThrow(
+        expect.objectContaining({ code: 'E_INVALID_CONFIG', message: expect.stringContaining('MCP_HTTP_PATH') }),
+      )
+    } finally {
+      await app.shutdown()
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+
   it('is not served with LANGGRAPH_API_ENABLED=false', async () => {
     const example = await exampleServer({ LANGGRAPH_API_ENABLED: 'false' })
     try {
