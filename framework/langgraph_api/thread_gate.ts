@@ -48,7 +48,10 @@ export class ThreadGate {
     return principal ? ThreadOwnership.ownerOf(principal) : null
   }
 
-  /** The owner a search is limited to: the caller's threads, or the unowned ones; undefined (all) for a bypassing principal. */
+  /**
+   * The owner a search is limited to: the caller's threads; undefined (all) for a bypassing principal;
+   * null for an anonymous caller, who lists nothing (an ownerless thread is reached by its id only).
+   */
   searchOwner(principal: Principal | undefined): string | null | undefined {
     if (principal && hasPermission(principal.permissions, this.bypassPermission)) return undefined
     return this.ownerOf(principal)

@@ -114,8 +114,11 @@ export class ThreadsController {
 
   search = async (ctx: HttpContext): Promise<void> => {
     const body = parseBody(SEARCH_BODY, ctx.body ?? {})
+    const owner = this.gate.searchOwner(ctx.principal)
+    // Listing needs a principal: an anonymous caller reaches an ownerless thread only by its id, as on the agent API.
+    if (owner === null) return ctx.json(200, [])
     const threads = await this.gate.store.search({
-      owner: this.gate.searchOwner(ctx.principal),
+      owner,
       metadata: body.metadata ?? undefined,
       status: body.status ?? undefined,
       ids: body.ids ?? undefined,
@@ -127,10 +130,12 @@ export class ThreadsController {
     ctx.json(200, threads.map(presentThread))
   }
 
-  /** `POST /threads/count`: how many of the caller's threads a search would find. */
+  /** `POST /threads/count`: how many of the caller's threads a search would find (0 for an anonymous caller). */
   count = async (ctx: HttpContext): Promise<void> => {
     const body = parseBody(COUNT_BODY, ctx.body ?? {})
-    ctx.json(200, await this.gate.store.count({ owner: this.gate.searchOwner(ctx.principal), metadata: body.metadata ?? undefined, status: body.status ?? undefined }))
+    const owner = this.gate.searchOwner(ctx.principal)
+    if (owner === null) return ctx.json(200, 0)
+    ctx.json(200, await this.gate.store.count({ owner, metadata: body.metadata ?? undefined, status: body.status ?? undefined }))
   }
 
   /** `GET /threads/{id}/state`, and `/state/{checkpoint_id}`. */

@@ -188,20 +188,21 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
 
   describe('threads', () => {
     it('creates, reads, updates, searches and deletes threads', async () => {
-      const thread: Thread = await client.threads.create({ metadata: { user: 'ann', topic: 'test-crud' } })
+      const ann = clientWith({ headers: { authorization: bearer('ann') } })
+      const thread: Thread = await ann.threads.create({ metadata: { user: 'ann', topic: 'test-crud' } })
       expect(thread).toMatchObject({ status: 'idle', metadata: { user: 'ann', topic: 'test-crud' }, values: {} })
       expect(new Date(thread.created_at).getTime()).toBeGreaterThan(0)
-      expect((await client.threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id)
+      expect((await ann.threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id)
 
-      const updated: Thread = await client.threads.update(thread.thread_id, { metadata: { stage: 'two' } })
+      const updated: Thread = await ann.threads.update(thread.thread_id, { metadata: { stage: 'two' } })
       expect(updated.metadata).toEqual({ user: 'ann', topic: 'test-crud', stage: 'two' })
 
-      const found: Thread[] = await client.threads.search({ metadata: { topic: 'test-crud', stage: 'two' } })
+      const found: Thread[] = await ann.threads.search({ metadata: { topic: 'test-crud', stage: 'two' } })
       expect(found.map((item) => item.thread_id)).toEqual([thread.thread_id])
-      expect(await client.threads.search({ metadata: { topic: 'test-crud' }, status: 'busy' })).toEqual([])
+      expect(await ann.threads.search({ metadata: { topic: 'test-crud' }, status: 'busy' })).toEqual([])
 
-      await client.threads.delete(thread.thread_id)
-      expect(await refusal(client.threads.get(thread.thread_id))).toMatchObject({ status: 404 })
+      await ann.threads.delete(thread.thread_id)
+      expect(await refusal(ann.threads.get(thread.thread_id))).toMatchObject({ status: 404 })
     })
 
     it('refuses an existing thread id with 409, or returns it with if_exists do_nothing', async () => {
@@ -212,15 +213,16 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
     })
 
     it('pages a search with limit and offset', async () => {
+      const pat = clientWith({ headers: { authorization: bearer('pat') } })
       const topic = `paging-${Date.now()}`
-      for (let i = 0; i < 3; i++) await client.threads.create({ metadata: { topic } })
-      const first = await client.threads.search({ metadata: { topic }, limit: 2 })
-      const second = await client.threads.search({ metadata: { topic }, limit: 2, offset: 2 })
+      for (let i = 0; i < 3; i++) await pat.threads.create({ metadata: { topic } })
+      const first = await pat.threads.search({ metadata: { topic }, limit: 2 })
+      const second = await pat.threads.search({ metadata: { topic }, limit: 2, offset: 2 })
       expect(first).toHaveLength(2)
       expect(second).toHaveLength(1)
       expect(new Set([...first, ...second].map((thread) => thread.thread_id)).size).toBe(3)
-      expect(await client.threads.count({ metadata: { topic } })).toBe(3)
-      expect(await client.threads.count({ metadata: { topic }, status: 'busy' })).toBe(0)
+      expect(await pat.threads.count({ metadata: { topic } })).toBe(3)
+      expect(await pat.threads.count({ metadata: { topic }, status: 'busy' })).toBe(0)
     })
 
     it('refuses a bad body with 422 and no stack', async () => {
@@ -441,21 +443,22 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
 
   describe('thread-less runs', () => {
     it('waits and streams without a thread, leaving none behind unless on_completion is keep', async () => {
-      const before = (await client.threads.search({ limit: 1000 })).length
-      expect(await client.runs.wait(null, 'echo', { input: { query: 'solo' } })).toMatchObject({ response: 'Processed: solo' })
+      const sam = clientWith({ headers: { authorization: bearer('sam') } })
+      const before = (await sam.threads.search({ limit: 1000 })).length
+      expect(await sam.runs.wait(null, 'echo', { input: { query: 'solo' } })).toMatchObject({ response: 'Processed: solo' })
       const parts: Array<{ event: string; data: any }> = []
-      for await (const part of client.runs.stream(null, 'echo', { input: { query: 'solo' }, streamMode: 'updates' })) parts.push(part)
+      for await (const part of sam.runs.stream(null, 'echo', { input: { query: 'solo' }, streamMode: 'updates' })) parts.push(part)
       expect(parts.map((part) => part.event)).toEqual(['metadata', 'updates', 'updates'])
-      expect((await client.threads.search({ limit: 1000 })).length).toBe(before)
+      expect((await sam.threads.search({ limit: 1000 })).length).toBe(before)
       // The SDK's type leaves on_completion out of a thread-less wait; the protocol takes it.
       const kept = await fetch(`${url}/runs/wait`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: bearer('sam') },
         body: JSON.stringify({ assistant_id: 'echo', input: { query: 'kept' }, on_completion: 'keep' }),
       })
       expect(kept.status).toBe(200)
       expect(kept.headers.get('content-location')).toMatch(/^\/runs\/[0-9a-f-]{36}$/)
-      expect((await client.threads.search({ limit: 1000 })).length).toBe(before + 1)
+      expect((await sam.threads.search({ limit: 1000 })).length).toBe(before + 1)
     })
   })
 
@@ -491,6 +494,18 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect((await alice.threads.search({ metadata: { owner: 'alice' } })).map((item) => item.thread_id)).toEqual([thread.thread_id])
       expect((await alice.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'Processed: mine' })
       expect(await client.threads.search({ metadata: { owner: 'alice' } })).toEqual([])
+    })
+
+    it('lists and counts nothing for an anonymous caller: an ownerless thread is reached by its id only', async () => {
+      const topic = `anon-${Date.now()}`
+      const thread = await client.threads.create({ metadata: { topic } })
+      expect(await client.threads.search({ metadata: { topic } })).toEqual([])
+      expect(await client.threads.search({ limit: 1000 })).toEqual([])
+      expect(await client.threads.count({ metadata: { topic } })).toBe(0)
+      expect(await client.threads.count()).toBe(0)
+      expect((await client.threads.get(thread.thread_id)).metadata).toEqual({ topic })
+      const fay = clientWith({ headers: { authorization: bearer('fay') } })
+      expect(await fay.threads.search({ metadata: { topic } })).toEqual([])
     })
 
     it('gives a thread created anonymously to the first principal that runs on it', async () => {
