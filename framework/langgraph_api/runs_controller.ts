@@ -181,13 +181,8 @@ export class ProtocolRunsController {
       if (body.if_not_exists !== 'create') throw new E_THREAD_NOT_FOUND(threadId)
       await this.createThread(ctx, threadId, assistant, body, false)
     }
+    // A run never changes who owns its thread: a thread created by a principal is theirs, an ownerless one stays ownerless.
     thread = await gate.find(ctx, threadId)
-    // As a run of the agent API does, a run by a principal takes a thread nobody owns yet.
-    const owner = gate.ownerOf(ctx.principal)
-    if (thread.owner === null && owner !== null) {
-      await gate.claim(ctx, threadId, false)
-      await gate.store.claim(threadId, owner)
-    }
     if (thread.route && thread.route !== assistant.route.path) {
       throw new E_VALIDATION(`Thread ${JSON.stringify(threadId)} belongs to assistant ${JSON.stringify(thread.assistantId)}`, {
         details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],

@@ -508,13 +508,22 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(await fay.threads.search({ metadata: { topic } })).toEqual([])
     })
 
-    it('gives a thread created anonymously to the first principal that runs on it', async () => {
+    it('keeps a thread created anonymously ownerless when a principal runs on it, or is refused on it', async () => {
       const dave = clientWith({ headers: { authorization: bearer('dave') } })
+      const erin = clientWith({ headers: { authorization: bearer('erin') } })
       const thread = await client.threads.create()
-      await dave.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'claimed' } })
-      expect(await refusal(client.threads.get(thread.thread_id))).toMatchObject({ status: 404 })
-      expect(await refusal(clientWith({ headers: { authorization: bearer('erin') } }).threads.getState(thread.thread_id))).toMatchObject({ status: 404 })
-      expect((await dave.threads.get(thread.thread_id)).status).toBe('idle')
+      await dave.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'ran' } })
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+      expect((await erin.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'Processed: ran' })
+      expect(await dave.threads.search({ ids: [thread.thread_id] })).toEqual([])
+
+      // A refused run (another assistant, or a fork) takes nothing either.
+      const other = await client.threads.create()
+      await client.runs.wait(other.thread_id, 'echo', { input: { query: 'a' } })
+      expect(await refusal(erin.runs.wait(other.thread_id, 'approval', { input: { request: 'b' } }))).toMatchObject({ status: 422 })
+      expect(await refusal(erin.runs.wait(other.thread_id, 'echo', { input: { query: 'c' }, checkpointId: 'not-the-latest' }))).toMatchObject({ status: 422 })
+      expect((await client.threads.get(other.thread_id)).status).toBe('idle')
+      expect(await client.runs.wait(other.thread_id, 'echo', { input: { query: 'd' } })).toMatchObject({ response: 'Processed: d' })
     })
   })
 })
