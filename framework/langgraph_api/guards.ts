@@ -3,6 +3,8 @@ import { E_FORBIDDEN } from '../errors'
 import { compose, type HttpMiddleware } from '../http/compose'
 import type { HttpContext } from '../http/context'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
+import { AuthenticationError } from '../auth/authentication_error'
 
 /**
  * Each route's request-stage middleware (auth, can, throttle, the
@@ -39,16 +41,47 @@ export class RouteGuards {
 }
 
 /**
+ * The `auth` reference that identifies a caller as the application's own
+ * authentication does: the union of the guards its `auth` references accept
+ * (`auth` is both; `auth:api_key` only keys), so identifying a caller never
+ * needs a guard (a JWT key) that nothing else uses. Undefined when nothing
+ * authenticates.
+ *
+ * @example
+ * identifyingAuth(['auth:api_key', 'throttle:5,1']) // 'auth:api_key'
+ */
+export function identifyingAuth(specs: readonly string[]): string | undefined {
+  const guards = new Set<string>()
+  for (const spec of specs) {
+    const { name, args } = parseMiddlewareSpec(spec)
+    if (name !== 'auth') continue
+    for (const guard of args.length === 0 ? ['jwt', 'api_key'] : args) guards.add(guard)
+  }
+  if (guards.size === 0) return undefined
+  return guards.has('jwt') && guards.has('api_key') ? 'auth' : `auth:${[...guards].join(',')}`
+}
+
+/**
  * Authenticates a request that presents credentials (a Bearer token or an
  * X-API-Key), so what it creates belongs to its principal; a request without
- * any stays anonymous. Bad credentials are refused (401) as `auth` refuses them.
+ * any stays anonymous. Credentials that do not verify leave it anonymous too:
+ * the SDK sends an X-Api-Key from LANGGRAPH_API_KEY or LANGSMITH_API_KEY on
+ * its own, which must not make public endpoints 401. Where a route needs a
+ * principal (its `auth`, or LANGGRAPH_API_MIDDLEWARE's), that middleware
+ * still refuses them.
  */
 export function identify(auth: HttpMiddleware | undefined): HttpMiddleware {
   return {
     name: 'langgraph_identify',
-    handle(ctx, next) {
+    async handle(ctx, next) {
       if (!auth || ctx.principal || (ctx.header('authorization') === undefined && ctx.header('x-api-key') === undefined)) return next()
-      return auth.handle(ctx, next)
+      try {
+        await auth.handle(ctx, async () => undefined)
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error
+        ctx.principal = undefined
+      }
+      return next()
     },
   }
 }

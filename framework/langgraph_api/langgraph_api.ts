@@ -8,7 +8,7 @@ import type { RunSupervisor } from '../http/run_supervisor'
 import type { ThreadAccess } from '../http/thread_access'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { AssistantCatalog, AssistantsController } from './assistants'
-import { identify, RouteGuards } from './guards'
+import { identify, identifyingAuth, RouteGuards } from './guards'
 import { ProtocolRunsController } from './runs_controller'
 import { ThreadGate } from './thread_gate'
 import type { ThreadStore } from './thread_store'
@@ -71,8 +71,9 @@ export class LangGraphApi {
   constructor(private readonly options: LangGraphApiOptions) {
     const { registry, runner } = options
     const routes = runner.routes()
-    // Resolved now, like the agent routes' middleware: an unknown name or a missing JWT key stops the server's start.
-    const auth = options.identify && registry.has('auth') ? registry.resolve(['auth'], 'request', 'LANGGRAPH_API_MIDDLEWARE')[0] : undefined
+    // Resolved now, like the agent routes' middleware, from the guards they use: an app that only takes API keys needs no JWT key.
+    const spec = options.identify && registry.has('auth') ? identifyingAuth([...options.middleware, ...routes.flatMap((route) => route.middleware)]) : undefined
+    const auth = spec ? registry.resolve([spec], 'request', 'LANGGRAPH_API_MIDDLEWARE')[0] : undefined
     this.front = [...registry.resolve(options.middleware, 'request', 'LANGGRAPH_API_MIDDLEWARE'), identify(auth)]
     const catalog = new AssistantCatalog(routes)
     const guards = new RouteGuards(registry, routes)
