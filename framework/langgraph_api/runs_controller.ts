@@ -253,11 +253,27 @@ export class ProtocolRunsController {
     }
   }
 
-  /** Runs `work` under the supervisor, then records how the thread ended (or releases a thread-less run's checkpoints). */
+  /**
+   * Runs `work` under the supervisor, then records how the thread ended (or
+   * deletes a thread-less run's checkpoints). A run that was stopped (its
+   * client left, its deadline passed, the server drains) is answered at once,
+   * but its graph may still be running: the thread stays busy until the graph
+   * has really ended, and stays busy for the stale takeover if it never does
+   * within the abort grace, so a second run can never start beside it.
+   */
   private async supervised<T>(ctx: HttpContext, run: PreparedRun, outcome: (value: T) => RunOutcome, work: (deadline: RunDeadline) => Promise<T>): Promise<T> {
     let failure: string | undefined
+    let started: RunDeadline | undefined
     try {
-      const value = await this.options.supervisor.supervise(ctx, run.assistant.route, work, outcome)
+      const value = await this.options.supervisor.supervise(
+        ctx,
+        run.assistant.route,
+        (deadline) => {
+          started = deadline
+          return work(deadline)
+        },
+        outcome,
+      )
       const reason = (value as Partial<StreamEnd>).reason
       if (reason !== undefined) failure = failureOf(reason)
       return value
@@ -265,8 +281,19 @@ export class ProtocolRunsController {
       failure = failureOf(error)
       throw error
     } finally {
-      await this.settle(run, failure).catch((error) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error }))
+      const report = (error: unknown) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error })
+      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, failure).catch(report)
+      else await this.settle(run, failure).catch(report)
     }
+  }
+
+  /** Settles a stopped run once its graph has ended; leaves its thread busy (for the stale takeover) if it does not within the grace. */
+  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, failure: string | undefined): Promise<void> {
+    if (!(await deadline.settled(this.options.supervisor.abortGraceMs))) {
+      ctx.logger.warn('a stopped LangGraph API run did not end; its thread stays busy until it is taken over as stale', { threadId: run.threadId, agent: run.assistant.route.path })
+      return
+    }
+    await this.settle(run, failure)
   }
 
   private async settle(run: PreparedRun, failure: string | undefined): Promise<void> {

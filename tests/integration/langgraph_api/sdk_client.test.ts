@@ -51,6 +51,8 @@ class ChatApprovalAgent extends Agent<typeof Chat> {
 
 const SlowState = defineState({ label: z.string() })
 const gates: Array<() => void> = []
+/** Held by the `linger` run middleware: work that goes on after its run was stopped (it ignores the abort). */
+const lingers: Array<() => void> = []
 
 /** Holds its run until the test releases it. */
 class SlowAgent extends Agent<typeof SlowState> {
@@ -115,8 +117,22 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
     })
     await app.boot()
     await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    app.make('middleware').register('linger', {
+      stage: 'run',
+      create: () => ({
+        name: 'linger',
+        async handle(_ctx: unknown, next: () => Promise<unknown>) {
+          try {
+            return await next()
+          } finally {
+            await new Promise<void>((resolve) => lingers.push(resolve))
+          }
+        },
+      }) as never,
+    })
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo').description('Echoes the query')
+    router.agent('/lingering', SlowAgent).middleware('linger').name('lingering')
     router.agent('/approval', ApprovalAgent).name('approval')
     router.agent('/chat', ChatAgent).name('chat')
     router.agent('/chat-approval', ChatApprovalAgent).name('chat-approval')
@@ -133,7 +149,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
   })
 
   afterAll(async () => {
-    for (const release of gates) release()
+    for (const release of [...gates, ...lingers]) release()
     await server?.shutdown(1)
     await app?.shutdown()
     rmSync(base, { recursive: true, force: true })
@@ -149,7 +165,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
 
     it('lists each agent route as an assistant whose id and graph id are the route name', async () => {
       const assistants: Assistant[] = await client.assistants.search({ limit: 100 })
-      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'chat-approval', 'echo', 'fail', 'secure-echo', 'slow'])
+      expect(assistants.map((assistant) => assistant.assistant_id).sort()).toEqual(['approval', 'chat', 'chat-approval', 'echo', 'fail', 'lingering', 'secure-echo', 'slow'])
       const echo = assistants.find((assistant) => assistant.assistant_id === 'echo') as Assistant
       expect(echo).toMatchObject({ graph_id: 'echo', name: 'echo', description: 'Echoes the query', version: 1, config: {} })
       expect(await client.assistants.search({ graphId: 'approval' })).toHaveLength(1)
@@ -372,6 +388,35 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       gates.shift()?.()
       expect(await first).toEqual({ label: 'one done' })
       expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    })
+  })
+
+  describe('stopped runs', () => {
+    it('keeps the thread busy until a cancelled run has really ended, so no second run starts beside it', async () => {
+      const thread = await client.threads.create()
+      const controller = new AbortController()
+      const first = client.runs.wait(thread.thread_id, 'lingering', { input: { label: 'one' }, signal: controller.signal }).catch(() => 'cancelled')
+      await waitFor(() => gates.length === 1, 'the run to start')
+      controller.abort()
+      expect(await first).toBe('cancelled')
+      await waitFor(() => lingers.length === 1, 'the stopped run to linger')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect((await client.threads.get(thread.thread_id)).status).toBe('busy')
+      expect(await refusal(client.runs.wait(thread.thread_id, 'lingering', { input: { label: 'two' } }))).toMatchObject({ status: 422 })
+      gates.shift()?.()
+      lingers.shift()?.()
+      let status = 'busy'
+      for (let i = 0; i < 100 && status === 'busy'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        status = (await client.threads.get(thread.thread_id)).status
+      }
+      expect(status).not.toBe('busy')
+      const second = client.runs.wait(thread.thread_id, 'lingering', { input: { label: 'two' } })
+      await waitFor(() => gates.length === 1, 'the second run to start')
+      gates.shift()?.()
+      await waitFor(() => lingers.length === 1, 'the second run to linger')
+      lingers.shift()?.()
+      expect(await second).toMatchObject({ label: 'two done' })
     })
   })
 
