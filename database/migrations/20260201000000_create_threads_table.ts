@@ -15,6 +15,8 @@ export async function up(knex: Knex): Promise<void> {
     table.string('route', 300).nullable()
     table.text('metadata').notNullable()
     table.string('status', 16).notNullable().defaultTo('idle')
+    // The token of the run (or state update, or delete) holding a busy thread: only its holder records how it ended.
+    table.string('run_token', 64).nullable()
     table.text('values').nullable()
     table.text('interrupts').nullable()
     table.text('error').nullable()

@@ -78,6 +78,8 @@ interface PreparedRun {
   assistant: AssistantEntry
   /** The stored thread; undefined for a thread-less run whose thread is deleted after it. */
   thread?: ThreadRecord
+  /** The hold on the stored thread (from `acquire`), with which its end is recorded. */
+  token?: string
   temporary: boolean
   location: string
   body: RunBody
@@ -172,8 +174,8 @@ export class ProtocolRunsController {
       const keep = body.on_completion === 'keep'
       if (keep) await this.createThread(ctx, id, assistant, body, true)
       const thread = keep ? await gate.store.get(id) : undefined
-      if (thread) await this.take(ctx, thread, assistant, false)
-      return { runId, threadId: id, assistant, thread, temporary: !keep, location: `/runs/${runId}`, body }
+      const token = thread ? await this.take(ctx, thread, assistant, false) : undefined
+      return { runId, threadId: id, assistant, thread, token, temporary: !keep, location: `/runs/${runId}`, body }
     }
     if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
     let thread = await gate.store.get(threadId)
@@ -189,8 +191,8 @@ export class ProtocolRunsController {
       })
     }
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
-    await this.take(ctx, thread, assistant, strategy === 'enqueue')
-    return { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
+    const token = await this.take(ctx, thread, assistant, strategy === 'enqueue')
+    return { runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
   }
 
   /** A run continues the thread's latest checkpoint: naming it is accepted, naming an earlier one (a fork) is not supported yet. */
@@ -214,25 +216,32 @@ export class ProtocolRunsController {
    * `enqueue`, waited for: the runs waiting on one thread in this process
    * start in the order they came, each once the run before it has ended.
    */
-  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, enqueue: boolean): Promise<void> {
+  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, enqueue: boolean): Promise<string> {
     const { store } = this.options.gate
     const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
     const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
+    let token: string | undefined
     if (!enqueue) {
-      if (!(await store.acquire(thread.threadId, staleBefore()))) throw new E_THREAD_BUSY(thread.threadId)
+      token = await store.acquire(thread.threadId, staleBefore())
+      if (!token) throw new E_THREAD_BUSY(thread.threadId)
     } else {
-      await this.inTurn(thread.threadId, () => this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs))
+      await this.inTurn(thread.threadId, async () => {
+        token = await this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs)
+      })
     }
     if (!thread.route) {
       await store.bind(thread.threadId, assistant.id, assistant.route.path)
       await store.mergeMetadata(thread.threadId, { graph_id: assistant.id, assistant_id: assistant.id })
     }
+    return token as string
   }
 
-  /** Takes the thread as soon as it is free; E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
-  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<void> {
+  /** Takes the thread as soon as it is free (its token); E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
+  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<string> {
     let pause = 25
-    while (!(await this.options.gate.store.acquire(threadId, staleBefore()))) {
+    for (;;) {
+      const token = await this.options.gate.store.acquire(threadId, staleBefore())
+      if (token) return token
       if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
       if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
       await new Promise((resolve) => setTimeout(resolve, pause))
@@ -298,7 +307,7 @@ export class ProtocolRunsController {
 
   private async settle(run: PreparedRun, failure: string | undefined): Promise<void> {
     const route = run.assistant.route
-    if (run.thread) return this.options.gate.record(route, run.threadId, failure)
+    if (run.thread && run.token) return this.options.gate.record(route, run.threadId, run.token, failure)
     if (!run.temporary) return
     await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
   }

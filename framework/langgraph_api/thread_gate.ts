@@ -85,15 +85,22 @@ export class ThreadGate {
     return snapshot.config?.configurable?.checkpoint_id ? snapshot : undefined
   }
 
-  /** Stores the thread's values and interrupts as its latest checkpoint has them, with the status they imply. */
-  async record(route: AgentRouteInfo, threadId: string, failed?: string): Promise<void> {
+  /**
+   * Ends the hold `token` has on the thread: stores its values and interrupts as its latest checkpoint
+   * has them, with the status they imply (the thread's own status, unbound). Nothing changes when another run holds it now.
+   */
+  async record(route: AgentRouteInfo | undefined, threadId: string, token: string, failed?: string): Promise<void> {
+    if (!route) {
+      await this.store.finish(threadId, token, { status: failed ? 'error' : 'idle', error: failed })
+      return
+    }
     const snapshot = await this.snapshot(route, threadId)
     const interrupts: Record<string, unknown[]> = {}
     for (const task of snapshot?.tasks ?? []) {
       if (task.interrupts?.length) interrupts[task.id] = presentInterrupts(task.interrupts as Array<{ id?: string; value?: unknown }>)
     }
     const interrupted = Object.keys(interrupts).length > 0
-    await this.store.finish(threadId, {
+    await this.store.finish(threadId, token, {
       status: failed ? 'error' : interrupted ? 'interrupted' : 'idle',
       values: snapshot ? presentValues(snapshot.values) : undefined,
       interrupts,

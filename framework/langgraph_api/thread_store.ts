@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import { isMissingTable } from '../auth/store_errors'
 import type { DatabaseDialect } from '../database/database_url'
@@ -58,12 +59,16 @@ const TABLE = 'threads'
  * The LangGraph API's threads, on the application's database (SQLite or
  * PostgreSQL, through knex). A run takes its thread with `acquire`, which
  * marks it busy in one conditional update, so two runs on one thread cannot
- * both start, whichever process serves them; `finish` records how it ended.
+ * both start, whichever process serves them. `acquire` answers a token, and
+ * only its holder can `finish` (record how it ended) or `delete` the thread:
+ * a run whose thread was taken over as stale changes nothing when it ends.
  *
  * @example
  * const store = new ThreadStore(() => db.connection(), db.dialect)
  * await store.create({ threadId, owner: 'user:42', metadata: {} })
- * if (!(await store.acquire(threadId))) throw new E_THREAD_BUSY(threadId)
+ * const token = await store.acquire(threadId, staleBefore)
+ * if (!token) throw new E_THREAD_BUSY(threadId)
+ * await store.finish(threadId, token, { status: 'idle' })
  */
 export class ThreadStore {
   constructor(
@@ -117,32 +122,39 @@ export class ThreadStore {
     await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).whereNull('owner').update({ owner }))
   }
 
-  async delete(threadId: string): Promise<boolean> {
-    return (await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).delete())) > 0
+  /** Deletes the thread, held with `token` (from `acquire`); false when it is gone or another run holds it now. */
+  async delete(threadId: string, token: string): Promise<boolean> {
+    return (await guard(() => this.knex()(TABLE).where({ thread_id: threadId, run_token: token }).delete())) > 0
   }
 
   /**
-   * Marks the thread busy unless it already is; false when another run holds
-   * it. A thread busy since before `staleBefore` (a run that never finished:
-   * its process died) is taken over.
+   * Marks the thread busy unless it already is, and answers the token its
+   * holder ends it with; undefined when another run holds it. A thread busy
+   * since before `staleBefore` (a run that never finished: its process died)
+   * is taken over, with a new token.
    */
-  async acquire(threadId: string, staleBefore: number): Promise<boolean> {
+  async acquire(threadId: string, staleBefore: number): Promise<string | undefined> {
     const now = Date.now()
+    const token = randomUUID()
     const updated = await guard(() =>
       this.knex()(TABLE)
         .where({ thread_id: threadId })
         .andWhere((query) => query.whereNot({ status: 'busy' }).orWhere('updated_at', '<', staleBefore))
-        .update({ status: 'busy', error: null, updated_at: now }),
+        .update({ status: 'busy', run_token: token, error: null, updated_at: now }),
     )
-    return updated > 0
+    return updated > 0 ? token : undefined
   }
 
-  /** Records how the thread's run ended and the values it left. */
-  async finish(threadId: string, outcome: { status: Exclude<ThreadStatus, 'busy'>; values?: Record<string, unknown>; interrupts?: Record<string, unknown[]>; error?: string }): Promise<void> {
-    const changes: Record<string, unknown> = { status: outcome.status, error: outcome.error ?? null, updated_at: Date.now() }
+  /** Records how the run holding `token` ended and the values it left; false (nothing changed) when it no longer holds the thread. */
+  async finish(
+    threadId: string,
+    token: string,
+    outcome: { status: Exclude<ThreadStatus, 'busy'>; values?: Record<string, unknown>; interrupts?: Record<string, unknown[]>; error?: string },
+  ): Promise<boolean> {
+    const changes: Record<string, unknown> = { status: outcome.status, run_token: null, error: outcome.error ?? null, updated_at: Date.now() }
     if (outcome.values !== undefined) changes.values = JSON.stringify(outcome.values)
     if (outcome.interrupts !== undefined) changes.interrupts = JSON.stringify(outcome.interrupts)
-    await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).update(changes))
+    return (await guard(() => this.knex()(TABLE).where({ thread_id: threadId, run_token: token }).update(changes))) > 0
   }
 
   async search(search: ThreadSearch): Promise<ThreadRecord[]> {

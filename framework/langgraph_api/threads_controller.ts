@@ -11,6 +11,9 @@ import { agentOf, deleteCheckpoints, parseBody, queryFlag } from './request'
 import type { ThreadGate } from './thread_gate'
 import { THREAD_STATUSES } from './thread_store'
 
+/** A state update or a delete never takes over a thread a run holds, however long it has been busy. */
+const NEVER_STALE = 0
+
 const threadId = z.string().regex(THREAD_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ : -')
 const metadata = z.record(z.string(), z.unknown())
 const nothing = (what: string) => z.unknown().refine((value) => value === undefined || value === null || (Array.isArray(value) && value.length === 0), `${what} is not supported`).optional()
@@ -102,12 +105,17 @@ export class ThreadsController {
   /** Deletes the thread and its checkpoints. */
   destroy = async (ctx: HttpContext): Promise<void> => {
     const { thread_id: id } = ctx.params
-    const { thread, assistant } = await this.gate.open(ctx, id)
-    if (thread.status === 'busy') throw new E_THREAD_BUSY(id)
-    if (assistant) {
-      await deleteCheckpoints(await agentOf(this.runner, assistant.route), id)
+    const { assistant } = await this.gate.open(ctx, id)
+    // Held like a run holds it, so that no run starts while its checkpoints go.
+    const token = await this.gate.store.acquire(id, NEVER_STALE)
+    if (!token) throw new E_THREAD_BUSY(id)
+    try {
+      if (assistant) await deleteCheckpoints(await agentOf(this.runner, assistant.route), id)
+    } catch (error) {
+      await this.gate.record(assistant?.route, id, token)
+      throw error
     }
-    await this.gate.store.delete(id)
+    await this.gate.store.delete(id, token)
     ctx.res.statusCode = 204
     ctx.res.end()
   }
@@ -154,12 +162,17 @@ export class ThreadsController {
   updateState = async (ctx: HttpContext): Promise<void> => {
     const body = parseBody(UPDATE_BODY, ctx.body ?? {})
     const id = ctx.params.thread_id
-    const { thread, assistant } = await this.gate.open(ctx, id)
+    const { assistant } = await this.gate.open(ctx, id)
     if (!assistant) throw new E_BAD_REQUEST(`Thread ${JSON.stringify(id)} has no state to update yet: run an assistant on it first`)
-    if (thread.status === 'busy') throw new E_THREAD_BUSY(id)
-    const agent = await agentOf(this.runner, assistant.route)
-    await agent.updateState(id, body.values as never, { asNode: body.as_node ?? undefined })
-    await this.gate.record(assistant.route, id)
+    // Held like a run holds it: no run starts on the thread while its state is written.
+    const token = await this.gate.store.acquire(id, NEVER_STALE)
+    if (!token) throw new E_THREAD_BUSY(id)
+    try {
+      const agent = await agentOf(this.runner, assistant.route)
+      await agent.updateState(id, body.values as never, { asNode: body.as_node ?? undefined })
+    } finally {
+      await this.gate.record(assistant.route, id, token)
+    }
     const snapshot = await this.gate.snapshot(assistant.route, id)
     const checkpoint = presentSnapshot(snapshot as StateSnapshot, id).checkpoint
     // LangGraph's server answers `{ checkpoint }`; the SDK's type reads it as a config: both are given.

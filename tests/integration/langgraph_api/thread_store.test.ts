@@ -35,21 +35,38 @@ function storeSpec(open: () => Promise<{ store: ThreadStore; close(): Promise<vo
     await store.bind(threadId, 'echo', '/echo')
     await store.bind(threadId, 'other', '/other')
     expect(await store.get(threadId)).toMatchObject({ assistantId: 'echo', route: '/echo' })
-    expect(await store.delete(threadId)).toBe(true)
+    const token = (await store.acquire(threadId, 0)) as string
+    expect(await store.delete(threadId, 'not-the-holder')).toBe(false)
+    expect(await store.delete(threadId, token)).toBe(true)
     expect(await store.get(threadId)).toBeUndefined()
-    expect(await store.delete(threadId)).toBe(false)
+    expect(await store.delete(threadId, token)).toBe(false)
   })
 
   it('lets one run take a thread at a time, and takes over one left busy past the stale time', async () => {
     const threadId = id()
     await store.create({ threadId, owner: null, metadata: {} })
     const [one, two] = await Promise.all([store.acquire(threadId, 0), store.acquire(threadId, 0)])
-    expect([one, two].sort()).toEqual([false, true])
+    expect([one, two].filter(Boolean)).toHaveLength(1)
     expect((await store.get(threadId))?.status).toBe('busy')
-    expect(await store.acquire(threadId, Date.now() + 1000)).toBe(true)
-    await store.finish(threadId, { status: 'interrupted', values: { x: 1 }, interrupts: { task: [{ id: 'i', value: 2 }] } })
+    const taken = await store.acquire(threadId, Date.now() + 1000)
+    expect(taken).toEqual(expect.any(String))
+    expect(await store.finish(threadId, taken as string, { status: 'interrupted', values: { x: 1 }, interrupts: { task: [{ id: 'i', value: 2 }] } })).toBe(true)
     expect(await store.get(threadId)).toMatchObject({ status: 'interrupted', values: { x: 1 }, interrupts: { task: [{ id: 'i', value: 2 }] } })
-    expect(await store.acquire(threadId, 0)).toBe(true)
+    expect(await store.acquire(threadId, 0)).toEqual(expect.any(String))
+  })
+
+  it('records the end of a run only for the run that holds the thread: a stale run taken over changes nothing', async () => {
+    const threadId = id()
+    await store.create({ threadId, owner: null, metadata: {} })
+    const stale = (await store.acquire(threadId, 0)) as string
+    const current = (await store.acquire(threadId, Date.now() + 1000)) as string
+    expect(current).not.toBe(stale)
+    expect(await store.finish(threadId, stale, { status: 'error', error: 'E_TIMEOUT: late' })).toBe(false)
+    expect(await store.get(threadId)).toMatchObject({ status: 'busy', error: null })
+    expect(await store.delete(threadId, stale)).toBe(false)
+    expect(await store.finish(threadId, current, { status: 'idle', values: { y: 2 } })).toBe(true)
+    expect(await store.get(threadId)).toMatchObject({ status: 'idle', values: { y: 2 } })
+    expect(await store.finish(threadId, current, { status: 'error' })).toBe(false)
   })
 
   it('searches by owner, status, ids and metadata of every JSON type, with limit and offset', async () => {
