@@ -5,6 +5,7 @@ import type { AgentRouteInfo, AgentRunner } from '../contracts/agent_run'
 import { E_NOT_FOUND } from '../errors'
 import type { HttpContext } from '../http/context'
 import { inputJsonSchema } from '../http/openapi'
+import type { RouteGuards } from './guards'
 import { agentOf, parseBody, queryFlag } from './request'
 
 /** LangGraph's namespace for the assistant id of a graph: `uuid5(graph_id, NAMESPACE_GRAPH)`. */
@@ -93,6 +94,8 @@ export class AssistantsController {
   constructor(
     private readonly catalog: AssistantCatalog,
     private readonly runner: AgentRunner,
+    /** Each route's request middleware: reading one assistant runs its route's, as `GET /agents/<path>/graph` does. */
+    private readonly guards?: RouteGuards,
   ) {}
 
   search = (ctx: HttpContext): void => {
@@ -112,26 +115,33 @@ export class AssistantsController {
     ctx.json(200, this.matching(parseBody(SEARCH_BODY, ctx.body ?? {})).length)
   }
 
-  show = (ctx: HttpContext): void => {
-    ctx.json(200, presentAssistant(this.catalog.get(ctx.params.assistant_id)))
+  show = async (ctx: HttpContext): Promise<void> => {
+    ctx.json(200, presentAssistant(await this.admitted(ctx)))
   }
 
   graph = async (ctx: HttpContext): Promise<void> => {
-    const entry = this.catalog.get(ctx.params.assistant_id)
+    const entry = await this.admitted(ctx)
     const agent = await this.agent(entry)
     const xray = queryFlag(ctx, 'xray')
     ctx.json(200, agent.compiledGraph.getGraph({ xray }).toJSON())
   }
 
   schemas = async (ctx: HttpContext): Promise<void> => {
-    const entry = this.catalog.get(ctx.params.assistant_id)
+    const entry = await this.admitted(ctx)
     ctx.json(200, await this.schemasOf(entry))
   }
 
   /** A Langvel agent's subgraphs are compiled into its own graph: an agent route has none of its own to list. */
-  subgraphs = (ctx: HttpContext): void => {
-    this.catalog.get(ctx.params.assistant_id)
+  subgraphs = async (ctx: HttpContext): Promise<void> => {
+    await this.admitted(ctx)
     ctx.json(200, {})
+  }
+
+  /** The assistant of the path, once its route's request middleware let this request through. */
+  private async admitted(ctx: HttpContext): Promise<AssistantEntry> {
+    const entry = this.catalog.get(ctx.params.assistant_id)
+    await this.guards?.admit(ctx, entry.route)
+    return entry
   }
 
   private matching(body: z.output<typeof SEARCH_BODY>) {

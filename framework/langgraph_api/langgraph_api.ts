@@ -78,7 +78,7 @@ export class LangGraphApi {
     const catalog = new AssistantCatalog(routes)
     const guards = new RouteGuards(registry, routes)
     const gate = new ThreadGate({ store: options.store, catalog, runner, guards, access: options.threads })
-    const assistants = new AssistantsController(catalog, runner)
+    const assistants = new AssistantsController(catalog, runner, guards)
     const threads = new ThreadsController(gate, catalog, runner)
     const runs = new ProtocolRunsController({
       runner,

@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import { z } from 'zod'
 import { Agent } from '../agents/agent'
 import type { AgentRouteInfo, AgentRunner } from '../contracts/agent_run'
 import { E_BAD_REQUEST, E_RUNTIME, E_VALIDATION } from '../errors'
@@ -33,3 +33,14 @@ export async function deleteCheckpoints(agent: Agent, threadId: string): Promise
   if (!saver || typeof saver === 'boolean') return
   await saver.deleteThread(agent.checkpointConfig(threadId).configurable?.thread_id as string)
 }
+
+/** The most a thread's metadata may hold, as JSON: anyone, anonymous callers too, may create threads. */
+export const MAX_METADATA_BYTES = 64 * 1024
+
+/** Whether `metadata` fits in MAX_METADATA_BYTES as JSON. */
+export function metadataFits(metadata: unknown): boolean {
+  return Buffer.byteLength(JSON.stringify(metadata ?? {}), 'utf8') <= MAX_METADATA_BYTES
+}
+
+/** A metadata object, at most MAX_METADATA_BYTES as JSON. */
+export const boundedMetadata = z.record(z.string(), z.unknown()).refine(metadataFits, `metadata must be at most ${MAX_METADATA_BYTES / 1024} KB as JSON`)

@@ -14,7 +14,7 @@ import type { RunOutcome } from '../observability/metrics'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
 import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
-import { agentOf, deleteCheckpoints, parseBody } from './request'
+import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
 import type { ThreadGate } from './thread_gate'
 import type { ThreadRecord } from './thread_store'
 
@@ -42,7 +42,7 @@ const RUN_BODY = z.looseObject({
     .optional()
     .nullable(),
   config: z.looseObject({ configurable: z.record(z.string(), z.unknown()).optional().nullable() }).optional().nullable(),
-  metadata: z.record(z.string(), z.unknown()).optional().nullable(),
+  metadata: boundedMetadata.optional().nullable(),
   stream_mode: z.union([z.string(), z.array(z.string())]).optional().nullable(),
   // Accepted so that UIs which always send them work; what they add is documented as not served yet.
   stream_subgraphs: z.boolean().optional().nullable(),

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { StateSnapshot } from '@langchain/langgraph'
 import { z } from 'zod'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_BAD_REQUEST, E_THREAD_BUSY, E_THREAD_EXISTS, E_THREAD_NOT_FOUND } from '../errors'
+import { E_BAD_REQUEST, E_THREAD_BUSY, E_THREAD_EXISTS, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
 import type { HttpContext } from '../http/context'
 import type { AssistantCatalog } from './assistants'
 import { emptyState, presentSnapshot, presentThread } from './presenters'
-import { agentOf, deleteCheckpoints, parseBody, queryFlag } from './request'
+import { agentOf, boundedMetadata, deleteCheckpoints, MAX_METADATA_BYTES, metadataFits, parseBody, queryFlag } from './request'
 import type { ThreadGate } from './thread_gate'
 import { THREAD_STATUSES } from './thread_store'
 
@@ -15,7 +15,7 @@ import { THREAD_STATUSES } from './thread_store'
 const NEVER_STALE = 0
 
 const threadId = z.string().regex(THREAD_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ : -')
-const metadata = z.record(z.string(), z.unknown())
+const metadata = boundedMetadata
 const nothing = (what: string) => z.unknown().refine((value) => value === undefined || value === null || (Array.isArray(value) && value.length === 0), `${what} is not supported`).optional()
 
 const CREATE_BODY = z.looseObject({
@@ -76,7 +76,7 @@ export class ThreadsController {
     const id = body.thread_id ?? randomUUID()
     const existing = body.thread_id ? await this.gate.store.get(id) : undefined
     if (existing) {
-      const thread = await this.gate.find(ctx, id)
+      const { thread } = await this.gate.open(ctx, id)
       if (body.if_exists !== 'do_nothing') throw new E_THREAD_EXISTS(id)
       return ctx.json(200, presentThread(thread))
     }
@@ -90,13 +90,16 @@ export class ThreadsController {
   }
 
   show = async (ctx: HttpContext): Promise<void> => {
-    ctx.json(200, presentThread(await this.gate.find(ctx, ctx.params.thread_id)))
+    ctx.json(200, presentThread((await this.gate.open(ctx, ctx.params.thread_id)).thread))
   }
 
   update = async (ctx: HttpContext): Promise<void> => {
     const body = parseBody(PATCH_BODY, ctx.body ?? {})
     const { thread_id: id } = ctx.params
-    await this.gate.find(ctx, id)
+    const { thread } = await this.gate.open(ctx, id)
+    if (!metadataFits({ ...thread.metadata, ...body.metadata })) {
+      throw new E_VALIDATION('The request body is invalid', { details: [{ path: 'metadata', message: `the thread's metadata would exceed ${MAX_METADATA_BYTES / 1024} KB as JSON` }] })
+    }
     const updated = await this.gate.store.mergeMetadata(id, body.metadata ?? {})
     if (!updated) throw new E_THREAD_NOT_FOUND(id)
     ctx.json(200, presentThread(updated))

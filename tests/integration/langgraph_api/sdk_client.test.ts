@@ -541,6 +541,29 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(await client.threads.search({ metadata: { owner: 'alice' } })).toEqual([])
     })
 
+    it("runs the bound route's middleware before showing or changing a thread, and the assistant's before reading it", async () => {
+      const thread = await client.threads.create({ graphId: 'secure-echo' })
+      expect(await refusal(client.threads.get(thread.thread_id))).toMatchObject({ status: 401 })
+      expect(await refusal(client.threads.update(thread.thread_id, { metadata: { x: 1 } }))).toMatchObject({ status: 401 })
+      expect(await refusal(client.threads.getState(thread.thread_id))).toMatchObject({ status: 401 })
+      expect(await refusal(client.threads.getHistory(thread.thread_id))).toMatchObject({ status: 401 })
+      const gus = clientWith({ headers: { authorization: bearer('gus') } })
+      expect((await gus.threads.update(thread.thread_id, { metadata: { x: 1 } })).metadata).toMatchObject({ x: 1 })
+      for (const read of [client.assistants.get('secure-echo'), client.assistants.getGraph('secure-echo'), client.assistants.getSchemas('secure-echo'), client.assistants.getSubgraphs('secure-echo')]) {
+        expect(await refusal(read)).toMatchObject({ status: 401 })
+      }
+      expect((await gus.assistants.getGraph('secure-echo')).nodes.length).toBeGreaterThan(0)
+      expect((await gus.assistants.get('secure-echo')).assistant_id).toBe('secure-echo')
+    })
+
+    it('bounds the metadata a thread may hold to 64 KB of JSON', async () => {
+      const big = 'x'.repeat(40 * 1024)
+      expect(await refusal(client.threads.create({ metadata: { big: big + big } }))).toMatchObject({ status: 422 })
+      const thread = await client.threads.create({ metadata: { one: big } })
+      expect(await refusal(client.threads.update(thread.thread_id, { metadata: { two: big } }))).toMatchObject({ status: 422 })
+      expect(await refusal(client.runs.wait(`big-${Date.now()}`, 'echo', { input: { query: 'q' }, ifNotExists: 'create', metadata: { big: big + big } }))).toMatchObject({ status: 422 })
+    })
+
     it('lists and counts nothing for an anonymous caller: an ownerless thread is reached by its id only', async () => {
       const topic = `anon-${Date.now()}`
       const thread = await client.threads.create({ metadata: { topic } })
@@ -558,7 +581,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       const erin = clientWith({ headers: { authorization: bearer('erin') } })
       const thread = await client.threads.create()
       await dave.runs.wait(thread.thread_id, 'secure-echo', { input: { query: 'ran' } })
-      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+      expect((await erin.threads.get(thread.thread_id)).status).toBe('idle')
       expect((await erin.threads.getState(thread.thread_id)).values).toMatchObject({ response: 'Processed: ran' })
       expect(await dave.threads.search({ ids: [thread.thread_id] })).toEqual([])
 
