@@ -78,11 +78,12 @@ export class ThreadGate {
     return this.options.access?.claim(threadId, ctx.principal, { fresh }) ?? Promise.resolve()
   }
 
-  /** The thread's latest snapshot, undefined before its first checkpoint. */
+  /** The thread's latest snapshot (or the one at `checkpointId`), undefined before its first checkpoint (or when it has no such checkpoint). */
   async snapshot(route: AgentRouteInfo, threadId: string, options: { checkpointId?: string; subgraphs?: boolean } = {}): Promise<StateSnapshot | undefined> {
     const agent = await agentOf(this.options.runner, route)
     const snapshot = await agent.compiledGraph.getState(agent.checkpointConfig(threadId, options.checkpointId), { subgraphs: options.subgraphs ?? false })
-    return snapshot.config?.configurable?.checkpoint_id ? snapshot : undefined
+    // A checkpoint the saver does not have comes back as an empty snapshot echoing the asked-for id, with no creation time.
+    return snapshot.createdAt && snapshot.config?.configurable?.checkpoint_id ? snapshot : undefined
   }
 
   /**

@@ -167,12 +167,17 @@ export class ThreadsController {
     const id = ctx.params.thread_id
     const { assistant } = await this.gate.open(ctx, id)
     if (!assistant) throw new E_BAD_REQUEST(`Thread ${JSON.stringify(id)} has no state to update yet: run an assistant on it first`)
+    const agent = await agentOf(this.runner, assistant.route)
+    const asNode = body.as_node ?? undefined
+    const nodes = Object.keys(agent.compiledGraph.nodes).filter((node) => node !== '__start__')
+    if (asNode !== undefined && !nodes.includes(asNode)) {
+      throw new E_VALIDATION('The request body is invalid', { details: [{ path: 'as_node', message: `${JSON.stringify(asNode.slice(0, 200))} is no node of ${assistant.id}: one of ${nodes.join(', ')}` }] })
+    }
     // Held like a run holds it: no run starts on the thread while its state is written.
     const token = await this.gate.store.acquire(id, NEVER_STALE)
     if (!token) throw new E_THREAD_BUSY(id)
     try {
-      const agent = await agentOf(this.runner, assistant.route)
-      await agent.updateState(id, body.values as never, { asNode: body.as_node ?? undefined })
+      await agent.updateState(id, body.values as never, { asNode })
     } finally {
       await this.gate.record(assistant.route, id, token)
     }

@@ -288,6 +288,17 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect(await refusal(client.runs.wait(thread.thread_id, 'echo', { input: { query: 'fork' }, checkpointId: history[1].checkpoint.checkpoint_id as string }))).toMatchObject({ status: 422 })
     })
 
+    it('answers an unknown as_node with 422 and a checkpoint the thread does not have with 404', async () => {
+      const thread = await client.threads.create({ graphId: 'echo' })
+      await client.runs.wait(thread.thread_id, 'echo', { input: { query: 'n' } })
+      const unknown = await refusal(client.threads.updateState(thread.thread_id, { values: { response: 'x' }, asNode: 'no-such-node' }))
+      expect(unknown.status).toBe(422)
+      expect(unknown.text).toContain('no-such-node')
+      expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+      expect(await refusal(client.threads.getState(thread.thread_id, '1f0aaaaa-0000-6000-8000-000000000000'))).toMatchObject({ status: 404 })
+      expect(await refusal(client.threads.getState(thread.thread_id, 'bogus'))).toMatchObject({ status: 404 })
+    })
+
     it('streams values, updates and custom events in the protocol frames, metadata first', async () => {
       const thread = await client.threads.create()
       let created: { run_id: string; thread_id?: string } | undefined
