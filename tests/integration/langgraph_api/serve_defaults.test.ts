@@ -110,12 +110,16 @@ describe('the LangGraph API on the example application', () => {
   })
 
   it('is not served with LANGGRAPH_API_ENABLED=false', async () => {
-    const example = await exampleServer({ LANGGRAPH_API_ENABLED: 'false' })
+    // With an allowed origin, so that the preflight does answer its methods: without PATCH and DELETE.
+    const example = await exampleServer({ LANGGRAPH_API_ENABLED: 'false', CORS_ORIGINS: 'https://ui.example.com' })
     try {
       await example.http.get('/ok').expect(404)
       await example.http.post('/threads').send({}).expect(404)
-      const res = await example.http.options('/agents/echo').set('Origin', 'https://ui.example.com').set('Access-Control-Request-Method', 'POST')
-      expect(res.headers['access-control-allow-methods'] ?? '').not.toContain('PATCH')
+      const res = await example.http.options('/agents/echo').set('Origin', 'https://ui.example.com').set('Access-Control-Request-Method', 'POST').expect(204)
+      const methods: string[] = res.headers['access-control-allow-methods'].split(/,\s*/)
+      expect(methods).toContain('POST')
+      expect(methods).not.toContain('PATCH')
+      expect(methods).not.toContain('DELETE')
     } finally {
       await example.close()
     }
