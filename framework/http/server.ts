@@ -99,6 +99,8 @@ export class HttpServer {
   readonly health: HealthRegistry
   readonly limiter: ConcurrencyLimiter
   readonly supervisor: RunSupervisor
+  /** What stops when the server starts draining (runs of the LangGraph API waiting for their thread). */
+  private readonly onDrain: Array<() => void> = []
   private readonly logger: Logger
   private readonly exceptionHandler: ExceptionHandler
   private server?: Server
@@ -200,7 +202,7 @@ export class HttpServer {
       }
       const { ThreadStore } = require('../langgraph_api/thread_store') as typeof import('../langgraph_api/thread_store')
       const db = app.make('db')
-      new LangGraphApi({
+      const api = new LangGraphApi({
         middleware: langgraphApi.middleware,
         identify: authenticates,
         runner,
@@ -211,8 +213,11 @@ export class HttpServer {
         threads,
         store: new ThreadStore(() => db.connection(), db.dialect),
         heartbeatSeconds: options.heartbeatSeconds ?? 15,
+        maxWaiting: config.maxQueueSize,
         info: { version: PACKAGE_VERSION, langgraphVersion: require('@langchain/langgraph/package.json').version },
-      }).mount(this.kernel)
+      })
+      api.mount(this.kernel)
+      this.onDrain.push(() => api.stop())
     }
 
     this.express = express()
@@ -278,6 +283,7 @@ export class HttpServer {
   private async drain(graceSeconds: number): Promise<void> {
     this.currentState = 'draining'
     this.kernel.draining = true
+    for (const stop of this.onDrain) stop()
     const server = this.server
     const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
     server?.closeIdleConnections()

@@ -34,6 +34,8 @@ export interface LangGraphApiOptions {
   /** Where the threads are stored (the `threads` table). */
   store: ThreadStore
   heartbeatSeconds: number
+  /** How many `enqueue` runs may wait for their thread at once: the server's MAX_QUEUE_SIZE. */
+  maxWaiting?: number
   info: { version: string; langgraphVersion: string }
 }
 
@@ -67,6 +69,7 @@ interface Endpoint {
 export class LangGraphApi {
   private readonly endpoints: Endpoint[] = []
   private readonly front: HttpMiddleware[]
+  private readonly runs: ProtocolRunsController
 
   constructor(private readonly options: LangGraphApiOptions) {
     const { registry, runner } = options
@@ -80,7 +83,7 @@ export class LangGraphApi {
     const gate = new ThreadGate({ store: options.store, catalog, runner, guards, access: options.threads })
     const assistants = new AssistantsController(catalog, runner, guards)
     const threads = new ThreadsController(gate, catalog, runner)
-    const runs = new ProtocolRunsController({
+    const runs = (this.runs = new ProtocolRunsController({
       runner,
       catalog,
       gate,
@@ -88,7 +91,8 @@ export class LangGraphApi {
       supervisor: options.supervisor,
       exceptionHandler: options.exceptionHandler,
       heartbeatSeconds: options.heartbeatSeconds,
-    })
+      maxWaiting: options.maxWaiting,
+    }))
     this.add('POST', '/assistants/search', assistants.search)
       .add('POST', '/assistants/count', assistants.count)
       .add('GET', '/assistants/:assistant_id', assistants.show)
@@ -112,6 +116,11 @@ export class LangGraphApi {
       .add('POST', '/threads/:thread_id/runs/stream', runs.stream)
       .add('POST', '/runs/wait', runs.wait)
       .add('POST', '/runs/stream', runs.stream)
+  }
+
+  /** The server drains: runs waiting for their thread (`enqueue`) give up with 503 E_SHUTTING_DOWN instead of starting. */
+  stop(): void {
+    this.runs.stop()
   }
 
   mount(kernel: HttpKernel): void {

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { toPlainValues } from '../agents/plain_values'
 import type { RunDeadline } from '../agents/run_deadline'
 import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
-import { E_ABORTED, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
+import { E_ABORTED, E_OVERLOADED, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
 import type { HttpContext } from '../http/context'
 import type { ExceptionHandler } from '../http/exception_handler'
@@ -26,6 +26,8 @@ const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
 const DEFAULT_TIMEOUT_SECONDS = 86_400
 /** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
 const STALE_GRACE_MS = 60_000
+/** How many `enqueue` runs may wait at once when the server gives no MAX_QUEUE_SIZE. */
+const DEFAULT_MAX_WAITING = 100
 
 const unsupported = (what: string) =>
   z.unknown().refine((value) => value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0), `${what} is not supported yet`).optional()
@@ -69,6 +71,8 @@ export interface ProtocolRunsOptions {
   supervisor: RunSupervisor
   exceptionHandler: ExceptionHandler
   heartbeatSeconds: number
+  /** How many `enqueue` runs may wait for their thread in this process at once (the server's MAX_QUEUE_SIZE); past it, 503 E_OVERLOADED. */
+  maxWaiting?: number
 }
 
 /** One accepted run: its id, its thread, and how to start it under a deadline. */
@@ -99,8 +103,17 @@ interface PreparedRun {
 export class ProtocolRunsController {
   /** Per thread, the last `enqueue` run of this process waiting to take it. */
   private readonly waiting = new Map<string, Promise<unknown>>()
+  /** How many `enqueue` runs of this process wait for their thread. */
+  private waiters = 0
+  /** Set when the server drains: waiting runs give up (503 E_SHUTTING_DOWN) rather than start. */
+  private stopped = false
 
   constructor(private readonly options: ProtocolRunsOptions) {}
+
+  /** Stops the `enqueue` runs still waiting for their thread (the server is draining): they answer 503 E_SHUTTING_DOWN. */
+  stop(): void {
+    this.stopped = true
+  }
 
   wait = async (ctx: HttpContext): Promise<void> => {
     const run = await this.prepare(ctx)
@@ -240,6 +253,7 @@ export class ProtocolRunsController {
   private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<string> {
     let pause = 25
     for (;;) {
+      if (this.stopped) throw new E_SHUTTING_DOWN()
       const token = await this.options.gate.store.acquire(threadId, staleBefore())
       if (token) return token
       if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
@@ -251,6 +265,17 @@ export class ProtocolRunsController {
 
   /** Runs `take` after the earlier waiters of the thread in this process have taken it. */
   private async inTurn(threadId: string, take: () => Promise<void>): Promise<void> {
+    if (this.stopped) throw new E_SHUTTING_DOWN()
+    if (this.waiters >= (this.options.maxWaiting ?? DEFAULT_MAX_WAITING)) throw new E_OVERLOADED()
+    this.waiters++
+    try {
+      await this.nextInLine(threadId, take)
+    } finally {
+      this.waiters--
+    }
+  }
+
+  private async nextInLine(threadId: string, take: () => Promise<void>): Promise<void> {
     const before = this.waiting.get(threadId) ?? Promise.resolve()
     const mine = before.then(take)
     const tail = mine.catch(() => undefined)
