@@ -10,7 +10,7 @@ export const THREAD_STATUSES = ['idle', 'busy', 'interrupted', 'error'] as const
 /** One row of the `threads` table, JSON columns parsed. */
 export interface ThreadRecord {
   threadId: string
-  /** The owner key of the principal that created it (`user:42`); null when created anonymously. */
+  /** The owner key of the principal that created it (`user:42`); null when created anonymously, for good: nothing changes it after. */
   owner: string | null
   /** The assistant (agent route) the thread is bound to: set by its first run, never changed after. */
   assistantId: string | null
@@ -115,11 +115,6 @@ export class ThreadStore {
   /** Binds an unbound thread to an assistant; a bound thread keeps its assistant. */
   async bind(threadId: string, assistantId: string, route: string): Promise<void> {
     await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).whereNull('route').update({ assistant_id: assistantId, route }))
-  }
-
-  /** Gives a thread nobody owns yet to `owner`; an owned thread keeps its owner. */
-  async claim(threadId: string, owner: string): Promise<void> {
-    await guard(() => this.knex()(TABLE).where({ thread_id: threadId }).whereNull('owner').update({ owner }))
   }
 
   /** Deletes the thread, held with `token` (from `acquire`); false when it is gone or another run holds it now. */

@@ -96,14 +96,6 @@ function storeSpec(open: () => Promise<{ store: ThreadStore; close(): Promise<vo
     const rest = await store.search({ metadata: { tag }, limit: 2, offset: 2, sortBy: 'thread_id', sortOrder: 'asc' })
     expect([...page, ...rest].map((thread) => thread.threadId)).toEqual([...ids].sort())
   })
-
-  it('gives an unowned thread to its first claimant only', async () => {
-    const threadId = id()
-    await store.create({ threadId, owner: null, metadata: {} })
-    await store.claim(threadId, 'user:a')
-    await store.claim(threadId, 'user:b')
-    expect((await store.get(threadId))?.owner).toBe('user:a')
-  })
 }
 
 describe('ThreadStore on SQLite', () => {
