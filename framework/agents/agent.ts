@@ -378,6 +378,16 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.getState(threadId)
   }
 
+  /**
+   * LangGraph's checkpoint config of one of this agent's threads (its id under
+   * the agent's namespace, optionally at one checkpoint), for reading the
+   * thread through `compiledGraph` in LangGraph's own shapes: raw snapshots
+   * and history.
+   */
+  checkpointConfig(threadId: string, checkpointId?: string): LangGraphRunnableConfig {
+    return { configurable: { thread_id: this.#threadKey(threadId), ...(checkpointId ? { checkpoint_id: checkpointId } : {}) } }
+  }
+
   /** Mermaid text of the graph (subgraphs expanded with `xray`). */
   toMermaid(options: { xray?: boolean } = {}): string {
     this.#drawing ??= this.#compiled ?? this.#emit(undefined)

@@ -169,6 +169,10 @@ export class AgentRunner implements AgentRunnerContract {
     return (await this.compiled(path)).toMermaid()
   }
 
+  compiledAgent(path: string): Promise<RunnableAgent> {
+    return this.compiled(path)
+  }
+
   /** Compiles every route's graph now (server start) instead of on first request. */
   warm(): Promise<void> {
     return this.pool.warm([...this.entries.values()].map((entry) => entry.definition))

@@ -1,7 +1,7 @@
 import { E_NOT_MIGRATED, E_SERVICE_UNAVAILABLE, isException } from '../errors'
 
 /** PostgreSQL's undefined_table, SQLite's "no such table". Matched by shape: driver errors cross realms. */
-function isMissingTable(error: unknown): boolean {
+export function isMissingTable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
   return code === '42P01' || (typeof message === 'string' && message.includes('no such table'))
 }

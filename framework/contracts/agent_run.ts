@@ -115,4 +115,11 @@ export interface AgentRunner {
   getHistory(path: string, threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   /** Mermaid text of the route's graph. */
   graph(path: string): Promise<string>
+  /**
+   * The route's agent instance, compiled, for protocol layers that read
+   * LangGraph's own shapes (raw snapshots, the drawable graph) or update a
+   * thread's state. Runs never go through it: they go through `invoke`,
+   * `stream` and `resume`, which apply the route's middleware and deadline.
+   */
+  compiledAgent?(path: string): Promise<unknown>
 }

@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'E_STEP_LIMIT'
   | 'E_TEAM_LIMIT'
   | 'E_THREAD_NOT_FOUND'
+  | 'E_THREAD_EXISTS'
+  | 'E_THREAD_BUSY'
   | 'E_NOTHING_TO_RESUME'
   | 'E_NOTHING_TO_CONTINUE'
   | 'E_TOOL_TIMEOUT'

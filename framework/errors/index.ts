@@ -92,6 +92,13 @@ export const E_TEAM_LIMIT = createError('E_TEAM_LIMIT', 500, (team: string, max:
   `Team "${team}" reached its limit of ${max} member turns without finishing`,
 )
 export const E_THREAD_NOT_FOUND = createError('E_THREAD_NOT_FOUND', 404, (threadId: string) => `Thread ${JSON.stringify(threadId)} not found`)
+export const E_THREAD_EXISTS = createError('E_THREAD_EXISTS', 409, (threadId: string) => `Thread ${JSON.stringify(threadId)} already exists`, {
+  help: 'Create it with if_exists: "do_nothing" to get the existing thread instead.',
+})
+// 422, the status LangGraph's own server answers a busy thread with, so its clients recognise it.
+export const E_THREAD_BUSY = createError('E_THREAD_BUSY', 422, (threadId: string) => `Thread ${JSON.stringify(threadId)} is already running a run`, {
+  help: 'Wait for the run to finish, or send multitask_strategy "enqueue" to have the run wait for the thread.',
+})
 export const E_NOTHING_TO_RESUME = createError('E_NOTHING_TO_RESUME', 409, (threadId: string) =>
   `Thread ${JSON.stringify(threadId)} has no pending interrupt to resume`,
 )

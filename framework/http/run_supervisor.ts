@@ -33,6 +33,11 @@ export class RunSupervisor {
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
+  /** How long a stopped run may take to finish before what it holds is let go anyway. */
+  get abortGraceMs(): number {
+    return this.options.abortGraceMs ?? 5000
+  }
+
   /** Runs in progress or waiting for a slot. */
   get size(): number {
     return this.running.size
@@ -71,7 +76,7 @@ export class RunSupervisor {
   }
 
   private releaseWhenSettled(deadline: RunDeadline, release: Release, route: AgentRouteInfo, ctx: HttpContext): void {
-    deadline.settled(this.options.abortGraceMs ?? 5000).then((finished) => {
+    deadline.settled(this.abortGraceMs).then((finished) => {
       deadline.dispose()
       if (!finished) this.options.logger.warn('agent run did not stop after its abort; releasing its slot', { agent: route.path, requestId: ctx.requestId })
       release()

@@ -2,7 +2,7 @@ import { createServer as createNodeServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_SHUTTING_DOWN } from '../errors'
+import { E_INVALID_CONFIG, E_SHUTTING_DOWN } from '../errors'
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
@@ -18,7 +18,7 @@ import { ExceptionHandler } from './exception_handler'
 import { defaultHealthChecks, type DefaultChecksOptions } from './health/default_checks'
 import { HealthRegistry, type HealthCheck } from './health/health_registry'
 import { HttpKernel } from './kernel'
-import { cors } from './middleware/cors'
+import { cors, DEFAULT_METHODS, EXPOSE_HEADERS } from './middleware/cors'
 import { jsonBody } from './middleware/json_body'
 import { observeRequest } from './middleware/observe_request'
 import { requestId } from './middleware/request_id'
@@ -68,6 +68,11 @@ export interface ServerOptions {
    * (`startServer`, hence `langvel serve`, passes `expose` of config/mcp.ts).
    */
   mcp?: McpExposeSettings
+  /**
+   * The LangGraph Platform protocol beside the agent API (docs/langgraph-api.md);
+   * config/langgraph_api.ts when omitted. Needs the database (the `threads` table).
+   */
+  langgraphApi?: { enabled: boolean; middleware: string[] }
 }
 
 export interface ListeningAddress {
@@ -96,6 +101,8 @@ export class HttpServer {
   readonly health: HealthRegistry
   readonly limiter: ConcurrencyLimiter
   readonly supervisor: RunSupervisor
+  /** What stops when the server starts draining (runs of the LangGraph API waiting for their thread). */
+  private readonly onDrain: Array<() => void> = []
   private readonly logger: Logger
   private readonly exceptionHandler: ExceptionHandler
   private server?: Server
@@ -129,6 +136,11 @@ export class HttpServer {
     for (const check of [...defaultHealthChecks(app, options.health), ...(options.health?.checks ?? [])]) this.health.register(check)
     if (app.bound('rateLimiter')) this.health.register(rateLimiterHealthCheck(app.make('rateLimiter')))
 
+    const langgraphApi = options.langgraphApi ?? (app.config.has('langgraph_api') ? app.config.get('langgraph_api') : undefined)
+    // The LangGraph API's browser clients also PATCH and DELETE threads, and read the run id and the search pages from headers.
+    const corsOptions = langgraphApi?.enabled
+      ? { methods: [...DEFAULT_METHODS, 'PATCH', 'DELETE'], exposeHeaders: [...EXPOSE_HEADERS, 'Content-Location', 'X-Pagination-Next', 'X-Pagination-Total'] }
+      : {}
     // Tracing right after the request id: the span's trace id is the request's before anything logs.
     const tracing = activeTracing()
     this.kernel = new HttpKernel({
@@ -139,7 +151,7 @@ export class HttpServer {
         ...(tracing ? [traceRequest(tracing)] : []),
         observeRequest({ logger: this.logger, metrics }),
         securityHeaders(),
-        cors({ origins: config.corsOrigins, exposeTraceparent: tracing !== undefined }),
+        cors({ origins: config.corsOrigins, ...corsOptions, exposeTraceparent: tracing !== undefined }),
       ],
     })
 
@@ -147,7 +159,10 @@ export class HttpServer {
     // Ownership matters once any route (or the MCP endpoint) authenticates: thread ids share one checkpointer
     // across routes, so an owned thread must be guarded on every route, not only the authenticated ones.
     const isAuth = (spec: string) => /^auth(:|$)/.test(spec)
-    const authenticates = runner.routes().some((route) => route.middleware.some(isAuth)) || Boolean(mcp?.middleware.some(isAuth))
+    const authenticates =
+      runner.routes().some((route) => route.middleware.some(isAuth)) ||
+      Boolean(mcp?.middleware.some(isAuth)) ||
+      Boolean(langgraphApi?.enabled && langgraphApi.middleware.some(isAuth))
     const threads = new ThreadAccess(() => (authenticates && app.bound('auth') ? app.make('auth').threads : undefined))
     const agents = new AgentsController(runner, threads)
     const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, threads })
@@ -188,6 +203,31 @@ export class HttpServer {
         origins: config.corsOrigins,
         info: { name: appName, version: PACKAGE_VERSION },
       }).mount(this.kernel)
+    }
+
+    if (langgraphApi?.enabled && app.bound('db')) {
+      const { LangGraphApi, servedByLangGraphApi } = require('../langgraph_api/langgraph_api') as typeof import('../langgraph_api/langgraph_api')
+      if (mcp && servedByLangGraphApi(mcp.path)) {
+        throw new E_INVALID_CONFIG([`MCP_HTTP_PATH=${JSON.stringify(mcp.path)} is served by the LangGraph API: choose another path, or set LANGGRAPH_API_ENABLED=false`])
+      }
+      const { ThreadStore } = require('../langgraph_api/thread_store') as typeof import('../langgraph_api/thread_store')
+      const db = app.make('db')
+      const api = new LangGraphApi({
+        middleware: langgraphApi.middleware,
+        identify: authenticates,
+        runner,
+        registry,
+        body,
+        supervisor: this.supervisor,
+        exceptionHandler,
+        threads,
+        store: new ThreadStore(() => db.connection(), db.dialect),
+        heartbeatSeconds: options.heartbeatSeconds ?? 15,
+        maxWaiting: config.maxQueueSize,
+        info: { version: PACKAGE_VERSION, langgraphVersion: require('@langchain/langgraph/package.json').version },
+      })
+      api.mount(this.kernel)
+      this.onDrain.push(() => api.stop())
     }
 
     this.express = express()
@@ -253,6 +293,7 @@ export class HttpServer {
   private async drain(graceSeconds: number): Promise<void> {
     this.currentState = 'draining'
     this.kernel.draining = true
+    for (const stop of this.onDrain) stop()
     const server = this.server
     const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
     server?.closeIdleConnections()

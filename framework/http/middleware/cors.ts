@@ -14,7 +14,9 @@ export interface CorsOptions {
 /** Request headers a browser client may send: credentials (JWT or API key), tracing, SSE reconnects, and the MCP protocol version. */
 const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'X-API-Key', 'X-Request-Id', 'Last-Event-ID', 'traceparent', 'Mcp-Protocol-Version'] as const
 /** Response headers scripts may read beyond the safelisted ones: the request id, and what throttling and overload say. */
-const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] as const
+export const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] as const
+/** Methods a browser client may use, unless the server lists others. */
+export const DEFAULT_METHODS = ['GET', 'POST', 'OPTIONS'] as const
 
 /**
  * CORS from an allowlist. A listed origin is echoed back with credentials
@@ -28,7 +30,7 @@ const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remain
 export function cors(options: CorsOptions): HttpMiddleware {
   const allowed = new Set(options.origins)
   const wildcard = allowed.has('*')
-  const methods = (options.methods ?? ['GET', 'POST', 'OPTIONS']).join(', ')
+  const methods = (options.methods ?? DEFAULT_METHODS).join(', ')
   const headers = (options.headers ?? ALLOW_HEADERS).join(', ')
   const expose = [...(options.exposeHeaders ?? EXPOSE_HEADERS), ...(options.exposeTraceparent ? ['traceparent'] : [])].join(', ')
   const maxAge = String(options.maxAgeSeconds ?? 600)

@@ -1,0 +1,430 @@
+import { randomUUID } from 'node:crypto'
+import { isBaseMessage } from '@langchain/core/messages'
+import { z } from 'zod'
+import { toPlainValues } from '../agents/plain_values'
+import type { RunDeadline } from '../agents/run_deadline'
+import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
+import { E_ABORTED, E_OVERLOADED, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
+import { THREAD_ID_PATTERN } from '../http/agent_path'
+import type { HttpContext } from '../http/context'
+import type { ExceptionHandler } from '../http/exception_handler'
+import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_supervisor'
+import { SseStream } from '../http/sse_stream'
+import type { RunOutcome } from '../observability/metrics'
+import type { AssistantCatalog, AssistantEntry } from './assistants'
+import type { RouteGuards } from './guards'
+import { presentInterrupts, presentValues } from './presenters'
+import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
+import type { ThreadGate } from './thread_gate'
+import type { ThreadRecord } from './thread_store'
+
+/** The protocol's stream modes served, and the runner's mode each one reads. */
+const STREAM_MODES: Record<string, StreamMode> = { values: 'values', updates: 'updates', 'messages-tuple': 'messages', custom: 'custom' }
+const SUPPORTED = Object.keys(STREAM_MODES)
+const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
+/** For a route without a timeout: how long an `enqueue` run waits, and how long a busy thread is trusted to be running. */
+const DEFAULT_TIMEOUT_SECONDS = 86_400
+/** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
+const STALE_GRACE_MS = 60_000
+/** How many `enqueue` runs may wait at once when the server gives no MAX_QUEUE_SIZE. */
+const DEFAULT_MAX_WAITING = 100
+
+const unsupported = (what: string) =>
+  z.unknown().refine((value) => value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0), `${what} is not supported yet`).optional()
+
+const RUN_BODY = z.looseObject({
+  assistant_id: z.string().min(1, 'assistant_id is required'),
+  input: z.unknown().optional(),
+  command: z
+    .looseObject({
+      resume: z.unknown().optional(),
+      update: unsupported('command.update (update the state with POST /threads/{thread_id}/state, then run)'),
+      goto: unsupported('command.goto'),
+    })
+    .optional()
+    .nullable(),
+  config: z.looseObject({ configurable: z.record(z.string(), z.unknown()).optional().nullable() }).optional().nullable(),
+  metadata: boundedMetadata.optional().nullable(),
+  stream_mode: z.union([z.string(), z.array(z.string())]).optional().nullable(),
+  // Accepted so that UIs which always send them work; what they add is documented as not served yet.
+  stream_subgraphs: z.boolean().optional().nullable(),
+  stream_resumable: z.boolean().optional().nullable(),
+  interrupt_before: unsupported('interrupt_before'),
+  interrupt_after: unsupported('interrupt_after'),
+  checkpoint: z.looseObject({ checkpoint_id: z.string().optional().nullable(), checkpoint_ns: z.string().optional().nullable() }).optional().nullable(),
+  checkpoint_id: z.string().optional().nullable(),
+  webhook: unsupported('webhook'),
+  after_seconds: unsupported('after_seconds'),
+  multitask_strategy: z.enum(MULTITASK).optional().nullable(),
+  if_not_exists: z.enum(['create', 'reject']).optional().nullable(),
+  on_completion: z.enum(['delete', 'keep']).optional().nullable(),
+  on_disconnect: z.enum(['cancel', 'continue']).optional().nullable(),
+  durability: z.enum(['exit', 'async', 'sync']).optional().nullable(),
+})
+type RunBody = z.output<typeof RUN_BODY>
+
+export interface ProtocolRunsOptions {
+  runner: AgentRunner
+  catalog: AssistantCatalog
+  gate: ThreadGate
+  guards: RouteGuards
+  supervisor: RunSupervisor
+  exceptionHandler: ExceptionHandler
+  heartbeatSeconds: number
+  /** How many `enqueue` runs may wait for their thread in this process at once (the server's MAX_QUEUE_SIZE); past it, 503 E_OVERLOADED. */
+  maxWaiting?: number
+}
+
+/** One accepted run: its id, its thread, and how to start it under a deadline. */
+interface PreparedRun {
+  runId: string
+  threadId: string
+  assistant: AssistantEntry
+  /** The stored thread; undefined for a thread-less run whose thread is deleted after it. */
+  thread?: ThreadRecord
+  /** The hold on the stored thread (from `acquire`), with which its end is recorded. */
+  token?: string
+  temporary: boolean
+  location: string
+  body: RunBody
+}
+
+/**
+ * The runs endpoints: `runs/wait` answers with the thread's values when the
+ * run ends (with `__interrupt__` when it stopped at interrupts), `runs/stream`
+ * with Server-Sent Events (`metadata` with the run id first, then one event
+ * per chunk of each requested mode, `error` if it fails). Runs go through
+ * the agent runner and the server's RunSupervisor, as runs of the agent API
+ * do: the route's middleware, concurrency slot, deadline, metrics and logs.
+ *
+ * @example
+ * kernel.route('POST', '/runs/wait', controller.wait)
+ */
+export class ProtocolRunsController {
+  /** Per thread, the last `enqueue` run of this process waiting to take it. */
+  private readonly waiting = new Map<string, Promise<unknown>>()
+  /** How many `enqueue` runs of this process wait for their thread. */
+  private waiters = 0
+  /** Set when the server drains: waiting runs give up (503 E_SHUTTING_DOWN) rather than start. */
+  private stopped = false
+
+  constructor(private readonly options: ProtocolRunsOptions) {}
+
+  /** Stops the `enqueue` runs still waiting for their thread (the server is draining): they answer 503 E_SHUTTING_DOWN. */
+  stop(): void {
+    this.stopped = true
+  }
+
+  wait = async (ctx: HttpContext): Promise<void> => {
+    const run = await this.prepare(ctx)
+    ctx.res.setHeader('Content-Location', run.location)
+    let result: RunResult
+    try {
+      result = await this.supervised(ctx, run, resultOutcome, (deadline) => this.invoke(ctx, run, deadline))
+    } catch (error) {
+      if (refusedBeforeStart(error)) throw error
+      // A run that failed once started is answered as LangGraph's server answers it, so clients report it rather than retry the run.
+      const { exceptionHandler } = this.options
+      const rendered = exceptionHandler.render(error, ctx.traceId)
+      ctx.error = { code: rendered.body.error.code, status: rendered.status }
+      exceptionHandler.report(error, ctx, rendered.status)
+      return ctx.json(200, { __error__: { error: rendered.body.error.code, message: rendered.body.error.message } })
+    }
+    ctx.json(200, presentValues(result.output, result.interrupts))
+  }
+
+  stream = async (ctx: HttpContext): Promise<void> => {
+    const run = await this.prepare(ctx)
+    const modes = streamModes(run.body.stream_mode)
+    ctx.res.setHeader('Content-Location', run.location)
+    await this.supervised<StreamEnd>(ctx, run, (end) => end.outcome, async (deadline): Promise<StreamEnd> => {
+      const events = await this.startStream(ctx, run, deadline, [...new Set(modes.map((mode) => STREAM_MODES[mode]))])
+      const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
+      sse.open()
+      const end: StreamEnd = { outcome: 'success' }
+      let values: unknown
+      try {
+        await sse.send('metadata', { run_id: run.runId, attempt: 1 })
+        for await (const event of events) {
+          if (event.event === 'interrupt') {
+            end.outcome = 'interrupted'
+            await this.sendInterrupt(sse, modes, values, event.data)
+          } else {
+            if (event.event === 'values') values = event.data
+            await sse.send(event.event, eventData(event))
+          }
+        }
+      } catch (error) {
+        end.reason = deadline.reason ?? error
+        end.outcome = ctx.clientSignal.aborted ? 'cancelled' : outcomeOf(end.reason)
+        if (!ctx.clientSignal.aborted) {
+          const rendered = this.options.exceptionHandler.render(end.reason, ctx.traceId)
+          ctx.error = { code: rendered.body.error.code, status: rendered.status }
+          this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
+          await sse.send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
+        }
+      } finally {
+        sse.close()
+      }
+      return end
+    })
+  }
+
+  /** Checks the body, the assistant, its route's middleware and the thread, then takes the thread (busy). */
+  private async prepare(ctx: HttpContext): Promise<PreparedRun> {
+    const body = parseBody(RUN_BODY, ctx.body ?? {})
+    const assistant = this.options.catalog.get(body.assistant_id)
+    streamModes(body.stream_mode)
+    const strategy = body.multitask_strategy ?? 'reject'
+    if (strategy !== 'reject' && strategy !== 'enqueue') throw unsupportedField('multitask_strategy', `"${strategy}" is not supported yet; "reject" and "enqueue" are`)
+    if (body.command && body.command.resume === undefined) throw unsupportedField('command', 'a command needs resume (update and goto are not supported yet)')
+    await this.options.guards.admit(ctx, assistant.route)
+    const runId = randomUUID()
+    const { gate } = this.options
+    const threadId = ctx.params.thread_id
+    if (threadId === undefined) {
+      const id = randomUUID()
+      const keep = body.on_completion === 'keep'
+      if (keep) await this.createThread(ctx, id, assistant, body, true)
+      const thread = keep ? await gate.store.get(id) : undefined
+      const token = thread ? await this.take(ctx, thread, assistant, false) : undefined
+      return { runId, threadId: id, assistant, thread, token, temporary: !keep, location: `/runs/${runId}`, body }
+    }
+    if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
+    let thread = await gate.store.get(threadId)
+    if (!thread) {
+      if (body.if_not_exists !== 'create') throw new E_THREAD_NOT_FOUND(threadId)
+      await this.createThread(ctx, threadId, assistant, body, false)
+    }
+    // A run never changes who owns its thread: a thread created by a principal is theirs, an ownerless one stays ownerless.
+    thread = await gate.find(ctx, threadId)
+    if (thread.route && thread.route !== assistant.route.path) {
+      throw new E_VALIDATION(`Thread ${JSON.stringify(threadId)} belongs to assistant ${JSON.stringify(thread.assistantId)}`, {
+        details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
+      })
+    }
+    await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
+    const token = await this.take(ctx, thread, assistant, strategy === 'enqueue')
+    return { runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
+  }
+
+  /** A run continues the thread's latest checkpoint: naming it is accepted, naming an earlier one (a fork) is not supported yet. */
+  private async assertLatest(thread: ThreadRecord, assistant: AssistantEntry, checkpointId: string | undefined): Promise<void> {
+    if (checkpointId === undefined) return
+    const latest = thread.route ? await this.options.gate.snapshot(assistant.route, thread.threadId) : undefined
+    if (latest?.config?.configurable?.checkpoint_id !== checkpointId) {
+      throw unsupportedField('checkpoint', 'running from a checkpoint other than the thread\'s latest is not supported yet')
+    }
+  }
+
+  private async createThread(ctx: HttpContext, threadId: string, assistant: AssistantEntry, body: RunBody, fresh: boolean): Promise<void> {
+    const { gate } = this.options
+    await gate.claim(ctx, threadId, fresh)
+    await gate.store.create({ threadId, owner: gate.ownerOf(ctx.principal), metadata: { ...(body.metadata ?? {}) } })
+  }
+
+  /**
+   * Marks the thread busy and binds it to the assistant on its first run.
+   * A thread another run holds is refused with E_THREAD_BUSY, or, when
+   * `enqueue`, waited for: the runs waiting on one thread in this process
+   * start in the order they came, each once the run before it has ended.
+   */
+  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, enqueue: boolean): Promise<string> {
+    const { store } = this.options.gate
+    const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
+    const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
+    let token: string | undefined
+    if (!enqueue) {
+      token = await store.acquire(thread.threadId, staleBefore())
+      if (!token) throw new E_THREAD_BUSY(thread.threadId)
+    } else {
+      await this.inTurn(thread.threadId, async () => {
+        token = await this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs)
+      })
+    }
+    if (!thread.route) {
+      await store.bind(thread.threadId, assistant.id, assistant.route.path)
+      await store.mergeMetadata(thread.threadId, { graph_id: assistant.id, assistant_id: assistant.id })
+    }
+    return token as string
+  }
+
+  /** Takes the thread as soon as it is free (its token); E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
+  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<string> {
+    let pause = 25
+    for (;;) {
+      if (this.stopped) throw new E_SHUTTING_DOWN()
+      const token = await this.options.gate.store.acquire(threadId, staleBefore())
+      if (token) return token
+      if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
+      if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
+      await new Promise((resolve) => setTimeout(resolve, pause))
+      pause = Math.min(pause * 2, 500)
+    }
+  }
+
+  /** Runs `take` after the earlier waiters of the thread in this process have taken it. */
+  private async inTurn(threadId: string, take: () => Promise<void>): Promise<void> {
+    if (this.stopped) throw new E_SHUTTING_DOWN()
+    if (this.waiters >= (this.options.maxWaiting ?? DEFAULT_MAX_WAITING)) throw new E_OVERLOADED()
+    this.waiters++
+    try {
+      await this.nextInLine(threadId, take)
+    } finally {
+      this.waiters--
+    }
+  }
+
+  private async nextInLine(threadId: string, take: () => Promise<void>): Promise<void> {
+    const before = this.waiting.get(threadId) ?? Promise.resolve()
+    const mine = before.then(take)
+    const tail = mine.catch(() => undefined)
+    this.waiting.set(threadId, tail)
+    try {
+      await mine
+    } finally {
+      if (this.waiting.get(threadId) === tail) this.waiting.delete(threadId)
+    }
+  }
+
+  /**
+   * Runs `work` under the supervisor, then records how the thread ended (or
+   * deletes a thread-less run's checkpoints). A run that was stopped (its
+   * client left, its deadline passed, the server drains) is answered at once,
+   * but its graph may still be running: the thread stays busy until the graph
+   * has really ended, and stays busy for the stale takeover if it never does
+   * within the abort grace, so a second run can never start beside it.
+   */
+  private async supervised<T>(ctx: HttpContext, run: PreparedRun, outcome: (value: T) => RunOutcome, work: (deadline: RunDeadline) => Promise<T>): Promise<T> {
+    let failure: string | undefined
+    let started: RunDeadline | undefined
+    try {
+      const value = await this.options.supervisor.supervise(
+        ctx,
+        run.assistant.route,
+        (deadline) => {
+          started = deadline
+          return work(deadline)
+        },
+        outcome,
+      )
+      const reason = (value as Partial<StreamEnd>).reason
+      if (reason !== undefined) failure = failureOf(reason)
+      return value
+    } catch (error) {
+      failure = failureOf(error)
+      throw error
+    } finally {
+      const report = (error: unknown) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error })
+      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, failure).catch(report)
+      else await this.settle(run, failure).catch(report)
+    }
+  }
+
+  /** Settles a stopped run once its graph has ended; leaves its thread busy (for the stale takeover) if it does not within the grace. */
+  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, failure: string | undefined): Promise<void> {
+    if (!(await deadline.settled(this.options.supervisor.abortGraceMs))) {
+      ctx.logger.warn('a stopped LangGraph API run did not end; its thread stays busy until it is taken over as stale', { threadId: run.threadId, agent: run.assistant.route.path })
+      return
+    }
+    await this.settle(run, failure)
+  }
+
+  private async settle(run: PreparedRun, failure: string | undefined): Promise<void> {
+    const route = run.assistant.route
+    if (run.thread && run.token) return this.options.gate.record(route, run.threadId, run.token, failure)
+    if (!run.temporary) return
+    await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
+  }
+
+  private invoke(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): Promise<RunResult> {
+    const { runner } = this.options
+    const path = run.assistant.route.path
+    const options = this.runOptions(ctx, run, deadline)
+    const resume = run.body.command?.resume
+    return resume !== undefined ? runner.resume(path, run.threadId, resume, options) : runner.invoke(path, run.body.input ?? null, options)
+  }
+
+  private startStream(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline, modes: StreamMode[]): Promise<AsyncIterable<StreamEvent>> {
+    const { runner } = this.options
+    const path = run.assistant.route.path
+    const options = { ...this.runOptions(ctx, run, deadline), modes }
+    const resume = run.body.command?.resume
+    if (resume === undefined) return runner.stream(path, run.body.input ?? null, options)
+    if (!runner.resumeStream) throw unsupportedField('command', 'this server cannot stream a resumed run')
+    return runner.resumeStream(path, run.threadId, resume, options)
+  }
+
+  private runOptions(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): RunOptions {
+    const durability = run.body.durability ?? undefined
+    return { threadId: run.threadId, context: ctx.requestContext(), deadline, ...(durability ? { durability: durability as Durability } : {}) }
+  }
+
+  /** An interrupt as LangGraph streams it: `__interrupt__` in the values and in the updates. */
+  private async sendInterrupt(sse: SseStream, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
+    if (modes.includes('values')) await sse.send('values', presentValues(values, interrupts))
+    if (modes.includes('updates')) await sse.send('updates', { __interrupt__: presentInterrupts(interrupts) })
+  }
+}
+
+/** How a streamed run ended: once the stream is open, a failure is an `error` event, not a thrown error. */
+interface StreamEnd {
+  outcome: RunOutcome
+  reason?: unknown
+}
+
+/** A refusal (invalid input, a middleware saying no, no slot free) rather than a failure of a run that started. */
+function refusedBeforeStart(error: unknown): boolean {
+  if (!isException(error)) return false
+  return error.code === 'E_OVERLOADED' || (error.status < 500 && error.code !== 'E_ABORTED')
+}
+
+/**
+ * What the thread records of a failed run; undefined for a run refused
+ * before it started (invalid input, nothing to resume) or cancelled by its
+ * client, which leaves the thread as its last checkpoint has it.
+ */
+function failureOf(error: unknown): string | undefined {
+  if (!isException(error)) return 'E_RUNTIME: internal error'
+  if (error.status < 500) return undefined
+  return `${error.code}: ${error.expose || error.code === 'E_TIMEOUT' || error.code === 'E_SHUTTING_DOWN' ? error.message : 'internal error'}`
+}
+
+function unsupportedField(path: string, message: string) {
+  return new E_VALIDATION('The request body is invalid', { details: [{ path, message }] })
+}
+
+/** The requested stream modes (values when none), or E_VALIDATION naming the ones served. */
+function streamModes(requested: string | string[] | null | undefined): string[] {
+  const modes = requested === undefined || requested === null ? ['values'] : Array.isArray(requested) ? [...new Set(requested)] : [requested]
+  if (modes.length === 0) return ['values']
+  const refused = modes.filter((mode) => !SUPPORTED.includes(mode))
+  if (refused.length > 0) {
+    throw new E_VALIDATION(`Unsupported stream_mode ${refused.map((mode) => JSON.stringify(mode)).join(', ')}: supported modes are ${SUPPORTED.join(', ')}`, {
+      details: refused.map((mode) => ({ path: 'stream_mode', message: `${mode} is not supported; use one of ${SUPPORTED.join(', ')}` })),
+    })
+  }
+  return modes
+}
+
+/** An event's data as the protocol sends it; `messages` carries the `messages-tuple` mode's `[chunk, metadata]`. */
+function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown {
+  if (event.event === 'updates') return event.node !== undefined ? { [event.node]: presentValues(event.data) } : presentValues(event.data)
+  if (event.event === 'values') return presentValues(event.data)
+  if (event.event === 'messages') {
+    const [chunk, metadata] = event.data as [unknown, unknown]
+    return [serializedMessage(chunk), metadata]
+  }
+  return event.data
+}
+
+/**
+ * A streamed message chunk as LangGraph's server sends it: LangChain's own
+ * serialization (`toDict()`) flattened, so tool-call chunks and metadata
+ * reach the client whole.
+ */
+function serializedMessage(chunk: unknown): unknown {
+  if (!isBaseMessage(chunk)) return toPlainValues(chunk)
+  const { type, data } = chunk.toDict()
+  return { ...data, type }
+}
