@@ -1,31 +1,15 @@
-import { execFile } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { resolve } from 'node:path'
 import type { BaseMessage } from '@langchain/core/messages'
-import { Redis } from 'ioredis'
-import knexFactory from 'knex'
-import { down, up } from '../../../database/migrations/20260101000000_create_checkpoint_tables'
-import { CheckpointerManager, type CheckpointerManagerOptions } from '../../../framework/checkpointer/checkpointer_manager'
-import type { RedisSaver } from '../../../framework/checkpointer/redis_saver'
-import { POSTGRES_URL, REDIS_URL, describeWithPostgres, describeWithRedis } from '../../helpers/services'
-import { refundAgent, type ToolLoopChild, type ToolRuns } from './fixtures/tool_loop_agent'
+import type { CheckpointerManager } from '../../../framework/checkpointer/checkpointer_manager'
+import { refundAgent, type ToolRuns } from './fixtures/tool_loop_agent'
+import { describeAcrossProcesses, runChild } from './support/across_processes'
 
 const FIXTURE = resolve(__dirname, 'fixtures', 'tool_loop_agent.ts')
-const ROOT = resolve(__dirname, '..', '..', '..')
-const run = promisify(execFile)
 
 interface ChildReport {
   pid: number
   runs: ToolRuns
   interrupts: unknown[]
-}
-
-async function stopInChild(child: ToolLoopChild): Promise<ChildReport> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(child)], { cwd: ROOT, timeout: 60_000 })
-  return JSON.parse(stdout) as ChildReport
 }
 
 /**
@@ -52,70 +36,11 @@ async function expectFinishedHere(manager: CheckpointerManager, driver: string, 
   expect(done.output.messages.at(-1)?.text).toBe('Refunded 15.')
 }
 
-const baseConfig = (driver: CheckpointerManagerOptions['config']['default']): CheckpointerManagerOptions['config'] => ({
-  default: driver,
-  sqlitePath: 'storage/checkpoints.sqlite',
-  redisTtlSeconds: 600,
-})
-
-describe('a tool loop stopped in another process: sqlite', () => {
-  let base: string
-  beforeAll(() => {
-    base = mkdtempSync(join(tmpdir(), 'langvel-toolloop-'))
-  })
-  afterAll(() => rmSync(base, { recursive: true, force: true }))
-
-  it('is finished here without repeating the steps the child finished', async () => {
-    const options = { config: baseConfig('sqlite'), basePath: base }
-    const child = await stopInChild({ driver: 'sqlite', threadId: 'sqlite-loop', manager: options })
-    const manager = new CheckpointerManager(options)
-    try {
-      await expectFinishedHere(manager, 'sqlite', 'sqlite-loop', child)
-    } finally {
-      await manager.close()
-    }
-  })
-})
-
-describeWithPostgres('a tool loop stopped in another process: postgres', () => {
-  const schema = `langvel_toolloop_${randomUUID().replace(/-/g, '').slice(0, 12)}`
-  const knex = knexFactory({ client: 'pg', connection: POSTGRES_URL, searchPath: [schema], pool: { min: 0, max: 1 } })
-  beforeAll(() => up(knex))
-  afterAll(async () => {
-    await down(knex)
-    await knex.raw('drop schema if exists ?? cascade', [schema])
-    await knex.destroy()
-  })
-
-  it('is finished here without repeating the steps the child finished', async () => {
-    const options = { config: baseConfig('postgres'), basePath: ROOT, databaseUrl: POSTGRES_URL, postgresSchema: schema, postgresPoolMax: 2 }
-    const child = await stopInChild({ driver: 'postgres', threadId: 'pg-loop', manager: options })
-    const manager = new CheckpointerManager(options)
-    try {
-      await expectFinishedHere(manager, 'postgres', 'pg-loop', child)
-    } finally {
-      await manager.close()
-    }
-  })
-})
-
-describeWithRedis('a tool loop stopped in another process: redis', () => {
-  const prefix = `langvel-test:toolloop:${randomUUID().slice(0, 8)}:`
-  let client: Redis
-  beforeAll(() => {
-    client = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 })
-  })
-  afterAll(() => client.quit())
-
-  it('is finished here without repeating the steps the child finished', async () => {
-    const options = { config: baseConfig('redis'), basePath: ROOT, redisPrefix: prefix }
-    const child = await stopInChild({ driver: 'redis', threadId: 'redis-loop', manager: options, redisUrl: REDIS_URL })
-    const manager = new CheckpointerManager({ ...options, redis: () => client })
-    try {
-      await expectFinishedHere(manager, 'redis', 'redis-loop', child)
-    } finally {
-      await (manager.use('redis') as RedisSaver).deleteThread('RefundAgent:redis-loop')
-      await manager.close()
-    }
-  })
+describeAcrossProcesses<ChildReport>({
+  title: 'a tool loop stopped in another process',
+  it: 'is finished here without repeating the steps the child finished',
+  tag: 'toolloop',
+  child: (run) => runChild(FIXTURE, run),
+  finish: expectFinishedHere,
+  redisThread: (threadId) => `RefundAgent:${threadId}`,
 })
