@@ -1,34 +1,13 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@langchain/langgraph-sdk'
-import { z } from 'zod'
-import { Agent, defineState, type GraphBuilder, type StateOf } from '../../../framework/agents'
 import { AgentRunner } from '../../../framework/agents/agent_runner'
-import { Migrator } from '../../../framework/database/migrator'
 import { Application } from '../../../framework/foundation/application'
-import { defaultProviders } from '../../../framework/foundation/providers'
 import { createServer, type HttpServer } from '../../../framework/http/server'
-import { createLogger } from '../../../framework/logger'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
-
-const ROOT = join(__dirname, '..', '..', '..')
-const SlowState = defineState({ label: z.string() })
-const gates: Array<() => void> = []
-
-class SlowAgent extends Agent<typeof SlowState> {
-  state = SlowState
-
-  build(graph: GraphBuilder<typeof SlowState>) {
-    return graph.then(this.hold)
-  }
-
-  hold(state: StateOf<typeof SlowState>) {
-    return new Promise<Partial<StateOf<typeof SlowState>>>((resolve) => gates.push(() => resolve({ label: `${state.label} done` })))
-  }
-}
+import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
   try {
@@ -48,15 +27,7 @@ describe('the LangGraph API bounding runs that wait for their thread', () => {
   let client: Client
 
   beforeAll(async () => {
-    app = Application.create({
-      basePath: base,
-      loadDotenv: false,
-      env: { APP_ENV: 'test', JWT_SECRET_KEY: randomBytes(48).toString('base64url'), STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory', MAX_QUEUE_SIZE: '1' },
-      providers: defaultProviders(),
-      logger: createLogger({ silent: true }),
-    })
-    await app.boot()
-    await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    app = await bootMigratedApp(base, { MAX_QUEUE_SIZE: '1' })
     const router = new Router()
     router.agent('/slow', SlowAgent).name('slow')
     const checkpointers = app.make('checkpointer')

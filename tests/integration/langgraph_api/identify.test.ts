@@ -4,14 +4,10 @@ import { join } from 'node:path'
 import { Client } from '@langchain/langgraph-sdk'
 import { EchoAgent } from '../../../app/agents/echo_agent'
 import { AgentRunner } from '../../../framework/agents/agent_runner'
-import { Migrator } from '../../../framework/database/migrator'
 import { Application } from '../../../framework/foundation/application'
-import { defaultProviders } from '../../../framework/foundation/providers'
 import { createServer, type HttpServer } from '../../../framework/http/server'
-import { createLogger } from '../../../framework/logger'
 import { Router } from '../../../framework/routing/router'
-
-const ROOT = join(__dirname, '..', '..', '..')
+import { bootMigratedApp } from './support/protocol_app'
 
 async function refusal(promise: Promise<unknown>): Promise<number> {
   try {
@@ -31,15 +27,7 @@ describe('the LangGraph API identifying callers with the guards the routes use',
   const clientWith = (apiKey: string | null, headers?: Record<string, string>) => new Client({ apiUrl: url, apiKey, defaultHeaders: headers, callerOptions: { maxRetries: 0 } })
 
   beforeAll(async () => {
-    app = Application.create({
-      basePath: base,
-      loadDotenv: false,
-      env: { APP_ENV: 'test', STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
-      providers: defaultProviders(),
-      logger: createLogger({ silent: true }),
-    })
-    await app.boot()
-    await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    app = await bootMigratedApp(base, { JWT_SECRET_KEY: undefined })
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo')
     router.agent('/keyed', EchoAgent).middleware('auth:api_key').name('keyed')

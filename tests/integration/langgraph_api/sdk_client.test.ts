@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeListChatModel } from '@langchain/core/utils/testing'
 import { Client, type Assistant, type AssistantGraph, type GraphSchema, type Thread, type ThreadState } from '@langchain/langgraph-sdk'
-import { z } from 'zod'
 import { ApprovalAgent } from '../../../app/agents/approval_agent'
 import { EchoAgent } from '../../../app/agents/echo_agent'
 import { Agent, defineState, reducers, type GraphBuilder, type NodeContext, type StateOf } from '../../../framework/agents'
 import { AgentRunner } from '../../../framework/agents/agent_runner'
-import { Migrator } from '../../../framework/database/migrator'
 import { Application } from '../../../framework/foundation/application'
-import { defaultProviders } from '../../../framework/foundation/providers'
 import { createServer, type HttpServer } from '../../../framework/http/server'
-import { createLogger } from '../../../framework/logger'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
-
-const ROOT = join(__dirname, '..', '..', '..')
+import { bootMigratedApp, gates, SlowAgent, SlowState } from './support/protocol_app'
 
 const Chat = defineState({ messages: reducers.messages() })
 const model = new FakeListChatModel({ responses: ['hello from the model'] })
@@ -49,23 +43,8 @@ class ChatApprovalAgent extends Agent<typeof Chat> {
   }
 }
 
-const SlowState = defineState({ label: z.string() })
-const gates: Array<() => void> = []
 /** Held by the `linger` run middleware: work that goes on after its run was stopped (it ignores the abort). */
 const lingers: Array<() => void> = []
-
-/** Holds its run until the test releases it. */
-class SlowAgent extends Agent<typeof SlowState> {
-  state = SlowState
-
-  build(graph: GraphBuilder<typeof SlowState>) {
-    return graph.then(this.hold)
-  }
-
-  hold(state: StateOf<typeof SlowState>) {
-    return new Promise<Partial<StateOf<typeof SlowState>>>((resolve) => gates.push(() => resolve({ label: `${state.label} done` })))
-  }
-}
 
 /** Fails in its only node. */
 class FailingAgent extends Agent<typeof SlowState> {
@@ -108,15 +87,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
     new Client({ apiUrl: url, apiKey: options.apiKey ?? null, defaultHeaders: options.headers, callerOptions: { maxRetries: 0 } })
 
   beforeAll(async () => {
-    app = Application.create({
-      basePath: base,
-      loadDotenv: false,
-      env: { APP_ENV: 'test', JWT_SECRET_KEY: randomBytes(48).toString('base64url'), STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
-      providers: defaultProviders(),
-      logger: createLogger({ silent: true }),
-    })
-    await app.boot()
-    await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    app = await bootMigratedApp(base)
     app.make('middleware').register('linger', {
       stage: 'run',
       create: () => ({

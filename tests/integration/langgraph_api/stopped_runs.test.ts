@@ -1,35 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@langchain/langgraph-sdk'
-import { z } from 'zod'
-import { Agent, defineState, type GraphBuilder, type StateOf } from '../../../framework/agents'
 import { AgentRunner } from '../../../framework/agents/agent_runner'
-import { Migrator } from '../../../framework/database/migrator'
 import { Application } from '../../../framework/foundation/application'
-import { defaultProviders } from '../../../framework/foundation/providers'
 import { createServer, type HttpServer } from '../../../framework/http/server'
-import { createLogger } from '../../../framework/logger'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
+import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
 
-const ROOT = join(__dirname, '..', '..', '..')
-const SlowState = defineState({ label: z.string() })
-const gates: Array<() => void> = []
 const lingers: Array<() => void> = []
-
-class SlowAgent extends Agent<typeof SlowState> {
-  state = SlowState
-
-  build(graph: GraphBuilder<typeof SlowState>) {
-    return graph.then(this.hold)
-  }
-
-  hold(state: StateOf<typeof SlowState>) {
-    return new Promise<Partial<StateOf<typeof SlowState>>>((resolve) => gates.push(() => resolve({ label: `${state.label} done` })))
-  }
-}
 
 /** A stopped run whose work does not end within the abort grace leaves its thread busy, for the stale takeover. */
 describe('the LangGraph API after a stopped run that does not end', () => {
@@ -39,15 +19,7 @@ describe('the LangGraph API after a stopped run that does not end', () => {
   let client: Client
 
   beforeAll(async () => {
-    app = Application.create({
-      basePath: base,
-      loadDotenv: false,
-      env: { APP_ENV: 'test', JWT_SECRET_KEY: randomBytes(48).toString('base64url'), STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory' },
-      providers: defaultProviders(),
-      logger: createLogger({ silent: true }),
-    })
-    await app.boot()
-    await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    app = await bootMigratedApp(base)
     app.make('middleware').register('linger', {
       stage: 'run',
       create: () =>
