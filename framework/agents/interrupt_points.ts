@@ -14,8 +14,17 @@ export type ResumeCheck = (value: unknown, payload: unknown, signal?: AbortSigna
 
 type SubgraphNode = Extract<PlanNode, { role: 'subgraph' | 'team_member' }>
 
+/** One instance per planned node: its graph is planned once, not on every resume that asks for a schema. */
+const children = new WeakMap<SubgraphNode, InterruptSource>()
+
 function childAgent(node: SubgraphNode): InterruptSource | undefined {
-  return node.agent ? (new node.agent() as InterruptSource) : undefined
+  if (!node.agent) return undefined
+  let child = children.get(node)
+  if (!child) {
+    child = new node.agent() as InterruptSource
+    children.set(node, child)
+  }
+  return child
 }
 
 /** Nodes that run another graph: subgraphs, and the members of a team. */
