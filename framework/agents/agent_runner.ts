@@ -15,14 +15,15 @@ import type {
 import { E_AGENT_NOT_FOUND, E_RUNTIME, E_UNKNOWN_DRIVER } from '../errors'
 import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
-import { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { RunTrace } from '../tracing/run_trace'
 import { AgentPool, type RunnableAgent } from './agent_pool'
-import { loggingMiddleware } from './middleware/logging_middleware'
+import { builtInRunMiddleware } from './middleware/built_ins'
 import { isStreamOutcome, type AgentMiddleware, type AgentMiddlewareContext, type AgentRunMode, type AgentRunOutcome } from './middleware/types'
-import { validateMiddleware } from './middleware/validate_middleware'
 import type { AgentRouteDefinition } from './route_definition'
 import { raceEvents, RunDeadline, stopError } from './run_deadline'
+
+export { builtInRunMiddleware }
 
 /** The registry the runner reads: it builds the `run` stage; the other stage's entries are only checked by name. */
 export type RunMiddlewareRegistry = MiddlewareRegistry<unknown, AgentMiddleware>
@@ -56,13 +57,6 @@ interface Entry {
   definition: AgentRouteDefinition
   info: AgentRouteInfo
   run: (ctx: AgentMiddlewareContext) => Promise<AgentRunOutcome>
-}
-
-/** The built-in run-stage middleware, for a runner given no registry. */
-export function builtInRunMiddleware(): RunMiddlewareRegistry {
-  return new MiddlewareRegistry<unknown, AgentMiddleware>()
-    .register('logging', { stage: 'run', create: loggingMiddleware })
-    .register('validate', { stage: 'run', create: validateMiddleware })
 }
 
 function definitionOf(route: { readonly definition: AgentRouteDefinition } | AgentRouteDefinition): AgentRouteDefinition {

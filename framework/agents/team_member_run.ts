@@ -1,15 +1,14 @@
 import { isGraphBubbleUp, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { AgentRouteInfo, RunResult } from '../contracts/agent_run'
 import { createLogger, type Logger } from '../logger'
-import { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
 import { Pipeline } from '../pipeline/pipeline'
 import { appLink } from '../support/app_link'
 import type { RunnableAgent } from './agent_pool'
 import type { SubgraphSource } from './graph_builder'
-import { loggingMiddleware } from './middleware/logging_middleware'
+import { builtInRunMiddleware } from './middleware/built_ins'
 import type { AgentMiddleware, AgentMiddlewareContext } from './middleware/types'
-import { validateMiddleware } from './middleware/validate_middleware'
 import type { NodeContext } from './node_context'
 
 type Raw = Record<string, any>
@@ -39,10 +38,6 @@ export function clearRunMiddlewareResolver(resolve: () => MiddlewareRegistry<unk
   return link.clear(resolve)
 }
 
-function builtIns(): MiddlewareRegistry<unknown, AgentMiddleware> {
-  return new MiddlewareRegistry<unknown, AgentMiddleware>().register('logging', { stage: 'run', create: loggingMiddleware }).register('validate', { stage: 'run', create: validateMiddleware })
-}
-
 interface MemberStack {
   run: (ctx: AgentMiddlewareContext) => Promise<RunResult>
   info: AgentRouteInfo
@@ -67,7 +62,7 @@ export function memberStack(agent: MemberAgent, team: string, member: string): M
   if (specs.length === 0) return undefined
   const origin = `agent ${agent.name} (member "${member}" of team "${team}")`
   const linked = link.get()
-  const registry = linked ?? builtIns()
+  const registry = linked ?? builtInRunMiddleware()
   const nameOf = (spec: string) => parseMiddlewareSpec(spec).name
   const known = linked ? specs : specs.filter((spec) => registry.has(nameOf(spec)))
   if (known.length < specs.length) {

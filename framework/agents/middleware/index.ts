@@ -1,3 +1,4 @@
+export { builtInRunMiddleware } from './built_ins'
 export { loggingMiddleware } from './logging_middleware'
 export { validateMiddleware } from './validate_middleware'
 export { isStreamOutcome } from './types'
