@@ -47,3 +47,9 @@ export function resolveLlmManager(): LlmManager {
 export function resolveLlm(): Llm {
   return resolveLlmManager().llm()
 }
+
+/** The model of an agent a node runs for (`this.llm`, its working memory included), when `owner` is an agent that has one. */
+export function ownerLlm(owner: unknown): Llm | undefined {
+  const llm = (owner as { llm?: unknown } | undefined)?.llm
+  return llm && typeof (llm as Llm).invoke === 'function' && typeof (llm as Llm).structured === 'function' ? (llm as Llm) : undefined
+}

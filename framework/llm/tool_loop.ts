@@ -8,7 +8,7 @@ import type { Tool } from '../tools/tool'
 import { ToolRegistry } from '../tools/tool_registry'
 import type { ToolSource } from '../tools/types'
 import type { Llm } from './llm'
-import { resolveLlm } from './llm_runtime'
+import { ownerLlm, resolveLlm } from './llm_runtime'
 import { approvalRequest, editedResult, normalizeDecision, refusedMessage, toolApprovalSchema, unapprovedMessage, type ToolApprovalDecision } from './tool_approval'
 import type { LlmCallOptions } from './types'
 
@@ -41,12 +41,6 @@ export interface ToolLoopContext {
  * added); added to a graph, it becomes tool steps instead (see toolLoop).
  */
 export type ToolLoopNode = ((state: Record<string, any>, ctx?: ToolLoopContext) => Promise<Record<string, BaseMessage[]>>) & { readonly [TOOL_STEPS]: ToolSteps }
-
-/** The agent's own model when the node runs with `this` = an agent that has one (`this.llm`). */
-function ownerLlm(owner: unknown): Llm | undefined {
-  const llm = (owner as { llm?: unknown } | undefined)?.llm
-  return llm && typeof (llm as Llm).invoke === 'function' ? (llm as Llm) : undefined
-}
 
 let logger: Logger | undefined
 

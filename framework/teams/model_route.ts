@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { NodeContext } from '../agents/node_context'
 import { TEAM_DONE, type TeamTurnInfo } from '../agents/team_steps'
 import type { Llm } from '../llm/llm'
-import { resolveLlm } from '../llm/llm_runtime'
+import { ownerLlm, resolveLlm } from '../llm/llm_runtime'
 
 type Raw = Record<string, any>
 
@@ -14,12 +14,6 @@ const MAX_STATE_CHARS = 8000
 const ROUTING_TRIM = { maxTokens: 8000 }
 
 const DEFAULT_INSTRUCTIONS = 'You supervise a team of agents working on a task. Decide which member should act next, one at a time, and answer "done" once the task is complete.'
-
-/** The agent's own model when the team runs with `this` = an agent that has one. */
-function ownerLlm(owner: unknown): Llm | undefined {
-  const llm = (owner as { llm?: unknown } | undefined)?.llm
-  return llm && typeof (llm as Llm).structured === 'function' ? (llm as Llm) : undefined
-}
 
 function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}... (${text.length - max} more characters)` : text
