@@ -49,6 +49,8 @@ export interface LoadRun {
   errors: { non2xx: number; errors: number; timeouts: number; total: number }
   /** Failures of requests sent during the warm-up (the connection-opening burst), reported apart. */
   warmupErrors: number
+  /** Responses completed during the warm-up (any status): with `responses`, everything the server answered. */
+  warmupResponses: number
   statusCodes: Record<string, number>
   /**
    * Server CPU (user + system, all threads) during the measured phase: per
@@ -189,6 +191,7 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
     // autocannon counts timeouts among its errors; so do we.
     errors: { ...errors, total: errors.non2xx + errors.errors },
     warmupErrors,
+    warmupResponses,
     statusCodes,
     cpu: {
       msPerResponse: measuredResponses > 0 ? Math.round(((cpuSeconds * 1000) / measuredResponses) * 1000) / 1000 : 0,
