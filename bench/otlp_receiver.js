@@ -14,6 +14,7 @@
  * @example
  * node bench/otlp_receiver.js --port 0   # prints "OTLP receiver ready at http://127.0.0.1:<port> (pid N)"
  */
+const { Buffer } = require('node:buffer')
 const http = require('node:http')
 const { setTimeout } = require('node:timers')
 
