@@ -223,6 +223,7 @@ function toTargetResult(
       ...traces,
       // The check request of each server, then every response of the warm-ups and measured phases.
       answered: traces.answered + sum((run) => run.warmupResponses + run.responses),
+      unanswered: sum((run) => run.unanswered),
     },
     summary: {
       responses,
@@ -238,6 +239,7 @@ function toTargetResult(
       },
       warmupErrors: sum((run) => run.warmupErrors),
       warmupResponses: sum((run) => run.warmupResponses),
+      unanswered: sum((run) => run.unanswered),
       statusCodes,
       cpu: {
         msPerResponse: responses > 0 ? Math.round((sum((run) => run.cpu.msPerResponse * run.responses) / responses) * 1000) / 1000 : 0,

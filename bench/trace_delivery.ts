@@ -6,6 +6,8 @@ import type { TargetResult } from './load_bench'
 export interface TraceDelivery extends OtlpStats {
   /** Responses the traced servers sent: each server's check request, every warm-up and measured response. */
   answered: number
+  /** Requests that got no response (timeouts, socket errors): each may or may not have run, and been traced. */
+  unanswered: number
 }
 
 /**
@@ -26,16 +28,22 @@ export function addTraces(previous: TraceDelivery | undefined, stats: OtlpStats,
     bytes: (previous?.bytes ?? 0) + stats.bytes,
     refused: (previous?.refused ?? 0) + stats.refused,
     answered: (previous?.answered ?? 0) + checks,
+    unanswered: previous?.unanswered ?? 0,
   }
 }
 
 /**
  * Whether every request a traced server answered arrived as a trace, and no
  * more than could have: a drive that stops leaves up to `connections`
- * requests in flight, which the server still runs and traces.
+ * requests in flight, and a request that timed out may still have run; the
+ * server traces both.
  */
 export function tracesComplete(traces: TraceDelivery, inFlightAtMost: number): boolean {
-  return traces.refused === 0 && traces.rootSpans >= traces.answered && traces.rootSpans <= traces.answered + inFlightAtMost
+  return traces.refused === 0 && traces.rootSpans >= traces.answered && traces.rootSpans <= mostTraces(traces, inFlightAtMost)
+}
+
+function mostTraces(traces: TraceDelivery, inFlightAtMost: number): number {
+  return traces.answered + traces.unanswered + inFlightAtMost
 }
 
 /**
@@ -49,10 +57,10 @@ export function printTraces(targets: readonly TargetResult[], settings: { connec
     const perTrace = traces.rootSpans > 0 ? (traces.spans / traces.rootSpans).toFixed(2) : '-'
     const verdict = tracesComplete(traces, inFlight)
       ? output.paint('green', 'every answered request traced')
-      : output.paint('red', `traces missing or refused (expected ${traces.answered} to ${traces.answered + inFlight})`)
+      : output.paint('red', `traces missing or refused (expected ${traces.answered} to ${mostTraces(traces, inFlight)})`)
     output.line(
       `${name}: the OTLP receiver got ${traces.spans} spans in ${traces.exports} exports (${(traces.bytes / 1024 / 1024).toFixed(1)} MB): ${traces.rootSpans} traces of ${perTrace} spans; ` +
-        `the server answered ${traces.answered} requests, plus up to ${inFlight} in flight when the drives stopped: ${verdict}`,
+        `the server answered ${traces.answered} requests; ${traces.unanswered} got no answer and up to ${inFlight} were in flight when the drives stopped: ${verdict}`,
     )
     const names = Object.entries(traces.spansByName)
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

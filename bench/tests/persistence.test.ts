@@ -13,6 +13,7 @@ function result(name: string, requestsPerSecond: number): TargetResult {
     errors: { non2xx: 0, errors: 0, timeouts: 0, total: 0 },
     warmupErrors: 0,
     warmupResponses: 0,
+    unanswered: 0,
     statusCodes: { '200': 100 },
     cpu: { msPerResponse: 1000 / requestsPerSecond, coreShare: 1 },
     rssMb: { before: 1, peak: 1, after: 1 },
