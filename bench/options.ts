@@ -42,7 +42,7 @@ export const USAGE = `Usage: npm run bench -- [load|memory|tracing|sdk] [options
   rag | bus | team       in-process benchmarks with their own options (npm run bench -- bus --help)
 
   --name <name>          result file bench/results/<name>.json (default: <kind>-<timestamp>)
-  --targets <a,b,...>    targets or presets; load default: stack,persistence; memory default: echo
+  --targets <a,b,...>    targets or presets; load default: stack,persistence; memory default: echo; tracing, sdk: their preset
                          stack = baseline,echo,secure_echo (secure_echo skipped when not routed)
                          persistence = echo_memory,echo_memory_exit,echo_sqlite,echo_sqlite_exit,echo_postgres,echo_postgres_exit
                          tracing = baseline,echo,echo_tracing; sdk = echo,echo_sdk
