@@ -10,6 +10,7 @@ import { profileDirFor, writeResult } from './harness/write_result'
 import type { BenchOptions } from './options'
 import { printPersistence, persistenceRows, type PersistenceRow } from './persistence'
 import { COMPARISONS, selectTargets, type PersistenceSetting } from './targets'
+import { addTraces, printTraces, type TraceDelivery } from './trace_delivery'
 
 export interface TargetResult {
   name: string
@@ -19,6 +20,8 @@ export interface TargetResult {
   /** This target's own server settings on top of the shared environment (checkpointer, durability, DATABASE_URL). */
   env?: Record<string, string>
   persistence?: PersistenceSetting
+  /** A traced target (`otlp`): what its OTLP receiver got over all rounds, against what the server answered. */
+  traces?: TraceDelivery
   /** All rounds merged: throughput over the summed duration, percentiles over every response. */
   summary: Omit<LoadRun, 'rssSamples'>
   rounds: Array<Omit<LoadRun, 'rssSamples'>>
@@ -95,12 +98,19 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
   let prepared: PreparedTarget[] = []
   let names: string[] | undefined
   const runs = new Map<string, Array<{ run: LoadRun; latencies: number[] }>>()
+  const traces = new Map<string, TraceDelivery>()
+  // Stopped before their figures are read: a traced server flushes its last spans as it stops.
+  const stopServers = async () => {
+    if (!servers) return
+    await servers.stop()
+    for (const [name, stats] of servers.traces) traces.set(name, addTraces(traces.get(name), stats, 1))
+  }
   for (let round = 1; round <= options.rounds; round++) {
     if (!servers || !options.keepServers) {
       // Fresh processes each round: how fast a Node process runs the same code varies from one process
       // to the next (compiled code, heap layout), and stays so for its life. Rounds on the same two
       // processes repeat one draw of that; rounds on new processes average several.
-      await servers?.stop()
+      await stopServers()
       const profileSuffix = options.keepServers ? undefined : `-round${round}`
       servers = await BenchServers.start(targets, {
         root: context.root,
@@ -140,7 +150,8 @@ export async function runLoadBench(options: BenchOptions, context: BenchContext)
     }
   }
 
-  const results = prepared.map((entry) => toTargetResult(entry, runs.get(entry.target.name) ?? [], servers?.settingsOf(entry.target)))
+  await stopServers()
+  const results = prepared.map((entry) => toTargetResult(entry, runs.get(entry.target.name) ?? [], servers?.settingsOf(entry.target), traces.get(entry.target.name)))
   for (const result of results) {
     const refused = result.summary.statusCodes['429'] ?? 0
     if (refused > 0) {
@@ -188,7 +199,12 @@ async function driveOnce(entry: PreparedTarget, options: BenchOptions): Promise<
   return measured
 }
 
-function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; latencies: number[] }>, env: Record<string, string> | undefined): TargetResult {
+function toTargetResult(
+  entry: PreparedTarget,
+  measured: Array<{ run: LoadRun; latencies: number[] }>,
+  env: Record<string, string> | undefined,
+  traces: TraceDelivery | undefined,
+): TargetResult {
   const rounds = measured.map(({ run }) => withoutSamples(run))
   const sum = (pick: (run: LoadRun) => number) => measured.reduce((total, { run }) => total + pick(run), 0)
   const statusCodes: Record<string, number> = {}
@@ -203,6 +219,12 @@ function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; l
     description: entry.target.description,
     env,
     persistence: entry.target.persistence,
+    traces: traces && {
+      ...traces,
+      // The check request of each server, then every response of the warm-ups and measured phases.
+      answered: traces.answered + sum((run) => run.warmupResponses + run.responses),
+      unanswered: sum((run) => run.unanswered),
+    },
     summary: {
       responses,
       ok,
@@ -216,6 +238,8 @@ function toTargetResult(entry: PreparedTarget, measured: Array<{ run: LoadRun; l
         total: sum((run) => run.errors.total),
       },
       warmupErrors: sum((run) => run.warmupErrors),
+      warmupResponses: sum((run) => run.warmupResponses),
+      unanswered: sum((run) => run.unanswered),
       statusCodes,
       cpu: {
         msPerResponse: responses > 0 ? Math.round((sum((run) => run.cpu.msPerResponse * run.responses) / responses) * 1000) / 1000 : 0,
@@ -284,6 +308,7 @@ function printLoadReport(report: LoadReport, output: Output): void {
     )
   }
   printPersistence(report.persistence, output)
+  printTraces(report.targets, settings, output)
   for (const target of report.targets) {
     if (target.summary.errors.total > 0) {
       output.line(`${target.name}: ${output.paint('red', `${target.summary.errors.total} errors`)} (target: zero) ${JSON.stringify(target.summary.statusCodes)}`)

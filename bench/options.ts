@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { expandTargetNames, PRESETS } from './targets'
 
-export type BenchKind = 'load' | 'memory'
+/** `tracing` and `sdk` are load benchmarks of their preset's targets. */
+export type BenchKind = 'load' | 'memory' | 'tracing' | 'sdk'
 
 export interface BenchOptions {
   kind: BenchKind
@@ -32,16 +33,19 @@ export interface BenchOptions {
   help: boolean
 }
 
-export const USAGE = `Usage: npm run bench -- [load|memory] [options]
+export const USAGE = `Usage: npm run bench -- [load|memory|tracing|sdk] [options]
 
   load (default)         drive each target for --duration seconds after a warm-up; compare throughput
   memory                 send --requests requests to one target; report RSS after warm-up and at the end
+  tracing                load on the tracing preset: echo with tracing on (to a local OTLP receiver) against off
+  sdk                    load on the sdk preset: the LangGraph protocol's POST /runs/wait against POST /agents/echo
   rag | bus | team       in-process benchmarks with their own options (npm run bench -- bus --help)
 
   --name <name>          result file bench/results/<name>.json (default: <kind>-<timestamp>)
-  --targets <a,b,...>    targets or presets; load default: stack,persistence; memory default: echo
+  --targets <a,b,...>    targets or presets; load default: stack,persistence; memory default: echo; tracing, sdk: their preset
                          stack = baseline,echo,secure_echo (secure_echo skipped when not routed)
                          persistence = echo_memory,echo_memory_exit,echo_sqlite,echo_sqlite_exit,echo_postgres,echo_postgres_exit
+                         tracing = baseline,echo,echo_tracing; sdk = echo,echo_sdk
   --connections <n>      concurrent connections (default 100)
   --duration <s>         load: measured seconds per target and round (default 5)
   --warmup <s>           load: warm-up seconds on the same connections before each measured drive (default 4)
@@ -62,7 +66,11 @@ export const USAGE = `Usage: npm run bench -- [load|memory] [options]
 const DEFAULT_TARGETS: Record<BenchKind, string[]> = {
   load: [...PRESETS.stack, ...PRESETS.persistence],
   memory: ['echo'],
+  tracing: [...PRESETS.tracing],
+  sdk: [...PRESETS.sdk],
 }
+
+const KINDS = Object.keys(DEFAULT_TARGETS) as BenchKind[]
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -97,7 +105,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
   })
   if (positionals.length > 1) throw new Error(`expected at most one benchmark kind, got: ${positionals.join(' ')}`)
   const kind = (positionals[0] ?? 'load') as BenchKind
-  if (kind !== 'load' && kind !== 'memory') throw new Error(`unknown benchmark "${kind}": expected load or memory`)
+  if (!KINDS.includes(kind)) throw new Error(`unknown benchmark "${kind}": expected one of ${KINDS.join(', ')} (or rag, bus, team)`)
 
   const name = resultName(values.name, kind, now)
 

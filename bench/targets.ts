@@ -31,6 +31,12 @@ export interface BenchTarget {
   env?: Record<string, string>
   /** The server needs a PostgreSQL database of its own: the harness creates one and sets DATABASE_URL. */
   postgres?: boolean
+  /**
+   * The server exports traces: the harness starts a local OTLP/HTTP receiver
+   * for it and sets OTEL_EXPORTER_OTLP_ENDPOINT, and the report shows the
+   * spans that arrived.
+   */
+  otlp?: boolean
   persistence?: PersistenceSetting
   description: string
 }
@@ -103,6 +109,26 @@ export const TARGETS: readonly BenchTarget[] = [
     optional: true,
     description: 'the echo agent behind auth (JWT) and throttle (Redis driver)',
   },
+  {
+    name: 'echo_tracing',
+    server: 'langvel',
+    method: 'POST',
+    path: '/agents/echo',
+    body: ECHO_BODY,
+    expect: ECHO_EXPECT,
+    otlp: true,
+    description: 'echo with OpenTelemetry tracing on, exporting every span to a local OTLP/HTTP receiver',
+  },
+  {
+    name: 'echo_sdk',
+    server: 'langvel',
+    method: 'POST',
+    // What @langchain/langgraph-sdk's `client.runs.wait(null, 'echo', { input })` sends (bench/tests/sdk_request.test.ts checks it).
+    path: '/runs/wait',
+    body: { input: ECHO_BODY.input, assistant_id: 'echo' },
+    expect: ECHO_EXPECT,
+    description: 'the echo assistant through the LangGraph protocol: a thread-less runs.wait',
+  },
   persistenceTarget('memory', 'default'),
   persistenceTarget('memory', 'exit'),
   persistenceTarget('sqlite', 'default'),
@@ -115,14 +141,20 @@ export const TARGETS: readonly BenchTarget[] = [
 export const PRESETS: Readonly<Record<string, readonly string[]>> = {
   stack: ['baseline', 'echo', 'secure_echo'],
   persistence: ['echo_memory', 'echo_memory_exit', 'echo_sqlite', 'echo_sqlite_exit', 'echo_postgres', 'echo_postgres_exit'],
+  /** Tracing on against off (echo); the baseline shows what the off side costs against the bare graph. */
+  tracing: ['baseline', 'echo', 'echo_tracing'],
+  /** The LangGraph protocol's runs.wait against the native agent route. */
+  sdk: ['echo', 'echo_sdk'],
 }
 
 export const COMPARISONS: readonly BenchComparison[] = [
   { name: 'full stack / baseline', measured: 'echo', reference: 'baseline', target: 0.9 },
   { name: 'secure_echo / echo', measured: 'secure_echo', reference: 'echo', target: 0.85 },
+  { name: 'tracing on / off (echo_tracing / echo)', measured: 'echo_tracing', reference: 'echo', target: 0.9 },
+  { name: 'runs.wait / native (echo_sdk / echo)', measured: 'echo_sdk', reference: 'echo', target: 0.9 },
 ]
 
-/** Expands presets (`stack`, `persistence`) into target names, keeping the first occurrence of each. */
+/** Expands presets (`stack`, `persistence`, `tracing`, `sdk`) into target names, keeping the first occurrence of each. */
 export function expandTargetNames(names: readonly string[]): string[] {
   const expanded = names.flatMap((name) => PRESETS[name] ?? [name])
   return [...new Set(expanded)]

@@ -6,6 +6,7 @@ import { startBaseline } from './baseline_server'
 import type { BuiltProject } from './build_project'
 import { checkTarget, routeExists } from './check_target'
 import { benchEnvironment, maskSettings, startLangvel, type StartedLangvel } from './langvel_server'
+import { OtlpReceiver, type OtlpStats } from './otlp_receiver'
 import { createScratchDatabase, postgresReachable, type ScratchDatabase } from './postgres_database'
 import type { ProcessGuard } from './process_guard'
 import { deleteRedisKeys } from './redis_cleanup'
@@ -62,8 +63,12 @@ export class BenchServers {
     private readonly targetSettings: Map<string, Record<string, string>>,
     private readonly unavailable: Map<string, string>,
     private readonly databases: ScratchDatabase[],
+    private readonly receivers: Map<string, OtlpReceiver>,
     readonly scratch: string,
   ) {}
+
+  /** What each traced target's OTLP receiver got, read once its server has stopped (its last spans flushed); set by `stop()`. */
+  readonly traces = new Map<string, OtlpStats>()
 
   /** The Langvel environment shared by every target (secrets masked); undefined when only the baseline ran. */
   get langvelSettings(): Record<string, string> | undefined {
@@ -84,6 +89,7 @@ export class BenchServers {
     const targetSettings = new Map<string, Record<string, string>>()
     const unavailable = new Map<string, string>()
     const databases: ScratchDatabase[] = []
+    const receivers = new Map<string, OtlpReceiver>()
     const nodeArgs = (name: string) =>
       options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${name}${options.profileSuffix ?? ''}.cpuprofile`] : []
     let postgres: Awaited<ReturnType<typeof postgresReachable>> | undefined
@@ -105,8 +111,18 @@ export class BenchServers {
         guard.defer(() => database.drop())
         env.DATABASE_URL = database.url
       }
+      if (target.otlp) {
+        // A receiver per traced target, so every span it counts is that target's.
+        const receiver = await OtlpReceiver.start({ root, scratch, name: target.name, adopt })
+        receivers.set(target.name, receiver)
+        env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url
+      }
       envs.set(target.name, env)
-      const own = maskSettings({ ...target.env, ...(target.postgres ? { DATABASE_URL: env.DATABASE_URL } : {}) })
+      const own = maskSettings({
+        ...target.env,
+        ...(target.postgres ? { DATABASE_URL: env.DATABASE_URL } : {}),
+        ...(target.otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+      })
       if (Object.keys(own).length > 0) targetSettings.set(target.name, own)
     }
 
@@ -138,12 +154,21 @@ export class BenchServers {
     }
     for (const [name, server] of servers) log(`${name}: ${server.url} (pid ${server.pid})`)
     const baseSettings = langvel ? maskSettings(benchEnvironment(join(scratch, '<target>'), options.env)) : undefined
-    return new BenchServers(servers, langvel, baseSettings, targetSettings, unavailable, databases, scratch)
+    return new BenchServers(servers, langvel, baseSettings, targetSettings, unavailable, databases, receivers, scratch)
   }
 
-  /** Stops every server of this set, then drops its scratch databases (the guard would do both at the end anyway). */
+  /**
+   * Stops every server of this set, then reads and stops the OTLP receivers
+   * (a stopping server flushes its last spans first) and drops the scratch
+   * databases (the guard would stop and drop them at the end anyway).
+   */
   async stop(): Promise<void> {
     await Promise.all([...this.servers.values()].map((server) => server.stop()))
+    for (const [name, receiver] of this.receivers) {
+      this.traces.set(name, await receiver.stats())
+      await receiver.stop()
+      this.receivers.delete(name)
+    }
     await Promise.all(this.databases.map((database) => database.drop()))
   }
 

@@ -49,6 +49,10 @@ export interface LoadRun {
   errors: { non2xx: number; errors: number; timeouts: number; total: number }
   /** Failures of requests sent during the warm-up (the connection-opening burst), reported apart. */
   warmupErrors: number
+  /** Responses completed during the warm-up (any status): with `responses`, everything the server answered. */
+  warmupResponses: number
+  /** Requests of either phase that got no response (timeouts, socket errors): the server may still have run them. */
+  unanswered: number
   statusCodes: Record<string, number>
   /**
    * Server CPU (user + system, all threads) during the measured phase: per
@@ -87,6 +91,7 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
   const errors = { non2xx: 0, errors: 0, timeouts: 0 }
   let warmupErrors = 0
   let warmupResponses = 0
+  let unanswered = 0
   let measuredResponses = 0
   let ok = 0
 
@@ -157,6 +162,7 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
         if (status < 200 || status > 299) errors.non2xx++
       })
       instance.on('reqError', (error: Error) => {
+        unanswered++
         const now = performance.now()
         const timedOut = error?.message === 'request timed out'
         const sentAt = timedOut ? now - TIMEOUT_SECONDS * 1000 : now
@@ -189,6 +195,8 @@ export async function drive(options: DriveOptions): Promise<{ run: LoadRun; late
     // autocannon counts timeouts among its errors; so do we.
     errors: { ...errors, total: errors.non2xx + errors.errors },
     warmupErrors,
+    warmupResponses,
+    unanswered,
     statusCodes,
     cpu: {
       msPerResponse: measuredResponses > 0 ? Math.round(((cpuSeconds * 1000) / measuredResponses) * 1000) / 1000 : 0,

@@ -40,6 +40,8 @@ describe('drive', () => {
     expect(served).toBe(240)
     expect(JSON.parse(bodies[0])).toEqual(target.body)
     expect(run.responses).toBe(200)
+    expect(run.warmupResponses).toBe(40)
+    expect(run.unanswered).toBe(0)
     expect(Object.values(run.statusCodes).reduce((sum, count) => sum + count, 0)).toBe(200)
     // Every 503 is counted once: in the measured errors, or with the warm-up when it was sent then.
     expect(run.errors.non2xx + run.warmupErrors).toBe(24)

@@ -26,6 +26,14 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['memory'], NOW)).toMatchObject({ kind: 'memory', targets: ['echo'], requests: 50_000, warmupRequests: 5000 })
   })
 
+  it('runs the load benchmark on the tracing or sdk preset when given `tracing` or `sdk`, and --targets still chooses', () => {
+    expect(parseBenchArgs(['tracing'], NOW)).toMatchObject({ kind: 'tracing', targets: ['baseline', 'echo', 'echo_tracing'], name: 'tracing-2026-01-02T03-04-05-678Z' })
+    expect(parseBenchArgs(['sdk'], NOW)).toMatchObject({ kind: 'sdk', targets: ['echo', 'echo_sdk'] })
+    expect(parseBenchArgs(['sdk', '--targets', 'echo_sdk,echo'], NOW).targets).toEqual(['echo_sdk', 'echo'])
+    expect(parseBenchArgs(['--targets', 'tracing,sdk'], NOW).targets).toEqual(['baseline', 'echo', 'echo_tracing', 'echo_sdk'])
+    expect(() => parseBenchArgs(['traces'], NOW)).toThrow(/unknown benchmark "traces": expected one of load, memory, tracing, sdk/)
+  })
+
   it('reads flags and repeated --env pairs', () => {
     const options = parseBenchArgs(['--name', 'nightly', '--targets', 'echo, baseline', '--rounds', '5', '--env', 'A_B=1', '--env', 'URL=redis://x/15?a=b'])
     expect(options).toMatchObject({ name: 'nightly', targets: ['echo', 'baseline'], rounds: 5, env: { A_B: '1', URL: 'redis://x/15?a=b' } })

@@ -12,6 +12,8 @@ function result(name: string, requestsPerSecond: number): TargetResult {
     latencyMs: { p50: 1, p95: 2, p99: 3, max: 4, mean: 1 },
     errors: { non2xx: 0, errors: 0, timeouts: 0, total: 0 },
     warmupErrors: 0,
+    warmupResponses: 0,
+    unanswered: 0,
     statusCodes: { '200': 100 },
     cpu: { msPerResponse: 1000 / requestsPerSecond, coreShare: 1 },
     rssMb: { before: 1, peak: 1, after: 1 },

@@ -1,4 +1,4 @@
-import { needsToken, PRESETS, resolveHeaders, selectTargets, TARGETS } from '../targets'
+import { COMPARISONS, needsToken, PRESETS, resolveHeaders, selectTargets, TARGETS } from '../targets'
 
 describe('targets', () => {
   it('selects targets by name in the order given', () => {
@@ -6,7 +6,7 @@ describe('targets', () => {
   })
 
   it('names the unknown target, the known ones and the presets', () => {
-    expect(() => selectTargets(['echo', 'ehco'])).toThrow(/ehco.*known: baseline, echo.*presets: stack, persistence/)
+    expect(() => selectTargets(['echo', 'ehco'])).toThrow(/ehco.*known: baseline, echo.*presets: stack, persistence, tracing, sdk/)
   })
 
   it('substitutes a minted token into header values and knows which targets need one', () => {
@@ -17,9 +17,20 @@ describe('targets', () => {
     expect(() => resolveHeaders(secure, {})).toThrow(/needs a token/)
   })
 
-  it('has unique names and paths under /agents/', () => {
+  it('has unique names and paths under /agents/ or the LangGraph protocol\'s /runs/', () => {
     expect(new Set(TARGETS.map((target) => target.name)).size).toBe(TARGETS.length)
-    for (const target of TARGETS) expect(target.path).toMatch(/^\/agents\//)
+    for (const target of TARGETS) expect(target.path).toMatch(/^\/(agents|runs)\//)
+  })
+
+  it('compares tracing on with off and the protocol\'s runs.wait with the native route, on the same echo request', () => {
+    const [echo, tracing, sdk] = selectTargets(['echo', 'echo_tracing', 'echo_sdk'])
+    expect(tracing).toMatchObject({ server: 'langvel', path: echo.path, body: echo.body, otlp: true })
+    expect(tracing.env).toBeUndefined()
+    expect(echo.otlp).toBeUndefined()
+    expect(sdk).toMatchObject({ server: 'langvel', method: 'POST', path: '/runs/wait', body: { input: (echo.body as { input: unknown }).input, assistant_id: 'echo' }, expect: echo.expect })
+    expect(selectTargets(['tracing']).map((target) => target.name)).toEqual(['baseline', 'echo', 'echo_tracing'])
+    expect(selectTargets(['sdk']).map((target) => target.name)).toEqual(['echo', 'echo_sdk'])
+    expect(COMPARISONS.filter((comparison) => comparison.reference === 'echo' && ['echo_tracing', 'echo_sdk'].includes(comparison.measured)).map((comparison) => comparison.target)).toEqual([0.9, 0.9])
   })
 
   it('runs the echo route on each checkpointer, with the default durability and with exit', () => {
