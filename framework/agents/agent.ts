@@ -406,6 +406,15 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   #emit(checkpointer: BaseCheckpointSaver | undefined, metricsLabel?: string): CompiledAgentGraph {
+    return this.compileGraph(checkpointer, metricsLabel)
+  }
+
+  /**
+   * @internal Turns the planned graph into a compiled LangGraph graph with
+   * `checkpointer`. GraphAgent (`Route.graph`) overrides it to serve a graph
+   * built with LangGraph directly.
+   */
+  protected compileGraph(checkpointer: BaseCheckpointSaver | undefined, metricsLabel?: string): CompiledAgentGraph {
     const { plan } = this.#blueprint()
     if (plan.problems.length > 0) throw new E_GRAPH_INVALID(this.name, plan.problems, { details: { problems: plan.problems } })
     return emitGraph(plan, this.state, { owner: this, checkpointer, name: this.name, metricsLabel })

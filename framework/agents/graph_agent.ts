@@ -1,0 +1,227 @@
+import type { BaseCheckpointSaver } from '@langchain/langgraph'
+import { z } from 'zod'
+import type { Durability } from '../contracts/agent_run'
+import { E_GRAPH_INVALID, E_RUNTIME, isException } from '../errors'
+import { Agent } from './agent'
+import type { AgentClass } from './agent_pool'
+import type { GraphBuilder } from './graph_builder'
+import type { CompiledAgentGraph } from './graph_emit'
+import { stateOfGraph, type StateGraphBuilderLike } from './graph_state'
+import { StateDefinition, type AnyStateDefinition } from './state'
+
+/** A compiled LangGraph StateGraph as Langvel reads it: `new StateGraph(...).compile()`, `createReactAgent(...)`. */
+export interface CompiledGraphLike {
+  readonly builder: StateGraphBuilderLike
+  invoke(input: unknown, config?: unknown): Promise<unknown>
+  stream(input: unknown, config?: unknown): Promise<unknown>
+  getState(config: unknown, options?: unknown): Promise<unknown>
+}
+
+/** What `Route.graph()` serves: a compiled graph, or a function (sync or async) that returns one. */
+export type GraphSource = CompiledGraphLike | (() => CompiledGraphLike | Promise<CompiledGraphLike>)
+
+export interface GraphAgentOptions {
+  /** Checkpointer driver name (config/checkpointer.ts); the application's default when omitted. */
+  checkpointer?: string
+  /** Shown in listings and as the assistant's description, unless the route gives one. */
+  description?: string
+  /** Threads' namespace in the checkpointer (default: the route path). */
+  threadNamespace?: string
+  /** Most LangGraph steps per run (default 1000). */
+  recursionLimit?: number
+  durability?: Durability
+  timeoutSeconds?: number
+}
+
+/** Before an async factory has resolved: any object is accepted, and the run checks it once the graph is known. */
+const PENDING_STATE = new StateDefinition({})
+const PENDING_INPUT = z.looseObject({})
+
+/**
+ * An agent whose graph was built with LangGraph directly rather than with
+ * Langvel's builder: what `Route.graph('/path', graph)` registers. It runs
+ * through the same runner as every agent (middleware, auth, limits,
+ * deadlines, metrics, both HTTP APIs, `agent:run`); only the graph differs.
+ *
+ * The graph is compiled again from its builder with the checkpointer
+ * Langvel manages (and the same interrupts, store, cache, name and
+ * description), so its threads live where every agent's do. A graph already
+ * compiled with a checkpointer of its own is refused: its threads would live
+ * in a store Langvel neither configures nor cleans.
+ *
+ * @example
+ * const Support = graphAgent(createReactAgent({ llm, tools }), { description: 'Answers with tools' })
+ * const agent = await new Support().compile()
+ * await agent.invoke({ messages: [{ role: 'user', content: 'hi' }] })
+ */
+export class GraphAgent extends Agent<AnyStateDefinition> {
+  #graph?: CompiledGraphLike
+  #state?: AnyStateDefinition
+  /** An async factory's graph, checked when it resolves. */
+  #pending?: Promise<void>
+
+  constructor(
+    source: GraphSource,
+    private readonly declared: GraphAgentOptions = {},
+  ) {
+    super()
+    const value = typeof source === 'function' ? this.#call(source) : source
+    if (isPromiseLike(value)) {
+      this.#pending = Promise.resolve(value).then((graph) => this.#adopt(graph), (error) => Promise.reject(this.#factoryError(error)))
+      // Awaited by compile(); marked handled so a failure waits for it rather than crashing the process.
+      this.#pending.catch(() => undefined)
+    } else {
+      this.#adopt(value)
+    }
+  }
+
+  get state(): AnyStateDefinition {
+    return this.#state ?? PENDING_STATE
+  }
+
+  override get inputSchema() {
+    return this.#state ? this.#state.schema : PENDING_INPUT
+  }
+
+  get description(): string | undefined {
+    return this.declared.description
+  }
+
+  get checkpointer(): string | undefined {
+    return this.declared.checkpointer
+  }
+
+  get threadNamespace(): string | undefined {
+    return this.declared.threadNamespace
+  }
+
+  get recursionLimit(): number | undefined {
+    return this.declared.recursionLimit
+  }
+
+  get durability(): Durability | undefined {
+    return this.declared.durability
+  }
+
+  get timeoutSeconds(): number | undefined {
+    return this.declared.timeoutSeconds
+  }
+
+  /** The graph was built elsewhere: nothing to describe with Langvel's builder. */
+  build(graph: GraphBuilder<AnyStateDefinition>): GraphBuilder<AnyStateDefinition> {
+    return graph
+  }
+
+  override validate(): string[] {
+    return []
+  }
+
+  /** Before an async factory resolved, the input is checked by the run itself, once the graph's state is known. */
+  override validateInput(input: unknown) {
+    return this.#state ? this.#state.validateInput(input) : (input as ReturnType<AnyStateDefinition['validateInput']>)
+  }
+
+  override async compile(options: { checkpointer?: BaseCheckpointSaver; route?: string } = {}): Promise<this> {
+    if (this.#pending) await this.#pending
+    return super.compile(options)
+  }
+
+  /** @internal */
+  protected override compileGraph(checkpointer: BaseCheckpointSaver | undefined): CompiledAgentGraph {
+    if (!this.#graph) throw new E_RUNTIME(`${this.name} is not compiled yet: await agent.compile() first`)
+    const graph = this.#graph as unknown as Record<string, unknown> & CompiledGraphLike
+    const compiled = graph.builder.compile({
+      checkpointer,
+      store: graph.store,
+      cache: graph.cache,
+      interruptBefore: graph.interruptBefore,
+      interruptAfter: graph.interruptAfter,
+      name: graph.name,
+      description: graph.description,
+      transformers: graph.streamTransformers,
+    }) as CompiledAgentGraph
+    // `graph.withConfig({...})` defaults (recursionLimit, tags) carry over.
+    const config = graph.config as Record<string, unknown> | undefined
+    return (config && Object.keys(config).length > 0 ? compiled.withConfig(config) : compiled) as CompiledAgentGraph
+  }
+
+  #call(factory: () => CompiledGraphLike | Promise<CompiledGraphLike>): CompiledGraphLike | Promise<CompiledGraphLike> {
+    try {
+      return factory()
+    } catch (error) {
+      throw this.#factoryError(error)
+    }
+  }
+
+  #factoryError(error: unknown): unknown {
+    if (isException(error) && error.code === 'E_GRAPH_INVALID') return error
+    const message = error instanceof Error ? error.message : String(error)
+    return new E_GRAPH_INVALID(this.name, [`the graph factory failed: ${message}`], { cause: error })
+  }
+
+  #adopt(graph: unknown): void {
+    if (!isCompiledStateGraph(graph)) {
+      throw new E_GRAPH_INVALID(this.name, [`expected a compiled LangGraph StateGraph (new StateGraph(...).compile(), createReactAgent(...)) or a function returning one, got ${describeValue(graph)}`], {
+        help: 'Pass the compiled graph itself (or a function returning it) to Route.graph(); a functional-API entrypoint() is not supported.',
+      })
+    }
+    const own = (graph as unknown as { checkpointer?: unknown }).checkpointer
+    if (own !== undefined && typeof own !== 'boolean') {
+      throw new E_GRAPH_INVALID(this.name, ['the graph was compiled with a checkpointer of its own'], {
+        help: 'Compile it without one (`.compile()`, or createReactAgent without checkpointSaver): Langvel gives it the configured checkpointer (STATE_CHECKPOINTER, or the route\'s `checkpointer` option).',
+      })
+    }
+    this.#state = stateOfGraph(graph.builder)
+    this.#graph = graph
+  }
+}
+
+/**
+ * An agent class serving `source`, named `className` (what logs, metrics and
+ * `agent:list` show). A graph given directly is checked now; a factory is
+ * called when the class is instantiated (the runner does it at boot), or, when
+ * it is async, checked once it resolves, before the route's first run.
+ *
+ * @example
+ * router.agent('/react', graphAgent(createReactAgent({ llm, tools }), { className: 'ReactGraph' }))
+ */
+export function graphAgent(source: GraphSource, options: GraphAgentOptions & { className?: string } = {}): AgentClass<GraphAgent> {
+  const { className = 'GraphAgent', ...declared } = options
+  if (typeof source !== 'function' && !isCompiledStateGraph(source)) {
+    throw new E_GRAPH_INVALID(className, [`expected a compiled LangGraph StateGraph (new StateGraph(...).compile(), createReactAgent(...)) or a function returning one, got ${describeValue(source)}`])
+  }
+  const served = class extends GraphAgent {
+    constructor() {
+      super(source, declared)
+    }
+  }
+  Object.defineProperty(served, 'name', { value: className })
+  return served
+}
+
+function isCompiledStateGraph(value: unknown): value is CompiledGraphLike {
+  const graph = value as Partial<CompiledGraphLike> | null | undefined
+  return (
+    typeof graph === 'object' &&
+    graph !== null &&
+    typeof graph.invoke === 'function' &&
+    typeof graph.stream === 'function' &&
+    typeof graph.getState === 'function' &&
+    typeof graph.builder?.compile === 'function' &&
+    typeof graph.builder.channels === 'object'
+  )
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<CompiledGraphLike> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name
+    return name && name !== 'Object' ? `a ${name}` : 'a plain object'
+  }
+  return `${typeof value} ${JSON.stringify(value)}`
+}
