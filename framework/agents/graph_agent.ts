@@ -44,10 +44,12 @@ const PENDING_INPUT = z.looseObject({})
  * deadlines, metrics, both HTTP APIs, `agent:run`); only the graph differs.
  *
  * The graph is compiled again from its builder with the checkpointer
- * Langvel manages (and the same interrupts, store, cache, name and
- * description), so its threads live where every agent's do. A graph already
- * compiled with a checkpointer of its own is refused: its threads would live
- * in a store Langvel neither configures nor cleans.
+ * Langvel manages (and the same store, cache, name and description), so its
+ * threads live where every agent's do. A graph already compiled with a
+ * checkpointer of its own is refused: its threads would live in a store
+ * Langvel neither configures nor cleans. So is one compiled with
+ * `interruptBefore` / `interruptAfter`: those stops wait for no value, so
+ * neither API could resume them; `interrupt()` in a node is the way.
  *
  * @example
  * const Support = graphAgent(createReactAgent({ llm, tools }), { description: 'Answers with tools' })
@@ -134,8 +136,6 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
       checkpointer,
       store: graph.store,
       cache: graph.cache,
-      interruptBefore: graph.interruptBefore,
-      interruptAfter: graph.interruptAfter,
       name: graph.name,
       description: graph.description,
       transformers: graph.streamTransformers,
@@ -160,17 +160,7 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
   }
 
   #adopt(graph: unknown): void {
-    if (!isCompiledStateGraph(graph)) {
-      throw new E_GRAPH_INVALID(this.name, [`expected a compiled LangGraph StateGraph (new StateGraph(...).compile(), createReactAgent(...)) or a function returning one, got ${describeValue(graph)}`], {
-        help: 'Pass the compiled graph itself (or a function returning it) to Route.graph(); a functional-API entrypoint() is not supported.',
-      })
-    }
-    const own = (graph as unknown as { checkpointer?: unknown }).checkpointer
-    if (own !== undefined && typeof own !== 'boolean') {
-      throw new E_GRAPH_INVALID(this.name, ['the graph was compiled with a checkpointer of its own'], {
-        help: 'Compile it without one (`.compile()`, or createReactAgent without checkpointSaver): Langvel gives it the configured checkpointer (STATE_CHECKPOINTER, or the route\'s `checkpointer` option).',
-      })
-    }
+    assertServable(graph, this.name)
     this.#state = stateOfGraph(graph.builder)
     this.#graph = graph
   }
@@ -187,9 +177,7 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
  */
 export function graphAgent(source: GraphSource, options: GraphAgentOptions & { className?: string } = {}): AgentClass<GraphAgent> {
   const { className = 'GraphAgent', ...declared } = options
-  if (typeof source !== 'function' && !isCompiledStateGraph(source)) {
-    throw new E_GRAPH_INVALID(className, [`expected a compiled LangGraph StateGraph (new StateGraph(...).compile(), createReactAgent(...)) or a function returning one, got ${describeValue(source)}`])
-  }
+  if (typeof source !== 'function') assertServable(source, className)
   const served = class extends GraphAgent {
     constructor() {
       super(source, declared)
@@ -197,6 +185,26 @@ export function graphAgent(source: GraphSource, options: GraphAgentOptions & { c
   }
   Object.defineProperty(served, 'name', { value: className })
   return served
+}
+
+/** Throws E_GRAPH_INVALID unless `graph` is a compiled StateGraph Langvel can serve as it is. */
+function assertServable(graph: unknown, agent: string): asserts graph is CompiledGraphLike {
+  if (!isCompiledStateGraph(graph)) {
+    throw new E_GRAPH_INVALID(agent, [`expected a compiled LangGraph StateGraph (new StateGraph(...).compile(), createReactAgent(...)) or a function returning one, got ${describeValue(graph)}`], {
+      help: 'Pass the compiled graph itself (or a function returning it) to Route.graph(); a functional-API entrypoint() is not supported.',
+    })
+  }
+  const fields = graph as unknown as { checkpointer?: unknown; interruptBefore?: unknown; interruptAfter?: unknown }
+  if (fields.checkpointer !== undefined && typeof fields.checkpointer !== 'boolean') {
+    throw new E_GRAPH_INVALID(agent, ['the graph was compiled with a checkpointer of its own'], {
+      help: 'Compile it without one (`.compile()`, or createReactAgent without checkpointSaver): Langvel gives it the configured checkpointer (STATE_CHECKPOINTER, or the route\'s `checkpointer` option).',
+    })
+  }
+  if (hasStaticInterrupts(fields.interruptBefore) || hasStaticInterrupts(fields.interruptAfter)) {
+    throw new E_GRAPH_INVALID(agent, ['the graph was compiled with interruptBefore / interruptAfter'], {
+      help: 'Call interrupt() inside the node that needs a person instead (from @langchain/langgraph): runs stop there and are resumed with a value, over both APIs.',
+    })
+  }
 }
 
 function isCompiledStateGraph(value: unknown): value is CompiledGraphLike {
@@ -210,6 +218,11 @@ function isCompiledStateGraph(value: unknown): value is CompiledGraphLike {
     typeof graph.builder?.compile === 'function' &&
     typeof graph.builder.channels === 'object'
   )
+}
+
+/** `interruptBefore: ['tools']` or `'*'`: stops that resume() cannot answer (they wait for no value). */
+function hasStaticInterrupts(nodes: unknown): boolean {
+  return nodes === '*' || (Array.isArray(nodes) && nodes.length > 0)
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<CompiledGraphLike> {

@@ -246,7 +246,15 @@ describe('Route.graph through the agent API and @langchain/langgraph-sdk', () =>
 
     it('refuses a graph compiled with a checkpointer of its own', () => {
       const own = new StateGraph(Greeting).addNode('greet', () => ({})).addEdge(START, 'greet').compile({ checkpointer: new MemorySaver() })
+      expect(codeOf(() => new Router().graph('/x', own))).toBe('E_GRAPH_INVALID')
       expect(codeOf(routerWith((router) => router.graph('/x', () => own)))).toBe('E_GRAPH_INVALID')
+    })
+
+    it('refuses a graph compiled with static interruptBefore / interruptAfter (they could not be resumed)', () => {
+      const stops = new StateGraph(Greeting).addNode('greet', () => ({})).addEdge(START, 'greet').compile({ interruptBefore: ['greet'] })
+      expect(codeOf(() => new Router().graph('/x', stops))).toBe('E_GRAPH_INVALID')
+      expect(codeOf(routerWith((router) => router.graph('/x', () => stops)))).toBe('E_GRAPH_INVALID')
+      expect(codeOf(routerWith((router) => router.graph('/x', () => createReactAgent({ llm, tools: [wordCount], interruptBefore: ['tools'] }))))).toBe('E_GRAPH_INVALID')
     })
 
     it('fails the first compile (runner.warm) of an async factory that rejects, and tries again on the next', async () => {
