@@ -153,8 +153,9 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
     }
   }
 
+  /** Langvel's own errors (a missing model configuration...) keep their code; anything else says which graph failed. */
   #factoryError(error: unknown): unknown {
-    if (isException(error) && error.code === 'E_GRAPH_INVALID') return error
+    if (isException(error)) return error
     const message = error instanceof Error ? error.message : String(error)
     return new E_GRAPH_INVALID(this.name, [`the graph factory failed: ${message}`], { cause: error })
   }

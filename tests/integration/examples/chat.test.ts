@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@langchain/langgraph-sdk'
+import { MessageTupleManager } from '@langchain/langgraph-sdk/ui'
 import request from 'supertest'
 import { Migrator } from '../../../framework/database/migrator'
 import { Application } from '../../../framework/foundation/application'
@@ -80,7 +81,8 @@ describe('the /chat and /words examples', () => {
       const events = frames(response.text)
       const chunks = events.filter((frame) => frame.event === 'messages')
       expect(chunks.length).toBeGreaterThan(1)
-      expect(chunks.map((frame) => JSON.stringify(frame.data)).join('')).toContain('stream')
+      expect(chunks.map((frame) => frame.data[0].content).join('')).toBe('Echo: stream me')
+      expect(chunks[0].data[1]).toMatchObject({ langgraph_node: 'reply' })
       const last = events.filter((frame) => frame.event === 'values').at(-1)?.data
       expect(JSON.stringify(last)).toContain('Echo: stream me')
     })
@@ -120,6 +122,13 @@ describe('the /chat and /words examples', () => {
       expect(new Set(tuples.map(({ data }) => data[0].id)).size).toBe(1)
       expect(tuples.map(({ data }) => data[0].content).join('')).toBe('Echo: tell me something')
       expect(tuples[0].data[1]).toMatchObject({ langgraph_node: 'reply' })
+      // What the SDK's useStream (agent-chat-ui) does with them: one AI message growing chunk by chunk.
+      const ui = new MessageTupleManager()
+      const ids = new Set(tuples.map(({ data }) => ui.add(data[0] as never, data[1])))
+      expect(ids.size).toBe(1)
+      const shown = ui.get([...ids][0] as string)?.chunk
+      expect(shown?.getType()).toBe('ai')
+      expect(shown?.content).toBe('Echo: tell me something')
       const last = parts.filter((part) => part.event === 'values').at(-1)?.data as { messages: Message[] }
       expect(last.messages.map((message) => message.type)).toEqual(['human', 'ai'])
     })
