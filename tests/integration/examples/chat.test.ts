@@ -151,6 +151,16 @@ describe('the /chat and /words examples', () => {
       expect(values.messages.find((message) => message.type === 'tool')?.content).toBe('5')
     })
 
+    it('is listed on the agent API and in the OpenAPI document, and draws its graph', async () => {
+      const listed = await http.get('/agents').expect(200)
+      const words = (listed.body.agents as Array<Record<string, any>>).find((agent) => agent.path === 'words')
+      expect(words).toMatchObject({ name: 'words', agent: 'WordsGraph', input_schema: { type: 'object', properties: { messages: { type: 'array' } } } })
+      const openapi = await http.get('/openapi.json').expect(200)
+      expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/agents/words', '/agents/chat']))
+      const mermaid = await http.get('/agents/words/graph').expect(200)
+      expect(mermaid.text).toContain('tools')
+    })
+
     it('is listed as an assistant with its messages schema', async () => {
       const assistant = await client.assistants.get('words')
       expect(assistant).toMatchObject({ graph_id: 'words', description: 'A LangGraph prebuilt ReAct agent that counts words with a tool' })
