@@ -153,17 +153,23 @@ describe('Route.graph through the agent API and @langchain/langgraph-sdk', () =>
       const pending = await client.threads.getState<{ draft: string }>(thread.thread_id)
       expect(pending.values.draft).toBe('A post about badgers')
       expect(pending.next).toEqual(['approve'])
+      // A person edits the draft while the thread waits; it still waits for the answer afterwards.
+      await client.threads.updateState(thread.thread_id, { values: { draft: 'A shorter post about badgers' }, asNode: 'write' })
+      const edited = await client.threads.getState<{ draft: string }>(thread.thread_id)
+      expect(edited.values.draft).toBe('A shorter post about badgers')
+      expect(edited.next).toEqual(['approve'])
 
       const parts: Array<{ event: string; data: any }> = []
-      for await (const part of client.runs.stream(thread.thread_id, 'review', { command: { resume: false }, streamMode: ['values', 'updates'] })) parts.push(part)
-      const last = parts.filter((part) => part.event === 'values').at(-1)?.data as { messages: Message[]; approved: boolean }
-      expect(last.approved).toBe(false)
-      expect(last.messages.at(-1)).toMatchObject({ type: 'ai', content: 'Discarded' })
+      for await (const part of client.runs.stream(thread.thread_id, 'review', { command: { resume: true }, streamMode: ['values', 'updates'] })) parts.push(part)
+      const last = parts.filter((part) => part.event === 'values').at(-1)?.data as { messages: Message[]; approved: boolean; notes: string[] }
+      expect(last.approved).toBe(true)
+      expect(last.messages.at(-1)).toMatchObject({ type: 'ai', content: 'Published: A shorter post about badgers' })
+      expect(last.notes).toEqual(['written', 'reviewed'])
       expect(parts.some((part) => part.event === 'updates' && 'publish' in part.data)).toBe(true)
 
       const history = await client.threads.getHistory(thread.thread_id)
       expect(history.length).toBeGreaterThan(2)
-      expect((await client.threads.getState<{ approved: boolean }>(thread.thread_id)).values.approved).toBe(false)
+      expect((await client.threads.getState<{ approved: boolean }>(thread.thread_id)).values.approved).toBe(true)
     })
 
     it('refuses a route behind auth without credentials (401), on both APIs', async () => {
