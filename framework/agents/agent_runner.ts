@@ -273,6 +273,7 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   private describe(definition: AgentRouteDefinition, instance: RunnableAgent, middleware: string[]): AgentRouteInfo {
+    const pool = this.pool
     return {
       path: definition.path,
       name: definition.name,
@@ -283,7 +284,10 @@ export class AgentRunner implements AgentRunnerContract {
       threadNamespace: instance.threadNamespace ?? definition.path,
       timeoutSeconds: definition.timeoutSeconds ?? instance.timeoutSeconds ?? this.options.defaultTimeoutSeconds,
       durability: definition.durability ?? instance.durability ?? this.options.defaultDurability,
-      inputSchema: zodSchema(instance.inputSchema),
+      // Read on each use: an agent may know its schema only once it compiled (Route.graph with an async factory).
+      get inputSchema() {
+        return zodSchema((pool.has(definition.path) ? pool.instance(definition) : instance).inputSchema)
+      },
       interrupts: [...(instance.interrupts ?? [])],
       resumeSchemas: resumeSchemas(instance),
       tools: toolNames(instance.tools),

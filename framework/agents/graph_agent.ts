@@ -6,7 +6,8 @@ import { Agent } from './agent'
 import type { AgentClass } from './agent_pool'
 import type { GraphBuilder } from './graph_builder'
 import type { CompiledAgentGraph } from './graph_emit'
-import { stateOfGraph, type StateGraphBuilderLike } from './graph_state'
+import { contextSchemaOf, standardIssues, stateOfGraph, type StateGraphBuilderLike } from './graph_state'
+import type { RequestContext } from '../contracts/request_context'
 import { StateDefinition, type AnyStateDefinition } from './state'
 
 /** A compiled LangGraph StateGraph as Langvel reads it: `new StateGraph(...).compile()`, `createReactAgent(...)`. */
@@ -97,12 +98,14 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
     return this.declared.threadNamespace
   }
 
+  /** The route's option, else the graph's own `withConfig({ recursionLimit })`. */
   get recursionLimit(): number | undefined {
-    return this.declared.recursionLimit
+    return this.declared.recursionLimit ?? positiveInteger(this.#graphConfig().recursionLimit)
   }
 
+  /** The route's option, else the graph's own `withConfig({ durability })`. */
   get durability(): Durability | undefined {
-    return this.declared.durability
+    return this.declared.durability ?? durabilityOf(this.#graphConfig().durability)
   }
 
   get timeoutSeconds(): number | undefined {
@@ -118,9 +121,45 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
     return []
   }
 
-  /** Before an async factory resolved, the input is checked by the run itself, once the graph's state is known. */
+  /**
+   * Checks the input against the mirrored state (E_VALIDATION naming each bad
+   * field), then hands LangGraph the caller's own values of the keys it
+   * accepted: the graph parses them itself, so a zod transform runs once.
+   * Before an async factory resolved, the input is checked by the run itself,
+   * once the graph's state is known.
+   */
   override validateInput(input: unknown) {
-    return this.#state ? this.#state.validateInput(input) : (input as ReturnType<AnyStateDefinition['validateInput']>)
+    return this.#state ? rawValues(this.#state.validateInput(input), input) : (input as ReturnType<AnyStateDefinition['validateInput']>)
+  }
+
+  /** Like validateInput, for `updateState` patches. */
+  protected override validatePatch(patch: unknown) {
+    return rawValues(this.state.validatePatch(patch), patch)
+  }
+
+  /**
+   * A graph that declares a context schema gets Langvel's request context
+   * (`requestId`, `traceId`, `principal`, `ip`) as its run context, checked
+   * against that schema; one whose schema requires more was refused when it
+   * was adopted. A graph without one gets the request context as it is.
+   */
+  protected override runContext(context: RequestContext): Record<string, unknown> | undefined {
+    const schema = this.#graph ? contextSchemaOf(this.#graph.builder) : undefined
+    if (schema) {
+      const issues = standardIssues(schema, context)
+      if (issues) throw contextError(this.name, issues)
+    }
+    return context as unknown as Record<string, unknown>
+  }
+
+  /** @internal A graph agent run inside another agent's graph: an async factory's graph must have resolved first. */
+  override compileSubgraph() {
+    if (!this.#graph) {
+      throw new E_GRAPH_INVALID(this.name, ['its graph comes from an async factory that has not resolved, so it cannot be compiled into another graph'], {
+        help: 'Pass the compiled graph itself, or a synchronous factory, to graphAgent() when it is used as a subgraph.',
+      })
+    }
+    return super.compileSubgraph()
   }
 
   override async compile(options: { checkpointer?: BaseCheckpointSaver; route?: string } = {}): Promise<this> {
@@ -140,9 +179,16 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
       description: graph.description,
       transformers: graph.streamTransformers,
     }) as CompiledAgentGraph
+    // What was set on the compiled object itself carries over too.
+    const settings = compiled as unknown as Record<string, unknown>
+    for (const key of COPIED_SETTINGS) if (graph[key] !== undefined) settings[key] = graph[key]
     // `graph.withConfig({...})` defaults (recursionLimit, tags) carry over.
     const config = graph.config as Record<string, unknown> | undefined
     return (config && Object.keys(config).length > 0 ? compiled.withConfig(config) : compiled) as CompiledAgentGraph
+  }
+
+  #graphConfig(): Record<string, unknown> {
+    return ((this.#graph as unknown as { config?: Record<string, unknown> } | undefined)?.config ?? {}) as Record<string, unknown>
   }
 
   #call(factory: () => CompiledGraphLike | Promise<CompiledGraphLike>): CompiledGraphLike | Promise<CompiledGraphLike> {
@@ -162,6 +208,7 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
 
   #adopt(graph: unknown): void {
     assertServable(graph, this.name)
+    assertContextServable(graph, this.name)
     this.#state = stateOfGraph(graph.builder)
     this.#graph = graph
   }
@@ -178,14 +225,83 @@ export class GraphAgent extends Agent<AnyStateDefinition> {
  */
 export function graphAgent(source: GraphSource, options: GraphAgentOptions & { className?: string } = {}): AgentClass<GraphAgent> {
   const { className = 'GraphAgent', ...declared } = options
-  if (typeof source !== 'function') assertServable(source, className)
+  if (typeof source !== 'function') {
+    assertServable(source, className)
+    assertContextServable(source, className)
+  }
+  const shared = typeof source === 'function' ? onceSettled(source) : source
   const served = class extends GraphAgent {
     constructor() {
-      super(source, declared)
+      super(shared, declared)
     }
   }
   Object.defineProperty(served, 'name', { value: className })
   return served
+}
+
+/**
+ * The factory called once for every instance of the class (the route's
+ * instance, and each parent graph that runs it as a subgraph): its graph is
+ * kept once it is known. A factory that throws or rejects is called again
+ * next time.
+ */
+function onceSettled(factory: () => CompiledGraphLike | Promise<CompiledGraphLike>): () => CompiledGraphLike | Promise<CompiledGraphLike> {
+  let graph: CompiledGraphLike | undefined
+  let pending: Promise<CompiledGraphLike> | undefined
+  return () => {
+    if (graph) return graph
+    if (pending) return pending
+    const value = factory()
+    if (!isPromiseLike(value)) return (graph = value)
+    pending = Promise.resolve(value).then(
+      (resolved) => {
+        pending = undefined
+        return (graph = resolved)
+      },
+      (error: unknown) => {
+        pending = undefined
+        throw error
+      },
+    )
+    return pending
+  }
+}
+
+/** Settings made on a compiled graph object (not its builder), kept when it is compiled again. */
+const COPIED_SETTINGS = ['stepTimeout', 'retryPolicy', 'debug'] as const
+
+/** The caller's own values of the keys validation accepted. */
+function rawValues<T extends Record<string, unknown>>(accepted: T, raw: unknown): T {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(accepted)) out[key] = (raw as Record<string, unknown>)[key]
+  return out as T
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined
+}
+
+function durabilityOf(value: unknown): Durability | undefined {
+  return value === 'exit' || value === 'async' || value === 'sync' ? value : undefined
+}
+
+/** A request context as every run has one (no principal: an unauthenticated route's). */
+const SAMPLE_CONTEXT: RequestContext = Object.freeze({ requestId: 'request', traceId: 'trace' })
+
+/**
+ * Neither API lets a caller choose a run's context: a graph whose context
+ * schema requires more than Langvel's request context could never run.
+ */
+function assertContextServable(graph: CompiledGraphLike, agent: string): void {
+  const schema = contextSchemaOf(graph.builder)
+  const issues = schema ? standardIssues(schema, SAMPLE_CONTEXT) : undefined
+  if (issues) throw contextError(agent, issues)
+}
+
+function contextError(agent: string, issues: string[]): InstanceType<typeof E_GRAPH_INVALID> {
+  return new E_GRAPH_INVALID(agent, [`the graph's context schema does not accept Langvel's request context (requestId, traceId, principal, ip): ${issues.join('; ')}`], {
+    help: 'Runs get the request context as their LangGraph context; neither API passes a context chosen by the caller. Make the context schema\'s other fields optional (read them from the state instead), or drop the context schema.',
+  })
 }
 
 /** Throws E_GRAPH_INVALID unless `graph` is a compiled StateGraph Langvel can serve as it is. */
@@ -196,9 +312,15 @@ function assertServable(graph: unknown, agent: string): asserts graph is Compile
     })
   }
   const fields = graph as unknown as { checkpointer?: unknown; interruptBefore?: unknown; interruptAfter?: unknown }
-  if (fields.checkpointer !== undefined && typeof fields.checkpointer !== 'boolean') {
+  if (fields.checkpointer !== undefined && fields.checkpointer !== null && typeof fields.checkpointer !== 'boolean') {
     throw new E_GRAPH_INVALID(agent, ['the graph was compiled with a checkpointer of its own'], {
       help: 'Compile it without one (`.compile()`, or createReactAgent without checkpointSaver): Langvel gives it the configured checkpointer (STATE_CHECKPOINTER, or the route\'s `checkpointer` option).',
+    })
+  }
+  const owning = subgraphsWithSavers(graph)
+  if (owning.length > 0) {
+    throw new E_GRAPH_INVALID(agent, [`the subgraph${owning.length === 1 ? '' : 's'} at ${owning.join(', ')} ${owning.length === 1 ? 'was' : 'were'} compiled with a checkpointer of ${owning.length === 1 ? 'its' : 'their'} own`], {
+      help: 'Compile subgraphs without one (`.compile()`): they share the checkpointer Langvel gives the graph.',
     })
   }
   if (hasStaticInterrupts(fields.interruptBefore) || hasStaticInterrupts(fields.interruptAfter)) {
@@ -206,6 +328,21 @@ function assertServable(graph: unknown, agent: string): asserts graph is Compile
       help: 'Call interrupt() inside the node that needs a person instead (from @langchain/langgraph): runs stop there and are resumed with a value, over both APIs.',
     })
   }
+}
+
+/** Nodes (`parent/child` for nested ones) whose subgraph was compiled with a checkpointer of its own. */
+function subgraphsWithSavers(graph: CompiledGraphLike, prefix = ''): string[] {
+  const nodes = (graph.builder as unknown as { nodes?: Record<string, { runnable?: unknown; subgraphs?: unknown[] }> }).nodes ?? {}
+  const out: string[] = []
+  for (const [name, node] of Object.entries(nodes)) {
+    for (const sub of new Set([node.runnable, ...(node.subgraphs ?? [])])) {
+      if (!isCompiledStateGraph(sub)) continue
+      const saver = (sub as unknown as { checkpointer?: unknown }).checkpointer
+      if (saver !== undefined && saver !== null && typeof saver !== 'boolean') out.push(`${prefix}${name}`)
+      else out.push(...subgraphsWithSavers(sub, `${prefix}${name}/`))
+    }
+  }
+  return [...new Set(out)]
 }
 
 function isCompiledStateGraph(value: unknown): value is CompiledGraphLike {
