@@ -87,10 +87,26 @@ describe('the /chat and /words examples', () => {
       expect(JSON.stringify(last)).toContain('Echo: stream me')
     })
 
-    it('refuses messages that are not a list with 422 and the field', async () => {
-      const response = await http.post('/agents/chat').send({ input: { messages: 'hi' } }).expect(422)
+    it('takes one message alone (a bare string) as a list of one', async () => {
+      const response = await http.post('/agents/chat').send({ input: { messages: 'just one' } }).expect(200)
+      expect((response.body.output.messages as Message[]).map((message) => [message.type, message.content])).toEqual([
+        ['human', 'just one'],
+        ['ai', 'Echo: just one'],
+      ])
+    })
+
+    it('refuses messages that are not messages with 422 and the field', async () => {
+      const response = await http.post('/agents/chat').send({ input: { messages: 5 } }).expect(422)
       expect(response.body.error.code).toBe('E_VALIDATION')
       expect(response.body.error.details).toEqual([expect.objectContaining({ path: 'messages' })])
+    })
+
+    it.each(['/agents/chat', '/agents/words'])('%s refuses with 422 a message LangChain cannot read, naming it', async (path) => {
+      for (const message of [{ foo: 1 }, { role: 'wizard', content: 'x' }]) {
+        const response = await http.post(path).send({ input: { messages: [message] } }).expect(422)
+        expect(response.body.error.code).toBe('E_VALIDATION')
+        expect(response.body.error.details).toEqual([expect.objectContaining({ path: 'messages.0' })])
+      }
     })
   })
 
