@@ -1,6 +1,8 @@
 import { Annotation, END, MemorySaver, MessagesAnnotation, MessagesValue, ReducedValue, START, StateGraph, StateSchema } from '@langchain/langgraph'
 import { z } from 'zod'
 import { z as z3 } from 'zod/v3'
+import { FakeListChatModel } from '@langchain/core/utils/testing'
+import { createReactAgent } from '@langchain/langgraph/prebuilt'
 import { Agent, defineState, GraphAgent, graphAgent, reducers, type GraphBuilder } from '../../../framework/agents'
 import { AgentRunner } from '../../../framework/agents/agent_runner'
 import { translateRunError } from '../../../framework/agents/run_support'
@@ -88,6 +90,8 @@ describe('Route.graph', () => {
   })
 })
 
+/** The zod 3 state below, as LangGraph's (zod 4 following) types can describe it. */
+const _LegacyState = Annotation.Root({ name: Annotation<string>, greeting: Annotation<string> })
 const Chat = new StateGraph(MessagesAnnotation).addNode('echo', (state) => ({ messages: [{ role: 'assistant', content: `heard ${state.messages.length}` }] })).addEdge(START, 'echo').compile()
 
 describe('Route.graph input as LangGraph itself takes it', () => {
@@ -133,10 +137,9 @@ describe('Route.graph input as LangGraph itself takes it', () => {
   })
 
   it('checks a zod 3 state\'s fields before the run, naming the field', async () => {
-    const legacy = new StateGraph(z3.object({ name: z3.string(), greeting: z3.string().optional() }) as never)
-      .addNode('greet', (state: { name: string }) => ({ greeting: `hi ${state.name}` }))
-      .addEdge(START, 'greet')
-      .compile()
+    // LangGraph's types follow zod 4; a zod 3 object is accepted at run time.
+    const builder = new StateGraph(z3.object({ name: z3.string(), greeting: z3.string().optional() }) as never) as unknown as StateGraph<typeof _LegacyState>
+    const legacy = builder.addNode('greet', (state) => ({ greeting: `hi ${state.name}` })).addEdge(START, 'greet').compile()
     const runner = runnerFor('/v3', legacy as never)
     expect(await rejection(runner.invoke('/v3', { name: 5 }))).toMatchObject({ code: 'E_VALIDATION', details: [expect.objectContaining({ path: 'name' })] })
     expect((await runner.invoke('/v3', { name: 'Ada' })).output).toMatchObject({ greeting: 'hi Ada' })
@@ -174,6 +177,15 @@ describe('Route.graph run settings', () => {
     expect((await runnerFor('/loop', limited as never, { recursionLimit: 50 }).invoke('/loop', {})).output).toEqual({ count: 20 })
   })
 
+  it('lists an async factory graph\'s withConfig durability once it resolved', async () => {
+    const router = new Router()
+    router.graph('/later', async () => looping().withConfig({ durability: 'sync' }) as never)
+    const runner = new AgentRunner({ routes: router.routes(), defaultDurability: 'async' })
+    expect(runner.route('/later').durability).toBe('async')
+    await runner.warm()
+    expect(runner.route('/later').durability).toBe('sync')
+  })
+
   it('honours the graph\'s own withConfig durability', () => {
     const router = new Router()
     router.graph('/loop', looping().withConfig({ durability: 'exit' }) as never)
@@ -203,6 +215,11 @@ describe('Route.graph context schemas', () => {
   it('refuses at declaration a context schema with required fields no request provides', () => {
     const graph = new StateGraph(Question, z.object({ userId: z.string() })).addNode('n', () => ({})).addEdge(START, 'n').compile()
     expect(() => new Router().graph('/ctx', graph)).toThrow(expect.objectContaining({ code: 'E_GRAPH_INVALID', message: expect.stringContaining('userId') }))
+  })
+
+  it('refuses a createReactAgent whose contextSchema requires a field no request provides', () => {
+    const react = createReactAgent({ llm: new FakeListChatModel({ responses: ['ok'] }) as never, tools: [], contextSchema: z.object({ userId: z.string() }) } as never)
+    expect(() => new Router().graph('/react', react as never)).toThrow(expect.objectContaining({ code: 'E_GRAPH_INVALID', message: expect.stringContaining('userId') }))
   })
 
   it('runs a graph whose context schema the request context satisfies, giving it that context', async () => {
