@@ -1,11 +1,13 @@
 import { ApprovalAgent } from '../app/agents/approval_agent'
 import { AssistantAgent } from '../app/agents/assistant_agent'
 import { BatchAgent } from '../app/agents/batch_agent'
+import { ChatAgent } from '../app/agents/chat_agent'
 import { CodeReviewAgent } from '../app/agents/code_review_agent'
 import { CustomerSupportAgent } from '../app/agents/customer_support_agent'
 import { EchoAgent } from '../app/agents/echo_agent'
 import { NotesAgent } from '../app/agents/notes_agent'
 import { ResearchAgent } from '../app/agents/research_agent'
+import { wordCountGraph } from '../app/agents/word_count_graph'
 import { Route } from '../framework/routing'
 
 /**
@@ -14,6 +16,10 @@ import { Route } from '../framework/routing'
  */
 export default function routes() {
   Route.agent('/echo', EchoAgent).name('echo').description('Echoes the query through two nodes')
+  // Messages in, messages out: what chat UIs speaking the LangGraph protocol (agent-chat-ui, Studio) expect.
+  Route.agent('/chat', ChatAgent).middleware('logging').name('chat')
+  // A graph built with LangGraph itself (a prebuilt ReAct agent), served like any agent: see docs/routing.md.
+  Route.graph('/words', wordCountGraph).middleware('logging').name('words').description('A LangGraph prebuilt ReAct agent that counts words with a tool')
   Route.agent('/customer-support', CustomerSupportAgent).middleware('logging', 'max_input:16384').name('customer-support')
   Route.agent('/approval', ApprovalAgent).middleware('logging').name('approval')
   Route.agent('/batch', BatchAgent).middleware('logging').name('batch')

@@ -261,6 +261,20 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return this.state.validateInput(input) as UpdateOf<D>
   }
 
+  /** Validates an `updateState` patch (every key optional); throws E_VALIDATION listing each bad field. */
+  protected validatePatch(patch: unknown): UpdateOf<D> {
+    return this.state.validatePatch(patch) as UpdateOf<D>
+  }
+
+  /**
+   * @internal What the run's LangGraph `context` (a node's `runtime.context`)
+   * is given: the frozen request context. GraphAgent overrides it for graphs
+   * that declare a context schema of their own.
+   */
+  protected runContext(context: RequestContext): Record<string, unknown> | undefined {
+    return context as unknown as Record<string, unknown>
+  }
+
   /**
    * Compiles the graph once (later calls return at once). Without a
    * checkpointer the agent keeps threads in memory (MemorySaver). `route`,
@@ -367,7 +381,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
    * payload computed from the edited state.
    */
   async updateState(threadId: string, patch: UpdateOf<D>, options: { asNode?: string } = {}): Promise<ThreadState<StateOf<D>>> {
-    const values = this.state.validatePatch(patch)
+    const values = this.validatePatch(patch)
     const before = await this.getState(threadId)
     const graph = await this.#ready()
     await graph.updateState(this.#threadConfig(threadId), values, options.asNode)
@@ -406,6 +420,15 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   #emit(checkpointer: BaseCheckpointSaver | undefined, metricsLabel?: string): CompiledAgentGraph {
+    return this.compileGraph(checkpointer, metricsLabel)
+  }
+
+  /**
+   * @internal Turns the planned graph into a compiled LangGraph graph with
+   * `checkpointer`. GraphAgent (`Route.graph`) overrides it to serve a graph
+   * built with LangGraph directly.
+   */
+  protected compileGraph(checkpointer: BaseCheckpointSaver | undefined, metricsLabel?: string): CompiledAgentGraph {
     const { plan } = this.#blueprint()
     if (plan.problems.length > 0) throw new E_GRAPH_INVALID(this.name, plan.problems, { details: { problems: plan.problems } })
     return emitGraph(plan, this.state, { owner: this, checkpointer, name: this.name, metricsLabel })
@@ -429,24 +452,25 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return { configurable: { thread_id: this.#threadKey(threadId) } }
   }
 
-  #runConfig(options: RunOptions): { config: LangGraphRunnableConfig; threadId: string } {
+  #runConfig(options: RunOptions): { config: LangGraphRunnableConfig; threadId: string; context: RequestContext } {
     const threadId = options.threadId ?? randomUUID()
     const context = freezeContext(options.context ?? systemContext(randomUUID()))
     const durability = options.durability ?? this.#declared().durability
+    const runContext = this.runContext(context)
     const config: LangGraphRunnableConfig = {
       configurable: { thread_id: this.#threadKey(threadId), [CALLER_THREAD_KEY]: threadId },
-      context: context as unknown as Record<string, unknown>,
+      ...(runContext === undefined ? {} : { context: runContext }),
       recursionLimit: this.#stepLimit(),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(durability ? { durability } : {}),
       ...(options.callbacks?.length ? { callbacks: options.callbacks } : {}),
     }
-    return { config, threadId }
+    return { config, threadId, context }
   }
 
   async #run(input: unknown, options: RunOptions): Promise<RunResult<StateOf<D>>> {
     const graph = await this.#ready()
-    const { config, threadId } = this.#runConfig(options)
+    const { config, threadId, context } = this.#runConfig(options)
     let output: unknown
     try {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted')
@@ -456,18 +480,18 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     }
     let interrupts = rawInterrupts(output)
     if (interrupts.length > 0) interrupts = withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS))
-    else await this.#finished(threadId, config, async () => cleanValues(output))
+    else await this.#finished(threadId, context, async () => cleanValues(output))
     return { output: cleanValues<StateOf<D>>(output), threadId, interrupts }
   }
 
   /** A run ended without an interrupt: its episode is stored after it returns, when the agent keeps episodic memory (never throws). */
-  #finished(threadId: string, config: LangGraphRunnableConfig, values: () => Promise<Record<string, unknown>>): Promise<void> {
+  #finished(threadId: string, context: RequestContext, values: () => Promise<Record<string, unknown>>): Promise<void> {
     return recordEpisodeLater(this, this.#declared().episodicMemory, {
       key: this.#threadKey(threadId),
       threadId,
       route: this.#route,
       values,
-      context: config.context as unknown as RequestContext | undefined,
+      context,
     })
   }
 
@@ -475,7 +499,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   async *#streamRun(options: StreamOptions, prepare: () => Promise<unknown>): AsyncGenerator<StreamEvent> {
     const graph = await this.#ready()
     const input = await prepare()
-    const { config, threadId } = this.#runConfig(options)
+    const { config, threadId, context } = this.#runConfig(options)
     const wanted = new Set<StreamMode>(options.modes?.length ? options.modes : ['updates'])
     // Updates are always streamed internally: they carry the interrupts.
     const streamMode = [...new Set<StreamMode>([...wanted, 'updates'])]
@@ -491,7 +515,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
     }
     if (interrupts.length > 0) yield { event: 'interrupt', data: withNodes(interrupts, await graph.getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)) }
-    else await this.#finished(threadId, config, async () => cleanValues((await graph.getState(this.#threadConfig(threadId))).values))
+    else await this.#finished(threadId, context, async () => cleanValues((await graph.getState(this.#threadConfig(threadId))).values))
   }
 
   /**

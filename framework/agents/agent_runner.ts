@@ -273,6 +273,10 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   private describe(definition: AgentRouteDefinition, instance: RunnableAgent, middleware: string[]): AgentRouteInfo {
+    const pool = this.pool
+    const defaultDurability = this.options.defaultDurability
+    // The route's current instance: an agent may know some declarations only once it compiled (Route.graph with an async factory).
+    const live = () => (pool.has(definition.path) ? pool.instance(definition) : instance)
     return {
       path: definition.path,
       name: definition.name,
@@ -282,8 +286,12 @@ export class AgentRunner implements AgentRunnerContract {
       checkpointer: instance.checkpointer ?? this.options.defaultCheckpointer ?? 'default',
       threadNamespace: instance.threadNamespace ?? definition.path,
       timeoutSeconds: definition.timeoutSeconds ?? instance.timeoutSeconds ?? this.options.defaultTimeoutSeconds,
-      durability: definition.durability ?? instance.durability ?? this.options.defaultDurability,
-      inputSchema: zodSchema(instance.inputSchema),
+      get durability() {
+        return definition.durability ?? live().durability ?? defaultDurability
+      },
+      get inputSchema() {
+        return zodSchema(live().inputSchema)
+      },
       interrupts: [...(instance.interrupts ?? [])],
       resumeSchemas: resumeSchemas(instance),
       tools: toolNames(instance.tools),

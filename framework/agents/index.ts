@@ -11,3 +11,5 @@ export type { NodeContext } from './node_context'
 export type { EpisodeContext, EpisodicMemoryOption } from './episodic_memory'
 // Re-exported so agents need only one import for the LangGraph pieces they return from nodes.
 export { Command, Overwrite } from '@langchain/langgraph'
+export { GraphAgent, graphAgent } from './graph_agent'
+export type { GraphSource, GraphAgentOptions, CompiledGraphLike } from './graph_agent'

@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod'
 import { messagesStateReducer, type Messages } from '@langchain/langgraph'
-import type { BaseMessage, BaseMessageLike } from '@langchain/core/messages'
+import { coerceMessageLikeToMessage, type BaseMessage, type BaseMessageLike } from '@langchain/core/messages'
 
 /**
  * Type-only marker carrying the type a reducer accepts as an update. It never
@@ -38,10 +38,26 @@ function declare<S extends ZodType, I>(schema: S, spec: ReducerSpec): Reduced<S,
 const appendArrays = (current: unknown[], update: unknown) => current.concat(update as unknown[])
 const mergeObjects = (current: Record<string, unknown>, update: Record<string, unknown>) => ({ ...current, ...update })
 
-// Input accepts message-likes (`{ role, content }`, strings); the reducer turns them into BaseMessages.
-const messageLike = z.custom<BaseMessage>((value) => typeof value === 'string' || (typeof value === 'object' && value !== null), {
-  message: 'expected a message (a string, a message object or a LangChain BaseMessage)',
+// Input accepts message-likes (`{ role, content }`, `{ type, content }`, strings); the reducer turns them into BaseMessages.
+// What LangChain cannot turn into a message (`{ foo: 1 }`, `{ role: 'wizard' }`) is refused here, naming the message.
+const messageLike = z.custom<BaseMessage>().superRefine((value, ctx) => {
+  if (typeof value === 'string') return
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a message (a string, a message object or a LangChain BaseMessage)' })
+    return
+  }
+  try {
+    coerceMessageLikeToMessage(value as BaseMessageLike)
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a message LangChain can read: ${coercionProblem(error)}` })
+  }
 }) as unknown as z.ZodType<BaseMessage, BaseMessageLike>
+
+/** The first line of LangChain's coercion error (the rest repeats the value and a troubleshooting link). */
+function coercionProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0].replace(/^Unable to coerce message from array: /, '')
+}
 
 /**
  * Per-key reducers: how concurrent or successive writes to one state key

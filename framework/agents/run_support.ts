@@ -1,6 +1,6 @@
 import { Overwrite, type StateSnapshot } from '@langchain/langgraph'
 import type { InterruptInfo, StreamEvent, StreamMode, ThreadState } from '../contracts/agent_run'
-import { E_ABORTED, E_GRAPH_INVALID, E_STEP_LIMIT, isException } from '../errors'
+import { E_ABORTED, E_GRAPH_INVALID, E_STEP_LIMIT, E_VALIDATION, isException } from '../errors'
 import { RESERVED_PREFIX } from './state'
 import { TEAM_DONE, TEAMS_KEY } from './team_steps'
 
@@ -144,6 +144,11 @@ export function translateRunError(error: unknown, signal: AbortSignal | undefine
       cause: error,
       help: 'The run took more steps than the agent allows: raise `recursionLimit` on the agent, or check for a cycle made with Command({ goto }).',
     })
+  }
+  if (code === 'MESSAGE_COERCION_FAILURE') {
+    // Input validation refuses such messages first; this covers one that reaches LangGraph another way (a resume Command's update).
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+    return new E_VALIDATION(`Invalid input: ${message}`, { cause: error, details: [{ path: '', message }] })
   }
   if (code === 'INVALID_CONCURRENT_GRAPH_UPDATE') {
     const message = error instanceof Error ? error.message : String(error)

@@ -82,7 +82,7 @@ export class StateDefinition<Shape extends StateShape = StateShape> {
 
   private parse(schema: ZodType, input: unknown, what: string): Record<string, unknown> {
     const raw = input ?? {}
-    const result = schema.safeParse(raw)
+    const result = schema.safeParse(this.listMessages(raw))
     if (!result.success) throw validationError(what, result.error)
     const parsed = result.data as Record<string, unknown>
     const sent: Record<string, unknown> = {}
@@ -90,6 +90,23 @@ export class StateDefinition<Shape extends StateShape = StateShape> {
       if (this.has(key) && parsed[key] !== undefined) sent[key] = parsed[key]
     }
     return sent
+  }
+
+  /**
+   * LangChain's messages reducer takes one message-like (a bare string, a
+   * single message object) as well as a list: a messages key given one is
+   * checked, and passed on, as a list of one.
+   */
+  private listMessages(raw: unknown): unknown {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw
+    let out: Record<string, unknown> | undefined
+    for (const [key, spec] of this.specs) {
+      const value = (raw as Record<string, unknown>)[key]
+      if (spec.kind !== 'messages' || !(typeof value === 'string' || (typeof value === 'object' && value !== null && !Array.isArray(value)))) continue
+      out ??= { ...(raw as Record<string, unknown>) }
+      out[key] = [value]
+    }
+    return out ?? raw
   }
 }
 

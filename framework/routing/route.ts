@@ -1,4 +1,5 @@
 import type { AgentClass } from '../agents/agent_pool'
+import type { GraphAgentOptions, GraphSource } from '../agents/graph_agent'
 import { E_RUNTIME } from '../errors'
 import type { AgentRoute } from './agent_route'
 import type { RouteGroupOptions, Router } from './router'
@@ -23,6 +24,7 @@ function router(): Router {
  * // routes/agents.ts
  * export default function routes() {
  *   Route.agent('/support', SupportAgent).middleware('logging').name('support')
+ *   Route.graph('/react', createReactAgent({ llm, tools })).name('react')
  *   Route.group({ prefix: '/admin', middleware: ['auth'] }, () => {
  *     Route.agent('/reports', ReportAgent).timeout(300)
  *   })
@@ -31,6 +33,18 @@ function router(): Router {
 export const Route = {
   agent(path: string, agent: AgentClass): AgentRoute {
     return router().agent(path, agent)
+  },
+
+  /**
+   * Serves a graph built with LangGraph directly: a compiled StateGraph, a
+   * `createReactAgent(...)`, or a function (sync or async) returning one.
+   * Fluent like `Route.agent` (`.name()`, `.middleware()`, `.timeout()`...).
+   *
+   * @example
+   * Route.graph('/react', () => createReactAgent({ llm, tools })).middleware('auth').name('react')
+   */
+  graph(path: string, graph: GraphSource, options?: GraphAgentOptions): AgentRoute {
+    return router().graph(path, graph, options)
   },
 
   group(options: RouteGroupOptions, callback: () => void): void {

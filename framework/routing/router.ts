@@ -1,4 +1,5 @@
 import type { AgentClass } from '../agents/agent_pool'
+import { graphAgent, type GraphAgentOptions, type GraphSource } from '../agents/graph_agent'
 import { E_AGENT_NOT_FOUND, E_DUPLICATE_ROUTE } from '../errors'
 import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
 import { AgentRoute } from './agent_route'
@@ -38,10 +39,24 @@ export class Router {
 
   /** Registers `Agent` at `path` (under the current group's prefix). */
   agent(path: string, agent: AgentClass): AgentRoute {
+    return this.add(path, () => agent)
+  }
+
+  /**
+   * Registers a graph built with LangGraph directly — a compiled StateGraph,
+   * a `createReactAgent(...)`, or a function (sync or async) returning one —
+   * served like any agent (see GraphAgent): compiled again with Langvel's
+   * checkpointer, behind the route's middleware, on both HTTP APIs.
+   */
+  graph(path: string, graph: GraphSource, options: GraphAgentOptions = {}): AgentRoute {
+    return this.add(path, (full) => graphAgent(graph, { ...options, className: graphClassName(full) }))
+  }
+
+  private add(path: string, agentFor: (full: string) => AgentClass): AgentRoute {
     const group = this.groups[this.groups.length - 1]
     const full = joinRoutePath(group.prefix, path)
     if (this.byPath.has(full)) throw new E_DUPLICATE_ROUTE(full, { details: { path: full } })
-    const route = new AgentRoute(full, agent, group.middleware, group.as, (r, name, previous) => this.claimName(r, name, previous))
+    const route = new AgentRoute(full, agentFor(full), group.middleware, group.as, (r, name, previous) => this.claimName(r, name, previous))
     this.byPath.set(full, route)
     return route
   }
@@ -93,4 +108,10 @@ export class Router {
     if (previous !== undefined && previous !== name) this.byName.delete(previous)
     this.byName.set(name, route)
   }
+}
+
+/** What a Route.graph route's agent is called in logs and listings: `/support/react-bot` -> `SupportReactBotGraph`. */
+function graphClassName(path: string): string {
+  const words = path.split(/[/_-]+/).filter(Boolean)
+  return `${words.map((word) => word[0].toUpperCase() + word.slice(1)).join('')}Graph`
 }

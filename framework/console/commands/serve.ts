@@ -68,6 +68,8 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   const { startServer } = require('../../http/start_server') as typeof import('../../http/start_server')
   // Building the runner validates routes/agents.ts and every middleware name before we listen.
   const runner = app.make('agents')
+  // Every route's graph is compiled now: a graph factory (Route.graph) that rejects fails the boot, not a request.
+  await runner.warm()
   // Reads mcp.json: a malformed one stops the boot here, before the port is taken.
   const mcp = app.make('mcp')
   const running = await startServer({ app, runner, host, port })
