@@ -218,5 +218,5 @@ describe('langvel serve start-up', () => {
     running.child.kill('SIGTERM')
     expect(await running.exited).toBe(0)
     expect(servers.filter(isAlive)).toEqual([])
-  })
+  }, 120_000)
 })
