@@ -32,6 +32,7 @@ import { ThreadAccess } from './thread_access'
 import { buildOpenApiDocument } from './openapi'
 import { RunSupervisor } from './run_supervisor'
 import type { McpExposeSettings } from '../mcp/types'
+import { playgroundSettings } from '../playground/playground_settings'
 
 export interface NodeTimeouts {
   /** Time allowed to send the request headers (slowloris). */
@@ -228,6 +229,13 @@ export class HttpServer {
       })
       api.mount(this.kernel)
       this.onDrain.push(() => api.stop())
+    }
+
+    const playground = playgroundSettings(app)
+    if (playground.enabled) {
+      // Loaded only when served: production (playground off) never loads it.
+      const { Playground } = require('../playground/playground') as typeof import('../playground/playground')
+      new Playground({ runner, registry, requiresAuth: playground.requiresAuth, recorder: app.bound('traceRecorder') ? app.make('traceRecorder') : undefined }).mount(this.kernel)
     }
 
     this.express = express()
