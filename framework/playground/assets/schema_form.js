@@ -37,15 +37,34 @@ function field(name, schema, required, initial) {
 
   if (kind === 'object') {
     const nested = objectFields(schema, initial)
-    const set = element('fieldset', {}, [element('legend', { text: schema.title || name }), ...(hint ? [hint] : []), ...nested.nodes])
-    return { node: set, read: nested.read }
+    const legend = element('legend', { text: schema.title || name })
+    const set = element('fieldset', {}, [legend, ...(hint ? [hint] : []), ...nested.nodes])
+    if (required) return { node: set, read: nested.read }
+    // An optional object is left out unless asked for: its own required fields would otherwise always be sent.
+    const include = element('input', { type: 'checkbox', 'aria-label': `Include ${name}` })
+    include.checked = initial !== undefined
+    const sync = () => {
+      set.classList.toggle('excluded', !include.checked)
+      for (const control of set.querySelectorAll('input, select, textarea')) if (control !== include) control.disabled = !include.checked
+    }
+    include.addEventListener('change', sync)
+    legend.prepend(include, ' ')
+    sync()
+    return { node: set, read: () => (include.checked ? nested.read() : undefined) }
   }
   if (kind === 'const') return { node: element('span'), read: () => schema.const }
-  if (kind === 'boolean') {
+  if (kind === 'boolean' && required) {
     const input = element('input', { id, name, type: 'checkbox' })
     input.checked = initial ?? schema.default ?? false
     const row = element('div', { class: 'field field-boolean' }, [input, label, ...(hint ? [hint] : [])])
     return { node: row, read: () => input.checked }
+  }
+  if (kind === 'boolean') {
+    // Optional: unset, true or false.
+    const select = element('select', { id, name }, ['', 'true', 'false'].map((value) => element('option', { value, text: value || '—' })))
+    const start = initial ?? schema.default
+    select.value = start === undefined ? '' : String(start)
+    return { node: wrap(select), read: () => (select.value === '' ? undefined : select.value === 'true') }
   }
   if (kind === 'enum') {
     const select = element('select', { id, name }, [

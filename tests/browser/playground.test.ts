@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { Migrator } from '../../framework/database/migrator'
+import { Application } from '../../framework/foundation/application'
+import { defaultProviders } from '../../framework/foundation/providers'
+import { createServer, type HttpServer } from '../../framework/http/server'
+import { createLogger } from '../../framework/logger'
+
+const ROOT = join(__dirname, '..', '..')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const SCREENSHOTS = join(ROOT, 'coverage', 'playground')
+const required = process.env.LANGVEL_TEST_REQUIRE_SERVICES === '1'
+
+/** Skipped without a Chromium, unless services are required (CI), where its absence fails. */
+function browserDescribe(title: string, body: () => void) {
+  if (existsSync(CHROMIUM)) return describe(title, body)
+  if (required) {
+    return describe(title, () => {
+      it(`requires Chromium at ${CHROMIUM} (LANGVEL_TEST_REQUIRE_SERVICES=1)`, () => {
+        throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`)
+      })
+    })
+  }
+  process.stderr.write(`[skip] ${title}: Chromium is not installed at ${CHROMIUM}\n`)
+  return describe.skip(`${title} (skipped: no Chromium)`, body)
+}
+
+/**
+ * Records, at every change of the page, which events the log shows and whether
+ * the output is on screen: the order in which they appeared, not how long it took.
+ */
+const RECORD_ORDER = `
+  window.__frames = []
+  new MutationObserver(() => {
+    const events = [...document.querySelectorAll('#events li')].map((item) => item.dataset.event)
+    const output = (document.getElementById('output') || {}).textContent || ''
+    window.__frames.push({ events, output: output.length > 0 })
+  }).observe(document, { subtree: true, childList: true, characterData: true })
+`
+
+browserDescribe('the playground in a real browser', () => {
+  const base = mkdtempSync(join(tmpdir(), 'langvel-playground-browser-'))
+  let app: Application
+  let server: HttpServer
+  let url: string
+  let browser: Browser
+  let page: Page
+  const requests: string[] = []
+  const problems: string[] = []
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true })
+    app = Application.create({
+      basePath: base,
+      loadDotenv: false,
+      env: { APP_ENV: 'development', JWT_SECRET_KEY: randomBytes(48).toString('base64url'), STATE_CHECKPOINTER: 'memory', RATE_LIMIT_DRIVER: 'memory', LOG_LEVEL: 'error', MCP_HTTP_ENABLED: 'false' },
+      providers: defaultProviders(),
+      logger: createLogger({ silent: true }),
+    })
+    await app.boot()
+    await new Migrator(app.make('db'), { directory: join(ROOT, 'database', 'migrations') }).latest()
+    server = createServer({ app, runner: app.make('agents'), health: { database: 'off', checkpointer: 'off' } })
+    url = (await server.listen(0, '127.0.0.1')).url
+    const { chromium } = require('playwright-core') as typeof import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
+    await page.addInitScript(RECORD_ORDER)
+    page.on('request', (req) => requests.push(req.url()))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text())
+    })
+    page.on('pageerror', (error) => problems.push(error.message))
+    await page.goto(`${url}/_langvel`)
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.shutdown(1)
+    await app?.shutdown()
+    rmSync(base, { recursive: true, force: true })
+  })
+
+  const choose = async (path: string) => {
+    await page.click(`.route-link[data-path="${path}"]`)
+    await page.waitForSelector(`#graph[data-path="${path}"] svg`)
+  }
+
+  it('lists the routes with their descriptions and draws the chosen graph with mermaid', async () => {
+    await page.waitForSelector('.route-link[data-path="echo"]')
+    await expect(page.textContent('.route-link[data-path="echo"]')).resolves.toContain('Echoes the query through two nodes')
+    await choose('echo')
+    const nodes = await page.textContent('#graph svg')
+    expect(nodes).toContain('process')
+    expect(nodes).toContain('respond')
+  })
+
+  it('runs /echo from the generated form and shows the output, then its trace as a timeline of node spans', async () => {
+    await choose('echo')
+    await page.fill('#input-form [name="query"]', 'hello playground')
+    await page.click('#run')
+    await page.waitForFunction(() => document.getElementById('output')!.textContent!.includes('Processed: hello playground'))
+    await page.waitForSelector('#trace .span-row[data-category="node"]')
+    const nodeSpans = await page.$$eval('#trace .span-row[data-category="node"] .span-label', (labels) => labels.map((label) => label.textContent))
+    expect(nodeSpans).toEqual(expect.arrayContaining(['node process', 'node respond']))
+    await expect(page.$$eval('#trace .span-row[data-category="run"]', (rows) => rows.length)).resolves.toBe(1)
+    await page.screenshot({ path: join(SCREENSHOTS, 'echo.png'), fullPage: true })
+  })
+
+  it('streams /research: node updates are on screen before the stream ends and before the output', async () => {
+    await choose('research')
+    await page.evaluate(() => ((window as unknown as { __frames: unknown[] }).__frames = []))
+    await page.fill('#input-form [name="topic"]', 'graphs')
+    await page.click('#stream')
+    await page.waitForFunction(() => document.getElementById('output')!.textContent!.includes('Research on graphs'))
+    const frames = await page.evaluate(() => (window as unknown as { __frames: Array<{ events: string[]; output: boolean }> }).__frames)
+    // A frame where an update is shown, the stream has not ended and the output is not there yet.
+    const live = frames.find((frame) => frame.events.includes('updates') && !frame.events.includes('end') && !frame.output)
+    expect(live).toBeDefined()
+    const events = await page.$$eval('#events li', (items) => items.map((item) => (item as HTMLElement).dataset.event))
+    expect(events[0]).toBe('metadata')
+    expect(events.filter((event) => event === 'updates').length).toBeGreaterThanOrEqual(4)
+    expect(events[events.length - 1]).toBe('end')
+    await page.screenshot({ path: join(SCREENSHOTS, 'research-stream.png'), fullPage: true })
+  })
+
+  it('runs /approval, answers its interrupt in the form built from the resume schema, and shows the approved result', async () => {
+    await choose('approval')
+    await page.fill('#input-form [name="request"]', 'Refund order 42')
+    await page.click('#stream')
+    await page.waitForSelector('#interrupt:not([hidden])')
+    await expect(page.textContent('#interrupt-value')).resolves.toContain('Approval requested: Refund order 42')
+    await expect(page.textContent('#status')).resolves.toBe('interrupted')
+    await page.screenshot({ path: join(SCREENSHOTS, 'approval-interrupt.png'), fullPage: true })
+    await page.check('#resume-form [name="approved"]')
+    await page.click('#resume')
+    await page.waitForFunction(() => /"status": "approved"/.test(document.getElementById('output')!.textContent!))
+    await expect(page.textContent('#status')).resolves.toBe('completed')
+    // The thread is listed; opening it shows its state and checkpoints.
+    await page.click('#threads button')
+    await page.waitForFunction(() => document.querySelectorAll('#thread-history li').length > 1)
+    await expect(page.textContent('#thread-state')).resolves.toContain('"approved"')
+    await page.screenshot({ path: join(SCREENSHOTS, 'approval-resumed.png'), fullPage: true })
+  })
+
+  it('loads nothing from outside the server and logs no error (the CSP lets the page work)', () => {
+    const origins = new Set(requests.filter((address) => !address.startsWith('data:')).map((address) => new URL(address).origin))
+    expect([...origins]).toEqual([url])
+    expect(problems).toEqual([])
+  })
+})
