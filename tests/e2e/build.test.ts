@@ -54,6 +54,15 @@ describe('langvel build', () => {
     const version = node([compiled, '--version'])
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version)
 
+    // The compiled playground finds its page and the mermaid bundle.
+    const assets = node(
+      ['-e', "const { PlaygroundAssets } = require('./framework/playground/playground_assets.js'); const a = new PlaygroundAssets(); Promise.all(['index.html', 'playground.js', 'mermaid.min.js'].map((n) => a.get(n))).then((l) => console.log(l.map((x) => (x ? x.body.length : 0)).join(',')))"],
+      {},
+      join(project, 'build'),
+    )
+    expect(assets.status).toBe(0)
+    for (const size of assets.stdout.trim().split(',')) expect(Number(size)).toBeGreaterThan(0)
+
     const target = join(work, 'generated')
     mkdirSync(target)
     const made = node([compiled, 'make:state', 'Foo'], { LANGVEL_BASE_PATH: target })
