@@ -41,6 +41,13 @@ const RECORD_ORDER = `
   }).observe(document, { subtree: true, childList: true, characterData: true })
 `
 
+/*
+ * Functions run in the browser are sent as source, so each stands alone and reaches the page through
+ * `globalThis` (this test's TypeScript has no DOM types). Functions, not strings: a string would be
+ * evaluated in the page, which its CSP forbids.
+ */
+const outputHas = (text: string) => (globalThis as any).document.getElementById('output').textContent.includes(text)
+
 browserDescribe('the playground in a real browser', () => {
   const base = mkdtempSync(join(tmpdir(), 'langvel-playground-browser-'))
   let app: Application
@@ -101,7 +108,7 @@ browserDescribe('the playground in a real browser', () => {
     await choose('echo')
     await page.fill('#input-form [name="query"]', 'hello playground')
     await page.click('#run')
-    await page.waitForFunction(() => document.getElementById('output')!.textContent!.includes('Processed: hello playground'))
+    await page.waitForFunction(outputHas, 'Processed: hello playground')
     await page.waitForSelector('#trace .span-row[data-category="node"]')
     const nodeSpans = await page.$$eval('#trace .span-row[data-category="node"] .span-label', (labels) => labels.map((label) => label.textContent))
     expect(nodeSpans).toEqual(expect.arrayContaining(['node process', 'node respond']))
@@ -111,15 +118,15 @@ browserDescribe('the playground in a real browser', () => {
 
   it('streams /research: node updates are on screen before the stream ends and before the output', async () => {
     await choose('research')
-    await page.evaluate(() => ((window as unknown as { __frames: unknown[] }).__frames = []))
+    await page.evaluate(() => ((globalThis as any).__frames = []))
     await page.fill('#input-form [name="topic"]', 'graphs')
     await page.click('#stream')
-    await page.waitForFunction(() => document.getElementById('output')!.textContent!.includes('Research on graphs'))
-    const frames = await page.evaluate(() => (window as unknown as { __frames: Array<{ events: string[]; output: boolean }> }).__frames)
+    await page.waitForFunction(outputHas, 'Research on graphs')
+    const frames = (await page.evaluate(() => (globalThis as any).__frames)) as Array<{ events: string[]; output: boolean }>
     // A frame where an update is shown, the stream has not ended and the output is not there yet.
     const live = frames.find((frame) => frame.events.includes('updates') && !frame.events.includes('end') && !frame.output)
     expect(live).toBeDefined()
-    const events = await page.$$eval('#events li', (items) => items.map((item) => (item as HTMLElement).dataset.event))
+    const events = await page.$$eval('#events li', (items) => items.map((item) => item.getAttribute('data-event')))
     expect(events[0]).toBe('metadata')
     expect(events.filter((event) => event === 'updates').length).toBeGreaterThanOrEqual(4)
     expect(events[events.length - 1]).toBe('end')
@@ -136,11 +143,11 @@ browserDescribe('the playground in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'approval-interrupt.png'), fullPage: true })
     await page.check('#resume-form [name="approved"]')
     await page.click('#resume')
-    await page.waitForFunction(() => /"status": "approved"/.test(document.getElementById('output')!.textContent!))
+    await page.waitForFunction(outputHas, '"status": "approved"')
     await expect(page.textContent('#status')).resolves.toBe('completed')
     // The thread is listed; opening it shows its state and checkpoints.
     await page.click('#threads button')
-    await page.waitForFunction(() => document.querySelectorAll('#thread-history li').length > 1)
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#thread-history li').length > 1)
     await expect(page.textContent('#thread-state')).resolves.toContain('"approved"')
     await page.screenshot({ path: join(SCREENSHOTS, 'approval-resumed.png'), fullPage: true })
   })

@@ -233,7 +233,6 @@ function rememberThread(threadId) {
   list.unshift(threadId)
   all[page.route.path] = list.slice(0, 20)
   sessionStorage.setItem(THREADS_KEY, JSON.stringify(all))
-  $('thread-id').value = threadId
   renderThreads()
 }
 
