@@ -123,4 +123,28 @@ describe('tracingProvider', () => {
     expect(activeTracing()).toBeUndefined()
     expect(trace.getTracer('app-code').startSpan('after').isRecording()).toBe(false)
   })
+
+  it('with the playground on and no endpoint, records each span in memory for the page', async () => {
+    const app = await boot({ PLAYGROUND_ENABLED: 'true', PLAYGROUND_TRACES: '2' })
+    try {
+      expect(app.bound('tracing')).toBe(true)
+      const recorder = app.make('traceRecorder')
+      const traceIds: string[] = []
+      for (const name of ['first', 'second', 'third']) {
+        await activeTracing()!.inSpan(name, {}, async (span) => void traceIds.push(span.spanContext().traceId))
+      }
+      // PLAYGROUND_TRACES bounds what is kept: the oldest trace is forgotten.
+      expect(recorder.get(traceIds[0])).toBeUndefined()
+      expect(recorder.get(traceIds[2])?.spans.map((span) => span.name)).toEqual(['third'])
+    } finally {
+      await app.shutdown()
+    }
+  })
+
+  it('stays off in development when PLAYGROUND_ENABLED=false and no endpoint is set', async () => {
+    const app = await boot({ APP_ENV: 'development', PLAYGROUND_ENABLED: 'false' })
+    expect(app.bound('tracing')).toBe(false)
+    expect(app.bound('traceRecorder')).toBe(false)
+    await app.shutdown()
+  })
 })
