@@ -152,6 +152,18 @@ browserDescribe('the playground in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'approval-resumed.png'), fullPage: true })
   })
 
+  it('streams the model and custom events of /code-review, and times its model calls with their tokens in the trace', async () => {
+    await choose('code-review')
+    await page.fill('#input-form [name="code"]', 'function run(x) { return eval(x) }')
+    await page.click('#stream')
+    await page.waitForSelector('#events li[data-event="end"]')
+    const events = await page.$$eval('#events li', (items) => items.map((item) => item.getAttribute('data-event')))
+    expect(events).toEqual(expect.arrayContaining(['messages', 'custom', 'updates']))
+    await expect(page.textContent('#events li[data-event="messages"]')).resolves.toMatch(/→ route\(/)
+    await page.waitForSelector('#trace .span-row[data-category="model"]')
+    await expect(page.textContent('#trace .span-row[data-category="model"] .span-meta')).resolves.toMatch(/ (ms|s) · \d+ in \/ \d+ out tokens$/)
+  })
+
   it('loads nothing from outside the server and logs no error (the CSP lets the page work)', () => {
     const origins = new Set(requests.filter((address) => !address.startsWith('data:')).map((address) => new URL(address).origin))
     expect([...origins]).toEqual([url])

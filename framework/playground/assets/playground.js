@@ -215,7 +215,9 @@ function summarize(event, data) {
   if (event === 'messages' && Array.isArray(data)) {
     const [chunk, meta] = data
     const text = chunk && (chunk.content ?? chunk.kwargs?.content)
-    return `${meta?.langgraph_node ? `[${meta.langgraph_node}] ` : ''}${typeof text === 'string' ? text : JSON.stringify(chunk)}`
+    const calls = (chunk && chunk.tool_calls) || []
+    const shown = typeof text === 'string' && text !== '' ? text : calls.length > 0 ? calls.map((call) => `→ ${call.name}(${JSON.stringify(call.args)})`).join(' ') : JSON.stringify(chunk)
+    return `${meta?.langgraph_node ? `[${meta.langgraph_node}] ` : ''}${shown}`
   }
   const text = typeof data === 'string' ? data : JSON.stringify(data)
   return text.length > 600 ? `${text.slice(0, 600)}…` : text
