@@ -10,9 +10,9 @@ import { env } from '../framework/config/env'
  */
 export default defineConfig({
   env: {
-    /** Unset: on when APP_ENV=development, off otherwise. On, tracing records spans in memory for the page (no collector needed). */
+    /** Unset: on when APP_ENV=development, off otherwise. On, a server records its agent runs' traces in memory for the page (no collector needed). */
     PLAYGROUND_ENABLED: z.stringbool({ error: 'expected a boolean (true/false, 1/0, yes/no, on/off)' }).optional(),
-    /** How many recent traces the page can show (kept in memory, per process). */
+    /** How many recent agent runs' traces the page can show (kept in memory, per process; requests that run no agent are not kept). */
     PLAYGROUND_TRACES: env.integer(50, 1, 1000),
   },
   resolve: (e) => ({
@@ -21,6 +21,6 @@ export default defineConfig({
   }),
   check: (config, { appEnv }) =>
     appEnv === 'production' && config.enabled === true
-      ? [{ key: 'PLAYGROUND_ENABLED', message: 'serves the playground in production (behind auth); it shows thread state and traces to any authenticated caller', severity: 'warning' }]
+      ? [{ key: 'PLAYGROUND_ENABLED', message: 'serves the playground in production (behind auth); any authenticated caller can use it (each sees only the traces of their own runs)', severity: 'warning' }]
       : [],
 })

@@ -15,7 +15,7 @@ export interface PlaygroundOptions {
   registry: MiddlewareRegistry<HttpMiddleware, unknown>
   /** Production: every request to the playground goes through `auth` first. */
   requiresAuth: boolean
-  /** The last runs' spans; without it the trace API answers 404. */
+  /** The last runs' spans; without it (OTEL_SDK_DISABLED=true) the trace API answers 404 and the page says tracing is off. */
   recorder?: TraceRecorder
   assets?: PlaygroundAssets
 }
@@ -82,7 +82,7 @@ export class Playground {
     }
     if (rest === '/api/routes') {
       ctx.routeTemplate = `${PLAYGROUND_PATH}/api/routes`
-      this.routesBody ??= JSON.stringify({ routes: this.describeRoutes() })
+      this.routesBody ??= JSON.stringify({ routes: this.describeRoutes(), tracing: this.options.recorder !== undefined })
       return ctx.send(200, this.routesBody, 'application/json; charset=utf-8')
     }
     if (rest.startsWith('/api/traces/')) {
@@ -98,6 +98,15 @@ export class Playground {
     ctx.res.setHeader('Content-Security-Policy', PAGE_CSP)
     // Files change with the package, not while it runs; the page itself is always re-read.
     ctx.res.setHeader('Cache-Control', name === 'index.html' ? 'no-store' : 'no-cache')
+    if (name !== 'index.html') {
+      // Revalidated on each load: the browser keeps its copy (mermaid is large) while the content is the same.
+      ctx.res.setHeader('ETag', asset.etag)
+      if (matchesEtag(ctx.req.headers['if-none-match'], asset.etag)) {
+        ctx.res.statusCode = 304
+        ctx.res.end()
+        return
+      }
+    }
     ctx.res.statusCode = 200
     ctx.res.setHeader('Content-Type', asset.contentType)
     ctx.res.setHeader('Content-Length', asset.body.length)
@@ -105,7 +114,9 @@ export class Playground {
   }
 
   private trace(ctx: HttpContext, id: string): void {
-    const trace = TRACE_ID.test(id) ? this.options.recorder?.get(id) : undefined
+    let trace = TRACE_ID.test(id) ? this.options.recorder?.get(id) : undefined
+    // Behind auth, a trace is its run's principal's only (a run without one is nobody's); another caller learns nothing of it.
+    if (trace && this.options.requiresAuth && (trace.owner === undefined || trace.owner !== ctx.principal?.id)) trace = undefined
     if (!trace) throw new E_NOT_FOUND(`Trace ${id.slice(0, 64)} (only the last runs of this process are kept)`)
     ctx.json(200, { trace_id: trace.traceId, start_time: trace.startTime, dropped_spans: trace.droppedSpans, spans: trace.spans })
   }
@@ -124,4 +135,13 @@ export class Playground {
       })),
     }))
   }
+}
+
+/** True when an If-None-Match header names `etag` (or is `*`). */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false
+  return header.split(',').some((tag) => {
+    const value = tag.trim()
+    return value === '*' || value === etag || value === `W/${etag}`
+  })
 }

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 
 export interface PlaygroundAsset {
   body: Buffer
   contentType: string
+  /** A strong ETag: the content's hash. */
+  etag: string
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -36,7 +39,7 @@ export class PlaygroundAssets {
     if (!file) return undefined
     let asset = this.cache.get(name)
     if (!asset) {
-      asset = readFile(file).then((body) => ({ body, contentType: CONTENT_TYPES[extname(name)] ?? 'application/octet-stream' }))
+      asset = readFile(file).then((body) => ({ body, contentType: CONTENT_TYPES[extname(name)] ?? 'application/octet-stream', etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }))
       // A failed read is not remembered: the next request tries again.
       asset.catch(() => this.cache.delete(name))
       this.cache.set(name, asset)
@@ -45,12 +48,18 @@ export class PlaygroundAssets {
   }
 
   private files(): Promise<Map<string, string>> {
-    this.names ??= readdir(this.directory).then((entries) => {
+    if (this.names) return this.names
+    const names = readdir(this.directory).then((entries) => {
       const files = new Map<string, string>()
       for (const entry of entries) if (CONTENT_TYPES[extname(entry)]) files.set(entry, join(this.directory, entry))
       files.set(MERMAID_ASSET, require.resolve('mermaid/dist/mermaid.min.js'))
       return files
     })
-    return this.names
+    // A failed listing is not remembered either.
+    names.catch(() => {
+      if (this.names === names) this.names = undefined
+    })
+    this.names = names
+    return names
   }
 }

@@ -20,14 +20,18 @@ const owned = new WeakMap<Application, { tracing: Tracing; globalProvider: boole
 /**
  * OpenTelemetry tracing from config/tracing.ts. Off (nothing bound, nothing
  * loaded, no work per request) unless an OTLP endpoint is set and
- * OTEL_SDK_DISABLED is not true, or the playground is on: then it also binds
- * `traceRecorder`, which keeps the last PLAYGROUND_TRACES traces in memory
- * for the page (spans are exported only when an endpoint is set). On, it binds `tracing`, makes it the
+ * OTEL_SDK_DISABLED is not true. On, it binds `tracing`, makes it the
  * process's active tracing, and registers its tracer provider globally when
  * no other is, so spans an application makes with `@opentelemetry/api` join
  * the same traces. Each `serve --workers N` worker boots its own and exports
  * its own spans. Shutdown flushes what is pending, bounded by
  * OTEL_EXPORTER_OTLP_TIMEOUT.
+ *
+ * The playground (docs/playground.md) adds `traceRecorder`, the last
+ * PLAYGROUND_TRACES runs' traces in memory: with an endpoint it is one more
+ * span processor; without one, tracing is turned on for the recorder alone by
+ * `startPlaygroundTracing` when an HTTP server mounts the playground, so
+ * other commands (migrate, agent:run...) never load it.
  *
  * @example
  * if (app.bound('tracing')) await app.make('tracing').forceFlush()
@@ -38,40 +42,22 @@ export const tracingProvider: Provider = {
     // A project without config/tracing.ts has tracing off.
     if (!app.config.has('tracing')) return
     const config = app.config.get('tracing')
-    // The playground shows each run's trace from memory: tracing is on for it even without a collector.
+    if (!config.enabled) return
     const playground = playgroundSettings(app)
-    if (!config.enabled && !playground.enabled) return
-    if (playground.enabled) {
-      app.singleton('traceRecorder', () => {
-        const { TraceRecorder } = require('./trace_recorder') as typeof import('./trace_recorder')
-        return new TraceRecorder({ maxTraces: playground.traces })
-      })
-    }
+    if (playground.enabled) bindRecorder(app, playground.traces)
     app.singleton('tracing', () => {
-      const { OtelTracing, samplerFor } = require('./otel_tracing') as typeof import('./otel_tracing')
-      const serviceName = config.serviceName ?? app.config.get('app').name
-      const processors = playground.enabled ? [app.make('traceRecorder')] : []
-      if (!config.enabled) {
-        // No endpoint: spans go to the recorder only, no exporter is loaded.
-        return new OtelTracing({ serviceName, serviceVersion: PACKAGE_VERSION, resourceAttributes: config.resourceAttributes, spanProcessors: processors, sampler: samplerFor(config.sampler, config.samplerRatio) })
-      }
+      const { OtelTracing } = require('./otel_tracing') as typeof import('./otel_tracing')
       return OtelTracing.fromConfig(config, {
-        serviceName,
+        serviceName: config.serviceName ?? app.config.get('app').name,
         serviceVersion: PACKAGE_VERSION,
         logger: app.logger.child({ component: 'tracing' }),
-        processors,
+        processors: playground.enabled ? [app.make('traceRecorder')] : [],
       })
     })
   },
   boot(app: Application) {
     if (!app.bound('tracing')) return
-    const tracing = app.make('tracing')
-    const provider = (tracing as { provider?: Parameters<typeof trace.setGlobalTracerProvider>[0] }).provider
-    const globalProvider = provider ? trace.setGlobalTracerProvider(provider) : false
-    owned.set(app, { tracing, globalProvider })
-    setActiveTracing(tracing)
-    setSpanErrorStacks(app.config.get('app').debug === true)
-    app.logger.debug('tracing on')
+    activate(app)
   },
   async shutdown(app: Application) {
     const entry = owned.get(app)
@@ -81,6 +67,53 @@ export const tracingProvider: Provider = {
     if (entry.globalProvider) trace.disable()
     await entry.tracing.shutdown()
   },
+}
+
+/**
+ * Called by the HTTP server before it builds its middleware, when it mounts
+ * the playground: with no OTLP endpoint, turns tracing on with the in-memory
+ * recorder as its only span processor (no exporter loaded). Does nothing when
+ * tracing is already on, or when OTEL_SDK_DISABLED=true (the page then says
+ * tracing is off). Shut down with the application like the provider's own.
+ *
+ * @example
+ * if (playgroundSettings(app).enabled) startPlaygroundTracing(app)
+ */
+export function startPlaygroundTracing(app: Application): void {
+  if (app.bound('tracing') || !app.config.has('tracing')) return
+  const config = app.config.get('tracing')
+  const playground = playgroundSettings(app)
+  if (!playground.enabled || config.sdkDisabled) return
+  bindRecorder(app, playground.traces)
+  app.singleton('tracing', () => {
+    const { OtelTracing, samplerFor } = require('./otel_tracing') as typeof import('./otel_tracing')
+    return new OtelTracing({
+      serviceName: config.serviceName ?? app.config.get('app').name,
+      serviceVersion: PACKAGE_VERSION,
+      resourceAttributes: config.resourceAttributes,
+      spanProcessors: [app.make('traceRecorder')],
+      sampler: samplerFor(config.sampler, config.samplerRatio),
+      captureContent: config.captureContent,
+    })
+  })
+  activate(app)
+}
+
+function bindRecorder(app: Application, traces: number): void {
+  app.singleton('traceRecorder', () => {
+    const { TraceRecorder } = require('./trace_recorder') as typeof import('./trace_recorder')
+    return new TraceRecorder({ maxTraces: traces })
+  })
+}
+
+function activate(app: Application): void {
+  const tracing = app.make('tracing')
+  const provider = (tracing as { provider?: Parameters<typeof trace.setGlobalTracerProvider>[0] }).provider
+  const globalProvider = provider ? trace.setGlobalTracerProvider(provider) : false
+  owned.set(app, { tracing, globalProvider })
+  setActiveTracing(tracing)
+  setSpanErrorStacks(app.config.get('app').debug === true)
+  app.logger.debug('tracing on')
 }
 
 const PACKAGE_VERSION: string = require('../../package.json').version

@@ -59,7 +59,8 @@ function copyAssets(projectRoot: string, outDir: string): void {
   cpSync(join(projectRoot, stubs), join(outDir, stubs), { recursive: true })
   // The playground's page is read next to its compiled module.
   const playground = join('framework', 'playground', 'assets')
-  if (existsSync(join(projectRoot, playground))) cpSync(join(projectRoot, playground), join(outDir, playground), { recursive: true })
+  if (!existsSync(join(projectRoot, playground))) throw new E_BUILD_FAILED(`${playground} is missing from the project`)
+  cpSync(join(projectRoot, playground), join(outDir, playground), { recursive: true })
   // The project's own stub overrides live at the project root, which build/ becomes when deployed alone.
   if (existsSync(join(projectRoot, 'stubs'))) cpSync(join(projectRoot, 'stubs'), join(outDir, 'stubs'), { recursive: true })
 
