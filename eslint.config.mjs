@@ -20,7 +20,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'setTimeout', 'TextDecoderStream', 'HTMLElement'].map((name) => [name, 'readonly']),
+        ['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'setTimeout', 'TextDecoderStream', 'HTMLElement', 'AbortController'].map((name) => [name, 'readonly']),
       ),
     },
   },

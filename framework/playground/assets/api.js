@@ -53,8 +53,8 @@ export async function getJson(url) {
   return readJson(await fetch(url, { headers: headers({ Accept: 'application/json' }) }))
 }
 
-export async function postJson(url, body) {
-  return readJson(await fetch(url, { method: 'POST', headers: headers({ 'Content-Type': 'application/json', Accept: 'application/json' }), body: JSON.stringify(body) }))
+export async function postJson(url, body, signal) {
+  return readJson(await fetch(url, { method: 'POST', headers: headers({ 'Content-Type': 'application/json', Accept: 'application/json' }), body: JSON.stringify(body), signal }))
 }
 
 /**

@@ -11,10 +11,13 @@ const page = {
   routes: [],
   route: undefined,
   readInput: () => ({}),
-  readResume: () => undefined,
   mode: 'form',
   busy: false,
   graphs: 0,
+  // The run in progress (aborted when another route is chosen) and the trace on screen.
+  controller: undefined,
+  traceId: undefined,
+  resume: undefined,
 }
 
 // --- credential --------------------------------------------------------------
@@ -38,8 +41,9 @@ function setupCredential() {
 async function loadRoutes() {
   const list = $('routes')
   try {
-    const { routes } = await getJson('/_langvel/api/routes')
+    const { routes, tracing } = await getJson('/_langvel/api/routes')
     page.routes = routes
+    page.tracing = tracing !== false
     list.replaceChildren()
     for (const route of routes) {
       const item = document.createElement('li')
@@ -77,6 +81,12 @@ async function loadRoutes() {
 function selectRoute(path) {
   const route = page.routes.find((item) => item.path === path)
   if (!route) return
+  // A run of the previous route stops here: nothing of it lands on this route's page.
+  page.controller?.abort()
+  page.controller = undefined
+  page.traceId = undefined
+  page.resume = undefined
+  setBusy(false)
   page.route = route
   history.replaceState(null, '', `#${encodeURIComponent(path)}`)
   for (const button of document.querySelectorAll('.route-link')) button.classList.toggle('active', button.dataset.path === path)
@@ -228,12 +238,12 @@ function showOutput(value) {
   $('output').classList.add('filled')
 }
 
-function rememberThread(threadId) {
-  if (!threadId || !page.route) return
+function rememberThread(route, threadId) {
+  if (!threadId || !route) return
   const all = threadsByRoute()
-  const list = (all[page.route.path] || []).filter((id) => id !== threadId)
+  const list = (all[route.path] || []).filter((id) => id !== threadId)
   list.unshift(threadId)
-  all[page.route.path] = list.slice(0, 20)
+  all[route.path] = list.slice(0, 20)
   sessionStorage.setItem(THREADS_KEY, JSON.stringify(all))
   renderThreads()
 }
@@ -246,33 +256,55 @@ function threadsByRoute() {
   }
 }
 
-function showInterrupts(threadId, interrupts) {
+/**
+ * One form per pending interrupt, each built from its point's resume schema.
+ * One interrupt is answered with its value; several (parallel tool approvals)
+ * with `{ [interruptId]: value }`, so each call gets its own answer.
+ */
+function showInterrupts(route, threadId, interrupts) {
+  const box = $('interrupt')
   if (!interrupts || interrupts.length === 0) {
-    $('interrupt').hidden = true
+    box.hidden = true
+    page.resume = undefined
     return
   }
-  const first = interrupts[0]
-  const points = page.route.interrupts || []
-  const point = points.find((item) => item.point === first.node || (first.node && item.point.endsWith(`/${first.node}`))) || (points.length === 1 ? points[0] : undefined)
-  $('interrupt-value').textContent = JSON.stringify(first.value, null, 2)
-  page.readResume = renderSchemaForm($('resume-form'), point && point.resume_schema ? point.resume_schema : {})
-  page.resumeThread = threadId
-  $('interrupt').hidden = false
-  $('interrupt').dataset.thread = threadId
+  const points = route.interrupts || []
+  const forms = interrupts.map((interrupt, index) => {
+    const point = points.find((item) => item.point === interrupt.node || (interrupt.node && item.point.endsWith(`/${interrupt.node}`))) || (points.length === 1 ? points[0] : undefined)
+    const block = Object.assign(document.createElement('div'), { className: 'resume-block' })
+    block.dataset.interrupt = interrupt.id || String(index)
+    if (interrupts.length > 1) block.append(Object.assign(document.createElement('h5'), { className: 'mono', textContent: `${interrupt.node || 'interrupt'} · ${interrupt.id || index + 1}` }))
+    const value = Object.assign(document.createElement('pre'), { className: 'code interrupt-value', textContent: JSON.stringify(interrupt.value, null, 2) })
+    const form = Object.assign(document.createElement('form'), { className: 'schema-form resume-form', noValidate: true })
+    form.addEventListener('submit', (event) => event.preventDefault())
+    block.append(value, form)
+    return { id: interrupt.id, block, read: renderSchemaForm(form, point && point.resume_schema ? point.resume_schema : {}) }
+  })
+  $('resume-forms').replaceChildren(...forms.map((item) => item.block))
+  page.resume = {
+    route,
+    threadId,
+    read: () => (forms.length === 1 ? forms[0].read() : Object.fromEntries(forms.map((item) => [item.id, item.read()]))),
+  }
+  box.hidden = false
+  box.dataset.thread = threadId
 }
 
 async function afterRun(route, threadId, traceId, output, interrupts) {
-  rememberThread(threadId)
+  rememberThread(route, threadId)
+  if (page.route !== route) return
   if (output === undefined && threadId) {
     try {
       output = (await getJson(agentUrl(route.path, 'threads', threadId, 'state'))).values
     } catch (error) {
-      showError(error)
+      if (page.route === route) showError(error)
     }
   }
+  // Another route was chosen meanwhile: its page is not this run's.
+  if (page.route !== route) return
   if (output !== undefined) showOutput(output)
-  showInterrupts(threadId, interrupts)
-  if (traceId) void loadTrace(traceId)
+  showInterrupts(route, threadId, interrupts)
+  if (traceId || !page.tracing) void loadTrace(traceId || '')
 }
 
 async function run() {
@@ -285,24 +317,32 @@ async function run() {
   } catch (error) {
     return showError(error)
   }
+  const controller = new AbortController()
+  page.controller = controller
   setBusy(true)
   setStatus('running…', 'running')
   try {
-    const result = await postJson(agentUrl(route.path), runBody(input))
+    const result = await postJson(agentUrl(route.path), runBody(input), controller.signal)
+    if (controller.signal.aborted) return rememberThread(route, result.thread_id)
     addEvent('result', { thread_id: result.thread_id, interrupts: result.interrupts.length, duration_ms: result.metadata?.duration_ms })
     setStatus(result.interrupts.length > 0 ? 'interrupted' : 'completed', result.interrupts.length > 0 ? 'waiting' : 'ok')
     await afterRun(route, result.thread_id, result.metadata?.trace_id, result.output, result.interrupts)
   } catch (error) {
+    if (controller.signal.aborted) return
     setStatus('failed', 'failed')
     showError(error)
   } finally {
-    setBusy(false)
+    if (page.controller === controller) {
+      page.controller = undefined
+      setBusy(false)
+    }
   }
 }
 
 /** Streams a run (or a resume) and shows each event as it arrives; the output once the stream ends. */
-async function stream(url, body) {
-  const route = page.route
+async function stream(route, url, body) {
+  const controller = new AbortController()
+  page.controller = controller
   setBusy(true)
   setStatus('streaming…', 'running')
   let threadId
@@ -311,6 +351,7 @@ async function stream(url, body) {
   let status = 'completed'
   try {
     await postStream(url, { ...body, stream_mode: ['updates', 'messages', 'custom'] }, async ({ event, data }) => {
+      if (controller.signal.aborted) return
       addEvent(event, data)
       if (event === 'metadata') {
         threadId = data.thread_id
@@ -325,14 +366,20 @@ async function stream(url, body) {
       }
       // Yield to the browser between events, so each is on screen before the next is read.
       await new Promise((resolve) => setTimeout(resolve, 0))
-    })
+    }, controller.signal)
+    if (controller.signal.aborted) return rememberThread(route, threadId)
     setStatus(status, status === 'completed' ? 'ok' : status === 'interrupted' ? 'waiting' : 'failed')
     await afterRun(route, threadId, traceId, undefined, interrupts)
   } catch (error) {
+    // Stopped because another route was chosen: the thread is still filed under its own route.
+    if (controller.signal.aborted) return rememberThread(route, threadId)
     setStatus('failed', 'failed')
     showError(error)
   } finally {
-    setBusy(false)
+    if (page.controller === controller) {
+      page.controller = undefined
+      setBusy(false)
+    }
   }
 }
 
@@ -345,35 +392,46 @@ function streamRun() {
   } catch (error) {
     return showError(error)
   }
-  void stream(agentUrl(page.route.path), runBody(input))
+  void stream(page.route, agentUrl(page.route.path), runBody(input))
 }
 
 function resume() {
-  if (page.busy || !page.resumeThread) return
+  const pending = page.resume
+  if (page.busy || !pending || pending.route !== page.route) return
   let value
   try {
-    value = page.readResume()
+    value = pending.read()
   } catch (error) {
     return showError(error)
   }
-  const threadId = page.resumeThread
+  const { route, threadId } = pending
+  page.resume = undefined
   $('interrupt').hidden = true
   $('output').textContent = ''
   $('output').classList.remove('filled')
   showError(undefined)
-  void stream(agentUrl(page.route.path, 'threads', threadId, 'resume'), { value })
+  void stream(route, agentUrl(route.path, 'threads', threadId, 'resume'), { value })
 }
 
 // --- traces --------------------------------------------------------------------
 
 async function loadTrace(traceId, attempt = 0) {
+  if (attempt === 0) page.traceId = traceId
+  // A later run (or another route) owns the trace panel now.
+  if (page.traceId !== traceId) return
   $('trace-id').textContent = traceId
+  if (!page.tracing) {
+    $('trace').replaceChildren(Object.assign(document.createElement('p'), { className: 'muted', textContent: 'Tracing is disabled on this server (OTEL_SDK_DISABLED=true): no trace is recorded.' }))
+    return
+  }
   try {
     const trace = await getJson(`/_langvel/api/traces/${encodeURIComponent(traceId)}`)
+    if (page.traceId !== traceId) return
     renderTimeline($('trace'), trace)
     // The request's own span ends once its response is out: fetch once more to show it.
     if (!trace.spans.some((span) => span.kind === 'server') && attempt < 3) setTimeout(() => loadTrace(traceId, attempt + 1), 250)
   } catch (error) {
+    if (page.traceId !== traceId) return
     if (error instanceof ApiError && error.status === 404 && attempt < 3) {
       setTimeout(() => loadTrace(traceId, attempt + 1), 250)
       return
@@ -415,6 +473,7 @@ async function openThread(threadId) {
       getJson(agentUrl(route.path, 'threads', threadId, 'state')),
       getJson(agentUrl(route.path, 'threads', threadId, 'history')),
     ])
+    if (page.route !== route) return
     $('thread-state').textContent = JSON.stringify({ values: state.values, next: state.next }, null, 2)
     for (const checkpoint of history) {
       const item = document.createElement('li')
@@ -428,9 +487,9 @@ async function openThread(threadId) {
       $('thread-history').append(item)
     }
     $('thread-id').value = threadId
-    showInterrupts(threadId, state.interrupts)
+    showInterrupts(route, threadId, state.interrupts)
   } catch (error) {
-    $('thread-state').textContent = describe(error)
+    if (page.route === route) $('thread-state').textContent = describe(error)
   }
 }
 
