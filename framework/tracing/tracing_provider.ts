@@ -97,6 +97,8 @@ export function startPlaygroundTracing(app: Application): void {
     })
   })
   activate(app)
+  // Undone at shutdown even by an application whose provider list leaves this provider out (done once either way).
+  app.onShutdown(() => tracingProvider.shutdown?.(app))
 }
 
 function bindRecorder(app: Application, traces: number): void {

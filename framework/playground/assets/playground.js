@@ -175,6 +175,8 @@ function runBody(input) {
 // --- runs --------------------------------------------------------------------
 
 function resetRun() {
+  // A trace still being fetched for an earlier run is not drawn any more.
+  page.traceId = undefined
   $('events').replaceChildren()
   $('output').textContent = ''
   $('output').classList.remove('filled')
