@@ -71,3 +71,23 @@ describe('langvel build', () => {
     expect(readFileSync(join(target, 'app', 'state', 'foo_state.ts'), 'utf8')).toContain('export const FooState = z.object(')
   })
 })
+
+describe('langvel build assets', () => {
+  it('fails with E_BUILD_FAILED when the playground page is missing, rather than building a server whose page is gone', () => {
+    const { copyAssets } = require('../../framework/console/commands/build') as typeof import('../../framework/console/commands/build')
+    const project = mkdtempSync(join(tmpdir(), 'langvel-build-assets-'))
+    try {
+      mkdirSync(join(project, 'framework', 'console', 'stubs'), { recursive: true })
+      writeFileSync(join(project, 'package.json'), '{}')
+      let failure: unknown
+      try {
+        copyAssets(project, join(project, 'build'))
+      } catch (error) {
+        failure = error
+      }
+      expect(failure).toMatchObject({ code: 'E_BUILD_FAILED', message: expect.stringContaining(join('framework', 'playground', 'assets')) })
+    } finally {
+      rmSync(project, { recursive: true, force: true })
+    }
+  })
+})

@@ -53,7 +53,7 @@ function compile(tsconfig: string, cwd: string, pretty: boolean): Promise<{ code
  * code. With package.json inside it, build/ is also a self-contained project
  * root (see foundation/paths.ts): deployable with its own node_modules.
  */
-function copyAssets(projectRoot: string, outDir: string): void {
+export function copyAssets(projectRoot: string, outDir: string): void {
   const stubs = join('framework', 'console', 'stubs')
   if (!existsSync(join(projectRoot, stubs))) throw new E_BUILD_FAILED(`${stubs} is missing from the project`)
   cpSync(join(projectRoot, stubs), join(outDir, stubs), { recursive: true })
