@@ -15,6 +15,16 @@ export default tseslint.config(
     },
   },
   {
+    // The playground's page: ES modules run by the browser.
+    files: ['framework/playground/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'setTimeout', 'TextDecoderStream', 'HTMLElement', 'AbortController'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['framework/**/*.ts'],
     rules: {
       'no-console': 'error',

@@ -5,7 +5,9 @@ import { resolveTracingEnv, tracingEnvProblems, type TracingConfig } from '../fr
 /**
  * OpenTelemetry tracing, read from the standard OTEL_* environment. Off until
  * an OTLP endpoint is set; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none
- * turns it off whatever else is set.
+ * turns exporting off whatever else is set. A server serving the playground
+ * records its runs in memory even then, except with OTEL_SDK_DISABLED=true,
+ * which turns that off too (docs/playground.md).
  *
  * The OTEL_* variables are shared by every OpenTelemetry SDK of a pod, so they
  * are read as the specification says, never refused: while tracing is off
@@ -40,7 +42,7 @@ export default defineConfig({
     OTEL_TRACES_SAMPLER_ARG: env.optionalString(),
     OTEL_BSP_MAX_QUEUE_SIZE: env.optionalString(),
     OTEL_BSP_SCHEDULE_DELAY: env.optionalString(),
-    /** Put prompts, completions and tool arguments on spans (they may hold personal data). */
+    /** Put prompts, completions and tool arguments on spans (they may hold personal data), exported or kept by the playground. */
     OTEL_CAPTURE_CONTENT: env.optionalString(),
   },
   secrets: ['OTEL_EXPORTER_OTLP_HEADERS'],

@@ -20,6 +20,7 @@ export interface ConfigMap {
   memory: ConfigOf<typeof import('../../config/memory').default>
   tracing: ConfigOf<typeof import('../../config/tracing').default>
   langgraph_api: ConfigOf<typeof import('../../config/langgraph_api').default>
+  playground: ConfigOf<typeof import('../../config/playground').default>
 }
 
 /**

@@ -25,6 +25,7 @@ import { requestId } from './middleware/request_id'
 import { securityHeaders } from './middleware/security_headers'
 import { traceRequest } from './middleware/trace_request'
 import { activeTracing } from '../tracing/tracing_runtime'
+import { startPlaygroundTracing } from '../tracing/tracing_provider'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { rateLimiterHealthCheck } from '../rate_limiter/health_check'
 import type { HttpMiddleware } from './compose'
@@ -32,6 +33,7 @@ import { ThreadAccess } from './thread_access'
 import { buildOpenApiDocument } from './openapi'
 import { RunSupervisor } from './run_supervisor'
 import type { McpExposeSettings } from '../mcp/types'
+import { playgroundSettings } from '../playground/playground_settings'
 
 export interface NodeTimeouts {
   /** Time allowed to send the request headers (slowloris). */
@@ -141,6 +143,8 @@ export class HttpServer {
     const corsOptions = langgraphApi?.enabled
       ? { methods: [...DEFAULT_METHODS, 'PATCH', 'DELETE'], exposeHeaders: [...EXPOSE_HEADERS, 'Content-Location', 'X-Pagination-Next', 'X-Pagination-Total'] }
       : {}
+    // The playground records runs' traces in memory: tracing is turned on for it here, in a process that serves it only.
+    if (playgroundSettings(app).enabled) startPlaygroundTracing(app)
     // Tracing right after the request id: the span's trace id is the request's before anything logs.
     const tracing = activeTracing()
     this.kernel = new HttpKernel({
@@ -228,6 +232,13 @@ export class HttpServer {
       })
       api.mount(this.kernel)
       this.onDrain.push(() => api.stop())
+    }
+
+    const playground = playgroundSettings(app)
+    if (playground.enabled) {
+      // Loaded only when served: production (playground off) never loads it.
+      const { Playground } = require('../playground/playground') as typeof import('../playground/playground')
+      new Playground({ runner, registry, requiresAuth: playground.requiresAuth, recorder: app.bound('traceRecorder') ? app.make('traceRecorder') : undefined }).mount(this.kernel)
     }
 
     this.express = express()

@@ -9,6 +9,8 @@ export type SamplerName = (typeof SAMPLERS)[number]
 export interface TracingConfig {
   /** True when an endpoint is set and OTEL_SDK_DISABLED is not. */
   enabled: boolean
+  /** OTEL_SDK_DISABLED=true: no tracing at all, not even the playground's in-memory recorder. */
+  sdkDisabled: boolean
   /** The full OTLP/HTTP traces URL. */
   endpoint?: string
   headers: Record<string, string>
@@ -124,6 +126,7 @@ export function resolveTracingEnv(e: TracingEnv): TracingConfig {
   const warn = (key: string, message: string) => problems.push({ key, message, severity: 'warning' })
   const config: TracingConfig = {
     enabled: false,
+    sdkDisabled: false,
     endpoint: undefined,
     headers: {},
     timeoutMs: 10_000,
@@ -140,7 +143,12 @@ export function resolveTracingEnv(e: TracingEnv): TracingConfig {
     return config
   }
 
-  if (e.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return done()
+  if (e.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') {
+    config.sdkDisabled = true
+    return done()
+  }
+  // Read without complaint while nothing is exported: the playground's recorder follows it too.
+  config.captureContent = TRUE.includes(e.OTEL_CAPTURE_CONTENT?.trim().toLowerCase() ?? '')
   const exporters = (e.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean)
   if (exporters.includes('none')) return done()
 
@@ -152,6 +160,8 @@ export function resolveTracingEnv(e: TracingEnv): TracingConfig {
   if (disabled !== undefined && !TRUE.includes(disabled) && !FALSE.includes(disabled)) {
     warn('OTEL_SDK_DISABLED', 'expected true or false; read as false')
   } else if (disabled !== undefined && TRUE.includes(disabled)) {
+    config.sdkDisabled = true
+    config.captureContent = false
     return done()
   }
   if (exporters.length > 0 && !exporters.includes('otlp')) {
@@ -207,6 +217,7 @@ export function resolveTracingEnv(e: TracingEnv): TracingConfig {
   }
   if (config.sampler.endsWith('traceidratio')) config.samplerRatio = number('OTEL_TRACES_SAMPLER_ARG', 1, 0, 1, false)
 
+  config.captureContent = false
   const capture = e.OTEL_CAPTURE_CONTENT?.trim().toLowerCase()
   if (capture !== undefined) {
     if (TRUE.includes(capture)) config.captureContent = true

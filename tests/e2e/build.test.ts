@@ -54,11 +54,40 @@ describe('langvel build', () => {
     const version = node([compiled, '--version'])
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version)
 
+    // The compiled playground finds its page and the mermaid bundle.
+    const assets = node(
+      ['-e', "const { PlaygroundAssets } = require('./framework/playground/playground_assets.js'); const a = new PlaygroundAssets(); Promise.all(['index.html', 'playground.js', 'mermaid.min.js'].map((n) => a.get(n))).then((l) => console.log(l.map((x) => (x ? x.body.length : 0)).join(',')))"],
+      {},
+      join(project, 'build'),
+    )
+    expect(assets.status).toBe(0)
+    for (const size of assets.stdout.trim().split(',')) expect(Number(size)).toBeGreaterThan(0)
+
     const target = join(work, 'generated')
     mkdirSync(target)
     const made = node([compiled, 'make:state', 'Foo'], { LANGVEL_BASE_PATH: target })
     expect(made.status).toBe(0)
     expect(made.stdout).toContain('created app/state/foo_state.ts')
     expect(readFileSync(join(target, 'app', 'state', 'foo_state.ts'), 'utf8')).toContain('export const FooState = z.object(')
+  })
+})
+
+describe('langvel build assets', () => {
+  it('fails with E_BUILD_FAILED when the playground page is missing, rather than building a server whose page is gone', () => {
+    const { copyAssets } = require('../../framework/console/commands/build') as typeof import('../../framework/console/commands/build')
+    const project = mkdtempSync(join(tmpdir(), 'langvel-build-assets-'))
+    try {
+      mkdirSync(join(project, 'framework', 'console', 'stubs'), { recursive: true })
+      writeFileSync(join(project, 'package.json'), '{}')
+      let failure: unknown
+      try {
+        copyAssets(project, join(project, 'build'))
+      } catch (error) {
+        failure = error
+      }
+      expect(failure).toMatchObject({ code: 'E_BUILD_FAILED', message: expect.stringContaining(join('framework', 'playground', 'assets')) })
+    } finally {
+      rmSync(project, { recursive: true, force: true })
+    }
   })
 })

@@ -215,3 +215,35 @@ describe('langvel serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(await server.exited).toBe(0)
   }, 60_000)
 })
+
+describe('langvel serve with the playground on', () => {
+  const traceOf = async (url: string, traceId: string) => {
+    const res = await httpCall(`${url}/_langvel/api/traces/${traceId}`)
+    return res.status === 200 ? (JSON.parse(res.text) as { spans: Array<{ name: string }> }).spans.map((span) => span.name) : []
+  }
+
+  it('keeps the trace of a run in memory for /_langvel without any collector', async () => {
+    const server = await serve([], { PLAYGROUND_ENABLED: 'true' })
+    const page = await httpCall(`${server.url}/_langvel`)
+    expect(page.status).toBe(200)
+    const traceId = JSON.parse((await echo(server.url)).text).metadata.trace_id as string
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/)
+    // The request's own span ends once its response is out.
+    const names = await until(() => traceOf(server.url, traceId), (list) => list.includes('POST /agents/:path'), 'the recorded trace')
+    expect(names).toEqual(expect.arrayContaining(['invoke_agent EchoAgent', 'node process', 'node respond']))
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  })
+
+  it('with an endpoint too, exports the spans it records', async () => {
+    const receiver = await new Receiver().start()
+    receivers.push(receiver)
+    const server = await serve([], { PLAYGROUND_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '600000' })
+    const traceId = JSON.parse((await echo(server.url)).text).metadata.trace_id as string
+    const recorded = await until(() => traceOf(server.url, traceId), (list) => list.includes('POST /agents/:path'), 'the recorded trace')
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    const exported = receiver.spans.filter((span) => span.traceId === traceId).map((span) => span.name)
+    expect(exported.sort()).toEqual(recorded.sort())
+  })
+})

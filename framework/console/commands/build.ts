@@ -10,7 +10,7 @@ const OUT_DIR = 'build'
 /**
  * `langvel build`: compiles the project with `tsc -p tsconfig.build.json`
  * into build/ and copies what the compiled code reads at run time but tsc does
- * not emit (stubs, package.json), so `node build/bin/langvel.js` needs
+ * not emit (stubs, the playground's page, package.json), so `node build/bin/langvel.js` needs
  * neither tsx nor TypeScript.
  */
 const build: CommandHandler = async ({ app, output }) => {
@@ -53,10 +53,14 @@ function compile(tsconfig: string, cwd: string, pretty: boolean): Promise<{ code
  * code. With package.json inside it, build/ is also a self-contained project
  * root (see foundation/paths.ts): deployable with its own node_modules.
  */
-function copyAssets(projectRoot: string, outDir: string): void {
+export function copyAssets(projectRoot: string, outDir: string): void {
   const stubs = join('framework', 'console', 'stubs')
   if (!existsSync(join(projectRoot, stubs))) throw new E_BUILD_FAILED(`${stubs} is missing from the project`)
   cpSync(join(projectRoot, stubs), join(outDir, stubs), { recursive: true })
+  // The playground's page is read next to its compiled module.
+  const playground = join('framework', 'playground', 'assets')
+  if (!existsSync(join(projectRoot, playground))) throw new E_BUILD_FAILED(`${playground} is missing from the project`)
+  cpSync(join(projectRoot, playground), join(outDir, playground), { recursive: true })
   // The project's own stub overrides live at the project root, which build/ becomes when deployed alone.
   if (existsSync(join(projectRoot, 'stubs'))) cpSync(join(projectRoot, 'stubs'), join(outDir, 'stubs'), { recursive: true })
 

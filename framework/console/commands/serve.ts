@@ -3,6 +3,7 @@ import { E_INVALID_CONFIG } from '../../errors'
 import type { CommandHandler } from '../command'
 import type { Application } from '../../foundation/application'
 import type { McpManager } from '../../mcp/mcp_manager'
+import { playgroundSettings } from '../../playground/playground_settings'
 
 interface ServeOptions {
   host?: string
@@ -57,7 +58,10 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
         logger: app.logger,
         graceSeconds: config.shutdownGraceSeconds,
         onWorkerMessage: chroma?.onMessage,
-        onListening: ({ url }) => output.success(`Server ready at ${url} (${workers} workers, pid ${process.pid})`),
+        onListening: ({ url }) => {
+          output.success(`Server ready at ${url} (${workers} workers, pid ${process.pid})`)
+          if (playgroundSettings(app).enabled) output.info(`Playground at ${url}/_langvel (each worker keeps its own traces)`)
+        },
       })
     } finally {
       // After every worker has drained: none of them still needs it.
@@ -75,6 +79,7 @@ const serve: CommandHandler<ServeOptions> = async ({ app, options, output }) => 
   const running = await startServer({ app, runner, host, port })
   startMcpServers(app, mcp)
   if (cluster.isPrimary) output.success(`Server ready at ${running.address.url}`)
+  if (cluster.isPrimary && playgroundSettings(app).enabled) output.info(`Playground at ${running.address.url}/_langvel`)
   await running.stopped
   if (cluster.isWorker) cluster.worker?.disconnect()
   // Should a library leave a handle open, the process still ends once shut down.

@@ -4,7 +4,8 @@ import { discoverConfigFiles, loadConfig } from '../../../framework/config'
 import { E_INVALID_CONFIG } from '../../../framework/errors'
 import { Application } from '../../../framework/foundation/application'
 import { createLogger } from '../../../framework/logger'
-import { activeTracing, tracingProvider } from '../../../framework/tracing'
+import { activeTracing, startPlaygroundTracing, tracingProvider } from '../../../framework/tracing'
+import { RUN_SPAN_ATTRIBUTE } from '../../../framework/tracing/trace_recorder'
 import { parseOtlpHeaders, tracesEndpoint } from '../../../framework/tracing/tracing_config'
 
 const definitions = discoverConfigFiles(join(__dirname, '..', '..', '..', 'config'))
@@ -122,5 +123,49 @@ describe('tracingProvider', () => {
     await app.shutdown()
     expect(activeTracing()).toBeUndefined()
     expect(trace.getTracer('app-code').startSpan('after').isRecording()).toBe(false)
+  })
+
+  it('with the playground on and no endpoint, loads nothing at boot; the serving process records runs in memory', async () => {
+    const app = await boot({ PLAYGROUND_ENABLED: 'true', PLAYGROUND_TRACES: '2', OTEL_CAPTURE_CONTENT: 'true' })
+    try {
+      // A command that only boots (migrate, agent:run, auth:token) has no tracing.
+      expect(app.bound('tracing')).toBe(false)
+      expect(activeTracing()).toBeUndefined()
+      startPlaygroundTracing(app)
+      expect(app.bound('tracing')).toBe(true)
+      expect(activeTracing()).toBe(app.make('tracing'))
+      // OTEL_CAPTURE_CONTENT applies to what the recorder keeps too.
+      expect(app.make('tracing').captureContent).toBe(true)
+      const recorder = app.make('traceRecorder')
+      const traceIds: string[] = []
+      for (const name of ['first', 'second', 'third']) {
+        await activeTracing()!.inSpan(name, { attributes: { [RUN_SPAN_ATTRIBUTE]: 'invoke' } }, async (span) => void traceIds.push(span.spanContext().traceId))
+      }
+      // PLAYGROUND_TRACES bounds what is kept: the oldest trace is forgotten.
+      expect(recorder.get(traceIds[0])).toBeUndefined()
+      expect(recorder.get(traceIds[2])?.spans.map((span) => span.name)).toEqual(['third'])
+    } finally {
+      await app.shutdown()
+    }
+    expect(activeTracing()).toBeUndefined()
+  })
+
+  it('with OTEL_SDK_DISABLED=true, the playground gets no tracing either', async () => {
+    const app = await boot({ PLAYGROUND_ENABLED: 'true', OTEL_SDK_DISABLED: 'true' })
+    try {
+      startPlaygroundTracing(app)
+      expect(app.bound('tracing')).toBe(false)
+      expect(app.bound('traceRecorder')).toBe(false)
+      expect(activeTracing()).toBeUndefined()
+    } finally {
+      await app.shutdown()
+    }
+  })
+
+  it('stays off in development when PLAYGROUND_ENABLED=false and no endpoint is set', async () => {
+    const app = await boot({ APP_ENV: 'development', PLAYGROUND_ENABLED: 'false' })
+    expect(app.bound('tracing')).toBe(false)
+    expect(app.bound('traceRecorder')).toBe(false)
+    await app.shutdown()
   })
 })
