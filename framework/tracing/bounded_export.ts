@@ -4,9 +4,12 @@ import { BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, ty
 import type { Logger } from '../logger'
 import type { TracingMetrics } from './tracing_metrics'
 
+/** Where the processor counts what it exported and dropped (the OTLP counters, or a backend's). */
+export type ExportCounts = Pick<TracingMetrics, 'recordExported' | 'recordDropped'>
+
 export interface BoundedExportOptions {
   exporter: SpanExporter
-  metrics: TracingMetrics
+  metrics: ExportCounts
   /** Most spans waiting for or in an export; what comes beyond is dropped and counted. */
   maxQueueSize: number
   scheduleDelayMs: number

@@ -1,0 +1,329 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import jwt from 'jsonwebtoken'
+import { httpCall, writeCliEntry } from './support/processes'
+
+/**
+ * `langvel serve` tracing to LangSmith and Langfuse through their own
+ * clients, into receivers the test runs: runs arrive named after the route
+ * with the run's metadata and no secrets, per-route enabling traces only
+ * that route, shutdown flushes, and a backend that is down or hangs never
+ * fails or holds a run.
+ */
+
+const ROOT = join(__dirname, '..', '..')
+const scratch = mkdtempSync(join(tmpdir(), 'langvel-backends-'))
+const code = join(scratch, 'code')
+const base = join(scratch, 'base')
+for (const folder of [join(code, 'routes'), base]) mkdirSync(folder, { recursive: true })
+for (const shared of ['framework', 'config', 'database', 'node_modules', 'package.json', 'app']) symlinkSync(join(ROOT, shared), join(code, shared))
+writeFileSync(
+  join(code, 'routes', 'agents.ts'),
+  `import { EchoAgent } from '../app/agents/echo_agent'
+import { Route } from '../framework/routing'
+export default function routes() {
+  Route.agent('/echo', EchoAgent).name('echo')
+  Route.agent('/traced', EchoAgent).name('traced-echo').trace('langsmith', 'langfuse')
+  Route.group({ prefix: '/secure', middleware: ['auth'] }, () => {
+    Route.agent('/echo', EchoAgent).name('secure-echo')
+  })
+}
+`,
+)
+const CLI_ENTRY = writeCliEntry(scratch, ['serverCommands'], { codePath: code })
+
+const JWT_SECRET = 'backends-e2e-key-backends-e2e-key-backends-0123'
+const LANGSMITH_KEY = 'lsv2_pt_e2e-langsmith-key-0a1b2c3d'
+const LANGFUSE_PUBLIC = 'pk-lf-e2e-public'
+const LANGFUSE_SECRET = 'sk-lf-e2e-secret-9f8e7d6c'
+const ENV: Record<string, string> = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  APP_ENV: 'test',
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
+  NO_COLOR: '1',
+  SHUTDOWN_GRACE_SECONDS: '10',
+  LANGVEL_BASE_PATH: base,
+  JWT_SECRET_KEY: JWT_SECRET,
+  // Token revocation checks in Redis: no migrated database needed.
+  AUTH_STORE: 'redis',
+}
+
+/** A request a receiver got: its path, headers and body (decompressed, as text). */
+interface Received {
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** A local HTTP receiver that records every request. It answers, or holds every upload open. */
+class Receiver {
+  readonly requests: Received[] = []
+  readonly held: ServerResponse[] = []
+  private server?: Server
+  port = 0
+
+  constructor(private readonly mode: 'answer' | 'hang' = 'answer') {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        let raw = Buffer.concat(chunks)
+        if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw)
+        const path = (req.url ?? '').split('?')[0]
+        this.requests.push({ path, headers: req.headers, body: raw.toString('utf8') })
+        if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+        if (this.mode === 'hang') return void this.held.push(res)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as AddressInfo).port
+    return this
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  get uploads(): Received[] {
+    return this.requests.filter((request) => request.path !== '/info')
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.held) res.destroy()
+    this.server?.closeAllConnections()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+}
+
+interface LangSmithRun {
+  id: string
+  name?: string
+  parent_run_id?: string
+  extra?: { metadata?: Record<string, unknown> }
+}
+
+/** The runs a LangSmith receiver got: JSON batches (`{ post, patch }`), single runs, or multipart parts `post.<id>` / `patch.<id>`. */
+function langsmithRuns(receiver: Receiver): LangSmithRun[] {
+  const runs: LangSmithRun[] = []
+  for (const request of receiver.uploads) {
+    const type = String(request.headers['content-type'] ?? '')
+    const boundary = /boundary=("?)([^";]+)\1/.exec(type)?.[2]
+    if (boundary) {
+      // Parts `post.<id>` carry a run; `post.<id>.<field>` (inputs, outputs, extra...) one of its fields.
+      const byId = new Map<string, Record<string, unknown>>()
+      for (const part of request.body.split(`--${boundary}`)) {
+        const match = /name="(post|patch)\.([^".]+)(?:\.([^"]+))?"/.exec(part)
+        if (!match) continue
+        const value = JSON.parse(part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, '')) as unknown
+        const key = `${match[1]}.${match[2]}`
+        const item = byId.get(key) ?? {}
+        if (match[3]) item[match[3]] = value
+        else Object.assign(item, value)
+        byId.set(key, item)
+      }
+      runs.push(...([...byId.values()] as unknown as LangSmithRun[]))
+      continue
+    }
+    const body = JSON.parse(request.body) as { post?: LangSmithRun[]; patch?: LangSmithRun[] } & LangSmithRun
+    if (body.post || body.patch) runs.push(...(body.post ?? []), ...(body.patch ?? []))
+    else runs.push(body)
+  }
+  return runs
+}
+
+interface OtlpSpan {
+  name: string
+  traceId: string
+  parentSpanId?: string
+  attributes: Array<{ key: string; value: Record<string, unknown> }>
+}
+
+/** The spans a Langfuse receiver got on its OTLP/HTTP JSON endpoint, attributes as a plain object. */
+function langfuseSpans(receiver: Receiver): Array<OtlpSpan & { attrs: Record<string, unknown> }> {
+  const spans: Array<OtlpSpan & { attrs: Record<string, unknown> }> = []
+  for (const request of receiver.uploads) {
+    expect(request.path).toBe('/api/public/otel/v1/traces')
+    const body = JSON.parse(request.body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }
+    for (const group of body.resourceSpans) {
+      for (const scope of group.scopeSpans) {
+        for (const span of scope.spans) spans.push({ ...span, attrs: Object.fromEntries(span.attributes.map((a) => [a.key, Object.values(a.value)[0]])) })
+      }
+    }
+  }
+  return spans
+}
+
+interface Started {
+  child: ChildProcess
+  url: string
+  output: () => string
+  exited: Promise<number | null>
+}
+
+const children: ChildProcess[] = []
+const receivers: Receiver[] = []
+
+function serve(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT, env: { ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let output = ''
+  child.stdout!.on('data', (data) => (output += data))
+  child.stderr!.on('data', (data) => (output += data))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
+    const onData = () => {
+      const match = /ready at (http:\/\/[\d.]+:\d+)/.exec(output)
+      if (!match) return
+      clearTimeout(timer)
+      resolve({ child, url: match[1], output: () => output, exited })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${output}`))
+    })
+  })
+}
+
+async function until<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const run = (url: string, path: string, headers: Record<string, string> = {}) => httpCall(`${url}/agents${path}`, { body: { input: { query: 'traced' } }, headers })
+
+function bearer(subject: string): string {
+  const now = Math.floor(Date.now() / 1000)
+  return jwt.sign({ sub: subject, permissions: [], jti: `jti-${subject}-${now}`, iat: now, exp: now + 600 }, JWT_SECRET, { issuer: 'langvel', audience: 'langvel' })
+}
+
+async function dropped(url: string, backend: string): Promise<number> {
+  const metrics = (await httpCall(`${url}/metrics`)).text
+  const match = new RegExp(`langvel_tracing_backend_dropped_total\\{backend="${backend}",reason="export_failed"\\} (\\d+)`).exec(metrics)
+  return Number(match?.[1] ?? 0)
+}
+
+function backendsEnv(langsmith: Receiver | string, langfuse: Receiver | string, extra: Record<string, string> = {}): Record<string, string> {
+  const at = (target: Receiver | string) => (typeof target === 'string' ? target : target.url)
+  return {
+    LANGSMITH_API_KEY: LANGSMITH_KEY,
+    LANGSMITH_ENDPOINT: at(langsmith),
+    LANGSMITH_PROJECT: 'e2e-project',
+    LANGFUSE_PUBLIC_KEY: LANGFUSE_PUBLIC,
+    LANGFUSE_SECRET_KEY: LANGFUSE_SECRET,
+    LANGFUSE_BASEURL: at(langfuse),
+    ...extra,
+  }
+}
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  for (const receiver of receivers) await receiver.stop()
+  rmSync(scratch, { recursive: true, force: true })
+})
+
+describe('langvel serve with LangSmith and Langfuse', () => {
+  it('traces every run once, named after the route, with its metadata and no secrets, flushed at shutdown', async () => {
+    const langsmith = await new Receiver().start()
+    const langfuse = await new Receiver().start()
+    receivers.push(langsmith, langfuse)
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true' }))
+    const token = bearer('alice')
+    const res = await run(server.url, '/secure/echo', { authorization: `Bearer ${token}`, 'x-request-id': 'req-e2e-1' })
+    if (res.status !== 200) throw new Error(`${res.status} ${res.text}\n${server.output()}`)
+    const threadId = JSON.parse(res.text).thread_id as string
+    expect(threadId).toEqual(expect.any(String))
+
+    // Shutdown right after the run: what arrives was flushed by it.
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+
+    const runs = langsmithRuns(langsmith)
+    const roots = runs.filter((item) => item.name !== undefined && item.parent_run_id === undefined)
+    expect(roots.map((item) => item.name)).toEqual(['secure-echo'])
+    expect(roots[0].extra?.metadata).toMatchObject({ langvel_route: '/secure/echo', langvel_thread_id: threadId, principal_id: 'alice', request_id: 'req-e2e-1' })
+    expect(runs.filter((item) => item.name === 'EchoAgent')).toEqual([])
+    for (const request of langsmith.requests) expect(request.headers['x-api-key']).toBe(LANGSMITH_KEY)
+
+    const spans = langfuseSpans(langfuse)
+    const root = spans.filter((span) => span.parentSpanId === undefined || span.parentSpanId === '')
+    expect(root.map((span) => span.name)).toEqual(['secure-echo'])
+    expect(root[0].attrs).toMatchObject({ 'session.id': threadId, 'user.id': 'alice' })
+    const metadata = JSON.stringify(root[0].attrs)
+    for (const expected of ['/secure/echo', 'req-e2e-1', threadId]) expect(metadata).toContain(expected)
+    const basic = `Basic ${Buffer.from(`${LANGFUSE_PUBLIC}:${LANGFUSE_SECRET}`).toString('base64')}`
+    for (const request of langfuse.requests) expect(request.headers.authorization).toBe(basic)
+
+    // No secret anywhere but the auth header each client sends to its own backend.
+    const secrets = [LANGSMITH_KEY, LANGFUSE_SECRET, basic.slice(6), token, JWT_SECRET]
+    for (const request of [...langsmith.requests, ...langfuse.requests]) {
+      const { authorization: _auth, 'x-api-key': _key, ...headers } = request.headers
+      const seen = request.body + JSON.stringify(headers)
+      for (const secret of secrets) expect(seen).not.toContain(secret)
+    }
+    for (const request of langsmith.requests) expect(JSON.stringify(request.headers)).not.toContain(LANGFUSE_SECRET)
+    for (const request of langfuse.requests) expect(JSON.stringify(request.headers)).not.toContain(LANGSMITH_KEY)
+  }, 60_000)
+
+  it('traces only the routes that ask when the backends are not on for every route', async () => {
+    const langsmith = await new Receiver().start()
+    const langfuse = await new Receiver().start()
+    receivers.push(langsmith, langfuse)
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGFUSE_TRACING: 'routes' }))
+    expect((await run(server.url, '/echo')).status).toBe(200)
+    expect((await run(server.url, '/traced')).status).toBe(200)
+    expect((await run(server.url, '/echo')).status).toBe(200)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+
+    const roots = langsmithRuns(langsmith).filter((item) => item.name !== undefined && item.parent_run_id === undefined)
+    expect(roots.map((item) => item.name)).toEqual(['traced-echo'])
+    const spans = langfuseSpans(langfuse).filter((span) => !span.parentSpanId)
+    expect(spans.map((span) => span.name)).toEqual(['traced-echo'])
+  }, 60_000)
+
+  it('answers every run while both backends are down, counting what it could not send', async () => {
+    const gone = await new Receiver().start()
+    await gone.stop()
+    const server = await serve(backendsEnv(gone.url, gone.url, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '1000' }))
+    for (let index = 0; index < 3; index++) expect((await run(server.url, '/echo')).status).toBe(200)
+    await until(() => dropped(server.url, 'langsmith'), (count) => count > 0, 'langsmith drops on /metrics')
+    await until(() => dropped(server.url, 'langfuse'), (count) => count > 0, 'langfuse drops on /metrics')
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 60_000)
+
+  it('answers runs while both backends hold their uploads, and still stops', async () => {
+    const langsmith = await new Receiver('hang').start()
+    const langfuse = await new Receiver('hang').start()
+    receivers.push(langsmith, langfuse)
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '30000' }))
+    expect((await run(server.url, '/echo')).status).toBe(200)
+    await until(() => langsmith.held.length > 0 && langfuse.held.length > 0, (ok) => ok, 'uploads held by both backends')
+    const held = [langsmith.held.length, langfuse.held.length]
+    // The receivers still hold every upload: these runs finish without anything being answered.
+    for (let index = 0; index < 3; index++) expect((await run(server.url, '/echo')).status).toBe(200)
+    expect(langsmith.held.length).toBeGreaterThanOrEqual(held[0])
+    expect(langfuse.held.length).toBeGreaterThanOrEqual(held[1])
+    expect(langsmith.held.every((res) => !res.headersSent) && langfuse.held.every((res) => !res.headersSent)).toBe(true)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 90_000)
+})
