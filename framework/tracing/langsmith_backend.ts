@@ -55,7 +55,8 @@ export class LangSmithBackend implements TracingBackend {
       maxIngestMemoryBytes: MAX_INGEST_BYTES,
       timeout_ms: options.timeoutMs,
       omitTracedRuntimeInfo: true,
-      callerOptions: { maxRetries: 1 },
+      // No retries: a failed upload is dropped and counted once, never held for a backend that is down.
+      callerOptions: { maxRetries: 0 },
       fetchImplementation: ((input: Parameters<typeof fetch>[0], init?: RequestInit) => backend!.send(input, init)) as typeof fetch,
     })
     /** LangChain's tracer, with the root run named after the route. */
@@ -126,6 +127,10 @@ export class LangSmithBackend implements TracingBackend {
       return response
     } catch (error) {
       if (upload) this.settled(error instanceof Error ? error.message : String(error), init?.body)
+      // While LangSmith is unreachable the client retries its server-info request for many seconds before every
+      // batch and holds the uploads behind it. Answered with no information, it uses the defaults it would fall back
+      // to anyway, so uploads go on (and what fails is counted) instead of piling up.
+      if (new URL(url).pathname.endsWith('/info')) return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
       throw error
     }
   }

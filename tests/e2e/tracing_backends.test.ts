@@ -314,7 +314,7 @@ describe('langvel serve with LangSmith and Langfuse', () => {
     const langsmith = await new Receiver('hang').start()
     const langfuse = await new Receiver('hang').start()
     receivers.push(langsmith, langfuse)
-    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '30000' }))
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '5000' }))
     expect((await run(server.url, '/echo')).status).toBe(200)
     await until(() => langsmith.held.length > 0 && langfuse.held.length > 0, (ok) => ok, 'uploads held by both backends')
     const held = [langsmith.held.length, langfuse.held.length]
