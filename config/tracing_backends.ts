@@ -16,7 +16,7 @@ export default defineConfig({
   env: {
     /** `true`: every agent run is traced to LangSmith. Needs LANGSMITH_API_KEY. */
     LANGSMITH_TRACING: env.optionalString(),
-    /** The older name of LANGSMITH_TRACING, read when it is unset. */
+    /** The older name of LANGSMITH_TRACING; either one true turns LangSmith on for every route, as LangChain itself reads them. */
     LANGCHAIN_TRACING_V2: env.optionalString(),
     LANGSMITH_API_KEY: env.optionalString(),
     /** Defaults to https://api.smith.langchain.com (set it for the EU region or a self-hosted LangSmith). */

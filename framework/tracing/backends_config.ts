@@ -73,16 +73,22 @@ function isHttpUrl(value: string): boolean {
  * traces every run once both keys are set, unless LANGFUSE_TRACING says
  * `routes` or `off`.
  */
-export function resolveTracingBackendsEnv(e: TracingBackendsEnv): TracingBackendsConfig {
+export function resolveTracingBackendsEnv(given: TracingBackendsEnv): TracingBackendsConfig {
+  // An empty value (`LANGSMITH_API_KEY=` in a .env file) is unset.
+  const e = Object.fromEntries(Object.entries(given).filter(([, value]) => !(typeof value === 'string' && value.trim() === ''))) as TracingBackendsEnv
   const problems: ConfigProblem[] = []
   const error = (key: string, message: string) => problems.push({ key, message, severity: 'error' })
 
-  const switchKey = e.LANGSMITH_TRACING !== undefined ? 'LANGSMITH_TRACING' : 'LANGCHAIN_TRACING_V2'
-  const rawSwitch = (e.LANGSMITH_TRACING ?? e.LANGCHAIN_TRACING_V2)?.trim().toLowerCase()
+  // LangChain traces every run when either switch is true, so either turns LangSmith on for every route.
   let langsmithGlobal = false
-  if (rawSwitch !== undefined) {
-    if (TRUE.includes(rawSwitch)) langsmithGlobal = true
-    else if (!FALSE.includes(rawSwitch)) error(switchKey, 'expected a boolean (true/false, 1/0, yes/no, on/off)')
+  let switchKey = 'LANGSMITH_TRACING'
+  for (const key of ['LANGSMITH_TRACING', 'LANGCHAIN_TRACING_V2'] as const) {
+    const raw = e[key]?.trim().toLowerCase()
+    if (raw === undefined) continue
+    if (TRUE.includes(raw)) {
+      if (!langsmithGlobal) switchKey = key
+      langsmithGlobal = true
+    } else if (!FALSE.includes(raw)) error(key, 'expected a boolean (true/false, 1/0, yes/no, on/off)')
   }
   const langsmithEndpoint = (e.LANGSMITH_ENDPOINT ?? 'https://api.smith.langchain.com').replace(/\/+$/, '')
   if (!isHttpUrl(langsmithEndpoint)) error('LANGSMITH_ENDPOINT', 'expected a URL with a scheme (http://... or https://...)')

@@ -46,7 +46,6 @@ export class LangSmithBackend implements TracingBackend {
     // Loaded only when LangSmith is configured.
     const { Client } = require('langsmith') as typeof import('langsmith')
     const { LangChainTracer } = require('@langchain/core/tracers/tracer_langchain') as typeof import('@langchain/core/tracers/tracer_langchain')
-    let backend: LangSmithBackend | undefined
     const client = new Client({
       apiUrl: options.config.endpoint,
       apiKey: options.config.apiKey,
@@ -57,7 +56,7 @@ export class LangSmithBackend implements TracingBackend {
       omitTracedRuntimeInfo: true,
       // No retries: a failed upload is dropped and counted once, never held for a backend that is down.
       callerOptions: { maxRetries: 0 },
-      fetchImplementation: ((input: Parameters<typeof fetch>[0], init?: RequestInit) => backend!.send(input, init)) as typeof fetch,
+      fetchImplementation: ((input: Parameters<typeof fetch>[0], init?: RequestInit) => backend.send(input, init)) as typeof fetch,
     })
     /** LangChain's tracer, with the root run named after the route. */
     class RouteTracer extends LangChainTracer {
@@ -91,7 +90,7 @@ export class LangSmithBackend implements TracingBackend {
         return super._createRunForChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, parentRunId === undefined ? this.rootName : name, extra)
       }
     }
-    backend = new LangSmithBackend(options, client, RouteTracer as never)
+    const backend = new LangSmithBackend(options, client, RouteTracer as never)
     return backend
   }
 
