@@ -1,0 +1,108 @@
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
+import type { AgentRouteInfo } from '../../../framework/contracts/agent_run'
+import { Router } from '../../../framework/routing'
+import { resolveTracingBackendsEnv, tracingBackendsProblems, type TracingBackendsEnv } from '../../../framework/tracing/backends_config'
+import { TracingBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
+import { SupportAgent } from '../routing/fixtures/fake_agents'
+
+const NUMBERS = { TRACING_BACKENDS_TIMEOUT_MS: 10_000, TRACING_BACKENDS_MAX_QUEUE_SIZE: 2048 }
+const resolve = (env: Partial<TracingBackendsEnv>) => resolveTracingBackendsEnv({ ...NUMBERS, ...env })
+const errors = (env: Partial<TracingBackendsEnv>) => tracingBackendsProblems(resolve(env)).filter((problem) => problem.severity === 'error').map((problem) => problem.key)
+
+describe('tracing backends configuration', () => {
+  it('leaves both backends off without credentials, whatever the switches say about scope', () => {
+    const config = resolve({ LANGFUSE_TRACING: 'all' })
+    expect(config.langsmith.scope).toBe('off')
+    expect(config.langfuse.scope).toBe('off')
+    expect(errors({})).toEqual([])
+  })
+
+  it('traces every route to LangSmith when either LangChain switch is true, only asking routes with just a key', () => {
+    expect(resolve({ LANGSMITH_API_KEY: 'k', LANGSMITH_TRACING: 'true' }).langsmith.scope).toBe('all')
+    expect(resolve({ LANGSMITH_API_KEY: 'k', LANGSMITH_TRACING: 'false', LANGCHAIN_TRACING_V2: 'true' }).langsmith.scope).toBe('all')
+    expect(resolve({ LANGSMITH_API_KEY: 'k' }).langsmith.scope).toBe('routes')
+    expect(resolve({ LANGSMITH_API_KEY: 'k', LANGSMITH_TRACING: '' }).langsmith.scope).toBe('routes')
+  })
+
+  it('traces every route to Langfuse once both keys are set, unless LANGFUSE_TRACING narrows it', () => {
+    const keys = { LANGFUSE_PUBLIC_KEY: 'pk', LANGFUSE_SECRET_KEY: 'sk' }
+    expect(resolve(keys).langfuse.scope).toBe('all')
+    expect(resolve({ ...keys, LANGFUSE_TRACING: 'routes' }).langfuse.scope).toBe('routes')
+    expect(resolve({ ...keys, LANGFUSE_TRACING: 'off' }).langfuse.scope).toBe('off')
+    expect(resolve({ ...keys, LANGFUSE_BASEURL: 'http://lf.local:3000/' }).langfuse.baseUrl).toBe('http://lf.local:3000')
+  })
+
+  it('refuses bad values, naming each key', () => {
+    expect(errors({ LANGSMITH_TRACING: 'true' })).toEqual(['LANGSMITH_API_KEY'])
+    expect(errors({ LANGSMITH_TRACING: 'sometimes' })).toEqual(['LANGSMITH_TRACING'])
+    expect(errors({ LANGSMITH_ENDPOINT: 'api.smith.langchain.com' })).toEqual(['LANGSMITH_ENDPOINT'])
+    expect(errors({ LANGFUSE_PUBLIC_KEY: 'pk' })).toEqual(['LANGFUSE_SECRET_KEY'])
+    expect(errors({ LANGFUSE_SECRET_KEY: 'sk' })).toEqual(['LANGFUSE_PUBLIC_KEY'])
+    expect(errors({ LANGFUSE_BASEURL: 'langfuse:3000' })).toEqual(['LANGFUSE_BASEURL'])
+    expect(errors({ LANGFUSE_TRACING: 'maybe' })).toEqual(['LANGFUSE_TRACING'])
+  })
+})
+
+class Recorder extends BaseCallbackHandler {
+  name = 'recorder'
+  constructor(readonly run: BackendRun) {
+    super()
+  }
+}
+
+function backend(name: 'langsmith' | 'langfuse', scope: TracingBackend['scope']): TracingBackend & { runs: BackendRun[] } {
+  const runs: BackendRun[] = []
+  return {
+    name,
+    scope,
+    runs,
+    handler: (run) => {
+      runs.push(run)
+      return new Recorder(run)
+    },
+    shutdown: async () => undefined,
+  }
+}
+
+const route = { path: '/support', name: 'support', agent: 'SupportAgent' } as AgentRouteInfo
+
+describe('TracingBackends', () => {
+  it('attaches a backend on for every route, and one for asking routes only where the route asks', () => {
+    const all = backend('langsmith', 'all')
+    const asked = backend('langfuse', 'routes')
+    const backends = new TracingBackends([all, asked], 1000)
+    expect(backends.for([]).map((item) => item.name)).toEqual(['langsmith'])
+    expect(backends.for(['langfuse']).map((item) => item.name)).toEqual(['langsmith', 'langfuse'])
+    expect(new TracingBackends([backend('langfuse', 'off')], 1000).for(['langfuse'])).toEqual([])
+  })
+
+  it("names the trace after the route and carries the run's thread, principal and request", () => {
+    const all = backend('langsmith', 'all')
+    const existing = new Recorder({ name: 'x', path: '/x', agent: 'X', threadId: 't' })
+    const options = new TracingBackends([all], 1000).attach(route, undefined, {
+      callbacks: [existing],
+      context: { requestId: 'req-1', traceId: 'trace-1', principal: { id: 'alice', type: 'user', permissions: [] } },
+    })
+    expect(all.runs).toEqual([{ name: 'support', path: '/support', agent: 'SupportAgent', threadId: options.threadId, principalId: 'alice', requestId: 'req-1' }])
+    expect(options.threadId).toEqual(expect.any(String))
+    expect(options.callbacks?.[0]).toBe(existing)
+    expect(options.callbacks).toHaveLength(2)
+    const unnamed = new TracingBackends([all], 1000).attach({ ...route, name: undefined }, undefined, { threadId: 'thread-9' })
+    expect(unnamed.threadId).toBe('thread-9')
+    expect(all.runs[1]).toMatchObject({ name: '/support', threadId: 'thread-9' })
+  })
+
+  it('leaves the options as they are when no backend traces the route', () => {
+    const options = { threadId: 'a' }
+    expect(new TracingBackends([backend('langfuse', 'routes')], 1000).attach(route, ['langsmith'], options)).toBe(options)
+  })
+})
+
+describe('Route.trace()', () => {
+  it('records the backends a route asks for, once each, and refuses an unknown one', () => {
+    const router = new Router()
+    const declared = router.agent('/support', SupportAgent).trace('langsmith').trace('langsmith', 'langfuse')
+    expect(declared.definition.trace).toEqual(['langsmith', 'langfuse'])
+    expect(() => router.agent('/other', SupportAgent).trace('datadog' as never)).toThrow(/trace\(\) takes langsmith or langfuse/)
+  })
+})
