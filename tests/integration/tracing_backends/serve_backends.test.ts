@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import jwt from 'jsonwebtoken'
-import { httpCall, writeCliEntry } from './support/processes'
+import { httpCall, writeCliEntry } from '../../e2e/support/processes'
+import { describeWithRedis, REDIS_URL } from '../../helpers/services'
 
 /**
  * `langvel serve` tracing to LangSmith and Langfuse through their own
@@ -16,7 +17,7 @@ import { httpCall, writeCliEntry } from './support/processes'
  * fails or holds a run.
  */
 
-const ROOT = join(__dirname, '..', '..')
+const ROOT = join(__dirname, '..', '..', '..')
 const scratch = mkdtempSync(join(tmpdir(), 'langvel-backends-'))
 const code = join(scratch, 'code')
 const base = join(scratch, 'base')
@@ -53,6 +54,7 @@ const ENV: Record<string, string> = {
   JWT_SECRET_KEY: JWT_SECRET,
   // Token revocation checks in Redis: no migrated database needed.
   AUTH_STORE: 'redis',
+  REDIS_URL,
 }
 
 /** A request a receiver got: its path, headers and body (decompressed, as text). */
@@ -239,7 +241,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true })
 })
 
-describe('langvel serve with LangSmith and Langfuse', () => {
+describeWithRedis('langvel serve with LangSmith and Langfuse', () => {
   it('traces every run once, named after the route, with its metadata and no secrets, flushed at shutdown', async () => {
     const langsmith = await new Receiver().start()
     const langfuse = await new Receiver().start()
@@ -290,13 +292,18 @@ describe('langvel serve with LangSmith and Langfuse', () => {
     expect((await run(server.url, '/echo')).status).toBe(200)
     expect((await run(server.url, '/traced')).status).toBe(200)
     expect((await run(server.url, '/echo')).status).toBe(200)
+    // The LangGraph Platform endpoints run the same routes, traced the same way.
+    for (const assistant of ['echo', 'traced-echo']) {
+      const res = await httpCall(`${server.url}/runs/wait`, { body: { assistant_id: assistant, input: { query: 'platform' } } })
+      if (res.status !== 200) throw new Error(`${res.status} ${res.text}`)
+    }
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
 
     const roots = langsmithRuns(langsmith).filter((item) => item.name !== undefined && item.parent_run_id === undefined)
-    expect(roots.map((item) => item.name)).toEqual(['traced-echo'])
+    expect(roots.map((item) => item.name)).toEqual(['traced-echo', 'traced-echo'])
     const spans = langfuseSpans(langfuse).filter((span) => !span.parentSpanId)
-    expect(spans.map((span) => span.name)).toEqual(['traced-echo'])
+    expect(spans.map((span) => span.name)).toEqual(['traced-echo', 'traced-echo'])
   }, 60_000)
 
   it('answers every run while both backends are down, counting what it could not send', async () => {
