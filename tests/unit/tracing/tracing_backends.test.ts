@@ -1,5 +1,5 @@
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
-import type { AgentRouteInfo } from '../../../framework/contracts/agent_run'
+import type { AgentRouteInfo, RunOptions } from '../../../framework/contracts/agent_run'
 import { Router } from '../../../framework/routing'
 import { resolveTracingBackendsEnv, tracingBackendsProblems, type TracingBackendsEnv } from '../../../framework/tracing/backends_config'
 import { TracingBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
@@ -79,7 +79,7 @@ describe('TracingBackends', () => {
   it("names the trace after the route and carries the run's thread, principal and request", () => {
     const all = backend('langsmith', 'all')
     const existing = new Recorder({ name: 'x', path: '/x', agent: 'X', threadId: 't' })
-    const options = new TracingBackends([all], 1000).attach(route, undefined, {
+    const options: RunOptions = new TracingBackends([all], 1000).attach<RunOptions>(route, undefined, {
       callbacks: [existing],
       context: { requestId: 'req-1', traceId: 'trace-1', principal: { id: 'alice', type: 'user', permissions: [] } },
     })
