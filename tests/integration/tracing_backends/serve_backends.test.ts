@@ -245,8 +245,10 @@ describeWithRedis('langvel serve with LangSmith and Langfuse', () => {
   it('traces every run once, named after the route, with its metadata and no secrets, flushed at shutdown', async () => {
     const langsmith = await new Receiver().start()
     const langfuse = await new Receiver().start()
-    receivers.push(langsmith, langfuse)
-    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true' }))
+    const otlp = await new Receiver().start()
+    receivers.push(langsmith, langfuse, otlp)
+    // The application's own OTLP tracing is on too: Langfuse's spans must stay apart from it.
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }))
     const token = bearer('alice')
     const res = await run(server.url, '/secure/echo', { authorization: `Bearer ${token}`, 'x-request-id': 'req-e2e-1' })
     if (res.status !== 200) throw new Error(`${res.status} ${res.text}\n${server.output()}`)
@@ -272,6 +274,15 @@ describeWithRedis('langvel serve with LangSmith and Langfuse', () => {
     for (const expected of ['/secure/echo', 'req-e2e-1', threadId]) expect(metadata).toContain(expected)
     const basic = `Basic ${Buffer.from(`${LANGFUSE_PUBLIC}:${LANGFUSE_SECRET}`).toString('base64')}`
     for (const request of langfuse.requests) expect(request.headers.authorization).toBe(basic)
+
+    // Langfuse's trace is its own: no OTLP span is Langfuse's, none carries its attributes, no trace is shared.
+    const appSpans = otlp.uploads.flatMap((request) =>
+      (JSON.parse(request.body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }).resourceSpans.flatMap((group) => group.scopeSpans.flatMap((scope) => scope.spans)),
+    )
+    expect(appSpans.map((span) => span.name)).toContain('invoke_agent EchoAgent')
+    expect(JSON.stringify(appSpans)).not.toMatch(/langfuse/)
+    const appTraces = new Set(appSpans.map((span) => span.traceId))
+    for (const span of spans) expect(appTraces.has(span.traceId)).toBe(false)
 
     // No secret anywhere but the auth header each client sends to its own backend.
     const secrets = [LANGSMITH_KEY, LANGFUSE_SECRET, basic.slice(6), token, JWT_SECRET]
