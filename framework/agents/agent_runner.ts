@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { RunTrace } from '../tracing/run_trace'
-import { activeTracingBackends } from '../tracing/tracing_backends'
+import { activeTracingBackends, untracedBackends } from '../tracing/tracing_backends'
 import { AgentPool, type RunnableAgent } from './agent_pool'
 import { builtInRunMiddleware } from './middleware/built_ins'
 import { isStreamOutcome, type AgentMiddleware, type AgentMiddlewareContext, type AgentRunMode, type AgentRunOutcome } from './middleware/types'
@@ -121,6 +121,8 @@ export class AgentRunner implements AgentRunnerContract {
       // Route middleware first (auth, throttling), then what the agent asks for; a repeat runs once.
       const specs = [...new Set([...definition.middleware, ...(instance.middleware ?? [])])]
       this.assertCheckpointer(definition, instance)
+      const untraced = untracedBackends(definition.trace)
+      if (untraced.length > 0) this.logger.warn('route asks for tracing backends that are not configured: its runs are not traced to them', { path: definition.path, backends: untraced })
       const stack = registry.resolve(specs, 'run', `route ${definition.path}`)
       const info = this.describe(definition, instance, specs)
       this.entries.set(definition.path, { definition, info, run: Pipeline.compose(stack, (ctx) => this.dispatch(definition, ctx)) })

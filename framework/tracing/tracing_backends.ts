@@ -97,6 +97,14 @@ export function clearActiveTracingBackends(backends: TracingBackends): void {
   if (current === backends) current = undefined
 }
 
+/**
+ * The backends a route declares with `.trace(...)` that will not trace it
+ * (no credentials, or switched off), so the boot can say so.
+ */
+export function untracedBackends(declared: readonly string[] = [], backends: TracingBackends | undefined = current): string[] {
+  return declared.filter((name) => !backends?.backends.some((backend) => backend.name === name && backend.scope !== 'off'))
+}
+
 /** The booted application's tracing backends, or undefined when none is configured. */
 export function activeTracingBackends(): TracingBackends | undefined {
   return current

@@ -2,7 +2,7 @@ import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import type { AgentRouteInfo, RunOptions } from '../../../framework/contracts/agent_run'
 import { Router } from '../../../framework/routing'
 import { resolveTracingBackendsEnv, tracingBackendsProblems, type TracingBackendsEnv } from '../../../framework/tracing/backends_config'
-import { TracingBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
+import { TracingBackends, untracedBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
 import { SupportAgent } from '../routing/fixtures/fake_agents'
 
 const NUMBERS = { TRACING_BACKENDS_TIMEOUT_MS: 10_000, TRACING_BACKENDS_MAX_QUEUE_SIZE: 2048 }
@@ -90,6 +90,13 @@ describe('TracingBackends', () => {
     const unnamed = new TracingBackends([all], 1000).attach({ ...route, name: undefined }, undefined, { threadId: 'thread-9' })
     expect(unnamed.threadId).toBe('thread-9')
     expect(all.runs[1]).toMatchObject({ name: '/support', threadId: 'thread-9' })
+  })
+
+  it('names the backends a route asks for that will not trace it', () => {
+    const backends = new TracingBackends([backend('langsmith', 'routes'), backend('langfuse', 'off')], 1000)
+    expect(untracedBackends(['langsmith', 'langfuse'], backends)).toEqual(['langfuse'])
+    expect(untracedBackends(['langsmith'], undefined)).toEqual(['langsmith'])
+    expect(untracedBackends(undefined, backends)).toEqual([])
   })
 
   it('leaves the options as they are when no backend traces the route', () => {
