@@ -1,9 +1,11 @@
 import type { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import type { Serialized } from '@langchain/core/load/serializable'
 import type { ChainValues } from '@langchain/core/utils/types'
+import * as zlib from 'node:zlib'
 import type { Logger } from '../logger'
 import { within } from '../support/deadlines'
 import type { LangSmithConfig } from './backends_config'
+import { FailureLog } from './failure_log'
 import type { BackendRun, TracingBackend } from './tracing_backends'
 import type { TracingMetrics } from './tracing_metrics'
 
@@ -15,15 +17,32 @@ export interface LangSmithBackendOptions {
   timeoutMs: number
   metrics: TracingMetrics
   logger?: Logger
+  /** After LangSmith's server information could not be read, the least time before the client asks for it again. */
+  serverInfoRetryMs?: number
+}
+
+/** Server information the client keeps once read (internal fields of the `langsmith` client). */
+interface ServerInfoCache {
+  _serverInfo?: unknown
+  _getServerInfoPromise?: unknown
 }
 
 /**
  * LangSmith through LangChain's own tracer and the `langsmith` client, one
  * client per application: runs are batched in the background, the root run
  * never waits for LangSmith, the queue is bounded, a request is bounded by
- * the timeout, and a failed upload is logged (once until it recovers) and
- * counted in `langvel_tracing_backend_dropped_total{backend="langsmith"}`.
- * The client sends no runtime or environment metadata.
+ * the timeout, uploads are not retried, and a failed upload is logged (once
+ * until it recovers) and counted in
+ * `langvel_tracing_backend_dropped_total{backend="langsmith"}` (run creations
+ * and updates it carried). The client sends no runtime or environment
+ * metadata.
+ *
+ * The client reads LangSmith's server information (`GET <endpoint>/info`:
+ * batch size limits, compression) before its first upload, retrying for many
+ * seconds while it fails. When that request fails in any way it is answered
+ * here with no information at once, so uploads go on with the client's
+ * defaults; the client asks again after the next successful upload, at most
+ * once per `serverInfoRetryMs`.
  *
  * @example
  * const backend = LangSmithBackend.create({ config, timeoutMs: 10_000, metrics: tracingMetrics() })
@@ -32,7 +51,10 @@ export interface LangSmithBackendOptions {
 export class LangSmithBackend implements TracingBackend {
   readonly name = 'langsmith' as const
   readonly scope: LangSmithConfig['scope']
-  private failing = false
+  private readonly failures: FailureLog
+  private readonly infoUrl: string
+  /** When the server information was last answered here instead of by LangSmith. */
+  private infoSubstitutedAt?: number
 
   private constructor(
     private readonly options: LangSmithBackendOptions,
@@ -40,6 +62,8 @@ export class LangSmithBackend implements TracingBackend {
     private readonly Tracer: new (fields: ConstructorParameters<typeof import('@langchain/core/tracers/tracer_langchain').LangChainTracer>[0] & { rootName: string }) => BaseCallbackHandler,
   ) {
     this.scope = options.config.scope
+    this.infoUrl = `${options.config.endpoint}/info`
+    this.failures = new FailureLog(options.logger, 'LangSmith upload failed: runs are dropped until LangSmith answers', 'LangSmith upload recovered')
   }
 
   static create(options: LangSmithBackendOptions): LangSmithBackend {
@@ -54,7 +78,8 @@ export class LangSmithBackend implements TracingBackend {
       maxIngestMemoryBytes: MAX_INGEST_BYTES,
       timeout_ms: options.timeoutMs,
       omitTracedRuntimeInfo: true,
-      // No retries: a failed upload is dropped and counted once, never held for a backend that is down.
+      // Uploads are not retried: a failed upload is dropped and counted once, never held for a backend that is down.
+      // (The client's other requests keep their own retries; the server information request is answered in send().)
       callerOptions: { maxRetries: 0 },
       fetchImplementation: ((input: Parameters<typeof fetch>[0], init?: RequestInit) => backend.send(input, init)) as typeof fetch,
     })
@@ -87,7 +112,10 @@ export class LangSmithBackend implements TracingBackend {
         name?: string,
         extra?: Record<string, unknown>,
       ) {
-        return super._createRunForChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, parentRunId === undefined ? this.rootName : name, extra)
+        // The root is the first run whose parent is not one of this tracer's own: an agent run started inside another
+        // LangChain run is a trace of its own (LangChain's tracer drops a parent it does not know).
+        const root = parentRunId === undefined || this.getRunById(parentRunId) === undefined
+        return super._createRunForChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, root ? this.rootName : name, extra)
       }
     }
     const backend = new LangSmithBackend(options, client, RouteTracer as never)
@@ -111,57 +139,110 @@ export class LangSmithBackend implements TracingBackend {
   }
 
   async shutdown(timeoutMs: number): Promise<void> {
-    await within(this.client.awaitPendingTraceBatches(), timeoutMs)
+    await this.flush(timeoutMs)
+  }
+
+  /** Sends what runs traced so far left pending; true when done within `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const { awaitAllCallbacks } = require('@langchain/core/callbacks/promises') as typeof import('@langchain/core/callbacks/promises')
+    return within(
+      awaitAllCallbacks().then(() => this.client.awaitPendingTraceBatches()),
+      timeoutMs,
+    )
   }
 
   /** Every request the client makes: bounded, and a failed upload logged and counted, never thrown at a run. */
   private async send(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
-    const upload = /\/runs(\/batch|\/multipart)?(\?|$)/.test(new URL(url).pathname)
     const timeout = AbortSignal.timeout(this.options.timeoutMs)
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout
+    const method = (init?.method ?? (typeof input === 'object' && 'method' in input ? input.method : 'GET')).toUpperCase()
+    if (method === 'GET' && url === this.infoUrl) return this.serverInfo(input, { ...init, signal })
+    const upload = method === 'POST' && /\/runs(\/batch|\/multipart)?$/.test(new URL(url).pathname)
+    if (!upload) return fetch(input, { ...init, signal })
+    // A streamed multipart body is read here first, so the runs it carries can be counted if it is not taken.
+    const body = init?.body instanceof ReadableStream ? new Uint8Array(await new Response(init.body).arrayBuffer()) : init?.body
     try {
-      const response = await fetch(input, { ...init, signal })
-      if (upload) this.settled(response.ok ? undefined : `HTTP ${response.status}`, init?.body)
+      const response = await fetch(input, { ...init, body, signal })
+      if (response.ok) this.uploaded()
+      else await this.dropped(`HTTP ${response.status}`, body, init?.headers)
       return response
     } catch (error) {
-      if (upload) this.settled(error instanceof Error ? error.message : String(error), init?.body)
-      // While LangSmith is unreachable the client retries its server-info request for many seconds before every
-      // batch and holds the uploads behind it. Answered with no information, it uses the defaults it would fall back
-      // to anyway, so uploads go on (and what fails is counted) instead of piling up.
-      if (new URL(url).pathname.endsWith('/info')) return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
+      await this.dropped(error instanceof Error ? error.message : String(error), body, init?.headers)
       throw error
     }
   }
 
-  private settled(failure: string | undefined, body: unknown): void {
-    if (failure === undefined) {
-      if (this.failing) this.options.logger?.info('LangSmith upload recovered')
-      this.failing = false
-      return
+  /**
+   * LangSmith's server information, or none when it cannot be read (unreachable, an error status, the
+   * timeout): the client then uses the defaults it would fall back to anyway, at once, instead of retrying
+   * for many seconds before every upload while LangSmith is down.
+   */
+  private async serverInfo(input: Parameters<typeof fetch>[0], init: RequestInit): Promise<Response> {
+    try {
+      const response = await fetch(input, init)
+      if (response.ok) return response
+      await response.body?.cancel().catch(() => undefined)
+    } catch {
+      // Answered below.
     }
-    const runs = countRuns(body)
+    this.infoSubstitutedAt = Date.now()
+    return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
+  }
+
+  private uploaded(): void {
+    this.failures.succeeded()
+    // The client keeps the empty answer for good: once LangSmith takes uploads again, let it ask once more.
+    if (this.infoSubstitutedAt !== undefined && Date.now() - this.infoSubstitutedAt >= (this.options.serverInfoRetryMs ?? 60_000)) {
+      this.infoSubstitutedAt = undefined
+      const cache = this.client as unknown as ServerInfoCache
+      cache._serverInfo = undefined
+      cache._getServerInfoPromise = undefined
+    }
+  }
+
+  private async dropped(failure: string, body: unknown, headers: RequestInit['headers']): Promise<void> {
+    const runs = await countRuns(body, new Headers(headers)).catch(() => 1)
     this.options.metrics.recordBackendDropped('langsmith', 'export_failed', runs)
-    if (!this.failing) this.options.logger?.warn('LangSmith upload failed: runs are dropped until LangSmith answers', { runs, error: failure })
-    this.failing = true
+    this.failures.failed({ runs, error: failure })
   }
 }
 
-/** How many run creations and updates an upload carries (a JSON batch, a multipart form); 1 when it cannot tell. */
-function countRuns(body: unknown): number {
+/**
+ * How many run creations and updates an upload carries: the `post` and
+ * `patch` items of a JSON batch, the `post.<id>` / `patch.<id>` parts of a
+ * multipart upload (gzip-compressed or not); 1 for an upload it cannot read.
+ */
+async function countRuns(body: unknown, headers: Headers): Promise<number> {
+  if (body instanceof FormData) {
+    let parts = 0
+    for (const key of body.keys()) if (/^(post|patch)\.[^.]+$/.test(key)) parts++
+    return Math.max(parts, 1)
+  }
+  let bytes: Buffer
+  if (typeof body === 'string') bytes = Buffer.from(body)
+  else if (body instanceof ArrayBuffer) bytes = Buffer.from(body)
+  else if (ArrayBuffer.isView(body)) bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  else if (body instanceof Blob) bytes = Buffer.from(await body.arrayBuffer())
+  else return 1
+  const encoding = headers.get('content-encoding')?.toLowerCase() ?? 'identity'
+  if (encoding === 'gzip') bytes = zlib.gunzipSync(bytes)
+  else if (encoding === 'zstd') {
+    const zstd = (zlib as { zstdDecompressSync?: (data: Buffer) => Buffer }).zstdDecompressSync
+    if (!zstd) return 1
+    bytes = zstd(bytes)
+  } else if (encoding !== 'identity') return 1
+  const boundary = /boundary=("?)([^";]+)\1/.exec(headers.get('content-type') ?? '')?.[2]
+  if (boundary) {
+    const escaped = boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const parts = bytes.toString('latin1').match(new RegExp(`--${escaped}\r\nContent-Disposition: form-data; name="(?:post|patch)\\.[^".]+"\r\n`, 'g'))
+    return Math.max(parts?.length ?? 0, 1)
+  }
   try {
-    if (typeof body === 'string') {
-      const parsed = JSON.parse(body) as { post?: unknown[]; patch?: unknown[] }
-      if (Array.isArray(parsed.post) || Array.isArray(parsed.patch)) return (parsed.post?.length ?? 0) + (parsed.patch?.length ?? 0)
-      return 1
-    }
-    if (body instanceof FormData) {
-      let parts = 0
-      for (const key of body.keys()) if (/^(post|patch)\.[^.]+$/.test(key)) parts++
-      return Math.max(parts, 1)
-    }
+    const parsed = JSON.parse(bytes.toString('utf8')) as { post?: unknown[]; patch?: unknown[] }
+    if (Array.isArray(parsed.post) || Array.isArray(parsed.patch)) return Math.max((parsed.post?.length ?? 0) + (parsed.patch?.length ?? 0), 1)
   } catch {
-    // An unreadable body still was one upload.
+    // Not JSON: one upload.
   }
   return 1
 }

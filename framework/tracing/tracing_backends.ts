@@ -76,12 +76,16 @@ export class TracingBackends {
     return { ...options, threadId, callbacks: [...(options.callbacks ?? []), ...handlers] }
   }
 
-  /** Flushes every backend, together, bounded by the configured timeout. */
+  /** Flushes every backend, together, all of it bounded by the configured timeout. */
   async shutdown(): Promise<void> {
-    // LangChain runs handlers in the background: let the calls already queued reach the clients first.
-    const { awaitAllCallbacks } = require('@langchain/core/callbacks/promises') as typeof import('@langchain/core/callbacks/promises')
-    await within(awaitAllCallbacks(), this.timeoutMs)
-    await Promise.all(this.backends.map((backend) => backend.shutdown(this.timeoutMs)))
+    const deadline = Date.now() + this.timeoutMs
+    const flushed = (async () => {
+      // LangChain runs handlers in the background: let the calls already queued reach the clients first.
+      const { awaitAllCallbacks } = require('@langchain/core/callbacks/promises') as typeof import('@langchain/core/callbacks/promises')
+      await awaitAllCallbacks()
+      await Promise.all(this.backends.map((backend) => backend.shutdown(Math.max(0, deadline - Date.now()))))
+    })()
+    await within(flushed, this.timeoutMs)
   }
 }
 
