@@ -55,7 +55,9 @@ export class LangfuseBackend implements TracingBackend {
     const { setLangfuseTracerProvider } = require('@langfuse/tracing') as typeof import('@langfuse/tracing')
     const { CallbackHandler } = require('@langfuse/langchain') as typeof import('@langfuse/langchain')
     const { config } = options
-    // Langfuse carries the trace's session, user and metadata to its spans in the active context.
+    // Langfuse carries the trace's session, user and metadata to its spans in the active context: without a
+    // context manager they would be lost. This registers the process-wide OpenTelemetry context manager (an
+    // AsyncLocalStorage one) even when the application's OTLP tracing is off; it records and sends nothing itself.
     ensureContextManager()
 
     const auth = Buffer.from(`${config.publicKey}:${config.secretKey}`).toString('base64')
@@ -116,9 +118,12 @@ export class LangfuseBackend implements TracingBackend {
       }
 
       override handleChainStart(chain: Serialized, inputs: ChainValues, runId: string, parentRunId?: string, tags?: string[], metadata?: Record<string, unknown>, runType?: string, name?: string) {
-        if (parentRunId !== undefined) return super.handleChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, name)
+        // The root is the first run whose parent is not one of this handler's own (an agent run started inside
+        // another LangChain run has a parent it never saw): it starts the trace, with the route's name and metadata.
+        const ownParent = parentRunId !== undefined && (this as unknown as { runMap: Map<string, unknown> }).runMap.has(parentRunId)
+        if (ownParent) return super.handleChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, name)
         // The root starts from an empty context: Langfuse's trace never joins (or writes attributes onto) an application span.
-        return context.with(ROOT_CONTEXT, () => super.handleChainStart(chain, inputs, runId, parentRunId, tags, metadata, runType, this.rootName))
+        return context.with(ROOT_CONTEXT, () => super.handleChainStart(chain, inputs, runId, undefined, tags, metadata, runType, this.rootName))
       }
     }
     return new LangfuseBackend(options, provider, RouteHandler)
@@ -130,7 +135,10 @@ export class LangfuseBackend implements TracingBackend {
 
   async shutdown(timeoutMs: number): Promise<void> {
     const { setLangfuseTracerProvider, getLangfuseTracerProvider } = require('@langfuse/tracing') as typeof import('@langfuse/tracing')
-    if (getLangfuseTracerProvider() === this.provider) setLangfuseTracerProvider(null)
+    const { BasicTracerProvider } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')
+    // Without a provider of its own, Langfuse would use the global one (the application's OTLP tracing): spans
+    // of runs still finishing go to a provider with no processor instead, and are dropped.
+    if (getLangfuseTracerProvider() === this.provider) setLangfuseTracerProvider(new BasicTracerProvider())
     await within(this.provider.shutdown(), timeoutMs)
   }
 }
