@@ -16,13 +16,19 @@ export default defineConfig({
   env: {
     /** `true`: every agent run is traced to LangSmith. Needs LANGSMITH_API_KEY. */
     LANGSMITH_TRACING: env.optionalString(),
-    /** The older name of LANGSMITH_TRACING; either one true turns LangSmith on for every route, as LangChain itself reads them. */
+    /** Other names of LANGSMITH_TRACING; any one true turns LangSmith on for every route, as LangChain itself reads them. */
+    LANGSMITH_TRACING_V2: env.optionalString(),
     LANGCHAIN_TRACING_V2: env.optionalString(),
+    LANGCHAIN_TRACING: env.optionalString(),
     LANGSMITH_API_KEY: env.optionalString(),
     /** Defaults to https://api.smith.langchain.com (set it for the EU region or a self-hosted LangSmith). */
     LANGSMITH_ENDPOINT: env.optionalString(),
     /** The LangSmith project runs go to; `default` when unset. */
     LANGSMITH_PROJECT: env.optionalString(),
+    /** Older names of LANGSMITH_API_KEY, LANGSMITH_ENDPOINT and LANGSMITH_PROJECT, used when the newer one is unset. */
+    LANGCHAIN_API_KEY: env.optionalString(),
+    LANGCHAIN_ENDPOINT: env.optionalString(),
+    LANGCHAIN_PROJECT: env.optionalString(),
     /** `all` (the default once both keys are set), `routes` (only routes declared with `.trace('langfuse')`) or `off`. */
     LANGFUSE_TRACING: env.optionalString(),
     LANGFUSE_PUBLIC_KEY: env.optionalString(),
@@ -36,7 +42,7 @@ export default defineConfig({
     /** Most Langfuse spans held while Langfuse is slow or down; beyond it spans are dropped and counted. */
     TRACING_BACKENDS_MAX_QUEUE_SIZE: env.integer(2048, 1, 1_000_000),
   },
-  secrets: ['LANGSMITH_API_KEY', 'LANGFUSE_SECRET_KEY'],
+  secrets: ['LANGSMITH_API_KEY', 'LANGCHAIN_API_KEY', 'LANGFUSE_SECRET_KEY'],
   resolve: (e) => resolveTracingBackendsEnv(e),
   check: (config) => tracingBackendsProblems(config),
 })

@@ -31,10 +31,16 @@ export interface TracingBackendsConfig {
 /** The raw variables config/tracing_backends.ts reads (unset when empty). */
 export interface TracingBackendsEnv {
   LANGSMITH_TRACING?: string
+  LANGSMITH_TRACING_V2?: string
   LANGCHAIN_TRACING_V2?: string
+  LANGCHAIN_TRACING?: string
   LANGSMITH_API_KEY?: string
   LANGSMITH_ENDPOINT?: string
   LANGSMITH_PROJECT?: string
+  /** Older names of LANGSMITH_API_KEY, LANGSMITH_ENDPOINT, LANGSMITH_PROJECT: used when the newer one is unset. */
+  LANGCHAIN_API_KEY?: string
+  LANGCHAIN_ENDPOINT?: string
+  LANGCHAIN_PROJECT?: string
   LANGFUSE_TRACING?: string
   LANGFUSE_PUBLIC_KEY?: string
   LANGFUSE_SECRET_KEY?: string
@@ -46,6 +52,20 @@ export interface TracingBackendsEnv {
 }
 
 export const BACKENDS: readonly TracingBackendName[] = ['langsmith', 'langfuse']
+
+/** The variables with which LangChain turns its own LangSmith tracer on for every run (any one exactly `true`). */
+export const LANGCHAIN_TRACING_SWITCHES = ['LANGSMITH_TRACING', 'LANGSMITH_TRACING_V2', 'LANGCHAIN_TRACING_V2', 'LANGCHAIN_TRACING'] as const
+
+/**
+ * The LangChain tracing switch that is `true` in the process environment
+ * (which LangChain reads itself) while Langvel does not trace every run to
+ * LangSmith: LangChain then traces, with its own tracer, the runs Langvel
+ * leaves alone. Undefined when there is no such conflict.
+ */
+export function langchainTracingConflict(config: TracingBackendsConfig, processEnv: Record<string, string | undefined> = process.env): string | undefined {
+  if (config.langsmith.scope === 'all') return undefined
+  return LANGCHAIN_TRACING_SWITCHES.find((key) => processEnv[key] === 'true')
+}
 
 const TRUE = ['true', '1', 'yes', 'on']
 const FALSE = ['false', '0', 'no', 'off']
@@ -68,8 +88,9 @@ function isHttpUrl(value: string): boolean {
 
 /**
  * Reads the LangSmith and Langfuse environment. LangSmith traces every run
- * when LANGSMITH_TRACING (or the older LANGCHAIN_TRACING_V2) is true, and
- * only the routes that ask when it is not but an API key is set. Langfuse
+ * when LANGSMITH_TRACING (or LANGSMITH_TRACING_V2, LANGCHAIN_TRACING_V2,
+ * LANGCHAIN_TRACING: the switches LangChain reads) is true, and only the
+ * routes that ask when none is but an API key is set. Langfuse
  * traces every run once both keys are set, unless LANGFUSE_TRACING says
  * `routes` or `off`.
  */
@@ -79,10 +100,10 @@ export function resolveTracingBackendsEnv(given: TracingBackendsEnv): TracingBac
   const problems: ConfigProblem[] = []
   const error = (key: string, message: string) => problems.push({ key, message, severity: 'error' })
 
-  // LangChain traces every run when either switch is true, so either turns LangSmith on for every route.
+  // LangChain traces every run when any of its switches is true, so any one turns LangSmith on for every route.
   let langsmithGlobal = false
   let switchKey = 'LANGSMITH_TRACING'
-  for (const key of ['LANGSMITH_TRACING', 'LANGCHAIN_TRACING_V2'] as const) {
+  for (const key of LANGCHAIN_TRACING_SWITCHES) {
     const raw = e[key]?.trim().toLowerCase()
     if (raw === undefined) continue
     if (TRUE.includes(raw)) {
@@ -90,14 +111,17 @@ export function resolveTracingBackendsEnv(given: TracingBackendsEnv): TracingBac
       langsmithGlobal = true
     } else if (!FALSE.includes(raw)) error(key, 'expected a boolean (true/false, 1/0, yes/no, on/off)')
   }
-  const langsmithEndpoint = (e.LANGSMITH_ENDPOINT ?? 'https://api.smith.langchain.com').replace(/\/+$/, '')
-  if (!isHttpUrl(langsmithEndpoint)) error('LANGSMITH_ENDPOINT', 'expected a URL with a scheme (http://... or https://...)')
-  if (langsmithGlobal && !e.LANGSMITH_API_KEY) error('LANGSMITH_API_KEY', `${switchKey} is on but no API key is set`)
+  // The LANGCHAIN_* names are the older ones LangChain still reads: each is used when its LANGSMITH_* name is unset.
+  const apiKey = e.LANGSMITH_API_KEY ?? e.LANGCHAIN_API_KEY
+  const endpointKey = e.LANGSMITH_ENDPOINT === undefined && e.LANGCHAIN_ENDPOINT !== undefined ? 'LANGCHAIN_ENDPOINT' : 'LANGSMITH_ENDPOINT'
+  const langsmithEndpoint = (e.LANGSMITH_ENDPOINT ?? e.LANGCHAIN_ENDPOINT ?? 'https://api.smith.langchain.com').replace(/\/+$/, '')
+  if (!isHttpUrl(langsmithEndpoint)) error(endpointKey, 'expected a URL with a scheme (http://... or https://...)')
+  if (langsmithGlobal && !apiKey) error('LANGSMITH_API_KEY', `${switchKey} is on but no API key is set`)
   const langsmith: LangSmithConfig = {
-    scope: !e.LANGSMITH_API_KEY ? 'off' : langsmithGlobal ? 'all' : 'routes',
-    apiKey: e.LANGSMITH_API_KEY,
+    scope: !apiKey ? 'off' : langsmithGlobal ? 'all' : 'routes',
+    apiKey,
     endpoint: langsmithEndpoint,
-    project: e.LANGSMITH_PROJECT ?? 'default',
+    project: e.LANGSMITH_PROJECT ?? e.LANGCHAIN_PROJECT ?? 'default',
   }
 
   const baseUrl = (e.LANGFUSE_BASEURL ?? e.LANGFUSE_BASE_URL ?? 'https://cloud.langfuse.com').replace(/\/+$/, '')

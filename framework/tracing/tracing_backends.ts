@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import type { AgentRouteInfo, RunOptions } from '../contracts/agent_run'
 import type { Logger } from '../logger'
+import { appLink } from '../support/app_link'
 import { within } from '../support/deadlines'
 import type { BackendScope } from './backends_config'
 import type { TracingBackendName } from './tracing_metrics'
@@ -89,27 +90,33 @@ export class TracingBackends {
   }
 }
 
-let current: TracingBackends | undefined
+/*
+ * The process-wide link between the agent runner and the booted
+ * application's backends: the tracing backends provider sets it at boot and
+ * clears it at shutdown (an application shutting down after another booted
+ * leaves that one's in place).
+ */
+const link = appLink<TracingBackends>()
 
-/** Called by the tracing backends provider (and tests). */
-export function setActiveTracingBackends(backends: TracingBackends | undefined): void {
-  current = backends
+/** Called by the tracing backends provider (and tests) with the application's backends. */
+export function setTracingBackendsResolver(resolve: (() => TracingBackends) | undefined): void {
+  link.set(resolve)
 }
 
-/** Unsets `backends` if they are still the active ones. */
-export function clearActiveTracingBackends(backends: TracingBackends): void {
-  if (current === backends) current = undefined
+/** Unsets `resolve` if it is still the current one; true when it was. */
+export function clearTracingBackendsResolver(resolve: () => TracingBackends): boolean {
+  return link.clear(resolve)
 }
 
 /**
  * The backends a route declares with `.trace(...)` that will not trace it
  * (no credentials, or switched off), so the boot can say so.
  */
-export function untracedBackends(declared: readonly string[] = [], backends: TracingBackends | undefined = current): string[] {
+export function untracedBackends(declared: readonly string[] = [], backends: TracingBackends | undefined = link.get()): string[] {
   return declared.filter((name) => !backends?.backends.some((backend) => backend.name === name && backend.scope !== 'off'))
 }
 
 /** The booted application's tracing backends, or undefined when none is configured. */
 export function activeTracingBackends(): TracingBackends | undefined {
-  return current
+  return link.get()
 }

@@ -1,10 +1,10 @@
 import type { Provider } from '../contracts/provider'
 import type { Application } from '../foundation/application'
+import { langchainTracingConflict } from './backends_config'
 import type { TracingBackend } from './tracing_backends'
-import { TracingBackends, clearActiveTracingBackends, setActiveTracingBackends } from './tracing_backends'
-import { tracingMetrics } from './tracing_metrics'
+import { TracingBackends, clearTracingBackendsResolver, setTracingBackendsResolver } from './tracing_backends'
 
-const owned = new WeakMap<Application, TracingBackends>()
+const owned = new WeakMap<Application, { backends: TracingBackends; resolve: () => TracingBackends }>()
 
 /**
  * LangSmith and Langfuse from config/tracing_backends.ts. Off (nothing
@@ -22,6 +22,16 @@ export const tracingBackendsProvider: Provider = {
     if (!app.config.has('tracing_backends')) return
     const config = app.config.get('tracing_backends')
     const logger = app.logger.child({ component: 'tracing_backends' })
+    const conflict = langchainTracingConflict(config)
+    if (conflict) {
+      logger.warn(
+        `${conflict}=true in the process environment turns on LangChain's own LangSmith tracer, which traces every LangChain run Langvel does not trace to LangSmith (without route names, Langvel's metadata or bounds); Langvel's settings say LangSmith is not on for every route`,
+        { variable: conflict, langsmith: config.langsmith.scope },
+      )
+    }
+    if (config.langsmith.scope === 'off' && config.langfuse.scope === 'off') return
+    // Loaded only when a backend is on.
+    const { tracingMetrics } = require('./tracing_metrics') as typeof import('./tracing_metrics')
     const metrics = tracingMetrics()
     const backends: TracingBackend[] = []
     if (config.langsmith.scope !== 'off') {
@@ -32,17 +42,17 @@ export const tracingBackendsProvider: Provider = {
       const { LangfuseBackend } = require('./langfuse_backend') as typeof import('./langfuse_backend')
       backends.push(LangfuseBackend.create({ config: config.langfuse, timeoutMs: config.timeoutMs, maxQueueSize: config.maxQueueSize, metrics, logger }))
     }
-    if (backends.length === 0) return
     const active = new TracingBackends(backends, config.timeoutMs, logger)
-    owned.set(app, active)
-    setActiveTracingBackends(active)
+    const resolve = () => active
+    owned.set(app, { backends: active, resolve })
+    setTracingBackendsResolver(resolve)
     logger.debug('tracing backends on', { backends: backends.map((backend) => `${backend.name} (${backend.scope})`) })
   },
   async shutdown(app: Application) {
-    const active = owned.get(app)
-    if (!active) return
+    const entry = owned.get(app)
+    if (!entry) return
     owned.delete(app)
-    clearActiveTracingBackends(active)
-    await active.shutdown()
+    clearTracingBackendsResolver(entry.resolve)
+    await entry.backends.shutdown()
   },
 }

@@ -36,7 +36,7 @@ export class TracingMetrics {
     })
     this.backendDropped = new Counter({
       name: 'langvel_tracing_backend_dropped_total',
-      help: 'Trace items a LangSmith or Langfuse backend never received, by backend and reason: queue_full (its bounded queue was full), export_failed (the backend refused, timed out or was unreachable). Langfuse counts spans, LangSmith runs.',
+      help: 'Trace items a LangSmith or Langfuse backend never received, by backend and reason: queue_full (its bounded queue was full), export_failed (the backend refused, timed out or was unreachable). Langfuse counts spans, LangSmith run creations and updates (an upload it cannot read counts as one).',
       labelNames: ['backend', 'reason'] as const,
       registers,
     })

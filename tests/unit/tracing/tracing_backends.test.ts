@@ -1,7 +1,7 @@
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import type { AgentRouteInfo, RunOptions } from '../../../framework/contracts/agent_run'
 import { Router } from '../../../framework/routing'
-import { resolveTracingBackendsEnv, tracingBackendsProblems, type TracingBackendsEnv } from '../../../framework/tracing/backends_config'
+import { langchainTracingConflict, resolveTracingBackendsEnv, tracingBackendsProblems, type TracingBackendsEnv } from '../../../framework/tracing/backends_config'
 import { TracingBackends, untracedBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
 import { SupportAgent } from '../routing/fixtures/fake_agents'
 
@@ -22,6 +22,27 @@ describe('tracing backends configuration', () => {
     expect(resolve({ LANGSMITH_API_KEY: 'k', LANGSMITH_TRACING: 'false', LANGCHAIN_TRACING_V2: 'true' }).langsmith.scope).toBe('all')
     expect(resolve({ LANGSMITH_API_KEY: 'k' }).langsmith.scope).toBe('routes')
     expect(resolve({ LANGSMITH_API_KEY: 'k', LANGSMITH_TRACING: '' }).langsmith.scope).toBe('routes')
+  })
+
+  it('reads every switch LangChain itself reads, and the older LANGCHAIN_* names when the LANGSMITH_* ones are unset', () => {
+    for (const key of ['LANGSMITH_TRACING', 'LANGSMITH_TRACING_V2', 'LANGCHAIN_TRACING_V2', 'LANGCHAIN_TRACING'] as const) {
+      expect(resolve({ LANGSMITH_API_KEY: 'k', [key]: 'true' }).langsmith.scope).toBe('all')
+      expect(errors({ [key]: 'true' })).toEqual(['LANGSMITH_API_KEY'])
+    }
+    const legacy = resolve({ LANGCHAIN_API_KEY: 'old-key', LANGCHAIN_ENDPOINT: 'http://ls.local/', LANGCHAIN_PROJECT: 'old-project', LANGCHAIN_TRACING_V2: 'true' })
+    expect(legacy.langsmith).toEqual({ scope: 'all', apiKey: 'old-key', endpoint: 'http://ls.local', project: 'old-project' })
+    const both = resolve({ LANGSMITH_API_KEY: 'new', LANGCHAIN_API_KEY: 'old', LANGSMITH_PROJECT: 'p', LANGCHAIN_PROJECT: 'q' })
+    expect(both.langsmith).toMatchObject({ apiKey: 'new', project: 'p' })
+    expect(errors({ LANGCHAIN_ENDPOINT: 'ls.local' })).toEqual(['LANGCHAIN_ENDPOINT'])
+  })
+
+  it("names a LangChain switch on in the process environment while Langvel's LangSmith is not on for every route", () => {
+    const routes = resolve({ LANGSMITH_API_KEY: 'k' })
+    expect(langchainTracingConflict(routes, { LANGCHAIN_TRACING: 'true' })).toBe('LANGCHAIN_TRACING')
+    expect(langchainTracingConflict(resolve({}), { LANGSMITH_TRACING_V2: 'true' })).toBe('LANGSMITH_TRACING_V2')
+    // LangChain only reads exactly `true`; Langvel tracing every route leaves LangChain's own tracer out of agent runs.
+    expect(langchainTracingConflict(routes, { LANGSMITH_TRACING: '1' })).toBeUndefined()
+    expect(langchainTracingConflict(resolve({ LANGSMITH_API_KEY: 'k', LANGSMITH_TRACING: 'true' }), { LANGSMITH_TRACING: 'true' })).toBeUndefined()
   })
 
   it('traces every route to Langfuse once both keys are set, unless LANGFUSE_TRACING narrows it', () => {
@@ -97,6 +118,14 @@ describe('TracingBackends', () => {
     expect(untracedBackends(['langsmith', 'langfuse'], backends)).toEqual(['langfuse'])
     expect(untracedBackends(['langsmith'], undefined)).toEqual(['langsmith'])
     expect(untracedBackends(undefined, backends)).toEqual([])
+  })
+
+  it('bounds the whole shutdown by one timeout, whatever a backend does', async () => {
+    const given: number[] = []
+    const stuck: TracingBackend = { ...backend('langsmith', 'all'), shutdown: (timeoutMs) => (given.push(timeoutMs), new Promise<void>(() => undefined)) }
+    await new TracingBackends([stuck], 50).shutdown()
+    expect(given).toHaveLength(1)
+    expect(given[0]).toBeLessThanOrEqual(50)
   })
 
   it('leaves the options as they are when no backend traces the route', () => {
