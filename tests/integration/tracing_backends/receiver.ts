@@ -27,6 +27,18 @@ export class Receiver {
 
   constructor(private readonly modes: { info?: ReceiverMode | (() => ReceiverMode); uploads?: ReceiverMode } = {}) {}
 
+  /** Answers every held request, and every later one, with 200 `{}`. */
+  release(): void {
+    this.modes.info = 'answer'
+    this.modes.uploads = 'answer'
+    for (const { res } of this.held.splice(0)) if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+  }
+
+  /** True while a held request waits unanswered on an open connection. */
+  static open(res: ServerResponse): boolean {
+    return !res.headersSent && !res.writableEnded && res.socket !== null && !res.socket.destroyed
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = []

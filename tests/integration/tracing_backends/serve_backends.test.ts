@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import jwt from 'jsonwebtoken'
 import { httpCall, writeCliEntry } from '../../e2e/support/processes'
 import { describeWithRedis, REDIS_URL } from '../../helpers/services'
+import { langsmithRuns, Receiver } from './receiver'
 
 /**
  * `langvel serve` tracing to LangSmith and Langfuse through their own
@@ -55,92 +53,6 @@ const ENV: Record<string, string> = {
   // Token revocation checks in Redis: no migrated database needed.
   AUTH_STORE: 'redis',
   REDIS_URL,
-}
-
-/** A request a receiver got: its path, headers and body (decompressed, as text). */
-interface Received {
-  path: string
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** A local HTTP receiver that records every request. It answers, or holds every upload open. */
-class Receiver {
-  readonly requests: Received[] = []
-  readonly held: ServerResponse[] = []
-  private server?: Server
-  port = 0
-
-  constructor(private readonly mode: 'answer' | 'hang' = 'answer') {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (chunk: Buffer) => chunks.push(chunk))
-      req.on('end', () => {
-        let raw = Buffer.concat(chunks)
-        if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw)
-        const path = (req.url ?? '').split('?')[0]
-        this.requests.push({ path, headers: req.headers, body: raw.toString('utf8') })
-        if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-        if (this.mode === 'hang') return void this.held.push(res)
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-      })
-    })
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
-    this.port = (this.server.address() as AddressInfo).port
-    return this
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`
-  }
-
-  get uploads(): Received[] {
-    return this.requests.filter((request) => request.path !== '/info')
-  }
-
-  async stop(): Promise<void> {
-    for (const res of this.held) res.destroy()
-    this.server?.closeAllConnections()
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
-  }
-}
-
-interface LangSmithRun {
-  id: string
-  name?: string
-  parent_run_id?: string
-  extra?: { metadata?: Record<string, unknown> }
-}
-
-/** The runs a LangSmith receiver got: JSON batches (`{ post, patch }`), single runs, or multipart parts `post.<id>` / `patch.<id>`. */
-function langsmithRuns(receiver: Receiver): LangSmithRun[] {
-  const runs: LangSmithRun[] = []
-  for (const request of receiver.uploads) {
-    const type = String(request.headers['content-type'] ?? '')
-    const boundary = /boundary=("?)([^";]+)\1/.exec(type)?.[2]
-    if (boundary) {
-      // Parts `post.<id>` carry a run; `post.<id>.<field>` (inputs, outputs, extra...) one of its fields.
-      const byId = new Map<string, Record<string, unknown>>()
-      for (const part of request.body.split(`--${boundary}`)) {
-        const match = /name="(post|patch)\.([^".]+)(?:\.([^"]+))?"/.exec(part)
-        if (!match) continue
-        const value = JSON.parse(part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, '')) as unknown
-        const key = `${match[1]}.${match[2]}`
-        const item = byId.get(key) ?? {}
-        if (match[3]) item[match[3]] = value
-        else Object.assign(item, value)
-        byId.set(key, item)
-      }
-      runs.push(...([...byId.values()] as unknown as LangSmithRun[]))
-      continue
-    }
-    const body = JSON.parse(request.body) as { post?: LangSmithRun[]; patch?: LangSmithRun[] } & LangSmithRun
-    if (body.post || body.patch) runs.push(...(body.post ?? []), ...(body.patch ?? []))
-    else runs.push(body)
-  }
-  return runs
 }
 
 interface OtlpSpan {
@@ -259,7 +171,7 @@ describeWithRedis('langvel serve with LangSmith and Langfuse', () => {
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
 
-    const runs = langsmithRuns(langsmith)
+    const runs = langsmithRuns(langsmith.uploads)
     const roots = runs.filter((item) => item.name !== undefined && item.parent_run_id === undefined)
     expect(roots.map((item) => item.name)).toEqual(['secure-echo'])
     expect(roots[0].extra?.metadata).toMatchObject({ langvel_route: '/secure/echo', langvel_thread_id: threadId, principal_id: 'alice', request_id: 'req-e2e-1' })
@@ -311,7 +223,7 @@ describeWithRedis('langvel serve with LangSmith and Langfuse', () => {
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
 
-    const roots = langsmithRuns(langsmith).filter((item) => item.name !== undefined && item.parent_run_id === undefined)
+    const roots = langsmithRuns(langsmith.uploads).filter((item) => item.name !== undefined && item.parent_run_id === undefined)
     expect(roots.map((item) => item.name)).toEqual(['traced-echo', 'traced-echo'])
     const spans = langfuseSpans(langfuse).filter((span) => !span.parentSpanId)
     expect(spans.map((span) => span.name)).toEqual(['traced-echo', 'traced-echo'])
@@ -328,20 +240,54 @@ describeWithRedis('langvel serve with LangSmith and Langfuse', () => {
     expect(await server.exited).toBe(0)
   }, 60_000)
 
-  it('answers runs while both backends hold their uploads, and still stops', async () => {
-    const langsmith = await new Receiver('hang').start()
-    const langfuse = await new Receiver('hang').start()
+  it('answers runs while both backends hold their uploads open', async () => {
+    const langsmith = await new Receiver({ uploads: 'hang' }).start()
+    const langfuse = await new Receiver({ uploads: 'hang' }).start()
     receivers.push(langsmith, langfuse)
-    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '5000' }))
+    // Uploads may take as long as they like: only a run that never waits for one can answer.
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '600000' }))
     expect((await run(server.url, '/echo')).status).toBe(200)
     await until(() => langsmith.held.length > 0 && langfuse.held.length > 0, (ok) => ok, 'uploads held by both backends')
-    const held = [langsmith.held.length, langfuse.held.length]
-    // The receivers still hold every upload: these runs finish without anything being answered.
-    for (let index = 0; index < 3; index++) expect((await run(server.url, '/echo')).status).toBe(200)
-    expect(langsmith.held.length).toBeGreaterThanOrEqual(held[0])
-    expect(langfuse.held.length).toBeGreaterThanOrEqual(held[1])
-    expect(langsmith.held.every((res) => !res.headersSent) && langfuse.held.every((res) => !res.headersSent)).toBe(true)
+    const first = [langsmith.held[0].res, langfuse.held[0].res]
+    for (let index = 0; index < 3; index++) {
+      expect((await run(server.url, '/echo')).status).toBe(200)
+      // Answered while the first uploads still wait on their open connections.
+      expect(first.map((res) => Receiver.open(res))).toEqual([true, true])
+    }
+    langsmith.release()
+    langfuse.release()
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
   }, 90_000)
+
+  it("answers runs while LangSmith's server information request hangs", async () => {
+    const langsmith = await new Receiver({ info: 'hang' }).start()
+    const langfuse = await new Receiver().start()
+    receivers.push(langsmith, langfuse)
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true', TRACING_BACKENDS_TIMEOUT_MS: '600000' }))
+    expect((await run(server.url, '/echo')).status).toBe(200)
+    await until(() => langsmith.held.length > 0, (ok) => ok, 'the server information request held')
+    const info = langsmith.held[0].res
+    for (let index = 0; index < 2; index++) {
+      expect((await run(server.url, '/echo')).status).toBe(200)
+      expect(Receiver.open(info)).toBe(true)
+    }
+    langsmith.release()
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 90_000)
+
+  it('uploads to LangSmith at once when its server information answers 503, without retrying it', async () => {
+    const langsmith = await new Receiver({ info: 503 }).start()
+    const langfuse = await new Receiver().start()
+    receivers.push(langsmith, langfuse)
+    const server = await serve(backendsEnv(langsmith, langfuse, { LANGSMITH_TRACING: 'true' }))
+    expect((await run(server.url, '/echo')).status).toBe(200)
+    await until(() => langsmithRuns(langsmith.uploads).some((item) => item.name === 'echo'), (ok) => ok, 'the run uploaded to LangSmith')
+    // The 503 was asked once: the upload did not wait behind the client's retries.
+    const firstUpload = langsmith.requests.findIndex((request) => request.path !== '/info')
+    expect(langsmith.requests.slice(0, firstUpload).filter((request) => request.path === '/info')).toHaveLength(1)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 60_000)
 })
