@@ -2,7 +2,10 @@ import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import type { AgentRouteInfo, RunOptions } from '../../../framework/contracts/agent_run'
 import { Router } from '../../../framework/routing'
 import { langchainTracingConflict, resolveTracingBackendsEnv, tracingBackendsProblems, type TracingBackendsEnv } from '../../../framework/tracing/backends_config'
-import { TracingBackends, untracedBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
+import { activeTracingBackends, TracingBackends, untracedBackends, type BackendRun, type TracingBackend } from '../../../framework/tracing/tracing_backends'
+import { tracingBackendsProvider } from '../../../framework/tracing/tracing_backends_provider'
+import { Application } from '../../../framework/foundation/application'
+import { createLogger, Logger } from '../../../framework/logger'
 import { SupportAgent } from '../routing/fixtures/fake_agents'
 
 const NUMBERS = { TRACING_BACKENDS_TIMEOUT_MS: 10_000, TRACING_BACKENDS_MAX_QUEUE_SIZE: 2048 }
@@ -140,5 +143,39 @@ describe('Route.trace()', () => {
     const declared = router.agent('/support', SupportAgent).trace('langsmith').trace('langsmith', 'langfuse')
     expect(declared.definition.trace).toEqual(['langsmith', 'langfuse'])
     expect(() => router.agent('/other', SupportAgent).trace('datadog' as never)).toThrow(/trace\(\) takes langsmith or langfuse/)
+  })
+})
+
+describe('tracingBackendsProvider', () => {
+  const boot = (env: Record<string, string>) =>
+    Application.create({ env: { APP_ENV: 'test', APP_NAME: 'backends-test', ...env }, loadDotenv: false, providers: [tracingBackendsProvider], logger: createLogger({ silent: true }) }).boot()
+
+  // LangChain's switches as the shell that runs the tests set them, put back after each test.
+  const switches = ['LANGSMITH_TRACING', 'LANGSMITH_TRACING_V2', 'LANGCHAIN_TRACING_V2', 'LANGCHAIN_TRACING'] as const
+  const saved = Object.fromEntries(switches.map((key) => [key, process.env[key]]))
+  beforeEach(() => {
+    for (const key of switches) delete process.env[key]
+  })
+  afterEach(() => {
+    for (const key of switches) if (saved[key] === undefined) delete process.env[key]
+    else process.env[key] = saved[key]
+    jest.restoreAllMocks()
+  })
+
+  it("warns at boot when LangChain's own tracer is on in the process environment and Langvel's LangSmith is not on for every route", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn')
+    process.env.LANGCHAIN_TRACING = 'true'
+    const app = await boot({})
+    expect(activeTracingBackends()).toBeUndefined()
+    expect(warn.mock.calls.find(([message]) => message.includes('LANGCHAIN_TRACING=true in the process environment'))).toBeDefined()
+    await app.shutdown()
+  })
+
+  it('does not warn about LangChain when no switch is on in the process environment', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn')
+    const app = await boot({})
+    expect(activeTracingBackends()).toBeUndefined()
+    expect(warn.mock.calls.filter(([message]) => message.includes('LangChain'))).toEqual([])
+    await app.shutdown()
   })
 })
