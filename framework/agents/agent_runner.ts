@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../logger'
 import { Pipeline } from '../pipeline/pipeline'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { RunTrace } from '../tracing/run_trace'
+import { activeTracingBackends, untracedBackends } from '../tracing/tracing_backends'
 import { AgentPool, type RunnableAgent } from './agent_pool'
 import { builtInRunMiddleware } from './middleware/built_ins'
 import { isStreamOutcome, type AgentMiddleware, type AgentMiddlewareContext, type AgentRunMode, type AgentRunOutcome } from './middleware/types'
@@ -120,6 +121,8 @@ export class AgentRunner implements AgentRunnerContract {
       // Route middleware first (auth, throttling), then what the agent asks for; a repeat runs once.
       const specs = [...new Set([...definition.middleware, ...(instance.middleware ?? [])])]
       this.assertCheckpointer(definition, instance)
+      const untraced = untracedBackends(definition.trace)
+      if (untraced.length > 0) this.logger.warn('route asks for tracing backends that are not configured: its runs are not traced to them', { path: definition.path, backends: untraced })
       const stack = registry.resolve(specs, 'run', `route ${definition.path}`)
       const info = this.describe(definition, instance, specs)
       this.entries.set(definition.path, { definition, info, run: Pipeline.compose(stack, (ctx) => this.dispatch(definition, ctx)) })
@@ -183,7 +186,8 @@ export class AgentRunner implements AgentRunnerContract {
   }
 
   /** Traced when tracing is on: the run's span is the parent of its nodes' spans. */
-  private once(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {
+  private once(entry: Entry, mode: AgentRunMode, input: unknown, given: RunOptions): Promise<RunResult> {
+    const options = this.withBackends(entry, given)
     const run = RunTrace.start(entry.info, mode, options)
     if (!run) return this.runOnce(entry, mode, input, options)
     return run.settle(
@@ -192,10 +196,17 @@ export class AgentRunner implements AgentRunnerContract {
     )
   }
 
-  private streaming(entry: Entry, mode: AgentRunMode, input: unknown, options: StreamOptions): Promise<AsyncIterable<StreamEvent>> {
+  private streaming(entry: Entry, mode: AgentRunMode, input: unknown, given: StreamOptions): Promise<AsyncIterable<StreamEvent>> {
+    const options = this.withBackends(entry, given)
     const run = RunTrace.start(entry.info, mode, options)
     if (!run) return this.startStream(entry, mode, input, options)
     return run.stream(() => this.startStream(entry, mode, input, run.options))
+  }
+
+  /** The run's options with the handlers of the LangSmith/Langfuse backends that trace its route. */
+  private withBackends<O extends RunOptions>(entry: Entry, options: O): O {
+    const backends = activeTracingBackends()
+    return backends ? backends.attach(entry.info, entry.definition.trace, options) : options
   }
 
   private async runOnce(entry: Entry, mode: AgentRunMode, input: unknown, options: RunOptions): Promise<RunResult> {

@@ -11,4 +11,6 @@ export interface AgentRouteDefinition {
   readonly description?: string
   readonly timeoutSeconds?: number
   readonly durability?: Durability
+  /** Tracing backends (`langsmith`, `langfuse`) this route is traced to even when they are not on for every route. */
+  readonly trace?: readonly string[]
 }

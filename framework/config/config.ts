@@ -19,6 +19,7 @@ export interface ConfigMap {
   bus: ConfigOf<typeof import('../../config/bus').default>
   memory: ConfigOf<typeof import('../../config/memory').default>
   tracing: ConfigOf<typeof import('../../config/tracing').default>
+  tracing_backends: ConfigOf<typeof import('../../config/tracing_backends').default>
   langgraph_api: ConfigOf<typeof import('../../config/langgraph_api').default>
   playground: ConfigOf<typeof import('../../config/playground').default>
 }

@@ -12,6 +12,7 @@ import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
 import { agentsProvider } from '../routing/agents_provider'
 import { tracingProvider } from '../tracing/tracing_provider'
+import { tracingBackendsProvider } from '../tracing/tracing_backends_provider'
 
 /**
  * The framework's providers, in boot order (shutdown runs in reverse, so
@@ -21,5 +22,5 @@ import { tracingProvider } from '../tracing/tracing_provider'
  * They only bind factories, so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [tracingProvider, databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
+  return [tracingProvider, tracingBackendsProvider, databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
 }

@@ -8,6 +8,7 @@ import { parseMiddlewareSpec } from '../pipeline/middleware_spec'
 export type RouteDefinition = AgentRouteDefinition
 
 const DURABILITIES: readonly Durability[] = ['exit', 'async', 'sync']
+const TRACE_BACKENDS: readonly string[] = ['langsmith', 'langfuse']
 
 /** Called by a route when it takes a name, so the router can refuse duplicates. */
 export type NameClaim = (route: AgentRoute, name: string, previous?: string) => void
@@ -74,6 +75,23 @@ export class AgentRoute {
   durability(mode: Durability): this {
     if (!DURABILITIES.includes(mode)) throw new E_RUNTIME(`Route ${this.path}: durability must be one of ${DURABILITIES.join(', ')}, got ${String(mode)}`)
     this.state.durability = mode
+    return this
+  }
+
+  /**
+   * Traces this route's runs to LangSmith and/or Langfuse even when that
+   * backend is not on for every route: it needs the backend's credentials
+   * (LANGSMITH_API_KEY; LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY), and a
+   * backend switched off (LANGFUSE_TRACING=off) stays off.
+   *
+   * @example
+   * Route.agent('/support', SupportAgent).name('support').trace('langsmith', 'langfuse')
+   */
+  trace(...backends: Array<'langsmith' | 'langfuse'>): this {
+    for (const backend of backends) {
+      if (!TRACE_BACKENDS.includes(backend)) throw new E_RUNTIME(`Route ${this.path}: trace() takes ${TRACE_BACKENDS.join(' or ')}, got ${String(backend)}`)
+    }
+    this.state.trace = [...new Set([...(this.state.trace ?? []), ...backends])]
     return this
   }
 

@@ -2,11 +2,15 @@ import { TraceFlags, type Context } from '@opentelemetry/api'
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core'
 import { BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import type { Logger } from '../logger'
+import { FailureLog } from './failure_log'
 import type { TracingMetrics } from './tracing_metrics'
+
+/** Where the processor counts what it exported and dropped (the OTLP counters, or a backend's). */
+export type ExportCounts = Pick<TracingMetrics, 'recordExported' | 'recordDropped'>
 
 export interface BoundedExportOptions {
   exporter: SpanExporter
-  metrics: TracingMetrics
+  metrics: ExportCounts
   /** Most spans waiting for or in an export; what comes beyond is dropped and counted. */
   maxQueueSize: number
   scheduleDelayMs: number
@@ -29,9 +33,10 @@ export interface BoundedExportOptions {
 export class BoundedExportProcessor implements SpanProcessor {
   private readonly batch: BatchSpanProcessor
   private pending = 0
-  private failing = false
+  private readonly failures: FailureLog
 
   constructor(private readonly options: BoundedExportOptions) {
+    this.failures = new FailureLog(options.logger, 'trace export failed: spans are dropped until the collector answers', 'trace export recovered')
     const counted: SpanExporter = {
       export: (spans, done) => {
         let answered = false
@@ -85,12 +90,10 @@ export class BoundedExportProcessor implements SpanProcessor {
     this.pending = Math.max(0, this.pending - spans)
     if (result.code === ExportResultCode.SUCCESS) {
       this.options.metrics.recordExported(spans)
-      if (this.failing) this.options.logger?.info('trace export recovered')
-      this.failing = false
+      this.failures.succeeded()
       return
     }
     this.options.metrics.recordDropped('export_failed', spans)
-    if (!this.failing) this.options.logger?.warn('trace export failed: spans are dropped until the collector answers', { spans, error: result.error?.message })
-    this.failing = true
+    this.failures.failed({ spans, error: result.error?.message })
   }
 }
