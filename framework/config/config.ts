@@ -20,6 +20,8 @@ export interface ConfigMap {
   memory: ConfigOf<typeof import('../../config/memory').default>
   tracing: ConfigOf<typeof import('../../config/tracing').default>
   langgraph_api: ConfigOf<typeof import('../../config/langgraph_api').default>
+  run_events: ConfigOf<typeof import('../../config/run_events').default>
+  webhooks: ConfigOf<typeof import('../../config/webhooks').default>
 }
 
 /**

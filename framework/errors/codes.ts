@@ -67,3 +67,7 @@ export type ErrorCode =
   | 'E_BUS_CLOSED'
   | 'E_BUS_HANDLER_FAILED'
   | 'E_MEMORY_ANONYMOUS'
+  | 'E_INVALID_EVENT_ID'
+  | 'E_RUN_ENDED'
+  | 'E_WEBHOOK_REFUSED'
+  | 'E_WEBHOOK_FAILED'

@@ -43,10 +43,14 @@ export class SseStream {
     }
   }
 
-  /** Writes one event; resolves once the socket can take more. */
-  send(event: string, data: unknown): Promise<void> {
+  /**
+   * Writes one event; resolves once the socket can take more. `id` replaces
+   * the stream's own counter (a stored event's id, which a client sends back
+   * as Last-Event-ID).
+   */
+  send(event: string, data: unknown, id?: string): Promise<void> {
     if (this.closed) return Promise.resolve()
-    const frame = `id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
+    const frame = `id: ${id ?? this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
     const room = this.res.write(frame)
     this.flush()
     if (room) return Promise.resolve()
