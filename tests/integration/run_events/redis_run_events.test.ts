@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto'
+import { RedisRunEvents } from '../../../framework/run_events/redis_run_events'
+import { RedisManager } from '../../../framework/redis/redis_manager'
+import { REDIS_URL, describeWithRedis } from '../../helpers/services'
+import { collect, runEventsConformance } from '../../unit/run_events/run_events_conformance'
+
+describeWithRedis('RedisRunEvents', () => {
+  let redis: RedisManager
+  beforeAll(() => {
+    redis = new RedisManager({ url: REDIS_URL, prefix: 'test:' })
+  })
+  afterAll(async () => {
+    const connection = redis.connection()
+    const keys = await connection.keys('test:run-events-*')
+    if (keys.length > 0) await connection.del(...keys)
+    await redis.close()
+  })
+
+  // A fresh key prefix per log: no test sees another's streams.
+  runEventsConformance(async (options) => new RedisRunEvents({ ...options, connection: redis.connection(), prefix: `test:run-events-${randomUUID()}:`, blockMs: 200 }))
+
+  it('stores a run as one stream whose ids are the entry ids, expiring after the retention once ended', async () => {
+    const log = new RedisRunEvents({ connection: redis.connection(), prefix: `test:run-events-${randomUUID()}:`, retentionSeconds: 120, idleTtlSeconds: 3600 })
+    const key = log.key('run-1')
+    const id = await log.append('run-1', { event: 'values', data: { a: 1 } })
+    const connection = redis.connection()
+    expect(await connection.pttl(key)).toBeGreaterThan(3_500_000)
+    const entries = await connection.xrange(key, '-', '+')
+    expect(entries[0][0]).toBe(id)
+    await log.end('run-1')
+    const ttl = await connection.pttl(key)
+    expect(ttl).toBeGreaterThan(100_000)
+    expect(ttl).toBeLessThanOrEqual(120_000)
+    await log.close()
+  })
+
+  it('accepts a Last-Event-ID with leading zeros as the same id', async () => {
+    const log = new RedisRunEvents({ connection: redis.connection(), prefix: `test:run-events-${randomUUID()}:` })
+    const first = await log.append('run', { event: 'values', data: 1 })
+    await log.append('run', { event: 'values', data: 2 })
+    await log.end('run')
+    const [ms, seq] = first.split('-')
+    expect((await collect(log.read('run', { after: `00${ms}-0${seq}` }))).map((event) => event.data)).toEqual([2])
+    await log.close()
+  })
+
+  it('answers E_SERVICE_UNAVAILABLE when Redis cannot be reached', async () => {
+    const down = new RedisManager({ url: 'redis://127.0.0.1:1/0', prefix: 'test:', commandTimeoutMs: 200 })
+    const log = new RedisRunEvents({ connection: down.connection(), prefix: 'test:run-events-down:' })
+    await expect(log.append('run', { event: 'values', data: 1 })).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE', status: 503 })
+    await expect(collect(log.read('run'))).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    await log.close()
+    await down.close()
+  })
+})
