@@ -171,6 +171,7 @@ export class WebhookSender {
       }
       const retryable = last.kind === 'network' || status === 429 || (status !== undefined && status >= 500)
       if (!retryable || attempt === maxAttempts) break
+      if (this.aborted.signal.aborted) return this.finish(abortedResult(job, attempts, last), job.url.href)
       this.metrics.retries.inc()
       const backoff = backoffDelay(attempt, retryBaseMs, retryMaxMs, this.config.random)
       const wait = last.kind === 'status' && last.retryAfterMs !== undefined ? Math.min(Math.max(backoff, last.retryAfterMs), retryMaxMs) : backoff

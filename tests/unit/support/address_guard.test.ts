@@ -1,0 +1,33 @@
+import type { LookupAddress } from 'node:dns'
+import { blockedAddress, guardedLookup, isPrivateAddress, PrivateAddressError } from '../../../framework/support/address_guard'
+
+function resolveWith(lookup: ReturnType<typeof guardedLookup>, host: string, all: boolean): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    lookup(host, { all }, (error: Error | null, address: string | LookupAddress[]) => (error ? reject(error) : resolve(address)))
+  })
+}
+
+describe('address guard', () => {
+  it('tells private addresses from public ones, IPv4 inside IPv6 included', () => {
+    expect(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.0.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1'].every(isPrivateAddress)).toBe(true)
+    expect(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111'].some(isPrivateAddress)).toBe(false)
+  })
+
+  it('finds the private address a name resolves to, unless the filter allows it', async () => {
+    expect(await blockedAddress('localhost', false)).toMatch(/^(127\.0\.0\.1|::1)$/)
+    expect(await blockedAddress('localhost', ({ host }) => host === 'localhost')).toBeUndefined()
+    expect(await blockedAddress('10.0.0.1', true)).toBeUndefined()
+  })
+
+  it('refuses at connect time a name that resolves to a private address, in both lookup forms', async () => {
+    const lookup = guardedLookup(false)
+    await expect(resolveWith(lookup, 'localhost', true)).rejects.toBeInstanceOf(PrivateAddressError)
+    await expect(resolveWith(lookup, 'localhost', false)).rejects.toMatchObject({ code: 'EPRIVATEADDRESS', host: 'localhost' })
+  })
+
+  it('hands the addresses on when the filter allows them', async () => {
+    const lookup = guardedLookup(({ host }) => host === 'localhost')
+    expect(await resolveWith(lookup, 'localhost', true)).toEqual(expect.arrayContaining([expect.objectContaining({ address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/) })]))
+    expect(await resolveWith(lookup, 'localhost', false)).toMatch(/^(127\.0\.0\.1|::1)$/)
+  })
+})
