@@ -9,7 +9,7 @@ const secret = 'k'.repeat(40)
 
 async function counter(metrics: WebhookMetrics, name: 'deliveries' | 'retries' | 'dropped', labels: Record<string, string> = {}): Promise<number> {
   const { values } = await metrics[name].get()
-  return values.filter((value) => Object.entries(labels).every(([key, label]) => value.labels[key] === label)).reduce((sum, value) => sum + value.value, 0)
+  return values.filter((value) => Object.entries(labels).every(([key, label]) => (value.labels as Record<string, unknown>)[key] === label)).reduce((sum, value) => sum + value.value, 0)
 }
 
 describe('WebhookSender', () => {
