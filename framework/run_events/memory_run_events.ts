@@ -43,6 +43,7 @@ export class MemoryRunEvents implements RunEventLog {
   private readonly options: RunEventsOptions
   private readonly now: () => number
   private readonly runs: LRUCache<string, Run>
+  private readonly awaiting = new Map<string, Set<() => void>>()
   private followers = 0
   private closed = false
   private readonly closing = new AbortController()
@@ -102,34 +103,52 @@ export class MemoryRunEvents implements RunEventLog {
   private create(runId: string): Run {
     const run: Run = { events: [], ended: false, gone: false, last: { ms: 0, seq: 0 }, waiters: new Set() }
     this.runs.set(runId, run)
+    const awaiting = this.awaiting.get(runId)
+    this.awaiting.delete(runId)
+    if (awaiting) wake({ waiters: awaiting })
     return run
+  }
+
+  /** Readers waiting for a run that has no event yet: kept apart, so reading unknown run ids never evicts a real run. */
+  private awaitingRun(runId: string): Set<() => void> {
+    let waiters = this.awaiting.get(runId)
+    if (!waiters) {
+      waiters = new Set()
+      this.awaiting.set(runId, waiters)
+    }
+    return waiters
   }
 
   private async *iterate(runId: string, after: ParsedEventId | undefined, options: ReadRunEventsOptions): AsyncGenerator<RunEvent> {
     const signal = options.signal
-    // A reader may come before the run's first event (a queued run): it waits for it.
-    const run = this.runs.get(runId) ?? this.create(runId)
+    let run = this.runs.get(runId)
     let cursor = after
     let following = false
     try {
       for (;;) {
         if (signal?.aborted || this.closed) return
-        // Everything after the cursor, read and advanced synchronously: an append cannot slip between reading and waiting.
-        const start = cursor === undefined ? 0 : firstAfter(run.events, cursor)
-        const batch = run.events.slice(start)
-        for (const stored of batch) {
-          cursor = stored.at
-          yield { id: stored.id, event: stored.event, data: decodeEventData(stored.data) }
-          if (signal?.aborted || this.closed) return
+        // A reader may come before the run's first event (a queued run): it waits for the run to appear.
+        run ??= this.runs.get(runId)
+        if (run) {
+          // Everything after the cursor, read and advanced synchronously: an append cannot slip between reading and waiting.
+          const start = cursor === undefined ? 0 : firstAfter(run.events, cursor)
+          const batch = run.events.slice(start)
+          for (const stored of batch) {
+            cursor = stored.at
+            yield { id: stored.id, event: stored.event, data: decodeEventData(stored.data) }
+            if (signal?.aborted || this.closed) return
+          }
+          if (batch.length > 0) continue
+          if (run.ended || run.gone) return
         }
-        if (batch.length > 0) continue
-        if (run.ended || run.gone || options.follow === false) return
+        if (options.follow === false) return
         if (!following) {
           if (this.followers >= this.options.maxFollowers) throw new E_OVERLOADED()
           this.followers += 1
           following = true
         }
-        await waitFor(run, signal, this.closing.signal)
+        await waitFor(run ? run.waiters : this.awaitingRun(runId), signal, this.closing.signal)
+        if (!run && this.awaiting.get(runId)?.size === 0) this.awaiting.delete(runId)
       }
     } finally {
       if (following) this.followers -= 1
@@ -149,21 +168,21 @@ function firstAfter(events: StoredEvent[], cursor: ParsedEventId): number {
   return low
 }
 
-function wake(run: Run): void {
+function wake(run: Pick<Run, 'waiters'>): void {
   const waiters = [...run.waiters]
   run.waiters.clear()
   for (const resolve of waiters) resolve()
 }
 
-function waitFor(run: Run, signal: AbortSignal | undefined, closing: AbortSignal): Promise<void> {
+function waitFor(waiters: Set<() => void>, signal: AbortSignal | undefined, closing: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      run.waiters.delete(done)
+      waiters.delete(done)
       signal?.removeEventListener('abort', done)
       closing.removeEventListener('abort', done)
       resolve()
     }
-    run.waiters.add(done)
+    waiters.add(done)
     signal?.addEventListener('abort', done, { once: true })
     closing.addEventListener('abort', done, { once: true })
   })

@@ -21,6 +21,19 @@ describe('MemoryRunEvents', () => {
     expect((await collect(log.read('c', { follow: false }))).map((event) => event.data)).toEqual(['c'])
   })
 
+  it('keeps no run for reads of unknown run ids, so they never evict a real run', async () => {
+    const log = new MemoryRunEvents({ maxRuns: 2 })
+    await log.append('real', { event: 'values', data: 1 })
+    for (let n = 0; n < 10; n++) expect(await collect(log.read(`unknown-${n}`, { follow: false }))).toEqual([])
+    const stop = new AbortController()
+    const waiting = collect(log.read('queued', { signal: stop.signal }))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    stop.abort()
+    expect(await waiting).toEqual([])
+    expect((await collect(log.read('real', { follow: false }))).map((event) => event.data)).toEqual([1])
+    expect((log as unknown as { awaiting: Map<string, unknown> }).awaiting.size).toBe(0)
+  })
+
   it('times the retention on its clock', async () => {
     let now = 1_000_000
     const log = new MemoryRunEvents({ retentionSeconds: 60, now: () => now })
