@@ -59,7 +59,8 @@ export class WebhookSender {
   private active = 0
   private closed = false
   private readonly aborted = new AbortController()
-  private idle?: () => void
+  /** Resolved once nothing is pending or in progress (close() waits on them). */
+  private readonly idle = new Set<() => void>()
 
   constructor(private readonly config: WebhookSenderOptions) {
     if (!config.secret) throw new E_INVALID_CONFIG(['WEBHOOK_SECRET is not set: webhooks cannot be signed (run `openssl rand -hex 32` and put it in .env)'])
@@ -98,7 +99,7 @@ export class WebhookSender {
     if (this.closed || this.pending.length >= this.options.maxPending) {
       const reason = this.closed ? 'the server is shutting down' : `${this.options.maxPending} deliveries are already waiting (WEBHOOK_MAX_PENDING)`
       this.metrics.dropped.inc()
-      return Promise.resolve(this.finish({ outcome: 'dropped', deliveryId, attempts: 0, error: { code: 'E_OVERLOADED', message: `webhook dropped: ${reason}` } }, url))
+      return Promise.resolve(this.finish({ outcome: 'dropped', deliveryId, attempts: 0, error: { code: this.closed ? 'E_SHUTTING_DOWN' : 'E_OVERLOADED', message: `webhook dropped: ${reason}` } }, url))
     }
     return new Promise((resolve) => {
       this.pending.push({ url: target, body, deliveryId, resolve })
@@ -116,7 +117,7 @@ export class WebhookSender {
     if (this.active > 0 || this.pending.length > 0) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
-        new Promise<void>((resolve) => (this.idle = resolve)),
+        this.whenIdle(),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
       ])
       clearTimeout(timer)
@@ -126,7 +127,12 @@ export class WebhookSender {
       this.metrics.dropped.inc()
       job.resolve(this.finish({ outcome: 'dropped', deliveryId: job.deliveryId, attempts: 0, error: { code: 'E_SHUTTING_DOWN', message: 'webhook dropped: shutdown did not leave time for it' } }, job.url.href))
     }
-    if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve))
+    if (this.active > 0) await this.whenIdle()
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.active === 0 && this.pending.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idle.add(resolve))
   }
 
   private pump(): void {
@@ -137,7 +143,10 @@ export class WebhookSender {
         this.active -= 1
         job.resolve(result)
         this.pump()
-        if (this.active === 0 && this.pending.length === 0) this.idle?.()
+        if (this.active === 0 && this.pending.length === 0) {
+          for (const resolve of this.idle) resolve()
+          this.idle.clear()
+        }
       })
     }
   }

@@ -178,6 +178,15 @@ describe('WebhookSender', () => {
       expect(receiver.received.map((request) => JSON.parse(request.body))).toEqual([1, 2])
     })
 
+    it('lets two callers of close() both wait for the same deliveries', async () => {
+      receiver.script.push((res) => setTimeout(() => res.writeHead(200).end(), 100))
+      const webhooks = sender()
+      const delivery = webhooks.send(receiver.url(), 1)
+      await Promise.all([webhooks.close(5000), webhooks.close(5000)])
+      expect(webhooks.size).toEqual({ pending: 0, active: 0 })
+      expect(await delivery).toMatchObject({ outcome: 'delivered' })
+    })
+
     it('waits at shutdown for deliveries in progress and queued, and takes no new ones', async () => {
       receiver.script.push((res) => setTimeout(() => res.writeHead(200).end(), 150))
       const webhooks = sender({ concurrency: 1 })
@@ -186,7 +195,7 @@ describe('WebhookSender', () => {
       await webhooks.close(5000)
       expect(webhooks.size).toEqual({ pending: 0, active: 0 })
       expect((await Promise.all([first, second])).map((result) => result.outcome)).toEqual(['delivered', 'delivered'])
-      expect(await webhooks.send(receiver.url(), 3)).toMatchObject({ outcome: 'dropped' })
+      expect(await webhooks.send(receiver.url(), 3)).toMatchObject({ outcome: 'dropped', error: { code: 'E_SHUTTING_DOWN' } })
       expect(receiver.received).toHaveLength(2)
     })
 
