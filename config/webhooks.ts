@@ -2,6 +2,7 @@ import type { ConfigProblem } from '../framework/config/define_config'
 import { defineConfig } from '../framework/config/define_config'
 import { env } from '../framework/config/env'
 import { MIN_WEBHOOK_SECRET_BYTES, WEBHOOK_DEFAULTS } from '../framework/webhooks/webhook_options'
+import { allowedHostsProblems } from '../framework/webhooks/webhook_target'
 
 export default defineConfig({
   env: {
@@ -13,13 +14,13 @@ export default defineConfig({
     WEBHOOK_TIMEOUT_MS: env.integer(WEBHOOK_DEFAULTS.timeoutMs, 100, 300_000),
     WEBHOOK_RETRY_BASE_MS: env.integer(WEBHOOK_DEFAULTS.retryBaseMs, 1, 60_000),
     WEBHOOK_RETRY_MAX_MS: env.integer(WEBHOOK_DEFAULTS.retryMaxMs, 1, 3_600_000),
-    /** Deliveries in progress at once, per process. */
+    /** Attempts in progress at once, per process (a delivery waiting for a retry holds no slot). */
     WEBHOOK_CONCURRENCY: env.integer(WEBHOOK_DEFAULTS.concurrency, 1, 1000),
     /** Deliveries waiting for a free slot; beyond this they are dropped (langvel_webhook_dropped_total). */
     WEBHOOK_MAX_PENDING: env.integer(WEBHOOK_DEFAULTS.maxPending, 0, 1_000_000),
     /** Longest wait at shutdown for deliveries in progress and pending. */
     WEBHOOK_SHUTDOWN_TIMEOUT_MS: env.integer(WEBHOOK_DEFAULTS.shutdownTimeoutMs, 0, 600_000),
-    /** Hosts (as written in webhook URLs) allowed to resolve to loopback or private addresses, comma-separated. */
+    /** `host:port` entries (a bare host: ports 80 and 443; `host:*`: any port) allowed to resolve to loopback or private addresses, comma-separated. */
     WEBHOOK_ALLOWED_HOSTS: env.list(WEBHOOK_DEFAULTS.allowedHosts),
   },
   secrets: ['WEBHOOK_SECRET'],
@@ -37,6 +38,9 @@ export default defineConfig({
   check: (config, { appEnv }) => {
     const problems: ConfigProblem[] = []
     if (config.retryMaxMs < config.retryBaseMs) problems.push({ key: 'WEBHOOK_RETRY_MAX_MS', message: 'must not be below WEBHOOK_RETRY_BASE_MS', severity: 'error' })
+    for (const problem of allowedHostsProblems(config.allowedHosts)) {
+      problems.push({ key: 'WEBHOOK_ALLOWED_HOSTS', message: `${problem.replace(/^WEBHOOK_ALLOWED_HOSTS: /, '')}: use host:port, host:* or host, comma-separated`, severity: 'error' })
+    }
     // Unset is allowed (an application that sends no webhooks needs none); sending one without it fails with E_INVALID_CONFIG.
     const bytes = config.secret === undefined ? 0 : Buffer.byteLength(config.secret)
     if (bytes > 0 && bytes < MIN_WEBHOOK_SECRET_BYTES) {

@@ -2,10 +2,20 @@ import { lookup } from 'node:dns/promises'
 import { BlockList, isIP, type LookupFunction } from 'node:net'
 import { lookup as lookupCallback, type LookupAddress } from 'node:dns'
 
-/** Decides whether one private address may be requested (`host` as written in the URL). */
-export type PrivateTargetFilter = (target: { host: string; address: string }) => boolean
+/**
+ * Decides whether one private address may be requested (`host` as written in
+ * the URL; `port` the URL's port, its scheme's default when it has none, when
+ * the caller knows it).
+ */
+export type PrivateTargetFilter = (target: { host: string; address: string; port?: number }) => boolean
 
-/** IPv4 ranges that are not the public internet: this network, private, shared (CGNAT), loopback, link-local, benchmarking, multicast, reserved and broadcast. */
+/**
+ * IPv4 ranges that are not the public internet, after the IANA IPv4
+ * Special-Purpose Address Registry (every entry not globally reachable) plus
+ * multicast: this network, private, shared (CGNAT), loopback, link-local,
+ * IETF protocol assignments, documentation (TEST-NET-1/2/3), the deprecated
+ * 6to4 relay anycast, benchmarking, multicast, reserved and broadcast.
+ */
 const BLOCKED_V4: ReadonlyArray<readonly [string, number]> = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -13,19 +23,34 @@ const BLOCKED_V4: ReadonlyArray<readonly [string, number]> = [
   ['127.0.0.0', 8],
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ]
 /**
- * IPv6 ranges refused whole: ::/96 (unspecified, loopback and the deprecated
- * IPv4-compatible ::a.b.c.d), local-use NAT64, unique-local, link-local,
- * site-local and multicast.
+ * IPv6 ranges refused whole, after the IANA IPv6 Special-Purpose Address
+ * Registry: ::/96 (unspecified, loopback and the deprecated IPv4-compatible
+ * ::a.b.c.d), local-use NAT64, discard-only and dummy prefixes, Teredo,
+ * benchmarking, deprecated ORCHID, documentation (2001:db8::/32 and
+ * 3fff::/20), SRv6 SIDs, unique-local, link-local, site-local and multicast.
  */
 const BLOCKED_V6: ReadonlyArray<readonly [string, number]> = [
   ['::', 96],
   ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['100:0:0:1::', 64],
+  ['2001::', 32],
+  ['2001:2::', 48],
+  ['2001:10::', 28],
+  ['2001:db8::', 32],
+  ['3fff::', 20],
+  ['5f00::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],
@@ -84,10 +109,35 @@ export function urlHost(url: URL): string {
  * @example
  * const blocked = await blockedAddress('metadata.internal', false)
  */
-export async function blockedAddress(host: string, allowPrivate: boolean | PrivateTargetFilter): Promise<string | undefined> {
+export async function blockedAddress(host: string, allowPrivate: boolean | PrivateTargetFilter, options: BlockedAddressOptions = {}): Promise<string | undefined> {
   if (allowPrivate === true) return undefined
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address)
+  const addresses = isIP(host) ? [host] : (await lookupWithin(host, options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS, options.resolve ?? defaultResolve)).map((entry) => entry.address)
   return firstBlocked(host, addresses, allowPrivate)
+}
+
+export interface BlockedAddressOptions {
+  /** Longest wait for the name to resolve, in ms (default 5000); then the check fails with ETIMEOUT. */
+  lookupTimeoutMs?: number
+  /** Resolves a name to every address of it (default: the system resolver, as connections use). */
+  resolve?: (host: string) => Promise<LookupAddress[]>
+}
+
+const defaultResolve = (host: string) => lookup(host, { all: true, verbatim: true })
+
+/** How long a name may take to resolve before the check gives up (ETIMEOUT). */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 5000
+
+/** Every address of `host`, or an error with code ETIMEOUT after `timeoutMs` (the resolver's own wait can be far longer). */
+async function lookupWithin(host: string, timeoutMs: number, resolve: (host: string) => Promise<LookupAddress[]>): Promise<LookupAddress[]> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`looking up ${host} took longer than ${timeoutMs} ms`), { code: 'ETIMEOUT' })), timeoutMs)
+  })
+  try {
+    return await Promise.race([resolve(host), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function firstBlocked(host: string, addresses: string[], allowPrivate: boolean | PrivateTargetFilter): string | undefined {

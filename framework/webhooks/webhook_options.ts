@@ -6,13 +6,13 @@ export const WEBHOOK_DEFAULTS = {
   timeoutMs: 10_000,
   retryBaseMs: 500,
   retryMaxMs: 60_000,
-  /** Deliveries in progress at once (their retries included). */
+  /** Attempts in progress at once (a delivery waiting for its next retry holds no slot). */
   concurrency: 10,
-  /** Deliveries waiting for a free slot; more are dropped. */
+  /** Deliveries that may wait beyond the busy slots (for a slot or their next retry); more are dropped. */
   maxPending: 1000,
   /** Longest wait at shutdown for deliveries in progress and pending. */
   shutdownTimeoutMs: 10_000,
-  /** Hosts allowed to resolve to loopback or private addresses. */
+  /** `host:port` entries allowed to resolve to loopback or private addresses (a bare host: ports 80 and 443). */
   allowedHosts: [] as string[],
 }
 

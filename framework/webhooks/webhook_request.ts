@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP } from 'node:net'
 import { guardedLookup, isPrivateAddress, PrivateAddressError, urlHost, type PrivateTargetFilter } from '../support/address_guard'
-import { refusedReason } from './webhook_target'
+import { filterForUrl, refusedReason } from './webhook_target'
 
 export type AttemptResult =
   | { kind: 'status'; status: number; retryAfterMs?: number }
@@ -21,12 +21,13 @@ export interface AttemptOptions {
  * One POST of `body` to `url`. The connection goes only to an address the
  * guard accepts, checked on the address actually connected to; redirects are
  * not followed (a 3xx is an answer like any other). The response body is
- * discarded.
+ * not read.
  */
 export function attemptDelivery(url: URL, body: string, options: AttemptOptions): Promise<AttemptResult> {
   const host = urlHost(url)
+  const allowPrivate = filterForUrl(options.allowPrivate, url)
   // An address in the URL is never looked up, so the lookup guard would not see it.
-  if (isIP(host) && isPrivateAddress(host) && !options.allowPrivate({ host, address: host })) {
+  if (isIP(host) && isPrivateAddress(host) && !allowPrivate({ host, address: host })) {
     return Promise.resolve({ kind: 'refused', reason: refusedReason(host, host) })
   }
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
@@ -43,14 +44,15 @@ export function attemptDelivery(url: URL, body: string, options: AttemptOptions)
       {
         method: 'POST',
         headers: { ...options.headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup: guardedLookup(options.allowPrivate),
+        lookup: guardedLookup(allowPrivate),
         signal,
         // A connection per attempt: a kept-alive socket would skip the address check of the next one.
         agent: false,
       },
       (res) => {
-        res.resume()
+        // The status is all a delivery needs: the body is not read, the connection (one per attempt) is closed.
         res.on('error', () => undefined)
+        res.destroy()
         settle({ kind: 'status', status: res.statusCode ?? 0, retryAfterMs: retryAfter(res.headers['retry-after']) })
       },
     )

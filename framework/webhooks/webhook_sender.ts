@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { E_INVALID_CONFIG, isException } from '../errors'
 import type { Logger } from '../logger'
 import type { PrivateTargetFilter } from '../support/address_guard'
-import { backoffDelay, sleep } from '../support/backoff'
+import { backoffDelay } from '../support/backoff'
 import { signWebhook, WEBHOOK_HEADERS } from './signature'
 import { webhookMetrics, type WebhookMetrics, type WebhookOutcome } from './webhook_metrics'
 import { WEBHOOK_DEFAULTS, type WebhookOptions } from './webhook_options'
@@ -35,17 +35,25 @@ interface Job {
   body: string
   deliveryId: string
   resolve: (result: WebhookResult) => void
+  /** Attempts made so far. */
+  attempts: number
+  last?: AttemptResult
+  /** Set while the job sits out its backoff before the next attempt (it holds no slot meanwhile). */
+  retryTimer?: NodeJS.Timeout
 }
 
 /**
  * Sends signed webhooks in the background: a JSON body POSTed with
- * x-langvel-timestamp and x-langvel-signature (HMAC-SHA256 of
- * `<timestamp>.<body>` with WEBHOOK_SECRET). Network errors, timeouts, 429
- * and 5xx are retried with exponential backoff and jitter, up to
- * `maxAttempts`; other statuses are final. At most `concurrency` deliveries
- * run at once and `maxPending` wait; beyond that a delivery is dropped
- * (counted and logged). Destinations must be public addresses unless their
- * host is in `allowedHosts`, checked on the address each attempt connects to.
+ * x-langvel-timestamp, x-langvel-delivery and x-langvel-signature
+ * (HMAC-SHA256 of `<timestamp>.<delivery id>.<body>` with WEBHOOK_SECRET).
+ * Network errors, timeouts, 429 and 5xx are retried with exponential backoff
+ * and jitter, up to `maxAttempts`; other statuses are final. At most
+ * `concurrency` attempts run at once; a delivery waiting for its next retry
+ * gives its slot up meanwhile, so a dead receiver does not hold the others
+ * back. Beyond the slots, `maxPending` deliveries may wait (for a slot or for
+ * their next retry); beyond that a delivery is dropped (counted and logged).
+ * Destinations must be public addresses unless listed in `allowedHosts`,
+ * checked on the address each attempt connects to.
  *
  * @example
  * const result = await app.make('webhooks').send('https://example.com/hooks/runs', { run_id, status: 'success' })
@@ -55,11 +63,14 @@ export class WebhookSender {
   private readonly secret: string
   private readonly metrics: WebhookMetrics
   private readonly allowPrivate: PrivateTargetFilter
+  /** Ready for an attempt, waiting for a slot. */
   private readonly pending: Job[] = []
+  /** Sitting out their backoff before the next attempt. */
+  private readonly retrying = new Set<Job>()
   private active = 0
   private closed = false
   private readonly aborted = new AbortController()
-  /** Resolved once nothing is pending or in progress (close() waits on them). */
+  /** Resolved once nothing is pending, retrying or in progress (close() waits on them). */
   private readonly idle = new Set<() => void>()
 
   constructor(private readonly config: WebhookSenderOptions) {
@@ -76,9 +87,14 @@ export class WebhookSender {
     return this.allowPrivate
   }
 
-  /** Deliveries waiting for a slot and in progress. */
-  get size(): { pending: number; active: number } {
-    return { pending: this.pending.length, active: this.active }
+  /** Deliveries waiting for a slot, waiting for their next retry, and in progress. */
+  get size(): { pending: number; retrying: number; active: number } {
+    return { pending: this.pending.length, retrying: this.retrying.size, active: this.active }
+  }
+
+  /** Deliveries accepted and not ended yet. */
+  private get inFlight(): number {
+    return this.active + this.pending.length + this.retrying.size
   }
 
   /**
@@ -96,25 +112,26 @@ export class WebhookSender {
     } catch (error) {
       return Promise.resolve(this.finish({ outcome: 'refused', deliveryId, attempts: 0, error: describe(error, 'E_WEBHOOK_REFUSED') }, url))
     }
-    if (this.closed || this.pending.length >= this.options.maxPending) {
-      const reason = this.closed ? 'the server is shutting down' : `${this.options.maxPending} deliveries are already waiting (WEBHOOK_MAX_PENDING)`
+    // Every slot busy and `maxPending` more waiting (for a slot or a retry): no room.
+    if (this.closed || this.inFlight >= this.options.concurrency + this.options.maxPending) {
+      const reason = this.closed ? 'the server is shutting down' : `every slot is busy and ${this.options.maxPending} deliveries are already waiting (WEBHOOK_MAX_PENDING)`
       this.metrics.dropped.inc()
       return Promise.resolve(this.finish({ outcome: 'dropped', deliveryId, attempts: 0, error: { code: this.closed ? 'E_SHUTTING_DOWN' : 'E_OVERLOADED', message: `webhook dropped: ${reason}` } }, url))
     }
     return new Promise((resolve) => {
-      this.pending.push({ url: target, body, deliveryId, resolve })
+      this.pending.push({ url: target, body, deliveryId, resolve, attempts: 0 })
       this.pump()
     })
   }
 
   /**
-   * Stops taking deliveries and waits for those queued and in progress, up to
-   * `shutdownTimeoutMs`; then aborts what is left (in progress: failed,
-   * pending: dropped).
+   * Stops taking deliveries and waits for those queued, waiting for a retry
+   * and in progress, up to `shutdownTimeoutMs`; then aborts what is left (in
+   * progress or already tried: failed; never tried: dropped).
    */
   async close(timeoutMs = this.options.shutdownTimeoutMs): Promise<void> {
     this.closed = true
-    if (this.active > 0 || this.pending.length > 0) {
+    if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
         this.whenIdle(),
@@ -123,7 +140,14 @@ export class WebhookSender {
       clearTimeout(timer)
     }
     this.aborted.abort()
-    for (const job of this.pending.splice(0)) {
+    const left = [...this.pending.splice(0), ...this.retrying]
+    for (const job of this.retrying) clearTimeout(job.retryTimer)
+    this.retrying.clear()
+    for (const job of left) {
+      if (job.attempts > 0) {
+        job.resolve(this.finish(abortedResult(job), job.url.href))
+        continue
+      }
       this.metrics.dropped.inc()
       job.resolve(this.finish({ outcome: 'dropped', deliveryId: job.deliveryId, attempts: 0, error: { code: 'E_SHUTTING_DOWN', message: 'webhook dropped: shutdown did not leave time for it' } }, job.url.href))
     }
@@ -131,7 +155,7 @@ export class WebhookSender {
   }
 
   private whenIdle(): Promise<void> {
-    if (this.active === 0 && this.pending.length === 0) return Promise.resolve()
+    if (this.inFlight === 0) return Promise.resolve()
     return new Promise((resolve) => this.idle.add(resolve))
   }
 
@@ -139,11 +163,11 @@ export class WebhookSender {
     while (this.active < this.options.concurrency && this.pending.length > 0) {
       const job = this.pending.shift() as Job
       this.active += 1
-      void this.deliver(job).then((result) => {
+      void this.attempt(job).then((result) => {
         this.active -= 1
-        job.resolve(result)
+        if (result) job.resolve(result)
         this.pump()
-        if (this.active === 0 && this.pending.length === 0) {
+        if (this.inFlight === 0) {
           for (const resolve of this.idle) resolve()
           this.idle.clear()
         }
@@ -151,46 +175,46 @@ export class WebhookSender {
     }
   }
 
-  private async deliver(job: Job): Promise<WebhookResult> {
+  /** One attempt of `job`: its result when it has ended, or undefined when it waits for a retry (its slot given up). */
+  private async attempt(job: Job): Promise<WebhookResult | undefined> {
     const { maxAttempts, timeoutMs, retryBaseMs, retryMaxMs } = this.options
-    let last: AttemptResult | undefined
-    let attempts = 0
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (this.aborted.signal.aborted) return this.finish(abortedResult(job, attempts, last), job.url.href)
-      attempts = attempt
-      const timestamp = Math.floor(Date.now() / 1000)
-      last = await attemptDelivery(job.url, job.body, {
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'langvel-webhooks',
-          [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-          [WEBHOOK_HEADERS.signature]: signWebhook(this.secret, timestamp, job.body),
-          [WEBHOOK_HEADERS.delivery]: job.deliveryId,
-        },
-        allowPrivate: this.allowPrivate,
-        timeoutMs,
-        signal: this.aborted.signal,
-      })
-      const status = last.kind === 'status' ? last.status : undefined
-      if (last.kind === 'refused') {
-        return this.finish({ outcome: 'refused', deliveryId: job.deliveryId, attempts: attempt, error: { code: 'E_WEBHOOK_REFUSED', message: `Webhook destination refused: ${last.reason}` } }, job.url.href)
-      }
-      if (status !== undefined && status >= 200 && status < 300) {
-        return this.finish({ outcome: 'delivered', deliveryId: job.deliveryId, attempts: attempt, status }, job.url.href)
-      }
-      const retryable = last.kind === 'network' || status === 429 || (status !== undefined && status >= 500)
-      if (!retryable || attempt === maxAttempts) break
-      if (this.aborted.signal.aborted) return this.finish(abortedResult(job, attempts, last), job.url.href)
-      this.metrics.retries.inc()
-      const backoff = backoffDelay(attempt, retryBaseMs, retryMaxMs, this.config.random)
-      const wait = last.kind === 'status' && last.retryAfterMs !== undefined ? Math.min(Math.max(backoff, last.retryAfterMs), retryMaxMs) : backoff
-      try {
-        await sleep(wait, this.aborted.signal)
-      } catch {
-        return this.finish(abortedResult(job, attempts, last), job.url.href)
-      }
+    if (this.aborted.signal.aborted) return this.finish(abortedResult(job), job.url.href)
+    const attempt = (job.attempts += 1)
+    const timestamp = Math.floor(Date.now() / 1000)
+    const last = (job.last = await attemptDelivery(job.url, job.body, {
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'langvel-webhooks',
+        [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+        [WEBHOOK_HEADERS.signature]: signWebhook(this.secret, timestamp, job.deliveryId, job.body),
+        [WEBHOOK_HEADERS.delivery]: job.deliveryId,
+      },
+      allowPrivate: this.allowPrivate,
+      timeoutMs,
+      signal: this.aborted.signal,
+    }))
+    const status = last.kind === 'status' ? last.status : undefined
+    if (last.kind === 'refused') {
+      return this.finish({ outcome: 'refused', deliveryId: job.deliveryId, attempts: attempt, error: { code: 'E_WEBHOOK_REFUSED', message: `Webhook destination refused: ${last.reason}` } }, job.url.href)
     }
-    return this.finish(failedResult(job, attempts, last, 'webhook not delivered'), job.url.href)
+    if (status !== undefined && status >= 200 && status < 300) {
+      return this.finish({ outcome: 'delivered', deliveryId: job.deliveryId, attempts: attempt, status }, job.url.href)
+    }
+    const retryable = last.kind === 'network' || status === 429 || (status !== undefined && status >= 500)
+    if (!retryable || attempt >= maxAttempts) return this.finish(failedResult(job, 'webhook not delivered'), job.url.href)
+    if (this.aborted.signal.aborted) return this.finish(abortedResult(job), job.url.href)
+    this.metrics.retries.inc()
+    const backoff = backoffDelay(attempt, retryBaseMs, retryMaxMs, this.config.random)
+    const wait = last.kind === 'status' && last.retryAfterMs !== undefined ? Math.min(Math.max(backoff, last.retryAfterMs), retryMaxMs) : backoff
+    // The slot goes back now; the job comes back to the queue when its backoff is over.
+    this.retrying.add(job)
+    job.retryTimer = setTimeout(() => {
+      job.retryTimer = undefined
+      if (!this.retrying.delete(job)) return
+      this.pending.push(job)
+      this.pump()
+    }, wait)
+    return undefined
   }
 
   private finish(result: WebhookResult, url: string): WebhookResult {
@@ -202,7 +226,8 @@ export class WebhookSender {
   }
 }
 
-function failedResult(job: Job, attempts: number, last: AttemptResult | undefined, prefix: string): WebhookResult {
+function failedResult(job: Job, prefix: string): WebhookResult {
+  const { attempts, last } = job
   const reason = last?.kind === 'status' ? `HTTP ${last.status}` : last?.kind === 'network' ? last.reason : 'not attempted'
   return {
     outcome: 'failed',
@@ -213,8 +238,8 @@ function failedResult(job: Job, attempts: number, last: AttemptResult | undefine
   }
 }
 
-function abortedResult(job: Job, attempts: number, last: AttemptResult | undefined): WebhookResult {
-  return failedResult(job, attempts, last, 'webhook abandoned at shutdown')
+function abortedResult(job: Job): WebhookResult {
+  return failedResult(job, 'webhook abandoned at shutdown')
 }
 
 function describe(error: unknown, code: string): { code: string; message: string } {

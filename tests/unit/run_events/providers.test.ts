@@ -43,6 +43,8 @@ describe('config/run_events.ts and config/webhooks.ts', () => {
     expect(problems({ RUN_EVENTS_DRIVER: 'kafka', RUN_EVENTS_RETENTION: '0', WEBHOOK_MAX_ATTEMPTS: '0', WEBHOOK_RETRY_BASE_MS: '500', WEBHOOK_RETRY_MAX_MS: '100' })).toEqual(
       expect.arrayContaining(['RUN_EVENTS_DRIVER', 'WEBHOOK_MAX_ATTEMPTS']),
     )
+    expect(problems({ WEBHOOK_ALLOWED_HOSTS: 'hooks.internal:8443,http://x' })).toEqual(['WEBHOOK_ALLOWED_HOSTS'])
+    expect(problems({ WEBHOOK_ALLOWED_HOSTS: 'hooks.internal:8443,localhost:*,[::1]:3001,hooks.example' })).toEqual([])
     expect(problems({ RUN_EVENTS_RETENTION: '0', WEBHOOK_RETRY_BASE_MS: '500', WEBHOOK_RETRY_MAX_MS: '100' })).toEqual(expect.arrayContaining(['RUN_EVENTS_RETENTION', 'WEBHOOK_RETRY_MAX_MS']))
   })
 

@@ -13,6 +13,18 @@ describe('address guard', () => {
     expect(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111'].some(isPrivateAddress)).toBe(false)
   })
 
+  it('refuses the special-purpose ranges of the IANA registries: IETF assignments, documentation, discard-only, benchmarking', () => {
+    const special = ['192.0.0.1', '192.0.0.170', '192.0.2.10', '198.51.100.7', '203.0.113.200', '192.88.99.1', '198.19.0.1', '2001:db8::1', '2001:db8:ffff::1', '100::1', '100::1:2:3:4', '2001::1', '2001:2::1', '3fff::1', '::ffff:192.0.2.1', '64:ff9b::c633:6401']
+    expect(special.filter((address) => !isPrivateAddress(address))).toEqual([])
+    // Their public neighbours stay reachable.
+    expect(['192.0.3.1', '198.51.101.1', '203.0.114.1', '2001:db9::1', '101::1', '2606:4700::1'].filter(isPrivateAddress)).toEqual([])
+  })
+
+  it('gives up on a name that does not resolve within the lookup timeout (ETIMEOUT)', async () => {
+    const never = () => new Promise<never>(() => undefined)
+    await expect(blockedAddress('slow.example', false, { lookupTimeoutMs: 50, resolve: never })).rejects.toMatchObject({ code: 'ETIMEOUT' })
+  })
+
   it('finds the private address a name resolves to, unless the filter allows it', async () => {
     expect(await blockedAddress('localhost', false)).toMatch(/^(127\.0\.0\.1|::1)$/)
     expect(await blockedAddress('localhost', ({ host }) => host === 'localhost')).toBeUndefined()

@@ -17,7 +17,7 @@ describe('WebhookSender', () => {
   let metrics: WebhookMetrics
   const senders: WebhookSender[] = []
   const sender = (options: Partial<WebhookSenderOptions> = {}) => {
-    const created = new WebhookSender({ secret, allowedHosts: ['127.0.0.1', 'localhost', '::1'], retryBaseMs: 5, retryMaxMs: 20, timeoutMs: 2000, metrics, ...options })
+    const created = new WebhookSender({ secret, allowedHosts: ['127.0.0.1', 'localhost', '::1'].map((host) => `${host.includes(':') ? `[${host}]` : host}:${receiver.port}`), retryBaseMs: 5, retryMaxMs: 20, timeoutMs: 2000, metrics, ...options })
     senders.push(created)
     return created
   }
@@ -42,7 +42,7 @@ describe('WebhookSender', () => {
       expect(JSON.parse(request.body)).toEqual({ run_id: 'r1', status: 'success', values: { answer: 'é' } })
       expect(request.headers[WEBHOOK_HEADERS.delivery]).toBe(result.deliveryId)
       const check = (key: string) =>
-        verifyWebhookSignature({ secret: key, body: request.body, timestamp: request.headers[WEBHOOK_HEADERS.timestamp] as string, signature: request.headers[WEBHOOK_HEADERS.signature] as string })
+        verifyWebhookSignature({ secret: key, body: request.body, timestamp: request.headers[WEBHOOK_HEADERS.timestamp] as string, deliveryId: request.headers[WEBHOOK_HEADERS.delivery] as string, signature: request.headers[WEBHOOK_HEADERS.signature] as string })
       expect(check(secret)).toBe(true)
       expect(check('x'.repeat(40))).toBe(false)
       expect(await counter(metrics, 'deliveries', { outcome: 'delivered' })).toBe(1)
@@ -55,7 +55,7 @@ describe('WebhookSender', () => {
       expect(receiver.received).toHaveLength(2)
       expect(new Set(receiver.received.map((request) => request.headers[WEBHOOK_HEADERS.delivery]))).toEqual(new Set([result.deliveryId]))
       for (const request of receiver.received) {
-        expect(verifyWebhookSignature({ secret, body: request.body, timestamp: request.headers[WEBHOOK_HEADERS.timestamp] as string, signature: request.headers[WEBHOOK_HEADERS.signature] as string })).toBe(true)
+        expect(verifyWebhookSignature({ secret, body: request.body, timestamp: request.headers[WEBHOOK_HEADERS.timestamp] as string, deliveryId: request.headers[WEBHOOK_HEADERS.delivery] as string, signature: request.headers[WEBHOOK_HEADERS.signature] as string })).toBe(true)
       }
       expect(await counter(metrics, 'retries')).toBe(1)
       expect(await counter(metrics, 'deliveries', { outcome: 'delivered' })).toBe(1)
@@ -132,16 +132,38 @@ describe('WebhookSender', () => {
       expect(await counter(metrics, 'deliveries', { outcome: 'refused' })).toBe(1)
     })
 
-    it('lets a host listed in the allowlist through, and only that host', async () => {
-      expect(await sender({ allowedHosts: ['localhost'] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'delivered' })
-      expect(await sender({ allowedHosts: ['localhost'] }).send(receiver.url('127.0.0.1'), {})).toMatchObject({ outcome: 'refused' })
-      expect(await sender({ allowedHosts: ['LOCALHOST'] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'delivered' })
-      await expect(checkWebhookUrl(receiver.url('127.0.0.1'), allowedHostsFilter(['127.0.0.1']))).resolves.toBeInstanceOf(URL)
-      expect(receiver.received).toHaveLength(2)
+    it('lets a host:port listed in the allowlist through, and only that host and port', async () => {
+      const port = receiver.port
+      expect(await sender({ allowedHosts: [`localhost:${port}`] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'delivered' })
+      expect(await sender({ allowedHosts: [`localhost:${port}`] }).send(receiver.url('127.0.0.1'), {})).toMatchObject({ outcome: 'refused' })
+      expect(await sender({ allowedHosts: [`LOCALHOST:${port}`] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'delivered' })
+      expect(await sender({ allowedHosts: ['localhost:*'] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'delivered' })
+      // Another port of the same host, and a bare host (standard ports only), are refused.
+      expect(await sender({ allowedHosts: [`localhost:${port === 65_535 ? 1 : port + 1}`] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'refused' })
+      expect(await sender({ allowedHosts: ['localhost'] }).send(receiver.url('localhost'), {})).toMatchObject({ outcome: 'refused' })
+      await expect(checkWebhookUrl(receiver.url('127.0.0.1'), allowedHostsFilter([`127.0.0.1:${port}`]))).resolves.toBeInstanceOf(URL)
+      await expect(checkWebhookUrl(receiver.url('127.0.0.1'), allowedHostsFilter(['127.0.0.1']))).rejects.toMatchObject({ code: 'E_WEBHOOK_REFUSED' })
+      await expect(checkWebhookUrl('http://127.0.0.1/hook', allowedHostsFilter(['127.0.0.1']))).resolves.toBeInstanceOf(URL)
+      await expect(checkWebhookUrl(`http://[::1]:${port}/hook`, allowedHostsFilter([`[::1]:${port}`]))).resolves.toBeInstanceOf(URL)
+      expect(receiver.received).toHaveLength(3)
     })
 
-    it('refuses a name that does not resolve with E_WEBHOOK_REFUSED', async () => {
-      await expect(checkWebhookUrl('http://no-such-host.invalid/hook', allowedHostsFilter([]))).rejects.toMatchObject({ code: 'E_WEBHOOK_REFUSED' })
+    it('refuses a malformed allowlist entry with E_INVALID_CONFIG', () => {
+      for (const entry of ['host:99999', 'http://host', 'a b', '[::1']) expect(() => allowedHostsFilter([entry])).toThrow(expect.objectContaining({ code: 'E_INVALID_CONFIG' }))
+    })
+
+    it('tells the client the same thing for a private address and an unknown name, the details only to the log', async () => {
+      const warnings: unknown[][] = []
+      const logger = { warn: (...args: unknown[]) => warnings.push(args) }
+      const refusals = await Promise.all(
+        ['http://localhost:1/hook', 'http://no-such-host.invalid/hook', 'http://10.1.2.3/hook'].map((url) => checkWebhookUrl(url, allowedHostsFilter([]), { logger }).catch((error: Error) => error)),
+      )
+      const messages = refusals.map((error) => (error as Error).message)
+      expect(new Set(messages).size).toBe(1)
+      expect(messages[0]).not.toMatch(/127\.0\.0\.1|::1|resolve \(|10\.1\.2\.3/)
+      expect(refusals[0]).toMatchObject({ code: 'E_WEBHOOK_REFUSED', status: 400 })
+      expect(JSON.stringify(warnings)).toMatch(/127\.0\.0\.1|::1/)
+      expect(JSON.stringify(warnings)).toMatch(/does not resolve/)
     })
   })
 
@@ -178,12 +200,66 @@ describe('WebhookSender', () => {
       expect(receiver.received.map((request) => JSON.parse(request.body))).toEqual([1, 2])
     })
 
+    it('delivers with WEBHOOK_MAX_PENDING=0 while a slot is free, and drops only when every slot is busy', async () => {
+      let release!: () => void
+      receiver.script.push((res) => (release = () => res.writeHead(200).end()))
+      const webhooks = sender({ concurrency: 1, maxPending: 0 })
+      const first = webhooks.send(receiver.url(), 1)
+      while (!release) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(await webhooks.send(receiver.url(), 2)).toMatchObject({ outcome: 'dropped', error: { code: 'E_OVERLOADED' } })
+      release()
+      expect(await first).toMatchObject({ outcome: 'delivered' })
+      expect(await webhooks.send(receiver.url(), 3)).toMatchObject({ outcome: 'delivered' })
+      expect(receiver.received.map((request) => JSON.parse(request.body))).toEqual([1, 3])
+    })
+
+    it('gives the slot up while a delivery waits for its retry, so a failing receiver does not hold the others back', async () => {
+      receiver.script.push(503)
+      // random 0: the backoff is half its ceiling, 500 ms.
+      const webhooks = sender({ concurrency: 1, retryBaseMs: 1000, retryMaxMs: 1000, random: () => 0 })
+      const failing = webhooks.send(receiver.url('127.0.0.1', '/dead'), 'a')
+      let failingDone = false
+      void failing.then(() => (failingDone = true))
+      const other = await webhooks.send(receiver.url('127.0.0.1', '/alive'), 'b')
+      expect(other).toMatchObject({ outcome: 'delivered', attempts: 1 })
+      expect(failingDone).toBe(false)
+      expect(webhooks.size).toEqual({ pending: 0, retrying: 1, active: 0 })
+      expect(await failing).toMatchObject({ outcome: 'delivered', attempts: 2 })
+      expect(receiver.received.map((request) => request.path)).toEqual(['/dead', '/alive', '/dead'])
+    })
+
+    it('counts deliveries waiting for a retry against maxPending', async () => {
+      receiver.script.push(503)
+      const webhooks = sender({ concurrency: 1, maxPending: 0, retryBaseMs: 1000, retryMaxMs: 1000, random: () => 0 })
+      const failing = webhooks.send(receiver.url(), 'a')
+      while (webhooks.size.retrying === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(await webhooks.send(receiver.url(), 'b')).toMatchObject({ outcome: 'dropped', error: { code: 'E_OVERLOADED' } })
+      expect(await failing).toMatchObject({ outcome: 'delivered', attempts: 2 })
+    })
+
+    it('waits at shutdown for a delivery sitting out its backoff, and abandons it once the wait is over', async () => {
+      receiver.script.push(503)
+      const webhooks = sender({ retryBaseMs: 200, retryMaxMs: 200, random: () => 0 })
+      const waited = webhooks.send(receiver.url(), 'a')
+      while (webhooks.size.retrying === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      await webhooks.close(5000)
+      expect(await waited).toMatchObject({ outcome: 'delivered', attempts: 2 })
+
+      receiver.script.push(503)
+      const impatient = sender({ retryBaseMs: 60_000, retryMaxMs: 60_000, random: () => 0 })
+      const abandoned = impatient.send(receiver.url(), 'b')
+      while (impatient.size.retrying === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      await impatient.close(50)
+      expect(await abandoned).toMatchObject({ outcome: 'failed', attempts: 1, status: 503, error: { message: expect.stringMatching(/abandoned at shutdown/) } })
+      expect(impatient.size).toEqual({ pending: 0, retrying: 0, active: 0 })
+    })
+
     it('lets two callers of close() both wait for the same deliveries', async () => {
       receiver.script.push((res) => setTimeout(() => res.writeHead(200).end(), 100))
       const webhooks = sender()
       const delivery = webhooks.send(receiver.url(), 1)
       await Promise.all([webhooks.close(5000), webhooks.close(5000)])
-      expect(webhooks.size).toEqual({ pending: 0, active: 0 })
+      expect(webhooks.size).toEqual({ pending: 0, retrying: 0, active: 0 })
       expect(await delivery).toMatchObject({ outcome: 'delivered' })
     })
 
@@ -193,7 +269,7 @@ describe('WebhookSender', () => {
       const first = webhooks.send(receiver.url(), 1)
       const second = webhooks.send(receiver.url(), 2)
       await webhooks.close(5000)
-      expect(webhooks.size).toEqual({ pending: 0, active: 0 })
+      expect(webhooks.size).toEqual({ pending: 0, retrying: 0, active: 0 })
       expect((await Promise.all([first, second])).map((result) => result.outcome)).toEqual(['delivered', 'delivered'])
       expect(await webhooks.send(receiver.url(), 3)).toMatchObject({ outcome: 'dropped', error: { code: 'E_SHUTTING_DOWN' } })
       expect(receiver.received).toHaveLength(2)
@@ -208,7 +284,7 @@ describe('WebhookSender', () => {
       await webhooks.close(100)
       expect(await first).toMatchObject({ outcome: 'failed', error: { message: expect.stringMatching(/abandoned at shutdown/) } })
       expect(await second).toMatchObject({ outcome: 'dropped', error: { code: 'E_SHUTTING_DOWN' } })
-      expect(webhooks.size).toEqual({ pending: 0, active: 0 })
+      expect(webhooks.size).toEqual({ pending: 0, retrying: 0, active: 0 })
     })
   })
 })
