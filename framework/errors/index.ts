@@ -161,6 +161,10 @@ export const E_INVALID_EVENT_ID = createError('E_INVALID_EVENT_ID', 400, (value:
   help: 'Send back, as Last-Event-ID, the `id:` of the last event received, unchanged.',
 })
 export const E_RUN_ENDED = createError('E_RUN_ENDED', 409, (runId: string) => `Run "${runId}" has ended: its event stream takes no more events`)
+export const E_RUN_EVENTS_EXPIRED = createError('E_RUN_EVENTS_EXPIRED', 410, (runId: string, why: string) => `The events of run "${runId}" are not available: ${why}`, {
+  help: 'Ask for the run\'s state instead; its events are kept for RUN_EVENTS_IDLE_TTL while it runs and RUN_EVENTS_RETENTION after it ended.',
+})
+export const E_RUN_EVENT_TOO_LARGE = createError('E_RUN_EVENT_TOO_LARGE', 413, (bytes: number, limit: number) => `Run event of ${bytes} bytes exceeds the limit of ${limit} bytes (RUN_EVENTS_MAX_EVENT_BYTES)`)
 export const E_WEBHOOK_REFUSED = createError('E_WEBHOOK_REFUSED', 400, (reason: string) => `Webhook destination refused: ${reason}`, {
   help: 'Webhooks go to public http(s) addresses; list a private host in WEBHOOK_ALLOWED_HOSTS to reach it.',
 })

@@ -1,4 +1,6 @@
-import { E_INVALID_EVENT_ID, E_INVALID_NAME } from '../errors'
+import type { RunEventInput } from '../contracts/run_events'
+import { E_INVALID_EVENT_ID, E_INVALID_NAME, E_RUN_EVENT_TOO_LARGE } from '../errors'
+import { encodeJson } from '../support/json_payload'
 
 /** `<ms>-<seq>`, the form of a Redis stream id, used by every driver. */
 const EVENT_ID = /^(\d{1,15})-(\d{1,15})$/
@@ -49,4 +51,16 @@ export function checkEventName(event: string): string {
     throw new E_INVALID_NAME('event', String(event).slice(0, 64), 'use 1 to 128 characters without line breaks')
   }
   return event
+}
+
+/**
+ * An event as stored: its name checked, its data as JSON, its size (UTF-8
+ * bytes of both) within `maxEventBytes`, else E_RUN_EVENT_TOO_LARGE (413).
+ */
+export function storedEvent(input: RunEventInput, maxEventBytes: number): { event: string; data: string; bytes: number } {
+  const event = checkEventName(input?.event)
+  const data = encodeJson(input.data, 'Run event data')
+  const bytes = Buffer.byteLength(event) + Buffer.byteLength(data)
+  if (bytes > maxEventBytes) throw new E_RUN_EVENT_TOO_LARGE(bytes, maxEventBytes)
+  return { event, data, bytes }
 }

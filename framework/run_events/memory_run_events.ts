@@ -1,20 +1,31 @@
 import { LRUCache } from 'lru-cache'
-import type { ReadRunEventsOptions, RunEvent, RunEventInput, RunEventLog } from '../contracts/run_events'
-import { E_OVERLOADED, E_RUN_ENDED } from '../errors'
+import type { ReadRunEventsOptions, RunEvent, RunEventInput, RunEventLog, RunEventReader } from '../contracts/run_events'
+import { E_RUN_ENDED, E_RUN_EVENTS_EXPIRED } from '../errors'
+import { decodeJson } from '../support/json_payload'
 import { lruClock } from '../support/lru'
-import { checkEventName, checkRunId, compareEventIds, parseEventId, type ParsedEventId } from './event_id'
-import { decodeEventData, encodeEventData } from './payload'
+import { checkRunId, compareEventIds, parseEventId, storedEvent, type ParsedEventId } from './event_id'
+import { FollowerSlots, type FollowerSlot } from './follower_slots'
 import { runEventsOptions, type RunEventsOptions } from './run_events_options'
+
+/** Bytes counted for each event and each run beyond their text, so many tiny events are bounded too. */
+const EVENT_OVERHEAD = 64
+const RUN_OVERHEAD = 256
 
 interface StoredEvent {
   at: ParsedEventId
   id: string
   event: string
   data: string
+  /** Counted against maxBytes. */
+  size: number
 }
 
 interface Run {
+  /** The events kept are events[head..]: trimming moves head, and the array is compacted now and then. */
   events: StoredEvent[]
+  head: number
+  /** Counted size of the events kept plus the run's own overhead. */
+  size: number
   ended: boolean
   /** Dropped from the cache (evicted or expired): readers stop. */
   gone: boolean
@@ -29,10 +40,11 @@ export interface MemoryRunEventsOptions extends Partial<RunEventsOptions> {
 
 /**
  * The embedded run event log: one process, bounded. Each run keeps its last
- * `maxEventsPerRun` events; at most `maxRuns` runs are kept (the least
- * recently used is dropped, its readers end); a run is dropped
- * `retentionSeconds` after it ended, or `idleTtlSeconds` after its last
- * event if it never ends.
+ * `maxEventsPerRun` events; an event larger than `maxEventBytes` is refused;
+ * at most `maxRuns` runs and about `maxBytes` of events are kept (the least
+ * recently used run is dropped first: its readers get E_RUN_EVENTS_EXPIRED
+ * if it had not ended); a run is dropped `retentionSeconds` after it ended,
+ * or `idleTtlSeconds` after its last event if it never ends.
  *
  * @example
  * const log = new MemoryRunEvents()
@@ -44,15 +56,18 @@ export class MemoryRunEvents implements RunEventLog {
   private readonly now: () => number
   private readonly runs: LRUCache<string, Run>
   private readonly awaiting = new Map<string, Set<() => void>>()
-  private followers = 0
+  private readonly followers: FollowerSlots
   private closed = false
   private readonly closing = new AbortController()
 
   constructor(options: MemoryRunEventsOptions = {}) {
     this.options = runEventsOptions(options)
     this.now = options.now ?? Date.now
+    this.followers = new FollowerSlots(this.options.maxFollowers)
     this.runs = new LRUCache<string, Run>({
       max: this.options.maxRuns,
+      maxSize: Math.max(this.options.maxBytes, RUN_OVERHEAD * 2),
+      sizeCalculation: (run) => run.size,
       ttl: Math.ceil(this.options.idleTtlSeconds * 1000),
       ...lruClock(this.now),
       dispose: (run) => {
@@ -62,18 +77,34 @@ export class MemoryRunEvents implements RunEventLog {
     })
   }
 
+  /** Reads holding a live-reader slot now. */
+  get following(): number {
+    return this.followers.size
+  }
+
   async append(runId: string, input: RunEventInput): Promise<string> {
     checkRunId(runId)
-    const event = checkEventName(input?.event)
-    const data = encodeEventData(input.data)
+    // One event must fit in the byte budget of a run.
+    const budget = Math.max(this.options.maxBytes, RUN_OVERHEAD * 2) - RUN_OVERHEAD
+    const { event, data, bytes } = storedEvent(input, Math.min(this.options.maxEventBytes, budget - EVENT_OVERHEAD))
     const run = this.runs.get(runId) ?? this.create(runId)
     if (run.ended) throw new E_RUN_ENDED(runId)
     const ms = Math.max(this.now(), run.last.ms)
     const at = { ms, seq: ms === run.last.ms ? run.last.seq + 1 : 0 }
     run.last = at
-    run.events.push({ at, id: `${at.ms}-${at.seq}`, event, data })
-    if (run.events.length > this.options.maxEventsPerRun) run.events.splice(0, run.events.length - this.options.maxEventsPerRun)
-    // Re-set to restart the idle ttl from this event.
+    const size = bytes + EVENT_OVERHEAD
+    run.events.push({ at, id: `${at.ms}-${at.seq}`, event, data, size })
+    run.size += size
+    while (run.events.length - run.head > this.options.maxEventsPerRun || run.size > budget + RUN_OVERHEAD) {
+      run.size -= run.events[run.head].size
+      run.head += 1
+    }
+    // Compacted once half the array is trimmed: each event is copied at most about once.
+    if (run.head > 64 && run.head * 2 > run.events.length) {
+      run.events = run.events.slice(run.head)
+      run.head = 0
+    }
+    // Re-set to restart the idle ttl from this event and to count its new size.
     this.runs.set(runId, run)
     wake(run)
     return `${at.ms}-${at.seq}`
@@ -88,10 +119,16 @@ export class MemoryRunEvents implements RunEventLog {
     wake(run)
   }
 
-  read(runId: string, options: ReadRunEventsOptions = {}): AsyncIterable<RunEvent> {
+  read(runId: string, options: ReadRunEventsOptions = {}): RunEventReader {
     checkRunId(runId)
     const after = options.after === undefined ? undefined : parseEventId(options.after)
-    return { [Symbol.asyncIterator]: () => this.iterate(runId, after, options)[Symbol.asyncIterator]() }
+    const slot = this.followers.slot(options.signal)
+    return {
+      ready: async () => {
+        if (options.follow !== false && !options.signal?.aborted) slot.take()
+      },
+      [Symbol.asyncIterator]: () => this.iterate(runId, after, options, slot)[Symbol.asyncIterator](),
+    }
   }
 
   async close(): Promise<void> {
@@ -101,7 +138,7 @@ export class MemoryRunEvents implements RunEventLog {
   }
 
   private create(runId: string): Run {
-    const run: Run = { events: [], ended: false, gone: false, last: { ms: 0, seq: 0 }, waiters: new Set() }
+    const run: Run = { events: [], head: 0, size: RUN_OVERHEAD, ended: false, gone: false, last: { ms: 0, seq: 0 }, waiters: new Set() }
     this.runs.set(runId, run)
     const awaiting = this.awaiting.get(runId)
     this.awaiting.delete(runId)
@@ -119,11 +156,11 @@ export class MemoryRunEvents implements RunEventLog {
     return waiters
   }
 
-  private async *iterate(runId: string, after: ParsedEventId | undefined, options: ReadRunEventsOptions): AsyncGenerator<RunEvent> {
+  private async *iterate(runId: string, after: ParsedEventId | undefined, options: ReadRunEventsOptions, slot: FollowerSlot): AsyncGenerator<RunEvent> {
     const signal = options.signal
     let run = this.runs.get(runId)
     let cursor = after
-    let following = false
+    const idleMs = Math.ceil(this.options.idleTtlSeconds * 1000)
     try {
       for (;;) {
         if (signal?.aborted || this.closed) return
@@ -131,34 +168,35 @@ export class MemoryRunEvents implements RunEventLog {
         run ??= this.runs.get(runId)
         if (run) {
           // Everything after the cursor, read and advanced synchronously: an append cannot slip between reading and waiting.
-          const start = cursor === undefined ? 0 : firstAfter(run.events, cursor)
+          const start = cursor === undefined ? run.head : Math.max(run.head, firstAfter(run.events, run.head, cursor))
           const batch = run.events.slice(start)
           for (const stored of batch) {
             cursor = stored.at
-            yield { id: stored.id, event: stored.event, data: decodeEventData(stored.data) }
+            yield { id: stored.id, event: stored.event, data: decodeJson(stored.data) }
             if (signal?.aborted || this.closed) return
           }
           if (batch.length > 0) continue
-          if (run.ended || run.gone) return
+          if (run.ended) return
+          if (run.gone) throw new E_RUN_EVENTS_EXPIRED(runId, 'they were dropped before the run ended (RUN_EVENTS_MAX_RUNS, RUN_EVENTS_MEMORY_MAX_BYTES or RUN_EVENTS_IDLE_TTL)')
         }
         if (options.follow === false) return
-        if (!following) {
-          if (this.followers >= this.options.maxFollowers) throw new E_OVERLOADED()
-          this.followers += 1
-          following = true
-        }
-        await waitFor(run ? run.waiters : this.awaitingRun(runId), signal, this.closing.signal)
+        slot.take()
+        const woken = await waitFor(run ? run.waiters : this.awaitingRun(runId), idleMs, signal, this.closing.signal)
         if (!run && this.awaiting.get(runId)?.size === 0) this.awaiting.delete(runId)
+        if (woken || signal?.aborted || this.closed) continue
+        // Nothing for the idle ttl: a run that stopped is expired by now (get() drops it and marks it gone); one never seen is not coming.
+        if (run) this.runs.get(runId)
+        else if (!this.runs.has(runId)) throw new E_RUN_EVENTS_EXPIRED(runId, `no event came for ${this.options.idleTtlSeconds}s (an unknown run, or one whose events are gone)`)
       }
     } finally {
-      if (following) this.followers -= 1
+      slot.release()
     }
   }
 }
 
-/** Index of the first event after `cursor` (events are in id order). */
-function firstAfter(events: StoredEvent[], cursor: ParsedEventId): number {
-  let low = 0
+/** Index of the first event after `cursor`, from `head` on (events are in id order). */
+function firstAfter(events: StoredEvent[], head: number, cursor: ParsedEventId): number {
+  let low = head
   let high = events.length
   while (low < high) {
     const mid = (low + high) >>> 1
@@ -174,16 +212,22 @@ function wake(run: Pick<Run, 'waiters'>): void {
   for (const resolve of waiters) resolve()
 }
 
-function waitFor(waiters: Set<() => void>, signal: AbortSignal | undefined, closing: AbortSignal): Promise<void> {
+/** Resolves true when woken, false after `timeoutMs` without a wake (or on abort). */
+function waitFor(waiters: Set<() => void>, timeoutMs: number, signal: AbortSignal | undefined, closing: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
+    const finish = (woken: boolean) => {
+      clearTimeout(timer)
       waiters.delete(done)
-      signal?.removeEventListener('abort', done)
-      closing.removeEventListener('abort', done)
-      resolve()
+      signal?.removeEventListener('abort', aborted)
+      closing.removeEventListener('abort', aborted)
+      resolve(woken)
     }
+    const done = () => finish(true)
+    const aborted = () => finish(false)
+    const timer = setTimeout(() => finish(false), timeoutMs)
+    timer.unref()
     waiters.add(done)
-    signal?.addEventListener('abort', done, { once: true })
-    closing.addEventListener('abort', done, { once: true })
+    signal?.addEventListener('abort', aborted, { once: true })
+    closing.addEventListener('abort', aborted, { once: true })
   })
 }

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis'
-import type { ReadRunEventsOptions, RunEvent, RunEventInput, RunEventLog } from '../contracts/run_events'
-import { E_OVERLOADED, E_RUN_ENDED, E_SERVICE_UNAVAILABLE, isException } from '../errors'
-import { checkEventName, checkRunId, normalizeEventId } from './event_id'
-import { decodeEventData, encodeEventData } from './payload'
+import type { ReadRunEventsOptions, RunEvent, RunEventInput, RunEventLog, RunEventReader } from '../contracts/run_events'
+import { E_RUN_ENDED, E_RUN_EVENTS_EXPIRED } from '../errors'
+import { decodeJson } from '../support/json_payload'
+import { redisUnavailable } from '../support/redis_errors'
+import { checkRunId, normalizeEventId, storedEvent } from './event_id'
+import { FollowerSlots, type FollowerSlot } from './follower_slots'
 import { APPEND_SCRIPT, END_SCRIPT } from './redis_run_events_script'
 import { runEventsOptions, type RunEventsOptions } from './run_events_options'
 
@@ -33,7 +35,9 @@ type LogRedis = Redis & {
  * Last-Event-ID and goes on with XREAD BLOCK from the last id it delivered,
  * so the switch from replay to live has no gap and no duplicate; each live
  * reader holds a connection of its own while it waits (at most
- * `maxFollowers`).
+ * `maxFollowers` per process: keep their sum over every process well below
+ * Redis's `maxclients`). An event larger than `maxEventBytes` is refused
+ * before it is sent.
  *
  * @example
  * const log = new RedisRunEvents({ connection: app.make('redis').connection(), prefix: 'langvel:' })
@@ -43,10 +47,12 @@ export class RedisRunEvents implements RunEventLog {
   private readonly blockMs: number
   private readonly batchSize: number
   private readonly readers = new Set<Redis>()
+  private readonly followers: FollowerSlots
   private readonly closing = new AbortController()
 
   constructor(private readonly config: RedisRunEventsOptions) {
     this.options = runEventsOptions(config)
+    this.followers = new FollowerSlots(this.options.maxFollowers)
     this.blockMs = config.blockMs ?? 5000
     this.batchSize = config.batchSize ?? 500
   }
@@ -57,8 +63,7 @@ export class RedisRunEvents implements RunEventLog {
 
   async append(runId: string, input: RunEventInput): Promise<string> {
     checkRunId(runId)
-    const event = checkEventName(input?.event)
-    const data = encodeEventData(input.data)
+    const { event, data } = storedEvent(input, this.options.maxEventBytes)
     try {
       return await this.redis.runEventsAppend(this.key(runId), this.options.maxEventsPerRun, event, data, Math.ceil(this.options.idleTtlSeconds * 1000))
     } catch (error) {
@@ -76,10 +81,22 @@ export class RedisRunEvents implements RunEventLog {
     }
   }
 
-  read(runId: string, options: ReadRunEventsOptions = {}): AsyncIterable<RunEvent> {
+  read(runId: string, options: ReadRunEventsOptions = {}): RunEventReader {
     checkRunId(runId)
     const after = options.after === undefined ? '0-0' : normalizeEventId(options.after)
-    return { [Symbol.asyncIterator]: () => this.iterate(runId, after, options)[Symbol.asyncIterator]() }
+    const slot = this.followers.slot(options.signal)
+    return {
+      ready: async () => {
+        if (options.follow !== false && !options.signal?.aborted) slot.take()
+        try {
+          await this.config.connection.ping()
+        } catch (error) {
+          slot.release()
+          throw unavailable(error)
+        }
+      },
+      [Symbol.asyncIterator]: () => this.iterate(runId, after, options, slot)[Symbol.asyncIterator](),
+    }
   }
 
   async close(): Promise<void> {
@@ -97,11 +114,15 @@ export class RedisRunEvents implements RunEventLog {
     return redis
   }
 
-  private async *iterate(runId: string, after: string, options: ReadRunEventsOptions): AsyncGenerator<RunEvent> {
+  private async *iterate(runId: string, after: string, options: ReadRunEventsOptions, slot: FollowerSlot): AsyncGenerator<RunEvent> {
     const key = this.key(runId)
     const signal = options.signal
     const stopped = () => signal?.aborted === true || this.closing.signal.aborted
+    const idleMs = Math.ceil(this.options.idleTtlSeconds * 1000)
     let cursor = after
+    // Whether the run has had events (a Last-Event-ID says so): its stream vanishing then means its events were dropped.
+    let seen = after !== '0-0'
+    let lastEntryAt = Date.now()
     let reader: Redis | undefined
     const stop = () => reader?.disconnect()
     signal?.addEventListener('abort', stop, { once: true })
@@ -119,15 +140,34 @@ export class RedisRunEvents implements RunEventLog {
         for (const [id, fields] of entries) {
           if (fields[0] === 'end') return
           cursor = id
-          yield { id, event: fields[1], data: decodeEventData(fields[3]) }
+          seen = true
+          lastEntryAt = Date.now()
+          yield { id, event: fields[1], data: decodeJson(fields[3]) }
           if (stopped()) return
         }
         if (entries.length > 0) continue
         if (options.follow === false) return
         // Nothing more stored: follow from the cursor on a connection of our own (XREAD BLOCK would trip the shared one's command timeout).
-        if (!reader) reader = this.follower()
+        if (!reader) {
+          slot.take()
+          reader = this.follower()
+          continue
+        }
+        // A quiet stretch: the stream may be gone (expired or evicted before the end), or never have come.
+        if (seen || Date.now() - lastEntryAt >= idleMs) {
+          let exists: number
+          try {
+            exists = await this.config.connection.exists(key)
+          } catch (error) {
+            if (stopped()) return
+            throw unavailable(error)
+          }
+          if (exists === 0 && seen) throw new E_RUN_EVENTS_EXPIRED(runId, 'they were dropped before the run ended (expired after RUN_EVENTS_IDLE_TTL, or evicted by Redis)')
+          if (exists === 0) throw new E_RUN_EVENTS_EXPIRED(runId, `no event came for ${this.options.idleTtlSeconds}s (an unknown run, or one whose events are gone)`)
+        }
       }
     } finally {
+      slot.release()
       signal?.removeEventListener('abort', stop)
       if (reader) {
         this.readers.delete(reader)
@@ -137,7 +177,6 @@ export class RedisRunEvents implements RunEventLog {
   }
 
   private follower(): Redis {
-    if (this.readers.size >= this.options.maxFollowers) throw new E_OVERLOADED()
     const connection = this.config.connection
     const reader = connection.duplicate({
       commandTimeout: this.blockMs + (connection.options.commandTimeout ?? 1000),
@@ -159,8 +198,6 @@ export class RedisRunEvents implements RunEventLog {
   }
 }
 
-/** A Redis failure (down, timed out) as the 503 the rest of the framework answers; our own errors pass through. */
 function unavailable(error: unknown): Error {
-  if (isException(error)) return error
-  return new E_SERVICE_UNAVAILABLE('Redis (run events)', { cause: error })
+  return redisUnavailable(error, 'run events')
 }

@@ -36,7 +36,11 @@ function defaultErrorData(error: unknown): unknown {
  * Answers with the run's events as Server-Sent Events, each with its stored
  * id as `id:`: the replay after `after`, then the live events, until the run
  * ends (the response then ends) or the client goes away (the read stops).
- * A malformed `after` throws E_INVALID_EVENT_ID before anything is written.
+ * A malformed `after` throws E_INVALID_EVENT_ID, too many live readers
+ * E_OVERLOADED and an unreachable store E_SERVICE_UNAVAILABLE, all before
+ * anything is written, for the caller to answer. A failure once the stream
+ * has started is sent as an `error` event without an `id:` line (a
+ * reconnecting client resumes after the last event it received).
  *
  * @example
  * await streamRunEvents(res, app.make('runEvents'), runId, { after: lastEventId(req.headers), heartbeatSeconds: 15 })
@@ -47,6 +51,14 @@ export async function streamRunEvents(res: ServerResponse, log: RunEventLog, run
   const events = log.read(runId, { after: options.after, signal: gone.signal })
   const stop = () => gone.abort()
   res.once('close', stop)
+  try {
+    // The live-reader slot and the store are checked before the headers go out: E_OVERLOADED or E_SERVICE_UNAVAILABLE is a 503, not a broken stream.
+    await events.ready()
+  } catch (error) {
+    res.off('close', stop)
+    gone.abort()
+    throw error
+  }
   const sse = new SseStream(res, { heartbeatSeconds: options.heartbeatSeconds })
   sse.open()
   try {
@@ -55,7 +67,8 @@ export async function streamRunEvents(res: ServerResponse, log: RunEventLog, run
       if (sse.closed) break
     }
   } catch (error) {
-    if (!gone.signal.aborted) await sse.send('error', (options.errorData ?? defaultErrorData)(error))
+    // No id: line, so a reconnecting client sends back the id of the last event it received, not this frame's.
+    if (!gone.signal.aborted) await sse.send('error', (options.errorData ?? defaultErrorData)(error), null)
   } finally {
     res.off('close', stop)
     sse.close()

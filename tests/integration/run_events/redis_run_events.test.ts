@@ -49,6 +49,10 @@ describeWithRedis('RedisRunEvents', () => {
     const log = new RedisRunEvents({ connection: down.connection(), prefix: 'test:run-events-down:' })
     await expect(log.append('run', { event: 'values', data: 1 })).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE', status: 503 })
     await expect(collect(log.read('run'))).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE' })
+    // ready() says so before a response starts, and gives the slot it took back.
+    const reader = log.read('run')
+    await expect(reader.ready()).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE', status: 503 })
+    expect((log as unknown as { followers: { size: number } }).followers.size).toBe(0)
     await log.close()
     await down.close()
   })

@@ -237,6 +237,51 @@ export function runEventsConformance(create: RunEventsFactory): void {
     })
   })
 
+  describe('ready, size limits and expiry', () => {
+    it('takes the live-reader slot in ready(), before any event: one more reader is refused there with E_OVERLOADED', async () => {
+      const log = await make({ maxFollowers: 1 })
+      const id = run()
+      const stop = new AbortController()
+      const first = log.read(id, { signal: stop.signal })
+      await first.ready()
+      await expect(log.read(id).ready()).rejects.toMatchObject({ code: 'E_OVERLOADED', status: 503 })
+      // A replay without following needs no slot.
+      await expect(log.read(id, { follow: false }).ready()).resolves.toBeUndefined()
+      // Aborting a read that never iterated gives its slot back.
+      stop.abort()
+      const second = log.read(id)
+      await second.ready()
+      const reading = collect(second)
+      await log.append(id, { event: 'values', data: 1 })
+      await log.end(id)
+      expect((await reading).map((event) => event.data)).toEqual([1])
+    })
+
+    it('refuses an event larger than maxEventBytes with E_RUN_EVENT_TOO_LARGE (413), storing nothing', async () => {
+      const log = await make({ maxEventBytes: 1000 })
+      const id = run()
+      await expect(log.append(id, { event: 'values', data: 'x'.repeat(1000) })).rejects.toMatchObject({ code: 'E_RUN_EVENT_TOO_LARGE', status: 413 })
+      // Counted in UTF-8 bytes: 400 two-byte characters are 800 bytes and more with the quotes and name, under 1000.
+      await log.append(id, { event: 'values', data: 'é'.repeat(400) })
+      await expect(log.append(id, { event: 'values', data: 'é'.repeat(500) })).rejects.toMatchObject({ code: 'E_RUN_EVENT_TOO_LARGE' })
+      expect((await collect(log.read(id, { follow: false }))).map((event) => (event.data as string).length)).toEqual([400])
+    })
+
+    it('ends a follower of a run that never shows up with E_RUN_EVENTS_EXPIRED once idleTtlSeconds pass without an event', async () => {
+      const log = await make({ idleTtlSeconds: 0.3 })
+      await expect(collect(log.read(run()))).rejects.toMatchObject({ code: 'E_RUN_EVENTS_EXPIRED', status: 410 })
+    })
+
+    it('ends a follower with E_RUN_EVENTS_EXPIRED, not quietly, when the events of a run not ended are dropped', async () => {
+      const log = await make({ idleTtlSeconds: 0.3 })
+      const id = run()
+      await log.append(id, { event: 'values', data: 1 })
+      const seen: unknown[] = []
+      await expect(collect(log.read(id), (event) => void seen.push(event.data))).rejects.toMatchObject({ code: 'E_RUN_EVENTS_EXPIRED' })
+      expect(seen).toEqual([1])
+    })
+  })
+
   describe('abort and bad input', () => {
     it('ends a live read quietly when its signal aborts, and one aborted before it started yields nothing', async () => {
       const log = await make()

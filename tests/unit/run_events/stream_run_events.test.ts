@@ -26,7 +26,7 @@ function frames(text: string): Array<{ id?: string; event?: string; data?: unkno
 describe('streamRunEvents', () => {
   let server: Server
   let base: string
-  const log = new MemoryRunEvents()
+  let log = new MemoryRunEvents()
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -39,7 +39,10 @@ describe('streamRunEvents', () => {
         res.writeHead(error.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: error.code, message: error.message } }))
         return
       }
-      void streamRunEvents(res, log, runId, { after, heartbeatSeconds: 0 })
+      streamRunEvents(res, log, runId, { after, heartbeatSeconds: 0 }).catch((error: unknown) => {
+        if (!isException(error) || res.headersSent) throw error
+        res.writeHead(error.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: error.code, message: error.message } }))
+      })
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -87,9 +90,47 @@ describe('streamRunEvents', () => {
     const controller = new AbortController()
     const response = await fetch(`${base}/gone-run`, { signal: controller.signal })
     expect(response.status).toBe(200)
-    const followers = () => (log as unknown as { followers: number }).followers
+    const followers = () => log.following
     await eventually(() => expect(followers()).toBe(1))
     controller.abort()
     await eventually(() => expect(followers()).toBe(0))
+  })
+
+  it('answers 503 E_OVERLOADED before the stream starts when every live-reader slot is taken', async () => {
+    const previous = log
+    log = new MemoryRunEvents({ maxFollowers: 1 })
+    try {
+      const holder = new AbortController()
+      const first = await fetch(`${base}/busy-run`, { signal: holder.signal })
+      expect(first.status).toBe(200)
+      await eventually(() => expect(log.following).toBe(1))
+      const second = await fetch(`${base}/busy-run`)
+      expect(second.status).toBe(503)
+      expect(await second.json()).toMatchObject({ error: { code: 'E_OVERLOADED' } })
+      holder.abort()
+    } finally {
+      await log.close()
+      log = previous
+    }
+  })
+
+  it('sends a failure midway as an error event without an id line, so the client resumes after its last event', async () => {
+    const previous = log
+    log = new MemoryRunEvents({ maxRuns: 1 })
+    try {
+      const id = await log.append('evicted-run', { event: 'values', data: 1 })
+      const text = fetch(`${base}/evicted-run`).then((response) => response.text())
+      await eventually(() => expect(log.following).toBe(1))
+      await log.append('other-run', { event: 'values', data: 2 })
+      const received = await text
+      expect(frames(received)).toEqual([
+        { id, event: 'values', data: 1 },
+        { event: 'error', data: expect.objectContaining({ code: 'E_RUN_EVENTS_EXPIRED' }) },
+      ])
+      expect(received).not.toMatch(/^id: 1$/m)
+    } finally {
+      await log.close()
+      log = previous
+    }
   })
 })
