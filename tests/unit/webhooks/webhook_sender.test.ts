@@ -94,6 +94,21 @@ describe('WebhookSender', () => {
       expect(receiver.received).toHaveLength(2)
     })
 
+    it('closes the connection once the status is known, without reading a response body that never ends', async () => {
+      let writing: NodeJS.Timeout | undefined
+      receiver.script.push((res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        writing = setInterval(() => res.write('x'.repeat(1024)), 5)
+        res.on('close', () => clearInterval(writing))
+      })
+      const result = await sender({ timeoutMs: 60_000 }).send(receiver.url(), {})
+      expect(result).toMatchObject({ outcome: 'delivered', status: 200 })
+      const deadline = Date.now() + 10_000
+      while (receiver.open > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      clearInterval(writing)
+      expect(receiver.open).toBe(0)
+    })
+
     it('does not follow a redirect', async () => {
       receiver.script.push((res) => res.writeHead(302, { location: '/elsewhere' }).end())
       const result = await sender().send(receiver.url(), {})
