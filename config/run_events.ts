@@ -14,7 +14,7 @@ export default defineConfig({
     RUN_EVENTS_IDLE_TTL: env.duration(`${RUN_EVENTS_DEFAULTS.idleTtlSeconds}s`),
     /** Memory driver: runs kept at most (the least recently used is dropped first). */
     RUN_EVENTS_MAX_RUNS: env.integer(RUN_EVENTS_DEFAULTS.maxRuns, 1, 1_000_000),
-    /** Reads following a live run at once, per process (each holds a Redis connection while it waits on the redis driver: keep the sum over all processes below Redis maxclients). */
+    /** Reads following a live run at once, per process (on the redis driver they share one blocking connection per process). */
     RUN_EVENTS_MAX_FOLLOWERS: env.integer(RUN_EVENTS_DEFAULTS.maxFollowers, 1, 100_000),
     /** Largest event, in bytes (its name and JSON data); a larger append is refused with E_RUN_EVENT_TOO_LARGE (413). */
     RUN_EVENTS_MAX_EVENT_BYTES: env.integer(RUN_EVENTS_DEFAULTS.maxEventBytes, 256, 64 * 1024 * 1024),

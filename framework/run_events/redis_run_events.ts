@@ -5,6 +5,7 @@ import { decodeJson } from '../support/json_payload'
 import { redisUnavailable } from '../support/redis_errors'
 import { checkRunId, normalizeEventId, storedEvent } from './event_id'
 import { FollowerSlots, type FollowerSlot } from './follower_slots'
+import { RedisStreamWatcher } from './redis_stream_watcher'
 import { APPEND_SCRIPT, END_SCRIPT } from './redis_run_events_script'
 import { runEventsOptions, type RunEventsOptions } from './run_events_options'
 
@@ -33,10 +34,10 @@ type LogRedis = Redis & {
  * run ended (or `idleTtlSeconds` after its last event if it never ends).
  * Ids are the stream's entry ids. A reader replays with XREAD from its
  * Last-Event-ID and goes on with XREAD BLOCK from the last id it delivered,
- * so the switch from replay to live has no gap and no duplicate; each live
- * reader holds a connection of its own while it waits (at most
- * `maxFollowers` per process: keep their sum over every process well below
- * Redis's `maxclients`). An event larger than `maxEventBytes` is refused
+ * so the switch from replay to live has no gap and no duplicate. Live
+ * readers (at most `maxFollowers` per process) share one blocking
+ * connection per log, which waits on every followed stream with a single
+ * multi-key XREAD BLOCK. An event larger than `maxEventBytes` is refused
  * before it is sent.
  *
  * @example
@@ -46,7 +47,7 @@ export class RedisRunEvents implements RunEventLog {
   private readonly options: RunEventsOptions
   private readonly blockMs: number
   private readonly batchSize: number
-  private readonly readers = new Set<Redis>()
+  private readonly watcher: RedisStreamWatcher
   private readonly followers: FollowerSlots
   private readonly closing = new AbortController()
 
@@ -54,6 +55,7 @@ export class RedisRunEvents implements RunEventLog {
     this.options = runEventsOptions(config)
     this.followers = new FollowerSlots(this.options.maxFollowers)
     this.blockMs = config.blockMs ?? 5000
+    this.watcher = new RedisStreamWatcher(() => this.watchingConnection(), config.connection, this.blockMs)
     this.batchSize = config.batchSize ?? 500
   }
 
@@ -101,8 +103,7 @@ export class RedisRunEvents implements RunEventLog {
 
   async close(): Promise<void> {
     this.closing.abort()
-    for (const reader of this.readers) reader.disconnect()
-    this.readers.clear()
+    this.watcher.close()
   }
 
   private get redis(): LogRedis {
@@ -123,15 +124,13 @@ export class RedisRunEvents implements RunEventLog {
     // Whether the run has had events (a Last-Event-ID says so): its stream vanishing then means its events were dropped.
     let seen = after !== '0-0'
     let lastEntryAt = Date.now()
-    let reader: Redis | undefined
-    const stop = () => reader?.disconnect()
-    signal?.addEventListener('abort', stop, { once: true })
+    let following = false
     try {
       for (;;) {
         if (stopped()) return
         let entries: Entry[]
         try {
-          entries = await this.readAfter(reader ?? this.config.connection, key, cursor, reader ? this.blockMs : undefined)
+          entries = await this.readAfter(key, cursor)
         } catch (error) {
           if (stopped()) return
           throw unavailable(error)
@@ -147,12 +146,19 @@ export class RedisRunEvents implements RunEventLog {
         }
         if (entries.length > 0) continue
         if (options.follow === false) return
-        // Nothing more stored: follow from the cursor on a connection of our own (XREAD BLOCK would trip the shared one's command timeout).
-        if (!reader) {
+        if (!following) {
           slot.take()
-          reader = this.follower()
-          continue
+          following = true
         }
+        // Caught up: wait, on the log's one watching connection, for an entry after the cursor, then read it like the rest.
+        let outcome: 'data' | 'quiet'
+        try {
+          outcome = await this.watcher.wait(key, cursor, signal)
+        } catch (error) {
+          if (stopped()) return
+          throw unavailable(error)
+        }
+        if (outcome === 'data' || stopped()) continue
         // A quiet stretch: the stream may be gone (expired or evicted before the end), or never have come.
         if (seen || Date.now() - lastEntryAt >= idleMs) {
           let exists: number
@@ -168,32 +174,25 @@ export class RedisRunEvents implements RunEventLog {
       }
     } finally {
       slot.release()
-      signal?.removeEventListener('abort', stop)
-      if (reader) {
-        this.readers.delete(reader)
-        reader.disconnect()
-      }
     }
   }
 
-  private follower(): Redis {
+  /** The connection followers wait on (XREAD BLOCK would trip the shared one's command timeout). */
+  private watchingConnection(): Redis {
     const connection = this.config.connection
-    const reader = connection.duplicate({
+    const watching = connection.duplicate({
       commandTimeout: this.blockMs + (connection.options.commandTimeout ?? 1000),
-      connectionName: 'langvel:run-events-reader',
-      // A dropped reader ends its read with an error instead of silently waiting on a reconnect.
+      connectionName: 'langvel:run-events-watcher',
+      // A dropped connection fails the waits at once instead of silently waiting on a reconnect; the next wait opens a new one.
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     })
-    reader.on('error', () => undefined)
-    this.readers.add(reader)
-    return reader
+    watching.on('error', () => undefined)
+    return watching
   }
 
-  private async readAfter(redis: Redis, key: string, cursor: string, blockMs: number | undefined): Promise<Entry[]> {
-    const reply = (blockMs === undefined
-      ? await redis.xread('COUNT', this.batchSize, 'STREAMS', key, cursor)
-      : await redis.xread('COUNT', this.batchSize, 'BLOCK', blockMs, 'STREAMS', key, cursor)) as Array<[string, Entry[]]> | null
+  private async readAfter(key: string, cursor: string): Promise<Entry[]> {
+    const reply = (await this.config.connection.xread('COUNT', this.batchSize, 'STREAMS', key, cursor)) as Array<[string, Entry[]]> | null
     return reply?.[0]?.[1] ?? []
   }
 }

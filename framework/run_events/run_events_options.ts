@@ -11,8 +11,8 @@ export const RUN_EVENTS_DEFAULTS = {
   idleTtlSeconds: 86_400,
   /** Runs the memory driver keeps at most (least recently used go first). */
   maxRuns: 1000,
-  /** Reads following a run live at once, per process (each holds a Redis connection while it waits on the redis driver). */
-  maxFollowers: 100,
+  /** Reads following a run live at once, per process (on the redis driver they share one blocking connection). */
+  maxFollowers: 1000,
   /** Largest event (UTF-8 bytes of its name and JSON data); a larger one is refused with E_RUN_EVENT_TOO_LARGE (413). */
   maxEventBytes: 1_048_576,
   /** Memory driver: bytes of events kept across all runs (approximately: name and JSON data, UTF-8); the least recently used runs go first. */

@@ -34,6 +34,24 @@ describeWithRedis('RedisRunEvents', () => {
     await log.close()
   })
 
+  it('follows many runs on one shared blocking connection, each reader getting its own run\'s events', async () => {
+    const log = new RedisRunEvents({ connection: redis.connection(), prefix: `test:run-events-${randomUUID()}:`, blockMs: 2000 })
+    const runs = Array.from({ length: 6 }, (_, n) => `run-${n}`)
+    const readings = runs.map((id) => collect(log.read(id)))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Readers arriving while the XREAD is blocked are added to it at once (CLIENT UNBLOCK), not after the block ends.
+    const late = collect(log.read('run-late'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    for (const id of [...runs, 'run-late']) {
+      await log.append(id, { event: 'values', data: id })
+      await log.end(id)
+    }
+    expect((await Promise.all(readings)).map((events) => events.map((event) => event.data))).toEqual(runs.map((id) => [id]))
+    expect((await late).map((event) => event.data)).toEqual(['run-late'])
+    expect((log as unknown as { watcher: { connections: number } }).watcher.connections).toBe(1)
+    await log.close()
+  })
+
   it('accepts a Last-Event-ID with leading zeros as the same id', async () => {
     const log = new RedisRunEvents({ connection: redis.connection(), prefix: `test:run-events-${randomUUID()}:` })
     const first = await log.append('run', { event: 'values', data: 1 })
