@@ -1,4 +1,4 @@
-import { E_INVALID_INPUT } from '../errors'
+import { decodeJson, encodeJson } from '../support/json_payload'
 
 /**
  * Messages cross processes on the redis driver, so both drivers carry them
@@ -6,19 +6,10 @@ import { E_INVALID_INPUT } from '../errors'
  * a payload that cannot travel fails at publish, not in another process.
  */
 export function encodePayload(topic: string, payload: unknown): string {
-  let text: string | undefined
-  try {
-    text = JSON.stringify(payload === undefined ? null : payload)
-  } catch (error) {
-    throw new E_INVALID_INPUT(`Bus message for topic "${topic}" is not JSON-serialisable: ${(error as Error).message}`)
-  }
-  if (text === undefined) throw new E_INVALID_INPUT(`Bus message for topic "${topic}" is not JSON-serialisable`)
-  return text
+  return encodeJson(payload, `Bus message for topic "${topic}"`)
 }
 
-export function decodePayload(text: string): unknown {
-  return JSON.parse(text) as unknown
-}
+export const decodePayload = decodeJson
 
 /** What a request's reply carries: the handler's value as JSON, or why it could not be (the handler itself succeeded). */
 export type EncodedReply = { ok: true; value: unknown } | { ok: false; attempts: number; error: string }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { BusHandler, DeadLetter, MessageBus, PublishOptions, RequestOptions, SubscribeOptions, Subscription } from '../contracts/bus'
-import { E_BUS_CLOSED, E_BUS_FULL, E_SERVICE_UNAVAILABLE, isException } from '../errors'
+import { E_BUS_CLOSED, E_BUS_FULL } from '../errors'
 import type { Logger } from '../logger'
 import { backoffDelay, sleep } from '../support/backoff'
+import { redisUnavailable } from '../support/redis_errors'
 import { busMetrics, type BusMetrics } from './bus_metrics'
 import { busOptions, checkBusName, checkLimit, checkTimeout, type BusOptions } from './bus_options'
 import { encodePayload } from './payload'
@@ -209,8 +210,6 @@ export class RedisBus implements MessageBus {
   }
 }
 
-/** A Redis failure (down, timed out) as the 503 the rest of the framework answers; our own errors pass through. */
 function unavailable(error: unknown): Error {
-  if (isException(error)) return error
-  return new E_SERVICE_UNAVAILABLE('Redis (message bus)', { cause: error })
+  return redisUnavailable(error, 'message bus')
 }

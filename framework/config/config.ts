@@ -22,6 +22,8 @@ export interface ConfigMap {
   tracing_backends: ConfigOf<typeof import('../../config/tracing_backends').default>
   langgraph_api: ConfigOf<typeof import('../../config/langgraph_api').default>
   playground: ConfigOf<typeof import('../../config/playground').default>
+  run_events: ConfigOf<typeof import('../../config/run_events').default>
+  webhooks: ConfigOf<typeof import('../../config/webhooks').default>
 }
 
 /**

@@ -156,6 +156,20 @@ export const E_MEMORY_ANONYMOUS = createError('E_MEMORY_ANONYMOUS', 401, () => '
   help: 'Put the route behind `auth`, or set MEMORY_ALLOW_ANONYMOUS=true to give anonymous runs one shared memory.',
 })
 
+/* Run event streams and webhooks */
+export const E_INVALID_EVENT_ID = createError('E_INVALID_EVENT_ID', 400, (value: string) => `Invalid event id ${JSON.stringify(value.slice(0, 64))}: expected the id of an event received earlier (such as 1733363200000-0)`, {
+  help: 'Send back, as Last-Event-ID, the `id:` of the last event received, unchanged.',
+})
+export const E_RUN_ENDED = createError('E_RUN_ENDED', 409, (runId: string) => `Run "${runId}" has ended: its event stream takes no more events`)
+export const E_RUN_EVENTS_EXPIRED = createError('E_RUN_EVENTS_EXPIRED', 410, (runId: string, why: string) => `The events of run "${runId}" are not available: ${why}`, {
+  help: 'Ask for the run\'s state instead; its events are kept for RUN_EVENTS_IDLE_TTL while it runs and RUN_EVENTS_RETENTION after it ended.',
+})
+export const E_RUN_EVENT_TOO_LARGE = createError('E_RUN_EVENT_TOO_LARGE', 413, (bytes: number, limit: number) => `Run event of ${bytes} bytes exceeds the limit of ${limit} bytes (RUN_EVENTS_MAX_EVENT_BYTES)`)
+export const E_WEBHOOK_REFUSED = createError('E_WEBHOOK_REFUSED', 400, (reason: string) => `Webhook destination refused: ${reason}`, {
+  help: 'Webhooks go to public http(s) addresses; list a private host in WEBHOOK_ALLOWED_HOSTS to reach it.',
+})
+export const E_WEBHOOK_FAILED = createError('E_WEBHOOK_FAILED', 502, (reason: string) => `Webhook not delivered: ${reason}`)
+
 /* HTTP protocol (answered for Node's HTTP parser, before a request reaches the kernel) */
 export const E_REQUEST_TIMEOUT = createError('E_REQUEST_TIMEOUT', 408, () => 'The request was not received in time')
 export const E_HEADERS_TOO_LARGE = createError('E_HEADERS_TOO_LARGE', 431, (limit: number) => `Request headers exceed the limit of ${limit} bytes`)

@@ -10,9 +10,11 @@ import { memoryProvider } from '../memory/memory_provider'
 import { ragProvider } from '../rag/rag_provider'
 import { rateLimiterProvider } from '../rate_limiter/rate_limiter_provider'
 import { redisProvider } from '../redis/redis_provider'
+import { runEventsProvider } from '../run_events/run_events_provider'
 import { agentsProvider } from '../routing/agents_provider'
 import { tracingProvider } from '../tracing/tracing_provider'
 import { tracingBackendsProvider } from '../tracing/tracing_backends_provider'
+import { webhooksProvider } from '../webhooks/webhooks_provider'
 
 /**
  * The framework's providers, in boot order (shutdown runs in reverse, so
@@ -22,5 +24,5 @@ import { tracingBackendsProvider } from '../tracing/tracing_backends_provider'
  * They only bind factories, so booting costs nothing until a service is used.
  */
 export function defaultProviders(): Provider[] {
-  return [tracingProvider, tracingBackendsProvider, databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, middlewareProvider, agentsProvider]
+  return [tracingProvider, tracingBackendsProvider, databaseProvider, redisProvider, authProvider, rateLimiterProvider, checkpointerProvider, llmProvider, ragProvider, memoryProvider, mcpProvider, busProvider, runEventsProvider, webhooksProvider, middlewareProvider, agentsProvider]
 }

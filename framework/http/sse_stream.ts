@@ -43,10 +43,16 @@ export class SseStream {
     }
   }
 
-  /** Writes one event; resolves once the socket can take more. */
-  send(event: string, data: unknown): Promise<void> {
+  /**
+   * Writes one event; resolves once the socket can take more. `id` replaces
+   * the stream's own counter (a stored event's id, which a client sends back
+   * as Last-Event-ID); `null` writes no `id:` line, so the client keeps the
+   * last id it had (for a frame that is not a stored event, such as an error).
+   */
+  send(event: string, data: unknown, id?: string | null): Promise<void> {
     if (this.closed) return Promise.resolve()
-    const frame = `id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
+    const idLine = id === null ? '' : `id: ${id ?? this.nextId++}\n`
+    const frame = `${idLine}event: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
     const room = this.res.write(frame)
     this.flush()
     if (room) return Promise.resolve()

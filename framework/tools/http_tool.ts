@@ -1,7 +1,6 @@
-import { lookup } from 'node:dns/promises'
-import { BlockList, isIP } from 'node:net'
 import { z, type ZodType } from 'zod'
 import { E_RUNTIME, isException } from '../errors'
+import { blockedAddress, urlHost, type PrivateTargetFilter } from '../support/address_guard'
 import { defineTool } from './define_tool'
 import { httpToolsAllowPrivate } from './http_tool_settings'
 import type { Tool } from './tool'
@@ -9,8 +8,7 @@ import type { RetryOptions } from './types'
 
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
-/** Decides whether one private address may be requested (`host` as written in the URL). */
-export type PrivateTargetFilter = (target: { host: string; address: string }) => boolean
+export { isPrivateAddress, type PrivateTargetFilter } from '../support/address_guard'
 
 export interface HttpToolResponse {
   status: number
@@ -66,64 +64,6 @@ const DEFAULT_HEADERS: Readonly<Record<string, string>> = { accept: 'application
 /** Never sent to another origin than the one they were configured for (the tool's own `headers` neither). */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
 
-/** IPv4 ranges that are not the public internet: this network, private, shared (CGNAT), loopback, link-local, benchmarking, multicast, reserved and broadcast. */
-const BLOCKED_V4: ReadonlyArray<readonly [string, number]> = [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-]
-/**
- * IPv6 ranges refused whole: ::/96 (unspecified, loopback and the deprecated
- * IPv4-compatible ::a.b.c.d), local-use NAT64, unique-local, link-local,
- * site-local and multicast.
- */
-const BLOCKED_V6: ReadonlyArray<readonly [string, number]> = [
-  ['::', 96],
-  ['64:ff9b:1::', 48],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
-]
-/**
- * IPv6 forms that carry an IPv4 address and reach it: each IPv4 range above
- * is refused inside them too (prefix, bit offset of the IPv4 address).
- * IPv4-mapped, IPv4-translated (SIIT), NAT64 well-known prefix, 6to4.
- */
-const V4_CARRIERS: ReadonlyArray<readonly [(groups: string) => string, number]> = [
-  [(groups) => `::ffff:${groups}`, 96],
-  [(groups) => `::ffff:0:${groups}`, 96],
-  [(groups) => `64:ff9b::${groups}`, 96],
-  [(groups) => `2002:${groups}::`, 16],
-]
-
-/** `10.1.0.0` as the two IPv6 groups `a01:0`. */
-function v4Groups(address: string): string {
-  const [a, b, c, d] = address.split('.').map(Number)
-  return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-}
-
-const BLOCKED = new BlockList()
-for (const [network, prefix] of BLOCKED_V4) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4')
-  for (const [carrier, offset] of V4_CARRIERS) BLOCKED.addSubnet(carrier(v4Groups(network)), offset + prefix, 'ipv6')
-}
-for (const [network, prefix] of BLOCKED_V6) BLOCKED.addSubnet(network, prefix, 'ipv6')
-
-/** True for an address httpTool refuses unless private targets are allowed. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address)
-  if (family === 0) return false
-  return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6')
-}
-
 /**
  * Refuses private targets by what the name resolves to, every address of it,
  * so a public-looking name pointing at 127.0.0.1 is refused too. (fetch
@@ -132,11 +72,8 @@ export function isPrivateAddress(address: string): boolean {
  */
 async function checkTarget(url: URL, allowPrivate: boolean | PrivateTargetFilter): Promise<void> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HttpToolError(`only http and https URLs are allowed, got ${url.protocol}`, 'refused', false)
-  if (allowPrivate === true) return
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address)
-  const allowed = typeof allowPrivate === 'function' ? allowPrivate : () => false
-  const blocked = addresses.find((address) => isPrivateAddress(address) && !allowed({ host, address }))
+  const host = urlHost(url)
+  const blocked = await blockedAddress(host, allowPrivate)
   if (blocked !== undefined) {
     throw new HttpToolError(`refused to request ${host} (${blocked}): loopback, private, link-local and other non-public addresses are not allowed (HTTP_TOOL_ALLOW_PRIVATE)`, 'refused', false)
   }

@@ -1,0 +1,8 @@
+export type { ReadRunEventsOptions, RunEvent, RunEventInput, RunEventLog } from '../contracts/run_events'
+export { RUN_EVENT_DRIVERS, RUN_EVENTS_DEFAULTS, type RunEventsOptions } from './run_events_options'
+export { checkRunId, compareEventIds, normalizeEventId, parseEventId } from './event_id'
+export { MemoryRunEvents, type MemoryRunEventsOptions } from './memory_run_events'
+export { RedisRunEvents, type RedisRunEventsOptions } from './redis_run_events'
+export { createRunEvents } from './create_run_events'
+export { runEventsProvider } from './run_events_provider'
+export { lastEventId, streamRunEvents, type StreamRunEventsOptions } from './stream_run_events'

@@ -1,0 +1,6 @@
+export { signWebhook, verifyWebhookSignature, WEBHOOK_HEADERS, WEBHOOK_TOLERANCE_SECONDS, type VerifyWebhookOptions } from './signature'
+export { WebhookSender, type WebhookResult, type WebhookSenderOptions } from './webhook_sender'
+export { WebhookMetrics, webhookMetrics, type WebhookOutcome } from './webhook_metrics'
+export { WEBHOOK_DEFAULTS, MIN_WEBHOOK_SECRET_BYTES, type WebhookOptions } from './webhook_options'
+export { allowedHostsFilter, checkWebhookUrl, parseWebhookUrl } from './webhook_target'
+export { webhooksProvider } from './webhooks_provider'
