@@ -43,10 +43,10 @@ export class SseStream {
     }
   }
 
-  /** Writes one event; resolves once the socket can take more. */
-  send(event: string, data: unknown): Promise<void> {
+  /** Writes one event (numbered in order, or `id` when given: a replayed event keeps its number); resolves once the socket can take more. */
+  send(event: string, data: unknown, id?: number): Promise<void> {
     if (this.closed) return Promise.resolve()
-    const frame = `id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
+    const frame = `id: ${id ?? this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`
     const room = this.res.write(frame)
     this.flush()
     if (room) return Promise.resolve()

@@ -12,6 +12,9 @@ import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_superv
 import { SseStream } from '../http/sse_stream'
 import type { RunOutcome } from '../observability/metrics'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
+import type { LiveRun, LiveRuns } from './live_runs'
+import { latestCheckpointId, rollBack } from './rollback'
+import type { RunStatus, RunStore } from './run_store'
 import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
@@ -73,6 +76,10 @@ export interface ProtocolRunsOptions {
   heartbeatSeconds: number
   /** How many `enqueue` runs may wait for their thread in this process at once (the server's MAX_QUEUE_SIZE); past it, 503 E_OVERLOADED. */
   maxWaiting?: number
+  /** The runs of stored threads (the run resources). */
+  runs: RunStore
+  /** The runs in progress in this process: cancelled, joined and re-attached to here. */
+  live: LiveRuns
 }
 
 /** One accepted run: its id, its thread, and how to start it under a deadline. */
@@ -87,6 +94,10 @@ interface PreparedRun {
   temporary: boolean
   location: string
   body: RunBody
+  /** The run as a resource of its stored thread: cancelled and joined through it. */
+  live?: LiveRun
+  /** The thread's latest checkpoint when the run was accepted: where a rollback takes it back to. */
+  startedFrom?: string
 }
 
 /**
@@ -120,7 +131,12 @@ export class ProtocolRunsController {
     ctx.res.setHeader('Content-Location', run.location)
     let result: RunResult
     try {
-      result = await this.supervised(ctx, run, resultOutcome, (deadline) => this.invoke(ctx, run, deadline))
+      result = await this.supervised(ctx, run, resultOutcome, async (deadline) => {
+        run.live?.publish('metadata', { run_id: run.runId, attempt: 1 })
+        const ended = await this.invoke(ctx, run, deadline)
+        run.live?.publish('values', presentValues(ended.output, ended.interrupts))
+        return ended
+      })
     } catch (error) {
       if (refusedBeforeStart(error)) throw error
       // A run that failed once started is answered as LangGraph's server answers it, so clients report it rather than retry the run.
@@ -141,17 +157,22 @@ export class ProtocolRunsController {
       const events = await this.startStream(ctx, run, deadline, [...new Set(modes.map((mode) => STREAM_MODES[mode]))])
       const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
       sse.open()
+      // Every event is kept for clients that join the run, numbered as this stream numbers it.
+      const send = (event: string, data: unknown) => {
+        run.live?.publish(event, data)
+        return sse.send(event, data)
+      }
       const end: StreamEnd = { outcome: 'success' }
       let values: unknown
       try {
-        await sse.send('metadata', { run_id: run.runId, attempt: 1 })
+        await send('metadata', { run_id: run.runId, attempt: 1 })
         for await (const event of events) {
           if (event.event === 'interrupt') {
             end.outcome = 'interrupted'
-            await this.sendInterrupt(sse, modes, values, event.data)
+            await this.sendInterrupt(send, modes, values, event.data)
           } else {
             if (event.event === 'values') values = event.data
-            await sse.send(event.event, eventData(event))
+            await send(event.event, eventData(event))
           }
         }
       } catch (error) {
@@ -161,7 +182,7 @@ export class ProtocolRunsController {
           const rendered = this.options.exceptionHandler.render(end.reason, ctx.traceId)
           ctx.error = { code: rendered.body.error.code, status: rendered.status }
           this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
-          await sse.send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
+          await send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
         }
       } finally {
         sse.close()
@@ -176,7 +197,6 @@ export class ProtocolRunsController {
     const assistant = this.options.catalog.get(body.assistant_id)
     streamModes(body.stream_mode)
     const strategy = body.multitask_strategy ?? 'reject'
-    if (strategy !== 'reject' && strategy !== 'enqueue') throw unsupportedField('multitask_strategy', `"${strategy}" is not supported yet; "reject" and "enqueue" are`)
     if (body.command && body.command.resume === undefined) throw unsupportedField('command', 'a command needs resume (update and goto are not supported yet)')
     await this.options.guards.admit(ctx, assistant.route)
     const runId = randomUUID()
@@ -187,8 +207,9 @@ export class ProtocolRunsController {
       const keep = body.on_completion === 'keep'
       if (keep) await this.createThread(ctx, id, assistant, body, true)
       const thread = keep ? await gate.store.get(id) : undefined
-      const token = thread ? await this.take(ctx, thread, assistant, false) : undefined
-      return { runId, threadId: id, assistant, thread, token, temporary: !keep, location: `/runs/${runId}`, body }
+      const token = thread ? await this.take(ctx, thread, assistant, 'reject') : undefined
+      const prepared: PreparedRun = { runId, threadId: id, assistant, thread, token, temporary: !keep, location: `/runs/${runId}`, body }
+      return thread ? this.register(prepared) : prepared
     }
     if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
     let thread = await gate.store.get(threadId)
@@ -204,8 +225,34 @@ export class ProtocolRunsController {
       })
     }
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
-    const token = await this.take(ctx, thread, assistant, strategy === 'enqueue')
-    return { runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
+    const token = await this.take(ctx, thread, assistant, strategy)
+    return this.register({ runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body })
+  }
+
+  /** Stores the accepted run (pending) as a resource of its thread, with the checkpoint it starts from. */
+  private async register(run: PreparedRun): Promise<PreparedRun> {
+    const { runs, live } = this.options
+    try {
+      run.startedFrom = await latestCheckpointId(await agentOf(this.options.runner, run.assistant.route), run.threadId)
+      const now = Date.now()
+      await runs.create({
+        runId: run.runId,
+        threadId: run.threadId,
+        assistantId: run.assistant.id,
+        status: 'pending',
+        metadata: { ...(run.body.metadata ?? {}) },
+        multitaskStrategy: run.body.multitask_strategy ?? null,
+        cancelReason: null,
+        createdAt: now,
+        updatedAt: now,
+      })
+    } catch (error) {
+      // Not started: the thread is let go as its last run left it.
+      if (run.token) await this.options.gate.record(run.assistant.route, run.threadId, run.token)
+      throw error
+    }
+    run.live = live.open(run.runId, run.threadId)
+    return run
   }
 
   /** A run continues the thread's latest checkpoint: naming it is accepted, naming an earlier one (a fork) is not supported yet. */
@@ -225,17 +272,20 @@ export class ProtocolRunsController {
 
   /**
    * Marks the thread busy and binds it to the assistant on its first run.
-   * A thread another run holds is refused with E_THREAD_BUSY, or, when
-   * `enqueue`, waited for: the runs waiting on one thread in this process
-   * start in the order they came, each once the run before it has ended.
+   * A thread another run holds is refused with E_THREAD_BUSY (`reject`);
+   * waited for (`enqueue`): the runs waiting on one thread in this process
+   * start in the order they came, each once the run before it has ended;
+   * or taken from the run holding it (`interrupt`, `rollback`), which is
+   * cancelled first when it runs in this process (E_THREAD_BUSY otherwise).
    */
-  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, enqueue: boolean): Promise<string> {
+  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, strategy: RunBody['multitask_strategy']): Promise<string> {
     const { store } = this.options.gate
     const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
     const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
     let token: string | undefined
-    if (!enqueue) {
+    if (strategy !== 'enqueue') {
       token = await store.acquire(thread.threadId, staleBefore())
+      if (!token && (strategy === 'interrupt' || strategy === 'rollback')) token = await this.takeOver(thread.threadId, strategy, staleBefore)
       if (!token) throw new E_THREAD_BUSY(thread.threadId)
     } else {
       await this.inTurn(thread.threadId, async () => {
@@ -247,6 +297,17 @@ export class ProtocolRunsController {
       await store.mergeMetadata(thread.threadId, { graph_id: assistant.id, assistant_id: assistant.id })
     }
     return token as string
+  }
+
+  /** Cancels the run holding the thread in this process, waits for it to end (within the abort grace), then takes the thread. */
+  private async takeOver(threadId: string, action: 'interrupt' | 'rollback', staleBefore: () => number): Promise<string | undefined> {
+    const holder = this.options.live.onThread(threadId)
+    if (!holder) return undefined
+    holder.cancel(action)
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.supervisor.abortGraceMs + 1000)))
+    await Promise.race([holder.done, grace]).finally(() => clearTimeout(timer))
+    return this.options.gate.store.acquire(threadId, staleBefore())
   }
 
   /** Takes the thread as soon as it is free (its token); E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
@@ -298,43 +359,72 @@ export class ProtocolRunsController {
   private async supervised<T>(ctx: HttpContext, run: PreparedRun, outcome: (value: T) => RunOutcome, work: (deadline: RunDeadline) => Promise<T>): Promise<T> {
     let failure: string | undefined
     let started: RunDeadline | undefined
+    // Undefined for a run refused before it started: it is no run of its thread.
+    let status: RunStatus | undefined
     try {
       const value = await this.options.supervisor.supervise(
         ctx,
         run.assistant.route,
-        (deadline) => {
+        async (deadline) => {
           started = deadline
+          run.live?.start(deadline)
+          if (run.live) await this.options.runs.update(run.threadId, run.runId, { status: 'running' })
           return work(deadline)
         },
         outcome,
       )
       const reason = (value as Partial<StreamEnd>).reason
       if (reason !== undefined) failure = failureOf(reason)
+      status = runStatus(outcome(value))
       return value
     } catch (error) {
       failure = failureOf(error)
+      if (!refusedBeforeStart(error)) {
+        status = runStatus(outcomeOf(error))
+        const rendered = this.options.exceptionHandler.render(error, ctx.traceId)
+        run.live?.publish('error', { error: rendered.body.error.code, message: rendered.body.error.message })
+      }
       throw error
     } finally {
       const report = (error: unknown) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error })
-      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, failure).catch(report)
-      else await this.settle(run, failure).catch(report)
+      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, failure, status).catch(report)
+      else await this.settle(run, failure, status).catch(report)
     }
   }
 
   /** Settles a stopped run once its graph has ended; leaves its thread busy (for the stale takeover) if it does not within the grace. */
-  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, failure: string | undefined): Promise<void> {
+  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, failure: string | undefined, status: RunStatus | undefined): Promise<void> {
     if (!(await deadline.settled(this.options.supervisor.abortGraceMs))) {
       ctx.logger.warn('a stopped LangGraph API run did not end; its thread stays busy until it is taken over as stale', { threadId: run.threadId, agent: run.assistant.route.path })
+      // Whoever waits for it (a join, a run taking its thread over) is answered; the run itself still reads `running`.
+      if (run.live) this.options.live.close(run.live)
       return
     }
-    await this.settle(run, failure)
+    await this.settle(run, failure, status)
   }
 
-  private async settle(run: PreparedRun, failure: string | undefined): Promise<void> {
+  /**
+   * Records how the run ended: a rollback first (the thread back where the
+   * run started, the run forgotten), then the thread's values and status
+   * and the run's; a thread-less run's checkpoints are deleted instead.
+   */
+  private async settle(run: PreparedRun, failure: string | undefined, status: RunStatus | undefined): Promise<void> {
     const route = run.assistant.route
-    if (run.thread && run.token) return this.options.gate.record(route, run.threadId, run.token, failure)
-    if (!run.temporary) return
-    await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
+    try {
+      if (run.thread && run.token) {
+        const rollback = run.live?.cancelAction === 'rollback'
+        if (rollback) await rollBack(await agentOf(this.options.runner, route), run.threadId, run.startedFrom)
+        await this.options.gate.record(route, run.threadId, run.token, rollback ? undefined : failure)
+        if (!run.live) return
+        if (rollback || status === undefined) await this.options.runs.delete(run.threadId, run.runId)
+        else await this.options.runs.update(run.threadId, run.runId, { status, cancelReason: run.live.cancelAction ?? null })
+        return
+      }
+      if (!run.temporary) return
+      await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
+    } finally {
+      if (run.live) this.options.live.close(run.live)
+    }
   }
 
   private invoke(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): Promise<RunResult> {
@@ -361,9 +451,9 @@ export class ProtocolRunsController {
   }
 
   /** An interrupt as LangGraph streams it: `__interrupt__` in the values and in the updates. */
-  private async sendInterrupt(sse: SseStream, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
-    if (modes.includes('values')) await sse.send('values', presentValues(values, interrupts))
-    if (modes.includes('updates')) await sse.send('updates', { __interrupt__: presentInterrupts(interrupts) })
+  private async sendInterrupt(send: (event: string, data: unknown) => Promise<void>, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
+    if (modes.includes('values')) await send('values', presentValues(values, interrupts))
+    if (modes.includes('updates')) await send('updates', { __interrupt__: presentInterrupts(interrupts) })
   }
 }
 
@@ -371,6 +461,21 @@ export class ProtocolRunsController {
 interface StreamEnd {
   outcome: RunOutcome
   reason?: unknown
+}
+
+/** A run's status from how it ended: a cancelled run reads `interrupted`, as on LangGraph Platform. */
+function runStatus(outcome: RunOutcome): RunStatus {
+  switch (outcome) {
+    case 'success':
+      return 'success'
+    case 'interrupted':
+    case 'cancelled':
+      return 'interrupted'
+    case 'timeout':
+      return 'timeout'
+    default:
+      return 'error'
+  }
 }
 
 /** A refusal (invalid input, a middleware saying no, no slot free) rather than a failure of a run that started. */
