@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { isBaseMessage } from '@langchain/core/messages'
 import { z } from 'zod'
-import { toPlainValues } from '../agents/plain_values'
 import type { RunDeadline } from '../agents/run_deadline'
 import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
 import { E_ABORTED, E_OVERLOADED, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
@@ -13,6 +11,7 @@ import { SseStream } from '../http/sse_stream'
 import type { RunOutcome } from '../observability/metrics'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
 import type { LiveRun, LiveRuns } from './live_runs'
+import { MessagesMode, serializedMessage, type ProtocolEvent } from './messages_mode'
 import { latestCheckpointId, rollBack } from './rollback'
 import type { RunStatus, RunStore } from './run_store'
 import type { RouteGuards } from './guards'
@@ -22,7 +21,14 @@ import type { ThreadGate } from './thread_gate'
 import type { ThreadRecord } from './thread_store'
 
 /** The protocol's stream modes served, and the runner's mode each one reads. */
-const STREAM_MODES: Record<string, StreamMode> = { values: 'values', updates: 'updates', 'messages-tuple': 'messages', custom: 'custom' }
+const STREAM_MODES: Record<string, StreamMode[]> = {
+  values: ['values'],
+  updates: ['updates'],
+  'messages-tuple': ['messages'],
+  // The older mode: tokens for the partial messages, node outputs for the complete ones.
+  messages: ['messages', 'updates'],
+  custom: ['custom'],
+}
 const SUPPORTED = Object.keys(STREAM_MODES)
 const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
 /** For a route without a timeout: how long an `enqueue` run waits, and how long a busy thread is trusted to be running. */
@@ -154,7 +160,8 @@ export class ProtocolRunsController {
     const modes = streamModes(run.body.stream_mode)
     ctx.res.setHeader('Content-Location', run.location)
     await this.supervised<StreamEnd>(ctx, run, (end) => end.outcome, async (deadline): Promise<StreamEnd> => {
-      const events = await this.startStream(ctx, run, deadline, [...new Set(modes.map((mode) => STREAM_MODES[mode]))])
+      const events = await this.startStream(ctx, run, deadline, [...new Set(modes.flatMap((mode) => STREAM_MODES[mode]))])
+      const messages = modes.includes('messages') ? new MessagesMode() : undefined
       const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
       sse.open()
       // Every event is kept for clients that join the run, numbered as this stream numbers it.
@@ -172,7 +179,7 @@ export class ProtocolRunsController {
             await this.sendInterrupt(send, modes, values, event.data)
           } else {
             if (event.event === 'values') values = event.data
-            await send(event.event, eventData(event))
+            for (const [name, data] of protocolEvents(event, modes, messages)) await send(name, data)
           }
         }
       } catch (error) {
@@ -512,6 +519,22 @@ function streamModes(requested: string | string[] | null | undefined): string[] 
   return modes
 }
 
+/** The protocol events a runner event makes for the requested modes: itself, and the `messages` mode's. */
+function protocolEvents(event: Exclude<StreamEvent, { event: 'interrupt' }>, modes: readonly string[], messages: MessagesMode | undefined): ProtocolEvent[] {
+  const events: ProtocolEvent[] = []
+  if (event.event === 'messages') {
+    if (modes.includes('messages-tuple')) events.push(['messages', eventData(event)])
+    if (messages) events.push(...messages.chunk(...(event.data as [unknown, unknown])))
+    return events
+  }
+  if (event.event === 'updates') {
+    if (modes.includes('updates')) events.push(['updates', eventData(event)])
+    if (messages) events.push(...messages.update(event.data))
+    return events
+  }
+  return [[event.event, eventData(event)]]
+}
+
 /** An event's data as the protocol sends it; `messages` carries the `messages-tuple` mode's `[chunk, metadata]`. */
 function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown {
   if (event.event === 'updates') return event.node !== undefined ? { [event.node]: presentValues(event.data) } : presentValues(event.data)
@@ -521,15 +544,4 @@ function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown
     return [serializedMessage(chunk), metadata]
   }
   return event.data
-}
-
-/**
- * A streamed message chunk as LangGraph's server sends it: LangChain's own
- * serialization (`toDict()`) flattened, so tool-call chunks and metadata
- * reach the client whole.
- */
-function serializedMessage(chunk: unknown): unknown {
-  if (!isBaseMessage(chunk)) return toPlainValues(chunk)
-  const { type, data } = chunk.toDict()
-  return { ...data, type }
 }

@@ -295,6 +295,28 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
     })
 
+    it('streams the messages mode: metadata once per message, partial messages token by token, then the complete message', async () => {
+      const thread = await client.threads.create()
+      const parts: Array<{ event: string; data: unknown }> = []
+      for await (const part of client.runs.stream(thread.thread_id, 'chat', { input: { messages: [{ role: 'user', content: 'hello' }] }, streamMode: 'messages' })) {
+        parts.push(part as { event: string; data: unknown })
+      }
+      const events = parts.map((part) => part.event)
+      expect(events[0]).toBe('metadata')
+      expect(events[1]).toBe('messages/metadata')
+      expect(events.filter((event) => event === 'messages/metadata')).toHaveLength(1)
+      expect(events.at(-1)).toBe('messages/complete')
+      expect(events).not.toContain('updates')
+      const partials = parts.filter((part) => part.event === 'messages/partial').map((part) => (part.data as Array<{ content: string }>)[0].content)
+      expect(partials.length).toBeGreaterThan(1)
+      expect(partials.at(-1)).toBe('hello from the model')
+      expect(partials.every((content) => 'hello from the model'.startsWith(content))).toBe(true)
+      const [id] = Object.keys(parts[1].data as Record<string, unknown>)
+      expect((parts[1].data as Record<string, { metadata: Record<string, unknown> }>)[id].metadata).toMatchObject({ langgraph_node: 'answer' })
+      const [complete] = parts.at(-1)?.data as Array<Record<string, unknown>>
+      expect(complete).toMatchObject({ type: 'ai', content: 'hello from the model', id })
+    })
+
     it('refuses a stream mode it does not serve with 422 naming the ones it does', async () => {
       const thread = await client.threads.create()
       const refused = await refusal(
@@ -303,7 +325,7 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
         })(),
       )
       expect(refused.status).toBe(422)
-      expect(refused.text).toContain('values, updates, messages-tuple, custom')
+      expect(refused.text).toContain('values, updates, messages-tuple, messages, custom')
     })
 
     it('stops at an interrupt (__interrupt__ in the values, the tasks and the thread), then resumes with command', async () => {
