@@ -73,8 +73,8 @@ export class LiveRun {
   async *follow(afterId: number, signal: AbortSignal): AsyncGenerator<BufferedEvent> {
     let last = afterId
     for (;;) {
-      for (const event of this.buffer) {
-        if (event.id <= last) continue
+      // A copy: events published while this one is consumed may push older ones out of the buffer.
+      for (const event of this.buffer.filter((buffered) => buffered.id > last)) {
         last = event.id
         yield event
       }

@@ -52,7 +52,7 @@ export class RunResourcesController {
     const { action } = parseBody(CANCEL_QUERY, queryOf(ctx, ['action']))
     const wait = queryFlag(ctx, 'wait')
     const live = this.options.live.get(run.runId)
-    if (!isFinished(run.status) && !live) throw new E_NOT_FOUND(`Run ${JSON.stringify(run.runId)} in this server process (it runs on another instance)`)
+    if (!isFinished(run.status) && !live) throw new E_NOT_FOUND(`Run ${JSON.stringify(run.runId)} on this server instance (it runs on another one)`)
     if (live) {
       live.cancel(action)
       if (wait) await live.done
