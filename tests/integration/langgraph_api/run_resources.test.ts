@@ -10,7 +10,7 @@ import { Application } from '../../../framework/foundation/application'
 import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
-import { bootMigratedApp } from './support/protocol_app'
+import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
 
 const Steps = defineState({ label: z.string(), steps: reducers.append(z.string()) })
 
@@ -36,6 +36,9 @@ class StepAgent extends Agent<typeof Steps> {
     })
   }
 }
+
+/** Held by the `linger` run middleware: work that goes on after its run was stopped (it ignores the abort). */
+const lingers: Array<() => void> = []
 
 /** What a request the server refused carries, as the SDK throws it. */
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
@@ -64,21 +67,36 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
 
   beforeAll(async () => {
     app = await bootMigratedApp(base)
+    app.make('middleware').register('linger', {
+      stage: 'run',
+      create: () =>
+        ({
+          name: 'linger',
+          async handle(_ctx: unknown, next: () => Promise<unknown>) {
+            try {
+              return await next()
+            } finally {
+              await new Promise<void>((resolve) => lingers.push(resolve))
+            }
+          },
+        }) as never,
+    })
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo')
     router.agent('/steps', StepAgent).name('steps')
+    router.agent('/stuck', SlowAgent).middleware('linger').name('stuck')
     router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
       router.agent('/echo', EchoAgent).name('secure-echo')
     })
     const checkpointers = app.make('checkpointer')
     const runner = new AgentRunner({ routes: router.routes(), middleware: app.make('middleware'), resolveCheckpointer: (name) => checkpointers.use(name), logger: app.logger })
-    server = createServer({ app, runner, langgraphApi: { enabled: true, middleware: [] } })
+    server = createServer({ app, runner, langgraphApi: { enabled: true, middleware: [] }, abortGraceMs: 300 })
     url = (await server.listen(0, '127.0.0.1')).url
     client = clientWith()
   })
 
   afterAll(async () => {
-    for (const release of holds) release()
+    for (const release of [...holds, ...gates, ...lingers]) release()
     await server?.shutdown(1)
     await app?.shutdown()
     rmSync(base, { recursive: true, force: true })
@@ -193,6 +211,18 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     expect(runs[0]).toMatchObject({ status: 'success', multitask_strategy: strategy })
     if (strategy === 'interrupt') expect(runs.find((run) => run.run_id === runId)?.status).toBe('interrupted')
     else expect(runs.some((run) => run.run_id === runId)).toBe(false)
+  })
+
+  it('refuses multitask_strategy interrupt with 422 E_THREAD_BUSY when the running run does not stop within the abort grace', async () => {
+    const thread = await client.threads.create()
+    const first = client.runs.wait(thread.thread_id, 'stuck', { input: { label: 'one' } }).catch((error: Error) => error.message)
+    await waitFor(() => gates.length === 1, 'the stuck run to start')
+    const refused = await refusal(client.runs.wait(thread.thread_id, 'stuck', { input: { label: 'two' }, multitaskStrategy: 'interrupt' }))
+    expect(refused).toMatchObject({ status: 422, text: expect.stringContaining('E_THREAD_BUSY') })
+    expect(await first).toContain('E_ABORTED')
+    expect((await client.threads.get(thread.thread_id)).status).toBe('busy')
+    gates.shift()?.()
+    lingers.shift()?.()
   })
 
   it('re-attaches to a streaming run: the buffered events, then the rest, and only those after Last-Event-ID', async () => {
