@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { RunDeadline } from '../agents/run_deadline'
-import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
+import type { AgentRunner, Durability, InterruptInfo, RunCommand, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions } from '../contracts/agent_run'
 import { E_ABORTED, E_OVERLOADED, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
 import type { HttpContext } from '../http/context'
@@ -41,25 +41,28 @@ const DEFAULT_MAX_WAITING = 100
 const unsupported = (what: string) =>
   z.unknown().refine((value) => value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0), `${what} is not supported yet`).optional()
 
+/** The nodes a run stops before or after: `*` (every node) or node names. */
+const STOP_NODES = z.union([z.literal('*'), z.array(z.string().min(1))], { error: 'a list of node names, or "*"' }).optional().nullable()
+
 const RUN_BODY = z.looseObject({
   assistant_id: z.string().min(1, 'assistant_id is required'),
   input: z.unknown().optional(),
   command: z
     .looseObject({
       resume: z.unknown().optional(),
-      update: unsupported('command.update (update the state with POST /threads/{thread_id}/state, then run)'),
-      goto: unsupported('command.goto'),
+      update: z.record(z.string(), z.unknown(), { error: 'update is an object of state keys' }).optional().nullable(),
+      goto: z.union([z.string().min(1), z.array(z.string().min(1))], { error: 'goto takes node names (a Send is not supported)' }).optional().nullable(),
     })
     .optional()
     .nullable(),
   config: z.looseObject({ configurable: z.record(z.string(), z.unknown()).optional().nullable() }).optional().nullable(),
   metadata: boundedMetadata.optional().nullable(),
   stream_mode: z.union([z.string(), z.array(z.string())]).optional().nullable(),
-  // Accepted so that UIs which always send them work; what they add is documented as not served yet.
   stream_subgraphs: z.boolean().optional().nullable(),
+  // Accepted so that UIs which always send it work: a run's events can be re-attached to while it runs on this instance.
   stream_resumable: z.boolean().optional().nullable(),
-  interrupt_before: unsupported('interrupt_before'),
-  interrupt_after: unsupported('interrupt_after'),
+  interrupt_before: STOP_NODES,
+  interrupt_after: STOP_NODES,
   checkpoint: z.looseObject({ checkpoint_id: z.string().optional().nullable(), checkpoint_ns: z.string().optional().nullable() }).optional().nullable(),
   checkpoint_id: z.string().optional().nullable(),
   webhook: unsupported('webhook'),
@@ -178,8 +181,9 @@ export class ProtocolRunsController {
             end.outcome = 'interrupted'
             await this.sendInterrupt(send, modes, values, event.data)
           } else {
-            if (event.event === 'values') values = event.data
-            for (const [name, data] of protocolEvents(event, modes, messages)) await send(name, data)
+            if (event.event === 'values' && !event.namespace?.length) values = event.data
+            const suffix = event.namespace?.length ? `|${event.namespace.join('|')}` : ''
+            for (const [name, data] of protocolEvents(event, modes, messages)) await send(name + suffix, data)
           }
         }
       } catch (error) {
@@ -204,7 +208,8 @@ export class ProtocolRunsController {
     const assistant = this.options.catalog.get(body.assistant_id)
     streamModes(body.stream_mode)
     const strategy = body.multitask_strategy ?? 'reject'
-    if (body.command && body.command.resume === undefined) throw unsupportedField('command', 'a command needs resume (update and goto are not supported yet)')
+    if (body.command && body.input !== undefined && body.input !== null) throw unsupportedField('input', 'send input or command, not both')
+    await this.assertStopNodes(assistant, body)
     await this.options.guards.admit(ctx, assistant.route)
     const runId = randomUUID()
     const { gate } = this.options
@@ -234,6 +239,14 @@ export class ProtocolRunsController {
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
     const token = await this.take(ctx, thread, assistant, strategy)
     return this.register({ runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body })
+  }
+
+  /** `interrupt_before` and `interrupt_after` name nodes of the assistant's graph (or are `*`); E_VALIDATION naming the others. */
+  private async assertStopNodes(assistant: AssistantEntry, body: RunBody): Promise<void> {
+    const fields = [['interrupt_before', body.interrupt_before], ['interrupt_after', body.interrupt_after]] as const
+    if (!fields.some(([, nodes]) => Array.isArray(nodes))) return
+    const agent = await agentOf(this.options.runner, assistant.route)
+    for (const [path, nodes] of fields) if (Array.isArray(nodes)) agent.assertNodes(nodes, path)
   }
 
   /** Stores the accepted run (pending) as a resource of its thread, with the checkpoint it starts from. */
@@ -438,23 +451,32 @@ export class ProtocolRunsController {
     const { runner } = this.options
     const path = run.assistant.route.path
     const options = this.runOptions(ctx, run, deadline)
-    const resume = run.body.command?.resume
-    return resume !== undefined ? runner.resume(path, run.threadId, resume, options) : runner.invoke(path, run.body.input ?? null, options)
+    const command = commandOf(run)
+    if (!command) return runner.invoke(path, run.body.input ?? null, options)
+    if (!runner.command) throw unsupportedField('command', 'this server cannot continue a thread with a command')
+    return runner.command(path, run.threadId, command, options)
   }
 
   private startStream(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline, modes: StreamMode[]): Promise<AsyncIterable<StreamEvent>> {
     const { runner } = this.options
     const path = run.assistant.route.path
-    const options = { ...this.runOptions(ctx, run, deadline), modes }
-    const resume = run.body.command?.resume
-    if (resume === undefined) return runner.stream(path, run.body.input ?? null, options)
-    if (!runner.resumeStream) throw unsupportedField('command', 'this server cannot stream a resumed run')
-    return runner.resumeStream(path, run.threadId, resume, options)
+    const options: StreamOptions = { ...this.runOptions(ctx, run, deadline), modes, ...(run.body.stream_subgraphs ? { subgraphs: true } : {}) }
+    const command = commandOf(run)
+    if (!command) return runner.stream(path, run.body.input ?? null, options)
+    if (!runner.commandStream) throw unsupportedField('command', 'this server cannot stream a thread continued with a command')
+    return runner.commandStream(path, run.threadId, command, options)
   }
 
   private runOptions(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): RunOptions {
-    const durability = run.body.durability ?? undefined
-    return { threadId: run.threadId, context: ctx.requestContext(), deadline, ...(durability ? { durability: durability as Durability } : {}) }
+    const { durability, interrupt_before: before, interrupt_after: after } = run.body
+    return {
+      threadId: run.threadId,
+      context: ctx.requestContext(),
+      deadline,
+      ...(durability ? { durability: durability as Durability } : {}),
+      ...(before ? { interruptBefore: before } : {}),
+      ...(after ? { interruptAfter: after } : {}),
+    }
   }
 
   /** An interrupt as LangGraph streams it: `__interrupt__` in the values and in the updates. */
@@ -462,6 +484,20 @@ export class ProtocolRunsController {
     if (modes.includes('values')) await send('values', presentValues(values, interrupts))
     if (modes.includes('updates')) await send('updates', { __interrupt__: presentInterrupts(interrupts) })
   }
+}
+
+/**
+ * What continues the run's thread, as LangGraph's Command: the request's
+ * `command`, or an empty one when a run on a stored thread sends no input
+ * (the thread runs on from its latest checkpoint). Undefined: a run with input.
+ */
+function commandOf(run: PreparedRun): RunCommand | undefined {
+  const { command, input } = run.body
+  if (command) {
+    const { resume, update, goto } = command
+    return { ...(resume !== undefined ? { resume } : {}), ...(update ? { update } : {}), ...(goto ? { goto } : {}) }
+  }
+  return run.thread && (input === undefined || input === null) ? {} : undefined
 }
 
 /** How a streamed run ended: once the stream is open, a failure is an `error` event, not a thrown error. */
