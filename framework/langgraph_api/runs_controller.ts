@@ -434,7 +434,8 @@ export class ProtocolRunsController {
       if (run.thread && run.token) {
         const rollback = run.live?.cancelAction === 'rollback'
         if (rollback) await rollBack(await agentOf(this.options.runner, route), run.threadId, run.startedFrom)
-        await this.options.gate.record(route, run.threadId, run.token, rollback ? undefined : failure)
+        const stoppedAtNodes = status === 'success' && !run.live?.cancelAction && Boolean(run.body.interrupt_before || run.body.interrupt_after)
+        await this.options.gate.record(route, run.threadId, run.token, rollback ? undefined : failure, stoppedAtNodes)
         if (!run.live) return
         if (rollback || status === undefined) await this.options.runs.delete(run.threadId, run.runId)
         else await this.options.runs.update(run.threadId, run.runId, { status, cancelReason: run.live.cancelAction ?? null })

@@ -124,8 +124,12 @@ describe('LangGraph API commands, interrupt_before/after and subgraph streaming 
     const state: ThreadState = await client.threads.getState(thread.thread_id)
     expect(state.next).toEqual(['second'])
     expect(state.tasks.map((task) => task.name)).toEqual(['second'])
+    expect(await client.threads.get(thread.thread_id)).toMatchObject({ status: 'interrupted', values: { label: 'a', steps: ['first:a'] } })
     expect(await client.runs.wait(thread.thread_id, 'trail', { input: null })).toEqual({ label: 'a', steps: ['first:a', 'second:a', 'third:a'] })
     expect((await client.threads.getState(thread.thread_id)).next).toEqual([])
+    expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+    const runs = await client.runs.list(thread.thread_id)
+    expect(runs.map((run) => run.status)).toEqual(['success', 'success'])
   })
 
   it('stops after a node (interrupt_after) while streaming, then goes on with a command that updates the state first', async () => {
@@ -136,6 +140,7 @@ describe('LangGraph API commands, interrupt_before/after and subgraph streaming 
     }
     expect(updates).toEqual([{ first: { steps: ['first:a'] } }])
     expect((await client.threads.getState(thread.thread_id)).next).toEqual(['second'])
+    expect((await client.threads.get(thread.thread_id)).status).toBe('interrupted')
     const done = await client.runs.wait(thread.thread_id, 'trail', { command: { update: { label: 'b' } } })
     expect(done).toEqual({ label: 'b', steps: ['first:a', 'second:b', 'third:b'] })
   })
