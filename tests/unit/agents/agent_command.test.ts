@@ -44,6 +44,27 @@ class Outer extends Agent<typeof Trail> {
   }
 }
 
+/** Asks a person inside the subgraph. */
+class AskingInner extends Agent<typeof Trail> {
+  state = Trail
+
+  build(graph: GraphBuilder<typeof Trail>) {
+    return graph.interrupt({ name: 'ask', payload: () => 'ok?' }).then(this.done)
+  }
+
+  done(): Partial<TrailState> {
+    return { steps: ['asked'] }
+  }
+}
+
+class AskingOuter extends Agent<typeof Trail> {
+  state = Trail
+
+  build(graph: GraphBuilder<typeof Trail>) {
+    return graph.subgraph(AskingInner, { name: 'child' })
+  }
+}
+
 async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
   const out: StreamEvent[] = []
   for await (const event of events) out.push(event)
@@ -90,6 +111,18 @@ describe('Agent.command, interruptBefore/After and subgraph streaming', () => {
     const plain = await collect(agent.stream({ label: 'n' }, { modes: ['updates'] }))
     expect(plain.some((event) => event.event !== 'interrupt' && event.namespace)).toBe(false)
     expect(plain.map((event) => (event as { node?: string }).node)).toEqual(['child'])
+  })
+
+  it('reports an interrupt inside a subgraph once, at the end, when streaming subgraphs', async () => {
+    const agent = new AskingOuter()
+    const events = await collect(agent.stream({ label: 'q' }, { threadId: 's1', modes: ['updates'], subgraphs: true }))
+    const interrupts = events.filter((event) => event.event === 'interrupt')
+    expect(interrupts).toHaveLength(1)
+    expect(interrupts[0].data).toMatchObject([{ value: 'ok?' }])
+    expect(events[events.length - 1]).toBe(interrupts[0])
+    const resumed = await collect(await agent.resumeStream('s1', true, { modes: ['updates'], subgraphs: true }))
+    expect(resumed.filter((event) => event.event === 'interrupt')).toEqual([])
+    expect((await agent.getState('s1')).values.steps).toEqual(['asked'])
   })
 
   it('runs a command through the runner and its middleware, the command not validated as input', async () => {
