@@ -155,6 +155,7 @@ describe('LangGraph API commands, interrupt_before/after and subgraph streaming 
 
   it('runs the node command.goto names next, with the update applied first', async () => {
     const threadId = await finishedThread()
+    expect(await client.runs.wait(threadId, 'trail', { input: null })).toEqual({ label: 'a', steps: ['first:a', 'second:a', 'third:a'] })
     const again = await client.runs.wait(threadId, 'trail', { command: { goto: 'third', update: { label: 'z' } } })
     expect(again).toEqual({ label: 'z', steps: ['first:a', 'second:a', 'third:a', 'third:z'] })
     const twice = await client.runs.wait(threadId, 'trail', { command: { goto: ['second'] } })
