@@ -8,6 +8,7 @@ import { AgentRunner } from '../../../framework/agents/agent_runner'
 import { Application } from '../../../framework/foundation/application'
 import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
+import { member, supervisor } from '../../../framework/teams'
 import { bootMigratedApp } from './support/protocol_app'
 
 const Trail = defineState({ label: z.string(), steps: reducers.append(z.string()) })
@@ -64,6 +65,33 @@ class NestingAgent extends Agent<typeof Trail> {
   }
 }
 
+const Work = defineState({ task: z.string(), done: z.string().optional() })
+type WorkState = StateOf<typeof Work>
+
+/** A team member: a graph of its own, run by the team as a subgraph. */
+class WorkerAgent extends Agent<typeof Work> {
+  state = Work
+
+  build(graph: GraphBuilder<typeof Work>) {
+    return graph.then(this.work)
+  }
+
+  work(state: WorkState): Partial<WorkState> {
+    return { done: `worked on ${state.task}` }
+  }
+}
+
+const worker = member<TrailState, WorkState>(WorkerAgent, { input: (state) => ({ task: state.label }), output: (result) => ({ steps: [result.done ?? ''] }) })
+
+/** A supervisor team routed by a fixed plan: the worker once, then done. */
+class TeamAgent extends Agent<typeof Trail> {
+  state = Trail
+
+  build(graph: GraphBuilder<typeof Trail>) {
+    return graph.then(supervisor<TrailState>({ members: [worker], route: (state) => (state.steps.length === 0 ? 'worker' : 'done') }))
+  }
+}
+
 /** What a request the server refused carries, as the SDK throws it. */
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
   try {
@@ -97,6 +125,7 @@ describe('LangGraph API commands, interrupt_before/after and subgraph streaming 
     const router = new Router()
     router.agent('/trail', TrailAgent).name('trail')
     router.agent('/nesting', NestingAgent).name('nesting')
+    router.agent('/team', TeamAgent).name('team')
     const checkpointers = app.make('checkpointer')
     const runner = new AgentRunner({ routes: router.routes(), middleware: app.make('middleware'), resolveCheckpointer: (name) => checkpointers.use(name), logger: app.logger })
     server = createServer({ app, runner, langgraphApi: { enabled: true, middleware: [] } })
@@ -217,5 +246,15 @@ describe('LangGraph API commands, interrupt_before/after and subgraph streaming 
     for await (const part of client.runs.stream(null, 'nesting', { input: { label: 'p' }, streamMode: ['updates', 'values'] })) plain.push(part.event)
     expect(plain.filter((name) => name.includes('|'))).toEqual([])
     expect(plain).toContain('updates')
+  })
+
+  it('streams the events of a team\'s member under the member\'s namespace', async () => {
+    const members: Array<{ event: string; data: unknown }> = []
+    for await (const part of client.runs.stream(null, 'team', { input: { label: 'docs' }, streamMode: 'updates', streamSubgraphs: true })) {
+      if (part.event.includes('|')) members.push({ event: part.event, data: part.data })
+    }
+    expect(members).toHaveLength(1)
+    expect(members[0].event).toMatch(/^updates\|worker:[0-9a-f-]{36}$/)
+    expect(members[0].data).toEqual({ work: { done: 'worked on docs' } })
   })
 })
