@@ -209,8 +209,8 @@ export class ProtocolRunsController {
     streamModes(body.stream_mode)
     const strategy = body.multitask_strategy ?? 'reject'
     if (body.command && body.input !== undefined && body.input !== null) throw unsupportedField('input', 'send input or command, not both')
-    await this.assertStopNodes(assistant, body)
     await this.options.guards.admit(ctx, assistant.route)
+    await this.assertStopNodes(assistant, body)
     const runId = randomUUID()
     const { gate } = this.options
     const threadId = ctx.params.thread_id
