@@ -120,6 +120,9 @@ describe('Agent.command, interruptBefore/After and subgraph streaming', () => {
     expect(interrupts).toHaveLength(1)
     expect(interrupts[0].data).toMatchObject([{ value: 'ok?' }])
     expect(events[events.length - 1]).toBe(interrupts[0])
+    // An empty command on a thread waiting at an interrupt runs the interrupted node again: it stops there again.
+    const again = await agent.command('s1', {})
+    expect(again.interrupts).toMatchObject([{ value: 'ok?' }])
     const resumed = await collect(await agent.resumeStream('s1', true, { modes: ['updates'], subgraphs: true }))
     expect(resumed.filter((event) => event.event === 'interrupt')).toEqual([])
     expect((await agent.getState('s1')).values.steps).toEqual(['asked'])
