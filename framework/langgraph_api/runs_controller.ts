@@ -12,7 +12,7 @@ import type { RunOutcome } from '../observability/metrics'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
 import type { LiveRun, LiveRuns } from './live_runs'
 import { MessagesMode, serializedMessage, type ProtocolEvent } from './messages_mode'
-import { latestCheckpointId, rollBack } from './rollback'
+import { rollBack, runStart, type RunStart } from './rollback'
 import type { RunStatus, RunStore } from './run_store'
 import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
@@ -105,8 +105,8 @@ interface PreparedRun {
   body: RunBody
   /** The run as a resource of its stored thread: cancelled and joined through it. */
   live?: LiveRun
-  /** The thread's latest checkpoint when the run was accepted: where a rollback takes it back to. */
-  startedFrom?: string
+  /** The thread's latest checkpoint and its pending writes when the run was accepted: where a rollback takes it back to. */
+  startedFrom?: RunStart
 }
 
 /**
@@ -253,7 +253,7 @@ export class ProtocolRunsController {
   private async register(run: PreparedRun): Promise<PreparedRun> {
     const { runs, live } = this.options
     try {
-      run.startedFrom = await latestCheckpointId(await agentOf(this.options.runner, run.assistant.route), run.threadId)
+      run.startedFrom = await runStart(await agentOf(this.options.runner, run.assistant.route), run.threadId)
       const now = Date.now()
       await runs.create({
         runId: run.runId,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { interrupt } from '@langchain/langgraph'
 import { z } from 'zod'
 import { Client, type Run } from '@langchain/langgraph-sdk'
 import { EchoAgent } from '../../../app/agents/echo_agent'
@@ -32,6 +33,28 @@ class StepAgent extends Agent<typeof Steps> {
   hold(state: StateOf<typeof Steps>, ctx: NodeContext) {
     return new Promise<Partial<StateOf<typeof Steps>>>((resolve, reject) => {
       holds.push(() => resolve({ steps: [`${state.label}:hold`] }))
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true })
+    })
+  }
+}
+
+const Asked = defineState({ answer: z.string().optional() })
+
+/** Asks for an answer (a LangGraph interrupt) and keeps it, then holds until released or stopped. */
+class AskAgent extends Agent<typeof Asked> {
+  state = Asked
+
+  build(graph: GraphBuilder<typeof Asked>) {
+    return graph.then(this.ask).then(this.hold)
+  }
+
+  ask(): Partial<StateOf<typeof Asked>> {
+    return { answer: interrupt('your name?') as string }
+  }
+
+  hold(state: StateOf<typeof Asked>, ctx: NodeContext) {
+    return new Promise<Partial<StateOf<typeof Asked>>>((resolve, reject) => {
+      holds.push(() => resolve({ answer: `${state.answer} (kept)` }))
       ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true })
     })
   }
@@ -84,6 +107,7 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo')
     router.agent('/steps', StepAgent).name('steps')
+    router.agent('/ask', AskAgent).name('ask')
     router.agent('/stuck', SlowAgent).middleware('linger').name('stuck')
     router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
       router.agent('/echo', EchoAgent).name('secure-echo')
@@ -182,6 +206,30 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     await waitFor(() => holds.length === 1, 'the next run to hold')
     holds.shift()?.()
     expect(await next).toEqual({ label: 'three', steps: ['one:mark', 'one:hold', 'three:mark', 'three:hold'] })
+  })
+
+  it('rolls back a cancelled resume run: the thread waits on the same interrupt again and a later answer is the one kept', async () => {
+    const thread = await client.threads.create()
+    const asked = (await client.runs.wait(thread.thread_id, 'ask', { input: {} })) as { __interrupt__?: Array<{ id: string; value: unknown }> }
+    expect(asked.__interrupt__).toEqual([{ id: expect.any(String), value: 'your name?' }])
+    const resumed = client.runs.wait(thread.thread_id, 'ask', { command: { resume: 'Ada' } }).catch(() => 'cancelled')
+    await waitFor(() => holds.length === 1, 'the resume run to hold')
+    holds.length = 0
+    const [running] = await client.runs.list(thread.thread_id, { status: 'running' })
+    await client.runs.cancel(thread.thread_id, running.run_id, true, 'rollback')
+    expect(await resumed).toBe('cancelled')
+    expect((await client.threads.getState(thread.thread_id)).values).toEqual({})
+    const waiting = await client.threads.get(thread.thread_id)
+    expect(waiting.status).toBe('interrupted')
+    expect(Object.values(waiting.interrupts).flat()).toEqual(asked.__interrupt__)
+    const state = await client.threads.getState(thread.thread_id)
+    expect(state.next).toEqual(['ask'])
+    expect(state.tasks[0].interrupts).toEqual(asked.__interrupt__)
+    const again = client.runs.wait(thread.thread_id, 'ask', { command: { resume: 'Grace' } })
+    await waitFor(() => holds.length === 1, 'the second resume run to hold')
+    holds.shift()?.()
+    expect(await again).toEqual({ answer: 'Grace (kept)' })
+    expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
   })
 
   it('rolls a thread whose only run is cancelled with rollback back to no state at all', async () => {
