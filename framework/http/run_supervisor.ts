@@ -43,9 +43,10 @@ export class RunSupervisor {
     return this.running.size
   }
 
-  async supervise<T>(ctx: HttpContext, route: AgentRouteInfo, work: (deadline: RunDeadline) => Promise<T>, outcome: (value: T) => RunOutcome = () => 'success'): Promise<T> {
+  /** `cancel`, when given, stops the run when it aborts, also while it waits for its slot. */
+  async supervise<T>(ctx: HttpContext, route: AgentRouteInfo, work: (deadline: RunDeadline) => Promise<T>, outcome: (value: T) => RunOutcome = () => 'success', cancel?: AbortSignal): Promise<T> {
     const started = performance.now()
-    const deadline = new RunDeadline(route.timeoutSeconds ?? this.options.defaultTimeoutSeconds)
+    const deadline = new RunDeadline(route.timeoutSeconds ?? this.options.defaultTimeoutSeconds, cancel)
     this.running.add(deadline)
     if (ctx.clientGone) deadline.stop(new E_ABORTED('client disconnected'))
     else ctx.onClose(() => {

@@ -10,7 +10,7 @@ import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_superv
 import { SseStream } from '../http/sse_stream'
 import type { RunOutcome } from '../observability/metrics'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
-import type { LiveRun, LiveRuns } from './live_runs'
+import type { CancelAction, LiveRun, LiveRuns } from './live_runs'
 import { MessagesMode, serializedMessage, type ProtocolEvent } from './messages_mode'
 import { rollBack, runStart, type RunStart } from './rollback'
 import type { RunStatus, RunStore } from './run_store'
@@ -35,6 +35,8 @@ const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
 const DEFAULT_TIMEOUT_SECONDS = 86_400
 /** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
 const STALE_GRACE_MS = 60_000
+/** How long a stopped run that outlived the abort grace is still waited for, to record how it ended. */
+const LATE_SETTLE_MS = 2_147_483_647
 /** How many `enqueue` runs may wait at once when the server gives no MAX_QUEUE_SIZE. */
 const DEFAULT_MAX_WAITING = 100
 
@@ -162,10 +164,21 @@ export class ProtocolRunsController {
     const run = await this.prepare(ctx)
     const modes = streamModes(run.body.stream_mode)
     ctx.res.setHeader('Content-Location', run.location)
+    // Closed once the run and its thread are recorded: a client that reads the end of the stream reads them as they ended.
+    let sse: SseStream | undefined
+    try {
+      await this.streamRun(ctx, run, modes, (opened) => (sse = opened))
+    } finally {
+      sse?.close()
+    }
+  }
+
+  private async streamRun(ctx: HttpContext, run: PreparedRun, modes: string[], opened: (sse: SseStream) => void): Promise<void> {
     await this.supervised<StreamEnd>(ctx, run, (end) => end.outcome, async (deadline): Promise<StreamEnd> => {
       const events = await this.startStream(ctx, run, deadline, [...new Set(modes.flatMap((mode) => STREAM_MODES[mode]))])
       const messages = modes.includes('messages') ? new MessagesMode() : undefined
       const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
+      opened(sse)
       sse.open()
       // Every event is kept for clients that join the run, numbered as this stream numbers it.
       const send = (event: string, data: unknown) => {
@@ -195,8 +208,6 @@ export class ProtocolRunsController {
           this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
           await send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
         }
-      } finally {
-        sse.close()
       }
       return end
     })
@@ -219,9 +230,8 @@ export class ProtocolRunsController {
       const keep = body.on_completion === 'keep'
       if (keep) await this.createThread(ctx, id, assistant, body, true)
       const thread = keep ? await gate.store.get(id) : undefined
-      const token = thread ? await this.take(ctx, thread, assistant, 'reject') : undefined
-      const prepared: PreparedRun = { runId, threadId: id, assistant, thread, token, temporary: !keep, location: `/runs/${runId}`, body }
-      return thread ? this.register(prepared) : prepared
+      const prepared: PreparedRun = { runId, threadId: id, assistant, thread, temporary: !keep, location: `/runs/${runId}`, body }
+      return thread ? this.takeRegistered(ctx, prepared, 'reject') : prepared
     }
     if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
     let thread = await gate.store.get(threadId)
@@ -237,8 +247,34 @@ export class ProtocolRunsController {
       })
     }
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
-    const token = await this.take(ctx, thread, assistant, strategy)
-    return this.register({ runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body })
+    return this.takeRegistered(ctx, { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }, strategy)
+  }
+
+  /**
+   * Stores the run (pending) as a resource of its thread, then takes the
+   * thread for it (an `enqueue` run waits, and can be cancelled while it
+   * does) and notes the checkpoint it starts from. A run that does not get
+   * its thread is forgotten, or reads `interrupted` when it was cancelled.
+   */
+  private async takeRegistered(ctx: HttpContext, run: PreparedRun, strategy: RunBody['multitask_strategy']): Promise<PreparedRun> {
+    const thread = run.thread as ThreadRecord
+    const live = await this.register(run)
+    try {
+      run.token = await this.take(ctx, thread, run.assistant, strategy ?? 'reject', live)
+      run.startedFrom = await runStart(await agentOf(this.options.runner, run.assistant.route), run.threadId)
+      this.options.live.hold(live)
+      return run
+    } catch (error) {
+      const { gate, runs } = this.options
+      const report = (failure: unknown) => ctx.logger.error('could not let go of a LangGraph API run that did not start', { threadId: run.threadId, error: failure })
+      // Not started: the thread is let go as its last run left it.
+      if (run.token) await gate.record(run.assistant.route, run.threadId, run.token).catch(report)
+      const action = live.freeze()
+      if (action) await runs.update(run.threadId, run.runId, { status: 'interrupted', cancelReason: action }).catch(report)
+      else await runs.delete(run.threadId, run.runId).catch(report)
+      this.options.live.close(live)
+      throw error
+    }
   }
 
   /** `interrupt_before` and `interrupt_after` name nodes of the assistant's graph (or are `*`); E_VALIDATION naming the others. */
@@ -249,30 +285,23 @@ export class ProtocolRunsController {
     for (const [path, nodes] of fields) if (Array.isArray(nodes)) agent.assertNodes(nodes, path)
   }
 
-  /** Stores the accepted run (pending) as a resource of its thread, with the checkpoint it starts from. */
-  private async register(run: PreparedRun): Promise<PreparedRun> {
+  /** Stores the accepted run (pending) as a resource of its thread, and opens it in this process (cancellable). */
+  private async register(run: PreparedRun): Promise<LiveRun> {
     const { runs, live } = this.options
-    try {
-      run.startedFrom = await runStart(await agentOf(this.options.runner, run.assistant.route), run.threadId)
-      const now = Date.now()
-      await runs.create({
-        runId: run.runId,
-        threadId: run.threadId,
-        assistantId: run.assistant.id,
-        status: 'pending',
-        metadata: { ...(run.body.metadata ?? {}) },
-        multitaskStrategy: run.body.multitask_strategy ?? null,
-        cancelReason: null,
-        createdAt: now,
-        updatedAt: now,
-      })
-    } catch (error) {
-      // Not started: the thread is let go as its last run left it.
-      if (run.token) await this.options.gate.record(run.assistant.route, run.threadId, run.token)
-      throw error
-    }
+    const now = Date.now()
+    await runs.create({
+      runId: run.runId,
+      threadId: run.threadId,
+      assistantId: run.assistant.id,
+      status: 'pending',
+      metadata: { ...(run.body.metadata ?? {}) },
+      multitaskStrategy: run.body.multitask_strategy ?? null,
+      cancelReason: null,
+      createdAt: now,
+      updatedAt: now,
+    })
     run.live = live.open(run.runId, run.threadId)
-    return run
+    return run.live
   }
 
   /** A run continues the thread's latest checkpoint: naming it is accepted, naming an earlier one (a fork) is not supported yet. */
@@ -298,18 +327,18 @@ export class ProtocolRunsController {
    * or taken from the run holding it (`interrupt`, `rollback`), which is
    * cancelled first when it runs in this process (E_THREAD_BUSY otherwise).
    */
-  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, strategy: RunBody['multitask_strategy']): Promise<string> {
+  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, strategy: RunBody['multitask_strategy'], live: LiveRun): Promise<string> {
     const { store } = this.options.gate
     const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
     const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
     let token: string | undefined
     if (strategy !== 'enqueue') {
       token = await store.acquire(thread.threadId, staleBefore())
-      if (!token && (strategy === 'interrupt' || strategy === 'rollback')) token = await this.takeOver(thread.threadId, strategy, staleBefore)
+      if (!token && (strategy === 'interrupt' || strategy === 'rollback')) token = await this.takeOver(thread.threadId, strategy, staleBefore, live)
       if (!token) throw new E_THREAD_BUSY(thread.threadId)
     } else {
       await this.inTurn(thread.threadId, async () => {
-        token = await this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs)
+        token = await this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs, live)
       })
     }
     if (!thread.route) {
@@ -319,9 +348,14 @@ export class ProtocolRunsController {
     return token as string
   }
 
-  /** Cancels the run holding the thread in this process, waits for it to end (within the abort grace), then takes the thread. */
-  private async takeOver(threadId: string, action: 'interrupt' | 'rollback', staleBefore: () => number): Promise<string | undefined> {
+  /**
+   * Cancels the runs of this process waiting for the thread (so none of them
+   * takes it first) and the run holding it, waits for that one to end
+   * (within the abort grace), then takes the thread.
+   */
+  private async takeOver(threadId: string, action: CancelAction, staleBefore: () => number, self: LiveRun): Promise<string | undefined> {
     const holder = this.options.live.onThread(threadId)
+    for (const queued of this.options.live.ofThread(threadId)) if (queued !== self && queued !== holder) queued.cancel(action)
     if (!holder) return undefined
     holder.cancel(action)
     let timer: NodeJS.Timeout | undefined
@@ -331,15 +365,16 @@ export class ProtocolRunsController {
   }
 
   /** Takes the thread as soon as it is free (its token); E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
-  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<string> {
+  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number, live: LiveRun): Promise<string> {
     let pause = 25
     for (;;) {
       if (this.stopped) throw new E_SHUTTING_DOWN()
+      if (live.signal.aborted) throw new E_ABORTED('cancelled while it waited for the thread')
       const token = await this.options.gate.store.acquire(threadId, staleBefore())
       if (token) return token
       if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
       if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
-      await new Promise((resolve) => setTimeout(resolve, pause))
+      await pauseUnlessAborted(pause, live.signal)
       pause = Math.min(pause * 2, 500)
     }
   }
@@ -369,12 +404,13 @@ export class ProtocolRunsController {
   }
 
   /**
-   * Runs `work` under the supervisor, then records how the thread ended (or
-   * deletes a thread-less run's checkpoints). A run that was stopped (its
-   * client left, its deadline passed, the server drains) is answered at once,
-   * but its graph may still be running: the thread stays busy until the graph
-   * has really ended, and stays busy for the stale takeover if it never does
-   * within the abort grace, so a second run can never start beside it.
+   * Runs `work` under the supervisor, then records how the thread and the
+   * run ended (or deletes a thread-less run's checkpoints). A cancel stops
+   * the run also while it waits for a concurrency slot; once its work has
+   * returned, a cancel changes nothing. A run that was stopped (cancelled,
+   * its client left, its deadline passed, the server drains) is answered at
+   * once, but its graph may still be running: the thread stays busy until
+   * the graph has really ended, so a second run can never start beside it.
    */
   private async supervised<T>(ctx: HttpContext, run: PreparedRun, outcome: (value: T) => RunOutcome, work: (deadline: RunDeadline) => Promise<T>): Promise<T> {
     let failure: string | undefined
@@ -392,6 +428,7 @@ export class ProtocolRunsController {
           return work(deadline)
         },
         outcome,
+        run.live?.signal,
       )
       const reason = (value as Partial<StreamEnd>).reason
       if (reason !== undefined) failure = failureOf(reason)
@@ -406,45 +443,73 @@ export class ProtocolRunsController {
       }
       throw error
     } finally {
+      // Read once: a run that ended well was answered as it ended, whatever cancel came late.
+      const frozen = run.live?.freeze()
+      const action = status === 'success' ? undefined : frozen
       const report = (error: unknown) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error })
-      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, failure, status).catch(report)
-      else await this.settle(run, failure, status).catch(report)
+      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, { failure, status, action }).catch(report)
+      else await this.settle(run, { failure, status, action }).catch(report)
     }
   }
 
-  /** Settles a stopped run once its graph has ended; leaves its thread busy (for the stale takeover) if it does not within the grace. */
-  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, failure: string | undefined, status: RunStatus | undefined): Promise<void> {
-    if (!(await deadline.settled(this.options.supervisor.abortGraceMs))) {
-      ctx.logger.warn('a stopped LangGraph API run did not end; its thread stays busy until it is taken over as stale', { threadId: run.threadId, agent: run.assistant.route.path })
-      // Whoever waits for it (a join, a run taking its thread over) is answered; the run itself still reads `running`.
-      if (run.live) this.options.live.close(run.live)
-      return
+  /**
+   * Settles a stopped run once its graph has ended. One that does not end
+   * within the abort grace reads as it was stopped at once (its joiners are
+   * answered), its thread stays busy, and it is recorded if it ever ends.
+   */
+  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, end: RunEnd): Promise<void> {
+    if (await deadline.settled(this.options.supervisor.abortGraceMs)) return this.settle(run, end)
+    ctx.logger.warn('a stopped LangGraph API run did not end within the abort grace; its thread stays busy until it does', { threadId: run.threadId, agent: run.assistant.route.path })
+    if (run.live) {
+      try {
+        await this.options.runs.update(run.threadId, run.runId, { status: end.status ?? 'interrupted', cancelReason: end.action ?? null })
+      } finally {
+        this.options.live.close(run.live)
+      }
     }
-    await this.settle(run, failure, status)
+    const report = (error: unknown) => ctx.logger.error('could not record the late end of a LangGraph API run', { threadId: run.threadId, error })
+    // Too late for a rollback: the thread is recorded as the run left it.
+    void deadline.settled(LATE_SETTLE_MS).then(() => this.settle(run, { ...end, action: end.action === 'rollback' ? undefined : end.action, late: true })).catch(report)
   }
 
   /**
    * Records how the run ended: a rollback first (the thread back where the
    * run started, the run forgotten), then the thread's values and status
-   * and the run's; a thread-less run's checkpoints are deleted instead.
+   * (always, so the thread is let go) and the run's; a thread-less run's
+   * checkpoints are deleted instead.
    */
-  private async settle(run: PreparedRun, failure: string | undefined, status: RunStatus | undefined): Promise<void> {
+  private async settle(run: PreparedRun, end: RunEnd): Promise<void> {
     const route = run.assistant.route
+    const { failure, status, action } = end
     try {
       if (run.thread && run.token) {
-        const rollback = run.live?.cancelAction === 'rollback'
-        if (rollback) await rollBack(await agentOf(this.options.runner, route), run.threadId, run.startedFrom)
-        const stoppedAtNodes = status === 'success' && !run.live?.cancelAction && Boolean(run.body.interrupt_before || run.body.interrupt_after)
-        await this.options.gate.record(route, run.threadId, run.token, rollback ? undefined : failure, stoppedAtNodes)
+        const rollback = action === 'rollback'
+        const stoppedAtNodes = status === 'success' && Boolean(run.body.interrupt_before || run.body.interrupt_after)
+        try {
+          if (rollback) await rollBack(await agentOf(this.options.runner, route), run.threadId, run.startedFrom)
+        } finally {
+          await this.recordThread(run, rollback ? undefined : failure, stoppedAtNodes)
+        }
         if (!run.live) return
         if (rollback || status === undefined) await this.options.runs.delete(run.threadId, run.runId)
-        else await this.options.runs.update(run.threadId, run.runId, { status, cancelReason: run.live.cancelAction ?? null })
+        else await this.options.runs.update(run.threadId, run.runId, { status, cancelReason: action ?? null })
         return
       }
       if (!run.temporary) return
       await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
     } finally {
       if (run.live) this.options.live.close(run.live)
+    }
+  }
+
+  /** Lets the thread go with its values and status; when its state cannot be read, with its status only. */
+  private async recordThread(run: PreparedRun, failure: string | undefined, stoppedAtNodes: boolean): Promise<void> {
+    const token = run.token as string
+    try {
+      await this.options.gate.record(run.assistant.route, run.threadId, token, failure, stoppedAtNodes)
+    } catch (error) {
+      await this.options.gate.record(undefined, run.threadId, token, failure ?? 'E_RUNTIME: internal error')
+      throw error
     }
   }
 
@@ -501,18 +566,46 @@ function commandOf(run: PreparedRun): RunCommand | undefined {
   return run.thread && (input === undefined || input === null) ? {} : undefined
 }
 
+/** How a run ended, as its thread and its record keep it. */
+interface RunEnd {
+  failure: string | undefined
+  status: RunStatus | undefined
+  /** How it was cancelled before its work returned; undefined for a run that ended well. */
+  action: CancelAction | undefined
+  /** Recorded after it had already read as stopped (it outlived the abort grace). */
+  late?: boolean
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
 /** How a streamed run ended: once the stream is open, a failure is an `error` event, not a thrown error. */
 interface StreamEnd {
   outcome: RunOutcome
   reason?: unknown
 }
 
-/** A run's status from how it ended: a cancelled run reads `interrupted`, as on LangGraph Platform. */
+/**
+ * A run's status from how it ended, as on LangGraph Platform: a run that
+ * stopped at an interrupt (or at interrupt_before/after) ended well and reads
+ * `success` (its thread reads `interrupted`); a cancelled one (by a cancel,
+ * its client leaving, the server draining) reads `interrupted`.
+ */
 function runStatus(outcome: RunOutcome): RunStatus {
   switch (outcome) {
     case 'success':
-      return 'success'
     case 'interrupted':
+      return 'success'
     case 'cancelled':
       return 'interrupted'
     case 'timeout':

@@ -212,6 +212,8 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     const thread = await client.threads.create()
     const asked = (await client.runs.wait(thread.thread_id, 'ask', { input: {} })) as { __interrupt__?: Array<{ id: string; value: unknown }> }
     expect(asked.__interrupt__).toEqual([{ id: expect.any(String), value: 'your name?' }])
+    // A run that stopped at an interrupt ended well, as on LangGraph Platform; its thread waits.
+    expect((await client.runs.list(thread.thread_id)).map((run) => run.status)).toEqual(['success'])
     const resumed = client.runs.wait(thread.thread_id, 'ask', { command: { resume: 'Ada' } }).catch(() => 'cancelled')
     await waitFor(() => holds.length === 1, 'the resume run to hold')
     holds.length = 0
@@ -230,6 +232,19 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     holds.shift()?.()
     expect(await again).toEqual({ answer: 'Grace (kept)' })
     expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+  })
+
+  it('reads a streamed run that stopped at an interrupt as success, right after its stream ended', async () => {
+    const thread = await client.threads.create()
+    let runId: string | undefined
+    for await (const part of client.runs.stream(thread.thread_id, 'ask', { input: {}, onRunCreated: ({ run_id }) => (runId = run_id) })) void part
+    expect((await client.runs.get(thread.thread_id, runId as string)).status).toBe('success')
+    expect((await client.threads.get(thread.thread_id)).status).toBe('interrupted')
+    // The thread was let go before the stream ended: a run with the default strategy is not refused.
+    const next = client.runs.wait(thread.thread_id, 'ask', { command: { resume: 'Ada' } })
+    await waitFor(() => holds.length === 1, 'the resume run to hold')
+    holds.shift()?.()
+    expect(await next).toEqual({ answer: 'Ada (kept)' })
   })
 
   it('rolls a thread whose only run is cancelled with rollback back to no state at all', async () => {

@@ -12,6 +12,9 @@ describe('LiveRuns', () => {
     const runs = new LiveRuns()
     const live = runs.open('r1', 't1')
     expect(runs.get('r1')).toBe(live)
+    expect(runs.onThread('t1')).toBeUndefined()
+    expect(runs.ofThread('t1')).toEqual([live])
+    runs.hold(live)
     expect(runs.onThread('t1')).toBe(live)
     runs.close(live)
     await live.done
@@ -35,7 +38,7 @@ describe('LiveRuns', () => {
   })
 
   it('keeps only the last maxEvents events', async () => {
-    const runs = new LiveRuns(2)
+    const runs = new LiveRuns({ maxEvents: 2 })
     const live = runs.open('r1', 't1')
     for (const event of ['a', 'b', 'c']) live.publish(event, null)
     runs.close(live)
@@ -62,5 +65,40 @@ describe('LiveRuns', () => {
     expect(deadline.reason).toMatchObject({ code: 'E_ABORTED' })
     expect(live.cancelAction).toBe('rollback')
     deadline.dispose()
+  })
+
+  it('keeps at most maxBytes of events as JSON, dropping the oldest, and a single larger event is not kept', async () => {
+    const runs = new LiveRuns({ maxEvents: 100, maxBytes: 250 })
+    const live = runs.open('r1', 't1')
+    const big = 'x'.repeat(100)
+    for (const event of ['a', 'b', 'c', 'd']) live.publish(event, { big })
+    runs.close(live)
+    expect(await collect(live.follow(0, new AbortController().signal))).toEqual(['3:c', '4:d'])
+    const huge = runs.open('r2', 't2')
+    huge.publish('values', { big: 'y'.repeat(1000) })
+    runs.close(huge)
+    expect(await collect(huge.follow(0, new AbortController().signal))).toEqual([])
+  })
+
+  it('aborts its signal on cancel, so a deadline parented on it stops before the run got a slot', () => {
+    const live = new LiveRuns().open('r1', 't1')
+    const deadline = new RunDeadline(undefined, live.signal)
+    expect(deadline.signal.aborted).toBe(false)
+    live.cancel('interrupt')
+    expect(deadline.signal.aborted).toBe(true)
+    expect(deadline.reason).toMatchObject({ code: 'E_ABORTED' })
+    deadline.dispose()
+  })
+
+  it('ignores a cancel once its work has returned (frozen), and answers the action taken before', () => {
+    const runs = new LiveRuns()
+    const early = runs.open('r1', 't1')
+    early.cancel('rollback')
+    expect(early.freeze()).toBe('rollback')
+    const late = runs.open('r2', 't2')
+    expect(late.freeze()).toBeUndefined()
+    late.cancel('rollback')
+    expect(late.cancelAction).toBeUndefined()
+    expect(late.signal.aborted).toBe(false)
   })
 })
