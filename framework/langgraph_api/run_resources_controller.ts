@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { E_NOT_FOUND, E_THREAD_BUSY } from '../errors'
+import { E_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { HttpContext } from '../http/context'
 import { SseStream } from '../http/sse_stream'
 import type { LiveRuns } from './live_runs'
@@ -61,13 +61,23 @@ export class RunResourcesController {
     ctx.res.end()
   }
 
-  /** Waits for the run to end, then answers its thread's values (with `__interrupt__` when it stopped at interrupts). */
+  /**
+   * Waits for the run to end, then answers its thread's values (with
+   * `__interrupt__` when it stopped at interrupts); a run that failed is
+   * answered `{ __error__: { error, message } }`, as `runs/wait` answers it.
+   */
   join = async (ctx: HttpContext): Promise<void> => {
     const run = await this.find(ctx)
     this.cancelOnDisconnect(ctx, run.runId)
     await this.ended(ctx, run)
     if (ctx.clientGone) return
     const thread = await this.options.gate.store.get(run.threadId)
+    const ended = await this.options.runs.get(run.threadId, run.runId)
+    if (ended?.status === 'error' && thread?.error) {
+      const [code, ...message] = thread.error.split(': ')
+      ctx.json(200, { __error__: { error: code, message: message.join(': ') || code } })
+      return
+    }
     const interrupts = Object.values(thread?.interrupts ?? {}).flat()
     ctx.json(200, { ...(thread?.values ?? {}), ...(interrupts.length > 0 ? { __interrupt__: interrupts } : {}) })
   }
@@ -94,10 +104,17 @@ export class RunResourcesController {
     }
   }
 
-  /** Forgets a finished run; a pending or running one is refused (cancel it first). */
+  /**
+   * Forgets a finished run (its record only: the checkpoints it made stay in
+   * the thread's history); a pending or running one is refused (cancel it first).
+   */
   destroy = async (ctx: HttpContext): Promise<void> => {
     const run = await this.find(ctx)
-    if (!isFinished(run.status)) throw new E_THREAD_BUSY(run.threadId)
+    if (!isFinished(run.status)) {
+      throw new E_VALIDATION(`Run ${JSON.stringify(run.runId)} has not ended`, {
+        details: [{ path: 'run_id', message: `the run is ${run.status}: cancel it (POST /threads/{thread_id}/runs/{run_id}/cancel), then delete it` }],
+      })
+    }
     await this.options.runs.delete(run.threadId, run.runId)
     ctx.res.statusCode = 204
     ctx.res.end()

@@ -60,6 +60,19 @@ class AskAgent extends Agent<typeof Asked> {
   }
 }
 
+/** Fails in its node. */
+class BrokenAgent extends Agent<typeof Asked> {
+  state = Asked
+
+  build(graph: GraphBuilder<typeof Asked>) {
+    return graph.then(this.fail)
+  }
+
+  fail(): Partial<StateOf<typeof Asked>> {
+    throw new Error('the node broke')
+  }
+}
+
 /** Held by the `linger` run middleware: work that goes on after its run was stopped (it ignores the abort). */
 const lingers: Array<() => void> = []
 
@@ -108,6 +121,7 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     router.agent('/echo', EchoAgent).name('echo')
     router.agent('/steps', StepAgent).name('steps')
     router.agent('/ask', AskAgent).name('ask')
+    router.agent('/broken', BrokenAgent).name('broken')
     router.agent('/stuck', SlowAgent).middleware('linger').name('stuck')
     router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
       router.agent('/echo', EchoAgent).name('secure-echo')
@@ -247,6 +261,42 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     expect(await next).toEqual({ answer: 'Ada (kept)' })
   })
 
+  it('lists an enqueued run as pending while it waits, cancels it there, and a multitask interrupt cancels the queued runs too', async () => {
+    const threadId = await threadAfterOneRun()
+    const { runId, answer } = await holdingRun(threadId)
+    const queued = client.runs.wait(threadId, 'steps', { input: { label: 'queued' }, multitaskStrategy: 'enqueue' }).catch((error: Error) => ({ refused: error.message }))
+    let pending: Run[] = []
+    for (let tries = 0; tries < 100 && pending.length === 0; tries++) pending = await client.runs.list(threadId, { status: 'pending' })
+    expect(pending).toHaveLength(1)
+    await client.runs.cancel(threadId, pending[0].run_id, true)
+    expect(await queued).toEqual({ refused: expect.stringContaining('E_ABORTED') })
+    expect(await client.runs.get(threadId, pending[0].run_id)).toMatchObject({ status: 'interrupted', cancel_reason: 'interrupt' })
+    // Queued again, then a run with multitask_strategy interrupt: both the running and the queued run are cancelled.
+    const again = client.runs.wait(threadId, 'steps', { input: { label: 'again' }, multitaskStrategy: 'enqueue' }).catch((error: Error) => ({ refused: error.message }))
+    let waiting: Run[] = []
+    for (let tries = 0; tries < 100 && waiting.length === 0; tries++) waiting = await client.runs.list(threadId, { status: 'pending' })
+    expect(waiting).toHaveLength(1)
+    holds.length = 0
+    const next = client.runs.wait(threadId, 'steps', { input: { label: 'three' }, multitaskStrategy: 'interrupt' })
+    await waitFor(() => holds.length === 1, 'the interrupting run to hold')
+    holds.shift()?.()
+    expect(await next).toMatchObject({ label: 'three' })
+    expect(await again).toEqual({ refused: expect.stringContaining('E_ABORTED') })
+    expect(await answer).toEqual({ refused: expect.stringContaining('E_ABORTED') })
+    expect(await client.runs.get(threadId, waiting[0].run_id)).toMatchObject({ status: 'interrupted', cancel_reason: 'interrupt' })
+    expect(await client.runs.get(threadId, runId)).toMatchObject({ status: 'interrupted', cancel_reason: 'interrupt' })
+  })
+
+  it('joins a run that failed with its error, as runs/wait answers it', async () => {
+    const thread = await client.threads.create()
+    // The client throws what the server answered: `__error__` with the code as the error's name.
+    const failed = await refusal(client.runs.wait(thread.thread_id, 'broken', { input: {} }))
+    expect(failed.text).toContain('E_RUNTIME')
+    const [run] = await client.runs.list(thread.thread_id)
+    expect(run.status).toBe('error')
+    expect(await client.runs.join(thread.thread_id, run.run_id)).toEqual({ __error__: { error: 'E_RUNTIME', message: expect.any(String) } })
+  })
+
   it('rolls a thread whose only run is cancelled with rollback back to no state at all', async () => {
     const thread = await client.threads.create()
     const answer = client.runs.wait(thread.thread_id, 'steps', { input: { label: 'only' } }).catch(() => 'cancelled')
@@ -323,7 +373,9 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     const threadId = await threadAfterOneRun()
     const [finished] = await client.runs.list(threadId)
     const { runId, answer } = await holdingRun(threadId)
-    expect(await refusal(client.runs.delete(threadId, runId))).toMatchObject({ status: 422, text: expect.stringContaining('E_THREAD_BUSY') })
+    const refused = await refusal(client.runs.delete(threadId, runId))
+    expect(refused).toMatchObject({ status: 422, text: expect.stringContaining('cancel it') })
+    expect(refused.text).not.toContain('enqueue')
     holds.shift()?.()
     await answer
     await client.runs.delete(threadId, finished.run_id)
