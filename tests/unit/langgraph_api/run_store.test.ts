@@ -81,14 +81,31 @@ describe('MemoryRunStore bounds', () => {
     expect((await store.list('t1', { limit: 10, offset: 0 })).map((stored) => stored.runId)).toEqual(['busy'])
   })
 
-  it('keeps the runs of at most maxThreads threads, forgetting the least recently used', async () => {
+  it('keeps the finished runs of at most maxThreads threads, forgetting the least recently used, never a pending or running one', async () => {
     const store = new MemoryRunStore({ maxThreads: 2 })
-    await store.create(run('t1', 'r1'))
-    await store.create(run('t2', 'r2'))
+    await store.create(run('t1', 'r1', { status: 'success', updatedAt: Date.now() }))
+    await store.create(run('t2', 'r2', { status: 'success', updatedAt: Date.now() }))
+    await store.create(run('t9', 'active'))
     await store.get('t1', 'r1')
-    await store.create(run('t3', 'r3'))
+    await store.create(run('t3', 'r3', { status: 'success', updatedAt: Date.now() }))
     expect(await store.get('t2', 'r2')).toBeUndefined()
     expect(await store.get('t1', 'r1')).toBeDefined()
     expect(await store.get('t3', 'r3')).toBeDefined()
+    for (const thread of ['t4', 't5', 't6']) await store.create(run(thread, `${thread}-r`, { status: 'success', updatedAt: Date.now() }))
+    expect(await store.get('t9', 'active')).toMatchObject({ status: 'pending' })
+  })
+
+  it('keeps at most maxBytes of finished runs, forgetting the least recently used thread\'s', async () => {
+    const store = new MemoryRunStore({ maxBytes: 10_000 })
+    const big = { note: 'x'.repeat(4_000) }
+    await store.create(run('t1', 'r1', { status: 'success', metadata: big, updatedAt: Date.now() }))
+    await store.create(run('t2', 'r2', { status: 'success', metadata: big, updatedAt: Date.now() }))
+    await store.create(run('t3', 'running', { status: 'running', metadata: big }))
+    await store.create(run('t3', 'r3', { status: 'success', metadata: big, updatedAt: Date.now() }))
+    expect(await store.get('t1', 'r1')).toBeUndefined()
+    expect(await store.get('t2', 'r2')).toBeDefined()
+    expect(await store.get('t3', 'r3')).toBeDefined()
+    expect(await store.get('t3', 'running')).toBeDefined()
+    expect((await store.list('t3', { limit: 10, offset: 0 })).map((stored) => stored.runId)).toEqual(['r3', 'running'])
   })
 })
