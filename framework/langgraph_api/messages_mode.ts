@@ -17,9 +17,11 @@ export function serializedMessage(message: unknown): unknown {
 /**
  * The older `messages` stream mode of one run: `messages/metadata` once per
  * streamed message, `messages/partial` with the message so far on each of
- * its tokens, and `messages/complete` when a node returns a message (the
- * streamed one, whole, or one that was never streamed). Holds the messages
- * of the run in progress only.
+ * its tokens, and `messages/complete` when a message is whole: a node
+ * returned it (the streamed one, or one that was never streamed) or it is in
+ * the state (the run's input messages). Each message is completed once;
+ * messages without an id are not sent, as on LangGraph's server. Holds the
+ * messages of the run in progress only.
  *
  * @example
  * const messages = new MessagesMode()
@@ -31,8 +33,8 @@ export class MessagesMode {
 
   /** A token (a message chunk) of a model call, with its LangGraph metadata. */
   chunk(chunk: unknown, metadata: unknown): ProtocolEvent[] {
-    if (!isBaseMessage(chunk)) return []
-    const id = chunk.id ?? 'message'
+    if (!isBaseMessage(chunk) || !chunk.id) return []
+    const id = chunk.id
     if (this.completed.has(id)) return []
     const before = this.partial.get(id)
     const events: ProtocolEvent[] = []
@@ -48,14 +50,17 @@ export class MessagesMode {
     const events: ProtocolEvent[] = []
     for (const message of messagesIn(output)) {
       const id = message.id
-      if (id !== undefined) {
-        if (this.completed.has(id)) continue
-        this.completed.add(id)
-        this.partial.delete(id)
-      }
+      if (!id || this.completed.has(id)) continue
+      this.completed.add(id)
+      this.partial.delete(id)
       events.push(['messages/complete', [serializedMessage(message)]])
     }
     return events
+  }
+
+  /** The state after a step: its messages not completed yet (the input's, first) are complete now. */
+  values(state: unknown): ProtocolEvent[] {
+    return this.update(state)
   }
 }
 

@@ -25,8 +25,8 @@ const STREAM_MODES: Record<string, StreamMode[]> = {
   values: ['values'],
   updates: ['updates'],
   'messages-tuple': ['messages'],
-  // The older mode: tokens for the partial messages, node outputs for the complete ones.
-  messages: ['messages', 'updates'],
+  // The older mode: tokens for the partial messages, node outputs and the state for the complete ones.
+  messages: ['messages', 'updates', 'values'],
   custom: ['custom'],
 }
 const SUPPORTED = Object.keys(STREAM_MODES)
@@ -660,6 +660,11 @@ function protocolEvents(event: Exclude<StreamEvent, { event: 'interrupt' }>, mod
   if (event.event === 'updates') {
     if (modes.includes('updates')) events.push(['updates', eventData(event)])
     if (messages) events.push(...messages.update(event.data))
+    return events
+  }
+  if (event.event === 'values') {
+    if (modes.includes('values')) events.push(['values', eventData(event)])
+    if (messages && !event.namespace?.length) events.push(...messages.values(event.data))
     return events
   }
   return [[event.event, eventData(event)]]

@@ -303,16 +303,20 @@ describe('the LangGraph API through @langchain/langgraph-sdk', () => {
       }
       const events = parts.map((part) => part.event)
       expect(events[0]).toBe('metadata')
-      expect(events[1]).toBe('messages/metadata')
+      // The input message is complete from the start, as LangGraph's server sends it from the state.
+      expect(parts[1]).toMatchObject({ event: 'messages/complete', data: [{ type: 'human', content: 'hello', id: expect.any(String) }] })
+      expect(events[2]).toBe('messages/metadata')
       expect(events.filter((event) => event === 'messages/metadata')).toHaveLength(1)
+      expect(events.filter((event) => event === 'messages/complete')).toHaveLength(2)
       expect(events.at(-1)).toBe('messages/complete')
       expect(events).not.toContain('updates')
+      expect(events).not.toContain('values')
       const partials = parts.filter((part) => part.event === 'messages/partial').map((part) => (part.data as Array<{ content: string }>)[0].content)
       expect(partials.length).toBeGreaterThan(1)
       expect(partials.at(-1)).toBe('hello from the model')
       expect(partials.every((content) => 'hello from the model'.startsWith(content))).toBe(true)
-      const [id] = Object.keys(parts[1].data as Record<string, unknown>)
-      expect((parts[1].data as Record<string, { metadata: Record<string, unknown> }>)[id].metadata).toMatchObject({ langgraph_node: 'answer' })
+      const [id] = Object.keys(parts[2].data as Record<string, unknown>)
+      expect((parts[2].data as Record<string, { metadata: Record<string, unknown> }>)[id].metadata).toMatchObject({ langgraph_node: 'answer' })
       const [complete] = parts.at(-1)?.data as Array<Record<string, unknown>>
       expect(complete).toMatchObject({ type: 'ai', content: 'hello from the model', id })
     })
