@@ -37,6 +37,8 @@ export class LiveRun {
   /** Resolves once the run has ended and its thread was recorded. */
   readonly done: Promise<void>
   ended = false
+  /** The run goes on when the client that started it leaves (`on_disconnect: "continue"`). */
+  detached = false
 
   constructor(
     readonly runId: string,

@@ -155,8 +155,10 @@ export class ProtocolRunsController {
       const rendered = exceptionHandler.render(error, ctx.traceId)
       ctx.error = { code: rendered.body.error.code, status: rendered.status }
       exceptionHandler.report(error, ctx, rendered.status)
+      if (ctx.clientGone) return
       return ctx.json(200, { __error__: { error: rendered.body.error.code, message: rendered.body.error.message } })
     }
+    if (ctx.clientGone) return
     ctx.json(200, presentValues(result.output, result.interrupts))
   }
 
@@ -201,8 +203,9 @@ export class ProtocolRunsController {
         }
       } catch (error) {
         end.reason = deadline.reason ?? error
-        end.outcome = ctx.clientSignal.aborted ? 'cancelled' : outcomeOf(end.reason)
-        if (!ctx.clientSignal.aborted) {
+        const left = ctx.clientSignal.aborted && !detached(run)
+        end.outcome = left ? 'cancelled' : outcomeOf(end.reason)
+        if (!left) {
           const rendered = this.options.exceptionHandler.render(end.reason, ctx.traceId)
           ctx.error = { code: rendered.body.error.code, status: rendered.status }
           this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
@@ -301,6 +304,7 @@ export class ProtocolRunsController {
       updatedAt: now,
     })
     run.live = live.open(run.runId, run.threadId)
+    run.live.detached = run.body.on_disconnect === 'continue'
     return run.live
   }
 
@@ -372,7 +376,7 @@ export class ProtocolRunsController {
       if (live.signal.aborted) throw new E_ABORTED('cancelled while it waited for the thread')
       const token = await this.options.gate.store.acquire(threadId, staleBefore())
       if (token) return token
-      if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
+      if (ctx.clientSignal.aborted && !live.detached) throw new E_ABORTED('client disconnected while its run waited for the thread')
       if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
       await pauseUnlessAborted(pause, live.signal)
       pause = Math.min(pause * 2, 500)
@@ -428,7 +432,7 @@ export class ProtocolRunsController {
           return work(deadline)
         },
         outcome,
-        run.live?.signal,
+        { cancel: run.live?.signal, detached: detached(run) },
       )
       const reason = (value as Partial<StreamEnd>).reason
       if (reason !== undefined) failure = failureOf(reason)
@@ -564,6 +568,11 @@ function commandOf(run: PreparedRun): RunCommand | undefined {
     return { ...(resume !== undefined ? { resume } : {}), ...(update ? { update } : {}), ...(goto ? { goto } : {}) }
   }
   return run.thread && (input === undefined || input === null) ? {} : undefined
+}
+
+/** `on_disconnect: "continue"` on a run of a stored thread (one that can be re-attached to): it goes on when its client leaves. */
+function detached(run: PreparedRun): boolean {
+  return run.body.on_disconnect === 'continue' && run.live !== undefined
 }
 
 /** How a run ended, as its thread and its record keep it. */

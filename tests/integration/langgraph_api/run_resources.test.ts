@@ -297,6 +297,32 @@ describe('LangGraph API run resources through @langchain/langgraph-sdk', () => {
     expect(await client.runs.join(thread.thread_id, run.run_id)).toEqual({ __error__: { error: 'E_RUNTIME', message: expect.any(String) } })
   })
 
+  it('keeps a run with on_disconnect continue going when its client leaves: the client re-attaches to it and it ends well', async () => {
+    const threadId = await threadAfterOneRun()
+    const leave = new AbortController()
+    let runId: string | undefined
+    const first: string[] = []
+    const streaming = (async () => {
+      const parts = client.runs.stream(threadId, 'steps', { input: { label: 'two' }, streamMode: 'updates', onDisconnect: 'continue', signal: leave.signal, onRunCreated: ({ run_id }) => (runId = run_id) })
+      for await (const part of parts) first.push(part.event)
+    })().catch(() => undefined)
+    await waitFor(() => holds.length === 1 && runId !== undefined && first.length === 2, 'the streamed run to hold')
+    leave.abort()
+    await streaming
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await client.runs.get(threadId, runId as string)).status).toBe('running')
+    const again: Array<{ event: string; data: unknown }> = []
+    const joining = (async () => {
+      for await (const part of client.runs.joinStream(threadId, runId as string, { lastEventId: '2' })) again.push({ event: part.event, data: part.data })
+    })()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    holds.shift()?.()
+    await joining
+    expect(again).toEqual([{ event: 'updates', data: { hold: { steps: ['two:hold'] } } }])
+    expect((await client.runs.get(threadId, runId as string)).status).toBe('success')
+    expect((await client.threads.getState(threadId)).values).toEqual({ label: 'two', steps: ['one:mark', 'one:hold', 'two:mark', 'two:hold'] })
+  })
+
   it('rolls a thread whose only run is cancelled with rollback back to no state at all', async () => {
     const thread = await client.threads.create()
     const answer = client.runs.wait(thread.thread_id, 'steps', { input: { label: 'only' } }).catch(() => 'cancelled')
