@@ -66,5 +66,5 @@ async function taskIdMap(agent: Agent, threadId: string, fromId: string, copyId:
 }
 
 function samePending(now: CheckpointPendingWrite[], then: CheckpointPendingWrite[]): boolean {
-  return now.length === then.length && now.every(([taskId, channel], index) => taskId === then[index][0] && channel === then[index][1])
+  return now.length === then.length && now.every((write, index) => JSON.stringify(write) === JSON.stringify(then[index]))
 }
