@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Command, MemorySaver, type BaseCheckpointSaver, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { ZodType } from 'zod'
-import type { Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
+import type { Durability, InterruptInfo, RunCommand, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions, ThreadState } from '../contracts/agent_run'
 import type { RequestContext } from '../contracts/request_context'
 import { E_GRAPH_INVALID, E_NOTHING_TO_CONTINUE, E_NOTHING_TO_RESUME, E_RUNTIME, E_THREAD_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { Llm } from '../llm/llm'
@@ -338,6 +338,34 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
   }
 
   /**
+   * Continues a thread with a LangGraph command: `resume` answers the
+   * interrupts it waits on (checked as `resume()` checks it), `update` is
+   * applied to its state first (validated, reducers apply), `goto` names the
+   * nodes to run next. An empty command runs the thread on from its latest
+   * checkpoint (after a stop before or after a node, a crash, a
+   * cancellation). E_NOTHING_TO_CONTINUE when the thread has no checkpoint.
+   *
+   * @example
+   * await agent.command(threadId, { update: { approved: true }, goto: 'ship' })
+   */
+  async command(threadId: string, command: RunCommand, options: RunOptions = {}): Promise<RunResult<StateOf<D>>> {
+    const input = await this.#commandInput(threadId, command, options.signal)
+    return this.#run(input, { ...options, threadId })
+  }
+
+  /** Streams `command()`; resolves once the thread and the command are checked, with the events still to come. */
+  async commandStream(threadId: string, command: RunCommand, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
+    const input = await this.#commandInput(threadId, command, options.signal)
+    return this.#streamRun({ ...options, threadId }, async () => input)
+  }
+
+  /** The graph's own nodes (not Langvel's control nodes): what `goto`, `interruptBefore` and `interruptAfter` may name. */
+  nodeNames(): string[] {
+    const { plan, hidden } = this.#blueprint()
+    return [...plan.nodes.keys()].filter((name) => !hidden.has(name))
+  }
+
+  /**
    * Streams a run (default mode: updates). Input is validated before this
    * returns; the stream ends with an `interrupt` event when the run stopped at one.
    */
@@ -452,18 +480,25 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return { configurable: { thread_id: this.#threadKey(threadId) } }
   }
 
-  #runConfig(options: RunOptions): { config: LangGraphRunnableConfig; threadId: string; context: RequestContext } {
+  /** `'*'`, or node names checked against the graph. */
+  #stopNodes(nodes: string[] | '*', path: string): string[] | '*' {
+    return nodes === '*' ? '*' : this.assertNodes(nodes, path)
+  }
+
+  #runConfig(options: RunOptions): { config: RunConfig; threadId: string; context: RequestContext } {
     const threadId = options.threadId ?? randomUUID()
     const context = freezeContext(options.context ?? systemContext(randomUUID()))
     const durability = options.durability ?? this.#declared().durability
     const runContext = this.runContext(context)
-    const config: LangGraphRunnableConfig = {
+    const config: RunConfig = {
       configurable: { thread_id: this.#threadKey(threadId), [CALLER_THREAD_KEY]: threadId },
       ...(runContext === undefined ? {} : { context: runContext }),
       recursionLimit: this.#stepLimit(),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(durability ? { durability } : {}),
       ...(options.callbacks?.length ? { callbacks: options.callbacks } : {}),
+      ...(options.interruptBefore ? { interruptBefore: this.#stopNodes(options.interruptBefore, 'interruptBefore') } : {}),
+      ...(options.interruptAfter ? { interruptAfter: this.#stopNodes(options.interruptAfter, 'interruptAfter') } : {}),
     }
     return { config, threadId, context }
   }
@@ -507,9 +542,18 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     const interrupts: InterruptInfo[] = []
     try {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted')
-      const stream = await graph.stream(input as never, { ...config, streamMode })
-      for await (const [mode, chunk] of stream as AsyncIterable<[StreamMode, unknown]>) {
-        yield* toStreamEvents(mode, chunk, wanted, hidden, interrupts)
+      if (options.subgraphs) {
+        // Chunks come as [namespace, mode, chunk]; a subgraph's interrupt reaches the root too, and is reported from there.
+        const stream = await graph.stream(input as never, { ...config, streamMode, subgraphs: true })
+        for await (const [namespace, mode, chunk] of stream as AsyncIterable<[string[], StreamMode, unknown]>) {
+          if (namespace.length === 0) yield* toStreamEvents(mode, chunk, wanted, hidden, interrupts)
+          else for (const event of toStreamEvents(mode, chunk, wanted, hidden, [])) yield { ...event, namespace } as StreamEvent
+        }
+      } else {
+        const stream = await graph.stream(input as never, { ...config, streamMode })
+        for await (const [mode, chunk] of stream as AsyncIterable<[StreamMode, unknown]>) {
+          yield* toStreamEvents(mode, chunk, wanted, hidden, interrupts)
+        }
       }
     } catch (error) {
       throw translateRunError(error, options.signal, this.name, this.#stepLimit())
@@ -575,6 +619,36 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
     return check ? check(checked, info.value, signal) : checked
   }
 
+  /** LangGraph's input for a command: null for an empty one; E_VALIDATION for a bad part. */
+  async #commandInput(threadId: string, command: RunCommand, signal?: AbortSignal): Promise<Command | null> {
+    const snapshot = await (await this.#ready()).getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)
+    if (!hasCheckpoint(snapshot)) throw new E_NOTHING_TO_CONTINUE(threadId, 'has no checkpoint yet: start it with input')
+    const { resume, update, goto } = command
+    if (resume === undefined && update === undefined && goto === undefined) return null
+    const fields: { resume?: unknown; update?: Record<string, unknown>; goto?: string[] } = {}
+    if (goto !== undefined) fields.goto = this.assertNodes(typeof goto === 'string' ? [goto] : goto, 'goto')
+    if (update !== undefined && update !== null) fields.update = this.state.validatePatch(update as UpdateOf<D>) as Record<string, unknown>
+    if (resume !== undefined) {
+      const pending = snapshotInterrupts(snapshot)
+      if (pending.length === 0) throw new E_NOTHING_TO_RESUME(threadId)
+      fields.resume = await this.#checkResume(pending, resume, signal)
+    }
+    return new Command(fields)
+  }
+
+  /** `names` when each is a node of this graph; E_VALIDATION naming the others (at `path`) otherwise. */
+  assertNodes(names: readonly string[], path: string): string[] {
+    const known = new Set(this.nodeNames())
+    const unknown = names.filter((name) => !known.has(name))
+    if (unknown.length > 0) {
+      const list = unknown.map((name) => JSON.stringify(name)).join(', ')
+      throw new E_VALIDATION(`Unknown node ${list} in ${path}`, {
+        details: [{ path, message: `${list} ${unknown.length === 1 ? 'is not a node' : 'are not nodes'} of ${this.name}; its nodes are ${[...known].join(', ')}` }],
+      })
+    }
+    return [...names]
+  }
+
   /** The interrupts a thread waits on; E_THREAD_NOT_FOUND / E_NOTHING_TO_RESUME otherwise. */
   async #pending(threadId: string): Promise<InterruptInfo[]> {
     const snapshot = await (await this.#ready()).getState(this.#threadConfig(threadId), WITH_SUBGRAPHS)
@@ -595,6 +669,9 @@ function describePending(info: InterruptInfo): string {
 
 /** What LangGraph's interrupt ids look like (an XXH3-128 hex digest). */
 const INTERRUPT_ID = /^[0-9a-f]{32}$/
+
+/** A run's LangGraph config, with the nodes it stops before or after. */
+type RunConfig = LangGraphRunnableConfig & { interruptBefore?: string[] | '*'; interruptAfter?: string[] | '*' }
 
 /** Subgraph states included, so an interrupt inside a subgraph reports its own node (`child/ask`). */
 const WITH_SUBGRAPHS = { subgraphs: true }

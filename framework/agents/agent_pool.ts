@@ -1,5 +1,5 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint'
-import type { Durability, RunOptions, RunResult, StreamEvent, StreamOptions, ThreadState } from '../contracts/agent_run'
+import type { Durability, RunCommand, RunOptions, RunResult, StreamEvent, StreamOptions, ThreadState } from '../contracts/agent_run'
 
 /**
  * What the pool and the runner need from an agent. The `Agent` base class
@@ -29,6 +29,9 @@ export interface RunnableAgent {
   stream(input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
   resume(threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
   resumeStream?(threadId: string, value: unknown, options?: StreamOptions): AsyncIterable<StreamEvent> | Promise<AsyncIterable<StreamEvent>>
+  /** Continues a thread with a LangGraph command (see RunCommand). */
+  command?(threadId: string, command: RunCommand, options?: RunOptions): Promise<RunResult>
+  commandStream?(threadId: string, command: RunCommand, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   getState(threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   toMermaid(): string | Promise<string>

@@ -6,6 +6,7 @@ import type {
   AgentRunner as AgentRunnerContract,
   Durability,
   RunBounds,
+  RunCommand,
   RunOptions,
   RunResult,
   StreamEvent,
@@ -154,6 +155,15 @@ export class AgentRunner implements AgentRunnerContract {
     return this.streaming(this.entry(path), 'resume', value, { ...options, threadId })
   }
 
+  /** Continues a thread with a LangGraph command (resume, update, goto; empty: run on from its latest checkpoint). */
+  async command(path: string, threadId: string, command: RunCommand, options: RunOptions = {}): Promise<RunResult> {
+    return this.once(this.entry(path), 'command', command, { ...options, threadId })
+  }
+
+  commandStream(path: string, threadId: string, command: RunCommand, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
+    return this.streaming(this.entry(path), 'command', command, { ...options, threadId })
+  }
+
   async getState(path: string, threadId: string, options?: RunOptions): Promise<ThreadState> {
     return (await this.compiled(path)).getState(threadId, options)
   }
@@ -268,6 +278,11 @@ export class AgentRunner implements AgentRunnerContract {
   private async dispatch(definition: AgentRouteDefinition, ctx: AgentMiddlewareContext): Promise<AgentRunOutcome> {
     const agent = await this.pool.get(definition)
     const { input, options } = ctx
+    if (ctx.mode === 'command') {
+      if (!agent.command || !agent.commandStream) throw new E_RUNTIME(`${ctx.agent} cannot run a command`)
+      const command = input as RunCommand
+      return ctx.streaming ? agent.commandStream(options.threadId, command, options) : agent.command(options.threadId, command, options)
+    }
     if (ctx.mode === 'resume') {
       if (!ctx.streaming) return agent.resume(options.threadId, input, options)
       if (!agent.resumeStream) throw new E_RUNTIME(`${ctx.agent} cannot stream a resumed run`)

@@ -36,10 +36,28 @@ export interface RunOptions {
   durability?: Durability
   /** LangChain callback handlers that observe the run's graph (tracing adds its own). */
   callbacks?: BaseCallbackHandler[]
+  /** Stops the run before these nodes run (`'*'`: before every node), as LangGraph's `interruptBefore`; the thread then waits with them in `next`. */
+  interruptBefore?: string[] | '*'
+  /** Stops the run after these nodes ran (`'*'`: after every node), as LangGraph's `interruptAfter`. */
+  interruptAfter?: string[] | '*'
 }
 
 export interface StreamOptions extends RunOptions {
   modes?: StreamMode[]
+  /** Streams the events of subgraphs (a team's members) too, each with its `namespace`. */
+  subgraphs?: boolean
+}
+
+/**
+ * What continues a thread, as LangGraph's `Command`: the answer to the
+ * interrupts it waits on (`resume`), a patch applied to its state first
+ * (`update`, reducers apply), the nodes to run next (`goto`). An empty
+ * command continues the thread from its latest checkpoint.
+ */
+export interface RunCommand {
+  resume?: unknown
+  update?: Record<string, unknown>
+  goto?: string | string[]
 }
 
 /** A pending human-in-the-loop stop. Resume with `resume(threadId, value)`. */
@@ -57,7 +75,7 @@ export interface RunResult<S = Record<string, unknown>> {
 
 /** One item of `stream()`: a LangGraph stream chunk, or the interrupts the run stopped at. */
 export type StreamEvent =
-  | { event: StreamMode; data: unknown; node?: string }
+  | { event: StreamMode; data: unknown; node?: string; namespace?: string[] }
   | { event: 'interrupt'; data: InterruptInfo[] }
 
 export interface ThreadState<S = Record<string, unknown>> {
@@ -111,6 +129,9 @@ export interface AgentRunner {
   stream(path: string, input: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   resume(path: string, threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
   resumeStream?(path: string, threadId: string, value: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
+  /** Continues a thread with a LangGraph command (see RunCommand); rejects a bad command before the run starts. */
+  command?(path: string, threadId: string, command: RunCommand, options?: RunOptions): Promise<RunResult>
+  commandStream?(path: string, threadId: string, command: RunCommand, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   getState(path: string, threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(path: string, threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   /** Mermaid text of the route's graph. */

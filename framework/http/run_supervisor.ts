@@ -43,11 +43,23 @@ export class RunSupervisor {
     return this.running.size
   }
 
-  async supervise<T>(ctx: HttpContext, route: AgentRouteInfo, work: (deadline: RunDeadline) => Promise<T>, outcome: (value: T) => RunOutcome = () => 'success'): Promise<T> {
+  /**
+   * `options.cancel`, when given, stops the run when it aborts, also while it waits for its slot;
+   * `options.detached` keeps the run going when its client leaves (it still ends at its deadline).
+   */
+  async supervise<T>(
+    ctx: HttpContext,
+    route: AgentRouteInfo,
+    work: (deadline: RunDeadline) => Promise<T>,
+    outcome: (value: T) => RunOutcome = () => 'success',
+    options: { cancel?: AbortSignal; detached?: boolean } = {},
+  ): Promise<T> {
     const started = performance.now()
-    const deadline = new RunDeadline(route.timeoutSeconds ?? this.options.defaultTimeoutSeconds)
+    const deadline = new RunDeadline(route.timeoutSeconds ?? this.options.defaultTimeoutSeconds, options.cancel)
     this.running.add(deadline)
-    if (ctx.clientGone) deadline.stop(new E_ABORTED('client disconnected'))
+    if (options.detached) {
+      // Its client may leave: the run goes on.
+    } else if (ctx.clientGone) deadline.stop(new E_ABORTED('client disconnected'))
     else ctx.onClose(() => {
       if (!ctx.res.writableFinished) deadline.stop(new E_ABORTED('client disconnected'))
     })

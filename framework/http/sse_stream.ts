@@ -49,7 +49,7 @@ export class SseStream {
    * as Last-Event-ID); `null` writes no `id:` line, so the client keeps the
    * last id it had (for a frame that is not a stored event, such as an error).
    */
-  send(event: string, data: unknown, id?: string | null): Promise<void> {
+  send(event: string, data: unknown, id?: string | number | null): Promise<void> {
     if (this.closed) return Promise.resolve()
     const idLine = id === null ? '' : `id: ${id ?? this.nextId++}\n`
     const frame = `${idLine}event: ${event}\ndata: ${JSON.stringify(data ?? null)}\n\n`

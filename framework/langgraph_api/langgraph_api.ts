@@ -9,6 +9,10 @@ import type { ThreadAccess } from '../http/thread_access'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 import { AssistantCatalog, AssistantsController } from './assistants'
 import { identify, identifyingAuth, RouteGuards } from './guards'
+import { LiveRuns } from './live_runs'
+import { MemoryRunStore } from './memory_run_store'
+import { RunResourcesController } from './run_resources_controller'
+import type { RunStore } from './run_store'
 import { ProtocolRunsController } from './runs_controller'
 import { ThreadGate } from './thread_gate'
 import type { ThreadStore } from './thread_store'
@@ -33,6 +37,8 @@ export interface LangGraphApiOptions {
   threads?: ThreadAccess
   /** Where the threads are stored (the `threads` table). */
   store: ThreadStore
+  /** Where the runs of stored threads are kept; in this process's memory (bounded) when not given. */
+  runs?: RunStore
   heartbeatSeconds: number
   /** How many `enqueue` runs may wait for their thread at once: the server's MAX_QUEUE_SIZE. */
   maxWaiting?: number
@@ -82,7 +88,10 @@ export class LangGraphApi {
     const guards = new RouteGuards(registry, routes)
     const gate = new ThreadGate({ store: options.store, catalog, runner, guards, access: options.threads })
     const assistants = new AssistantsController(catalog, runner, guards)
-    const threads = new ThreadsController(gate, catalog, runner)
+    const runStore = options.runs ?? new MemoryRunStore()
+    const live = new LiveRuns()
+    const threads = new ThreadsController(gate, catalog, runner, runStore)
+    const resources = new RunResourcesController({ gate, runs: runStore, live, heartbeatSeconds: options.heartbeatSeconds })
     const runs = (this.runs = new ProtocolRunsController({
       runner,
       catalog,
@@ -92,6 +101,8 @@ export class LangGraphApi {
       exceptionHandler: options.exceptionHandler,
       heartbeatSeconds: options.heartbeatSeconds,
       maxWaiting: options.maxWaiting,
+      runs: runStore,
+      live,
     }))
     this.add('POST', '/assistants/search', assistants.search)
       .add('POST', '/assistants/count', assistants.count)
@@ -114,6 +125,12 @@ export class LangGraphApi {
       .add('POST', '/threads/:thread_id/history', threads.history)
       .add('POST', '/threads/:thread_id/runs/wait', runs.wait)
       .add('POST', '/threads/:thread_id/runs/stream', runs.stream)
+      .add('GET', '/threads/:thread_id/runs', resources.list)
+      .add('GET', '/threads/:thread_id/runs/:run_id', resources.show)
+      .add('DELETE', '/threads/:thread_id/runs/:run_id', resources.destroy)
+      .add('POST', '/threads/:thread_id/runs/:run_id/cancel', resources.cancel, true)
+      .add('GET', '/threads/:thread_id/runs/:run_id/join', resources.join)
+      .add('GET', '/threads/:thread_id/runs/:run_id/stream', resources.stream)
       .add('POST', '/runs/wait', runs.wait)
       .add('POST', '/runs/stream', runs.stream)
   }
@@ -135,13 +152,14 @@ export class LangGraphApi {
       .prefix('/runs/', this.dispatch)
   }
 
-  private add(method: Method, template: string, handler: Destination): this {
+  /** `bodyless`: a POST whose parameters are all in its query (a run's cancel), sent without a body by the client. */
+  private add(method: Method, template: string, handler: Destination, bodyless = false): this {
     const params: string[] = []
     const source = template.replace(/:([a-z_]+)/g, (_, name: string) => {
       params.push(name)
       return '([^/]+)'
     })
-    const stack = method === 'POST' || method === 'PATCH' ? [...this.front, this.options.body] : this.front
+    const stack = (method === 'POST' || method === 'PATCH') && !bodyless ? [...this.front, this.options.body] : this.front
     this.endpoints.push({ method, template, pattern: new RegExp(`^${source}$`), params, run: compose(stack, handler) })
     return this
   }

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { isBaseMessage } from '@langchain/core/messages'
 import { z } from 'zod'
-import { toPlainValues } from '../agents/plain_values'
 import type { RunDeadline } from '../agents/run_deadline'
-import type { AgentRunner, Durability, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
+import type { AgentRunner, Durability, InterruptInfo, RunCommand, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions } from '../contracts/agent_run'
 import { E_ABORTED, E_OVERLOADED, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
 import type { HttpContext } from '../http/context'
@@ -12,6 +10,10 @@ import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_superv
 import { SseStream } from '../http/sse_stream'
 import type { RunOutcome } from '../observability/metrics'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
+import type { CancelAction, LiveRun, LiveRuns } from './live_runs'
+import { MessagesMode, serializedMessage, type ProtocolEvent } from './messages_mode'
+import { rollBack, runStart, type RunStart } from './rollback'
+import type { RunStatus, RunStore } from './run_store'
 import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
@@ -19,18 +21,30 @@ import type { ThreadGate } from './thread_gate'
 import type { ThreadRecord } from './thread_store'
 
 /** The protocol's stream modes served, and the runner's mode each one reads. */
-const STREAM_MODES: Record<string, StreamMode> = { values: 'values', updates: 'updates', 'messages-tuple': 'messages', custom: 'custom' }
+const STREAM_MODES: Record<string, StreamMode[]> = {
+  values: ['values'],
+  updates: ['updates'],
+  'messages-tuple': ['messages'],
+  // The older mode: tokens for the partial messages, node outputs and the state for the complete ones.
+  messages: ['messages', 'updates', 'values'],
+  custom: ['custom'],
+}
 const SUPPORTED = Object.keys(STREAM_MODES)
 const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
 /** For a route without a timeout: how long an `enqueue` run waits, and how long a busy thread is trusted to be running. */
 const DEFAULT_TIMEOUT_SECONDS = 86_400
 /** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
 const STALE_GRACE_MS = 60_000
+/** How long a stopped run that outlived the abort grace is still waited for, to record how it ended. */
+const LATE_SETTLE_MS = 2_147_483_647
 /** How many `enqueue` runs may wait at once when the server gives no MAX_QUEUE_SIZE. */
 const DEFAULT_MAX_WAITING = 100
 
 const unsupported = (what: string) =>
   z.unknown().refine((value) => value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0), `${what} is not supported yet`).optional()
+
+/** The nodes a run stops before or after: `*` (every node) or node names. */
+const STOP_NODES = z.union([z.literal('*'), z.array(z.string().min(1))], { error: 'a list of node names, or "*"' }).optional().nullable()
 
 const RUN_BODY = z.looseObject({
   assistant_id: z.string().min(1, 'assistant_id is required'),
@@ -38,19 +52,19 @@ const RUN_BODY = z.looseObject({
   command: z
     .looseObject({
       resume: z.unknown().optional(),
-      update: unsupported('command.update (update the state with POST /threads/{thread_id}/state, then run)'),
-      goto: unsupported('command.goto'),
+      update: z.record(z.string(), z.unknown(), { error: 'update is an object of state keys' }).optional().nullable(),
+      goto: z.union([z.string().min(1), z.array(z.string().min(1))], { error: 'goto takes node names (a Send is not supported)' }).optional().nullable(),
     })
     .optional()
     .nullable(),
   config: z.looseObject({ configurable: z.record(z.string(), z.unknown()).optional().nullable() }).optional().nullable(),
   metadata: boundedMetadata.optional().nullable(),
   stream_mode: z.union([z.string(), z.array(z.string())]).optional().nullable(),
-  // Accepted so that UIs which always send them work; what they add is documented as not served yet.
   stream_subgraphs: z.boolean().optional().nullable(),
+  // Accepted so that UIs which always send it work: a run's events can be re-attached to while it runs on this instance.
   stream_resumable: z.boolean().optional().nullable(),
-  interrupt_before: unsupported('interrupt_before'),
-  interrupt_after: unsupported('interrupt_after'),
+  interrupt_before: STOP_NODES,
+  interrupt_after: STOP_NODES,
   checkpoint: z.looseObject({ checkpoint_id: z.string().optional().nullable(), checkpoint_ns: z.string().optional().nullable() }).optional().nullable(),
   checkpoint_id: z.string().optional().nullable(),
   webhook: unsupported('webhook'),
@@ -73,6 +87,10 @@ export interface ProtocolRunsOptions {
   heartbeatSeconds: number
   /** How many `enqueue` runs may wait for their thread in this process at once (the server's MAX_QUEUE_SIZE); past it, 503 E_OVERLOADED. */
   maxWaiting?: number
+  /** The runs of stored threads (the run resources). */
+  runs: RunStore
+  /** The runs in progress in this process: cancelled, joined and re-attached to here. */
+  live: LiveRuns
 }
 
 /** One accepted run: its id, its thread, and how to start it under a deadline. */
@@ -87,6 +105,10 @@ interface PreparedRun {
   temporary: boolean
   location: string
   body: RunBody
+  /** The run as a resource of its stored thread: cancelled and joined through it. */
+  live?: LiveRun
+  /** The thread's latest checkpoint and its pending writes when the run was accepted: where a rollback takes it back to. */
+  startedFrom?: RunStart
 }
 
 /**
@@ -120,7 +142,12 @@ export class ProtocolRunsController {
     ctx.res.setHeader('Content-Location', run.location)
     let result: RunResult
     try {
-      result = await this.supervised(ctx, run, resultOutcome, (deadline) => this.invoke(ctx, run, deadline))
+      result = await this.supervised(ctx, run, resultOutcome, async (deadline) => {
+        run.live?.publish('metadata', { run_id: run.runId, attempt: 1 })
+        const ended = await this.invoke(ctx, run, deadline)
+        run.live?.publish('values', presentValues(ended.output, ended.interrupts))
+        return ended
+      })
     } catch (error) {
       if (refusedBeforeStart(error)) throw error
       // A run that failed once started is answered as LangGraph's server answers it, so clients report it rather than retry the run.
@@ -128,8 +155,10 @@ export class ProtocolRunsController {
       const rendered = exceptionHandler.render(error, ctx.traceId)
       ctx.error = { code: rendered.body.error.code, status: rendered.status }
       exceptionHandler.report(error, ctx, rendered.status)
+      if (ctx.clientGone) return
       return ctx.json(200, { __error__: { error: rendered.body.error.code, message: rendered.body.error.message } })
     }
+    if (ctx.clientGone) return
     ctx.json(200, presentValues(result.output, result.interrupts))
   }
 
@@ -137,34 +166,51 @@ export class ProtocolRunsController {
     const run = await this.prepare(ctx)
     const modes = streamModes(run.body.stream_mode)
     ctx.res.setHeader('Content-Location', run.location)
+    // Closed once the run and its thread are recorded: a client that reads the end of the stream reads them as they ended.
+    let sse: SseStream | undefined
+    try {
+      await this.streamRun(ctx, run, modes, (opened) => (sse = opened))
+    } finally {
+      sse?.close()
+    }
+  }
+
+  private async streamRun(ctx: HttpContext, run: PreparedRun, modes: string[], opened: (sse: SseStream) => void): Promise<void> {
     await this.supervised<StreamEnd>(ctx, run, (end) => end.outcome, async (deadline): Promise<StreamEnd> => {
-      const events = await this.startStream(ctx, run, deadline, [...new Set(modes.map((mode) => STREAM_MODES[mode]))])
+      const events = await this.startStream(ctx, run, deadline, [...new Set(modes.flatMap((mode) => STREAM_MODES[mode]))])
+      const messages = modes.includes('messages') ? new MessagesMode() : undefined
       const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
+      opened(sse)
       sse.open()
+      // Every event is kept for clients that join the run, numbered as this stream numbers it.
+      const send = (event: string, data: unknown) => {
+        run.live?.publish(event, data)
+        return sse.send(event, data)
+      }
       const end: StreamEnd = { outcome: 'success' }
       let values: unknown
       try {
-        await sse.send('metadata', { run_id: run.runId, attempt: 1 })
+        await send('metadata', { run_id: run.runId, attempt: 1 })
         for await (const event of events) {
           if (event.event === 'interrupt') {
             end.outcome = 'interrupted'
-            await this.sendInterrupt(sse, modes, values, event.data)
+            await this.sendInterrupt(send, modes, values, event.data)
           } else {
-            if (event.event === 'values') values = event.data
-            await sse.send(event.event, eventData(event))
+            if (event.event === 'values' && !event.namespace?.length) values = event.data
+            const suffix = event.namespace?.length ? `|${event.namespace.join('|')}` : ''
+            for (const [name, data] of protocolEvents(event, modes, messages)) await send(name + suffix, data)
           }
         }
       } catch (error) {
         end.reason = deadline.reason ?? error
-        end.outcome = ctx.clientSignal.aborted ? 'cancelled' : outcomeOf(end.reason)
-        if (!ctx.clientSignal.aborted) {
+        const left = ctx.clientSignal.aborted && !detached(run)
+        end.outcome = left ? 'cancelled' : outcomeOf(end.reason)
+        if (!left) {
           const rendered = this.options.exceptionHandler.render(end.reason, ctx.traceId)
           ctx.error = { code: rendered.body.error.code, status: rendered.status }
           this.options.exceptionHandler.report(end.reason, ctx, rendered.status)
-          await sse.send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
+          await send('error', { error: rendered.body.error.code, message: rendered.body.error.message })
         }
-      } finally {
-        sse.close()
       }
       return end
     })
@@ -176,9 +222,9 @@ export class ProtocolRunsController {
     const assistant = this.options.catalog.get(body.assistant_id)
     streamModes(body.stream_mode)
     const strategy = body.multitask_strategy ?? 'reject'
-    if (strategy !== 'reject' && strategy !== 'enqueue') throw unsupportedField('multitask_strategy', `"${strategy}" is not supported yet; "reject" and "enqueue" are`)
-    if (body.command && body.command.resume === undefined) throw unsupportedField('command', 'a command needs resume (update and goto are not supported yet)')
+    if (body.command && body.input !== undefined && body.input !== null) throw unsupportedField('input', 'send input or command, not both')
     await this.options.guards.admit(ctx, assistant.route)
+    await this.assertStopNodes(assistant, body)
     const runId = randomUUID()
     const { gate } = this.options
     const threadId = ctx.params.thread_id
@@ -187,8 +233,8 @@ export class ProtocolRunsController {
       const keep = body.on_completion === 'keep'
       if (keep) await this.createThread(ctx, id, assistant, body, true)
       const thread = keep ? await gate.store.get(id) : undefined
-      const token = thread ? await this.take(ctx, thread, assistant, false) : undefined
-      return { runId, threadId: id, assistant, thread, token, temporary: !keep, location: `/runs/${runId}`, body }
+      const prepared: PreparedRun = { runId, threadId: id, assistant, thread, temporary: !keep, location: `/runs/${runId}`, body }
+      return thread ? this.takeRegistered(ctx, prepared, 'reject') : prepared
     }
     if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
     let thread = await gate.store.get(threadId)
@@ -204,8 +250,62 @@ export class ProtocolRunsController {
       })
     }
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
-    const token = await this.take(ctx, thread, assistant, strategy === 'enqueue')
-    return { runId, threadId, assistant, thread, token, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }
+    return this.takeRegistered(ctx, { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }, strategy)
+  }
+
+  /**
+   * Stores the run (pending) as a resource of its thread, then takes the
+   * thread for it (an `enqueue` run waits, and can be cancelled while it
+   * does) and notes the checkpoint it starts from. A run that does not get
+   * its thread is forgotten, or reads `interrupted` when it was cancelled.
+   */
+  private async takeRegistered(ctx: HttpContext, run: PreparedRun, strategy: RunBody['multitask_strategy']): Promise<PreparedRun> {
+    const thread = run.thread as ThreadRecord
+    const live = await this.register(run)
+    try {
+      run.token = await this.take(ctx, thread, run.assistant, strategy ?? 'reject', live)
+      run.startedFrom = await runStart(await agentOf(this.options.runner, run.assistant.route), run.threadId)
+      this.options.live.hold(live)
+      return run
+    } catch (error) {
+      const { gate, runs } = this.options
+      const report = (failure: unknown) => ctx.logger.error('could not let go of a LangGraph API run that did not start', { threadId: run.threadId, error: failure })
+      // Not started: the thread is let go as its last run left it.
+      if (run.token) await gate.record(run.assistant.route, run.threadId, run.token).catch(report)
+      const action = live.freeze()
+      if (action) await runs.update(run.threadId, run.runId, { status: 'interrupted', cancelReason: action }).catch(report)
+      else await runs.delete(run.threadId, run.runId).catch(report)
+      this.options.live.close(live)
+      throw error
+    }
+  }
+
+  /** `interrupt_before` and `interrupt_after` name nodes of the assistant's graph (or are `*`); E_VALIDATION naming the others. */
+  private async assertStopNodes(assistant: AssistantEntry, body: RunBody): Promise<void> {
+    const fields = [['interrupt_before', body.interrupt_before], ['interrupt_after', body.interrupt_after]] as const
+    if (!fields.some(([, nodes]) => Array.isArray(nodes))) return
+    const agent = await agentOf(this.options.runner, assistant.route)
+    for (const [path, nodes] of fields) if (Array.isArray(nodes)) agent.assertNodes(nodes, path)
+  }
+
+  /** Stores the accepted run (pending) as a resource of its thread, and opens it in this process (cancellable). */
+  private async register(run: PreparedRun): Promise<LiveRun> {
+    const { runs, live } = this.options
+    const now = Date.now()
+    await runs.create({
+      runId: run.runId,
+      threadId: run.threadId,
+      assistantId: run.assistant.id,
+      status: 'pending',
+      metadata: { ...(run.body.metadata ?? {}) },
+      multitaskStrategy: run.body.multitask_strategy ?? null,
+      cancelReason: null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    run.live = live.open(run.runId, run.threadId)
+    run.live.detached = run.body.on_disconnect === 'continue'
+    return run.live
   }
 
   /** A run continues the thread's latest checkpoint: naming it is accepted, naming an earlier one (a fork) is not supported yet. */
@@ -225,21 +325,24 @@ export class ProtocolRunsController {
 
   /**
    * Marks the thread busy and binds it to the assistant on its first run.
-   * A thread another run holds is refused with E_THREAD_BUSY, or, when
-   * `enqueue`, waited for: the runs waiting on one thread in this process
-   * start in the order they came, each once the run before it has ended.
+   * A thread another run holds is refused with E_THREAD_BUSY (`reject`);
+   * waited for (`enqueue`): the runs waiting on one thread in this process
+   * start in the order they came, each once the run before it has ended;
+   * or taken from the run holding it (`interrupt`, `rollback`), which is
+   * cancelled first when it runs in this process (E_THREAD_BUSY otherwise).
    */
-  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, enqueue: boolean): Promise<string> {
+  private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, strategy: RunBody['multitask_strategy'], live: LiveRun): Promise<string> {
     const { store } = this.options.gate
     const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
     const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
     let token: string | undefined
-    if (!enqueue) {
+    if (strategy !== 'enqueue') {
       token = await store.acquire(thread.threadId, staleBefore())
+      if (!token && (strategy === 'interrupt' || strategy === 'rollback')) token = await this.takeOver(thread.threadId, strategy, staleBefore, live)
       if (!token) throw new E_THREAD_BUSY(thread.threadId)
     } else {
       await this.inTurn(thread.threadId, async () => {
-        token = await this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs)
+        token = await this.waitFor(ctx, thread.threadId, staleBefore, Date.now() + timeoutMs, live)
       })
     }
     if (!thread.route) {
@@ -249,16 +352,33 @@ export class ProtocolRunsController {
     return token as string
   }
 
+  /**
+   * Cancels the runs of this process waiting for the thread (so none of them
+   * takes it first) and the run holding it, waits for that one to end
+   * (within the abort grace), then takes the thread.
+   */
+  private async takeOver(threadId: string, action: CancelAction, staleBefore: () => number, self: LiveRun): Promise<string | undefined> {
+    const holder = this.options.live.onThread(threadId)
+    for (const queued of this.options.live.ofThread(threadId)) if (queued !== self && queued !== holder) queued.cancel(action)
+    if (!holder) return undefined
+    holder.cancel(action)
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.supervisor.abortGraceMs + 1000)))
+    await Promise.race([holder.done, grace]).finally(() => clearTimeout(timer))
+    return this.options.gate.store.acquire(threadId, staleBefore())
+  }
+
   /** Takes the thread as soon as it is free (its token); E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
-  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number): Promise<string> {
+  private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number, live: LiveRun): Promise<string> {
     let pause = 25
     for (;;) {
       if (this.stopped) throw new E_SHUTTING_DOWN()
+      if (live.signal.aborted) throw new E_ABORTED('cancelled while it waited for the thread')
       const token = await this.options.gate.store.acquire(threadId, staleBefore())
       if (token) return token
-      if (ctx.clientSignal.aborted) throw new E_ABORTED('client disconnected while its run waited for the thread')
+      if (ctx.clientSignal.aborted && !live.detached) throw new E_ABORTED('client disconnected while its run waited for the thread')
       if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
-      await new Promise((resolve) => setTimeout(resolve, pause))
+      await pauseUnlessAborted(pause, live.signal)
       pause = Math.min(pause * 2, 500)
     }
   }
@@ -288,89 +408,220 @@ export class ProtocolRunsController {
   }
 
   /**
-   * Runs `work` under the supervisor, then records how the thread ended (or
-   * deletes a thread-less run's checkpoints). A run that was stopped (its
-   * client left, its deadline passed, the server drains) is answered at once,
-   * but its graph may still be running: the thread stays busy until the graph
-   * has really ended, and stays busy for the stale takeover if it never does
-   * within the abort grace, so a second run can never start beside it.
+   * Runs `work` under the supervisor, then records how the thread and the
+   * run ended (or deletes a thread-less run's checkpoints). A cancel stops
+   * the run also while it waits for a concurrency slot; once its work has
+   * returned, a cancel changes nothing. A run that was stopped (cancelled,
+   * its client left, its deadline passed, the server drains) is answered at
+   * once, but its graph may still be running: the thread stays busy until
+   * the graph has really ended, so a second run can never start beside it.
    */
   private async supervised<T>(ctx: HttpContext, run: PreparedRun, outcome: (value: T) => RunOutcome, work: (deadline: RunDeadline) => Promise<T>): Promise<T> {
     let failure: string | undefined
     let started: RunDeadline | undefined
+    // Undefined for a run refused before it started: it is no run of its thread.
+    let status: RunStatus | undefined
     try {
       const value = await this.options.supervisor.supervise(
         ctx,
         run.assistant.route,
-        (deadline) => {
+        async (deadline) => {
           started = deadline
+          run.live?.start(deadline)
+          if (run.live) await this.options.runs.update(run.threadId, run.runId, { status: 'running' })
           return work(deadline)
         },
         outcome,
+        { cancel: run.live?.signal, detached: detached(run) },
       )
       const reason = (value as Partial<StreamEnd>).reason
       if (reason !== undefined) failure = failureOf(reason)
+      status = runStatus(outcome(value))
       return value
     } catch (error) {
       failure = failureOf(error)
+      if (!refusedBeforeStart(error)) {
+        status = runStatus(outcomeOf(error))
+        const rendered = this.options.exceptionHandler.render(error, ctx.traceId)
+        run.live?.publish('error', { error: rendered.body.error.code, message: rendered.body.error.message })
+      }
       throw error
     } finally {
+      // Read once: a run that ended well was answered as it ended, whatever cancel came late.
+      const frozen = run.live?.freeze()
+      const action = status === 'success' ? undefined : frozen
       const report = (error: unknown) => ctx.logger.error('could not record the end of a LangGraph API run', { threadId: run.threadId, error })
-      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, failure).catch(report)
-      else await this.settle(run, failure).catch(report)
+      if (started?.signal.aborted) void this.settleWhenStopped(ctx, started, run, { failure, status, action }).catch(report)
+      else await this.settle(run, { failure, status, action }).catch(report)
     }
   }
 
-  /** Settles a stopped run once its graph has ended; leaves its thread busy (for the stale takeover) if it does not within the grace. */
-  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, failure: string | undefined): Promise<void> {
-    if (!(await deadline.settled(this.options.supervisor.abortGraceMs))) {
-      ctx.logger.warn('a stopped LangGraph API run did not end; its thread stays busy until it is taken over as stale', { threadId: run.threadId, agent: run.assistant.route.path })
-      return
+  /**
+   * Settles a stopped run once its graph has ended. One that does not end
+   * within the abort grace reads as it was stopped at once (its joiners are
+   * answered), its thread stays busy, and it is recorded if it ever ends.
+   */
+  private async settleWhenStopped(ctx: HttpContext, deadline: RunDeadline, run: PreparedRun, end: RunEnd): Promise<void> {
+    if (await deadline.settled(this.options.supervisor.abortGraceMs)) return this.settle(run, end)
+    ctx.logger.warn('a stopped LangGraph API run did not end within the abort grace; its thread stays busy until it does', { threadId: run.threadId, agent: run.assistant.route.path })
+    if (run.live) {
+      try {
+        await this.options.runs.update(run.threadId, run.runId, { status: end.status ?? 'interrupted', cancelReason: end.action ?? null })
+      } finally {
+        this.options.live.close(run.live)
+      }
     }
-    await this.settle(run, failure)
+    const report = (error: unknown) => ctx.logger.error('could not record the late end of a LangGraph API run', { threadId: run.threadId, error })
+    // Too late for a rollback: the thread is recorded as the run left it.
+    void deadline.settled(LATE_SETTLE_MS).then(() => this.settle(run, { ...end, action: end.action === 'rollback' ? undefined : end.action, late: true })).catch(report)
   }
 
-  private async settle(run: PreparedRun, failure: string | undefined): Promise<void> {
+  /**
+   * Records how the run ended: a rollback first (the thread back where the
+   * run started, the run forgotten), then the thread's values and status
+   * (always, so the thread is let go) and the run's; a thread-less run's
+   * checkpoints are deleted instead.
+   */
+  private async settle(run: PreparedRun, end: RunEnd): Promise<void> {
     const route = run.assistant.route
-    if (run.thread && run.token) return this.options.gate.record(route, run.threadId, run.token, failure)
-    if (!run.temporary) return
-    await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
+    const { failure, status, action } = end
+    try {
+      if (run.thread && run.token) {
+        const rollback = action === 'rollback'
+        const stoppedAtNodes = status === 'success' && Boolean(run.body.interrupt_before || run.body.interrupt_after)
+        try {
+          if (rollback) await rollBack(await agentOf(this.options.runner, route), run.threadId, run.startedFrom)
+        } finally {
+          await this.recordThread(run, rollback ? undefined : failure, stoppedAtNodes)
+        }
+        if (!run.live) return
+        if (rollback || status === undefined) await this.options.runs.delete(run.threadId, run.runId)
+        else await this.options.runs.update(run.threadId, run.runId, { status, cancelReason: action ?? null })
+        return
+      }
+      if (!run.temporary) return
+      await deleteCheckpoints(await agentOf(this.options.runner, route), run.threadId)
+    } finally {
+      if (run.live) this.options.live.close(run.live)
+    }
+  }
+
+  /** Lets the thread go with its values and status; when its state cannot be read, with its status only. */
+  private async recordThread(run: PreparedRun, failure: string | undefined, stoppedAtNodes: boolean): Promise<void> {
+    const token = run.token as string
+    try {
+      await this.options.gate.record(run.assistant.route, run.threadId, token, failure, stoppedAtNodes)
+    } catch (error) {
+      await this.options.gate.record(undefined, run.threadId, token, failure ?? 'E_RUNTIME: internal error')
+      throw error
+    }
   }
 
   private invoke(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): Promise<RunResult> {
     const { runner } = this.options
     const path = run.assistant.route.path
     const options = this.runOptions(ctx, run, deadline)
-    const resume = run.body.command?.resume
-    return resume !== undefined ? runner.resume(path, run.threadId, resume, options) : runner.invoke(path, run.body.input ?? null, options)
+    const command = commandOf(run)
+    if (!command) return runner.invoke(path, run.body.input ?? null, options)
+    if (!runner.command) throw unsupportedField('command', 'this server cannot continue a thread with a command')
+    return runner.command(path, run.threadId, command, options)
   }
 
   private startStream(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline, modes: StreamMode[]): Promise<AsyncIterable<StreamEvent>> {
     const { runner } = this.options
     const path = run.assistant.route.path
-    const options = { ...this.runOptions(ctx, run, deadline), modes }
-    const resume = run.body.command?.resume
-    if (resume === undefined) return runner.stream(path, run.body.input ?? null, options)
-    if (!runner.resumeStream) throw unsupportedField('command', 'this server cannot stream a resumed run')
-    return runner.resumeStream(path, run.threadId, resume, options)
+    const options: StreamOptions = { ...this.runOptions(ctx, run, deadline), modes, ...(run.body.stream_subgraphs ? { subgraphs: true } : {}) }
+    const command = commandOf(run)
+    if (!command) return runner.stream(path, run.body.input ?? null, options)
+    if (!runner.commandStream) throw unsupportedField('command', 'this server cannot stream a thread continued with a command')
+    return runner.commandStream(path, run.threadId, command, options)
   }
 
   private runOptions(ctx: HttpContext, run: PreparedRun, deadline: RunDeadline): RunOptions {
-    const durability = run.body.durability ?? undefined
-    return { threadId: run.threadId, context: ctx.requestContext(), deadline, ...(durability ? { durability: durability as Durability } : {}) }
+    const { durability, interrupt_before: before, interrupt_after: after } = run.body
+    return {
+      threadId: run.threadId,
+      context: ctx.requestContext(),
+      deadline,
+      ...(durability ? { durability: durability as Durability } : {}),
+      ...(before ? { interruptBefore: before } : {}),
+      ...(after ? { interruptAfter: after } : {}),
+    }
   }
 
   /** An interrupt as LangGraph streams it: `__interrupt__` in the values and in the updates. */
-  private async sendInterrupt(sse: SseStream, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
-    if (modes.includes('values')) await sse.send('values', presentValues(values, interrupts))
-    if (modes.includes('updates')) await sse.send('updates', { __interrupt__: presentInterrupts(interrupts) })
+  private async sendInterrupt(send: (event: string, data: unknown) => Promise<void>, modes: readonly string[], values: unknown, interrupts: InterruptInfo[]): Promise<void> {
+    if (modes.includes('values')) await send('values', presentValues(values, interrupts))
+    if (modes.includes('updates')) await send('updates', { __interrupt__: presentInterrupts(interrupts) })
   }
+}
+
+/**
+ * What continues the run's thread, as LangGraph's Command: the request's
+ * `command`, or an empty one when a run on a stored thread sends no input
+ * (the thread runs on from its latest checkpoint). Undefined: a run with input.
+ */
+function commandOf(run: PreparedRun): RunCommand | undefined {
+  const { command, input } = run.body
+  if (command) {
+    const { resume, update, goto } = command
+    return { ...(resume !== undefined ? { resume } : {}), ...(update ? { update } : {}), ...(goto ? { goto } : {}) }
+  }
+  return run.thread && (input === undefined || input === null) ? {} : undefined
+}
+
+/** `on_disconnect: "continue"` on a run of a stored thread (one that can be re-attached to): it goes on when its client leaves. */
+function detached(run: PreparedRun): boolean {
+  return run.body.on_disconnect === 'continue' && run.live !== undefined
+}
+
+/** How a run ended, as its thread and its record keep it. */
+interface RunEnd {
+  failure: string | undefined
+  status: RunStatus | undefined
+  /** How it was cancelled before its work returned; undefined for a run that ended well. */
+  action: CancelAction | undefined
+  /** Recorded after it had already read as stopped (it outlived the abort grace). */
+  late?: boolean
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 /** How a streamed run ended: once the stream is open, a failure is an `error` event, not a thrown error. */
 interface StreamEnd {
   outcome: RunOutcome
   reason?: unknown
+}
+
+/**
+ * A run's status from how it ended, as on LangGraph Platform: a run that
+ * stopped at an interrupt (or at interrupt_before/after) ended well and reads
+ * `success` (its thread reads `interrupted`); a cancelled one (by a cancel,
+ * its client leaving, the server draining) reads `interrupted`.
+ */
+function runStatus(outcome: RunOutcome): RunStatus {
+  switch (outcome) {
+    case 'success':
+    case 'interrupted':
+      return 'success'
+    case 'cancelled':
+      return 'interrupted'
+    case 'timeout':
+      return 'timeout'
+    default:
+      return 'error'
+  }
 }
 
 /** A refusal (invalid input, a middleware saying no, no slot free) rather than a failure of a run that started. */
@@ -407,6 +658,27 @@ function streamModes(requested: string | string[] | null | undefined): string[] 
   return modes
 }
 
+/** The protocol events a runner event makes for the requested modes: itself, and the `messages` mode's. */
+function protocolEvents(event: Exclude<StreamEvent, { event: 'interrupt' }>, modes: readonly string[], messages: MessagesMode | undefined): ProtocolEvent[] {
+  const events: ProtocolEvent[] = []
+  if (event.event === 'messages') {
+    if (modes.includes('messages-tuple')) events.push(['messages', eventData(event)])
+    if (messages) events.push(...messages.chunk(...(event.data as [unknown, unknown])))
+    return events
+  }
+  if (event.event === 'updates') {
+    if (modes.includes('updates')) events.push(['updates', eventData(event)])
+    if (messages) events.push(...messages.update(event.data))
+    return events
+  }
+  if (event.event === 'values') {
+    if (modes.includes('values')) events.push(['values', eventData(event)])
+    if (messages && !event.namespace?.length) events.push(...messages.values(event.data))
+    return events
+  }
+  return [[event.event, eventData(event)]]
+}
+
 /** An event's data as the protocol sends it; `messages` carries the `messages-tuple` mode's `[chunk, metadata]`. */
 function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown {
   if (event.event === 'updates') return event.node !== undefined ? { [event.node]: presentValues(event.data) } : presentValues(event.data)
@@ -416,15 +688,4 @@ function eventData(event: Exclude<StreamEvent, { event: 'interrupt' }>): unknown
     return [serializedMessage(chunk), metadata]
   }
   return event.data
-}
-
-/**
- * A streamed message chunk as LangGraph's server sends it: LangChain's own
- * serialization (`toDict()`) flattened, so tool-call chunks and metadata
- * reach the client whole.
- */
-function serializedMessage(chunk: unknown): unknown {
-  if (!isBaseMessage(chunk)) return toPlainValues(chunk)
-  const { type, data } = chunk.toDict()
-  return { ...data, type }
 }

@@ -89,8 +89,9 @@ export class ThreadGate {
   /**
    * Ends the hold `token` has on the thread: stores its values and interrupts as its latest checkpoint
    * has them, with the status they imply (the thread's own status, unbound). Nothing changes when another run holds it now.
+   * `stoppedAtNodes`: the run ended where it was asked to stop (interrupt_before/after), so a thread with nodes next waits: interrupted.
    */
-  async record(route: AgentRouteInfo | undefined, threadId: string, token: string, failed?: string): Promise<void> {
+  async record(route: AgentRouteInfo | undefined, threadId: string, token: string, failed?: string, stoppedAtNodes = false): Promise<void> {
     if (!route) {
       await this.store.finish(threadId, token, { status: failed ? 'error' : 'idle', error: failed })
       return
@@ -100,7 +101,7 @@ export class ThreadGate {
     for (const task of snapshot?.tasks ?? []) {
       if (task.interrupts?.length) interrupts[task.id] = presentInterrupts(task.interrupts as Array<{ id?: string; value?: unknown }>)
     }
-    const interrupted = Object.keys(interrupts).length > 0
+    const interrupted = Object.keys(interrupts).length > 0 || (stoppedAtNodes && (snapshot?.next?.length ?? 0) > 0)
     await this.store.finish(threadId, token, {
       status: failed ? 'error' : interrupted ? 'interrupted' : 'idle',
       values: snapshot ? presentValues(snapshot.values) : undefined,

@@ -8,6 +8,7 @@ import type { HttpContext } from '../http/context'
 import type { AssistantCatalog } from './assistants'
 import { emptyState, presentSnapshot, presentThread } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, MAX_METADATA_BYTES, metadataFits, parseBody, queryFlag } from './request'
+import type { RunStore } from './run_store'
 import type { ThreadGate } from './thread_gate'
 import { THREAD_STATUSES } from './thread_store'
 
@@ -69,6 +70,8 @@ export class ThreadsController {
     private readonly gate: ThreadGate,
     private readonly catalog: AssistantCatalog,
     private readonly runner: AgentRunner,
+    /** The threads' runs, forgotten with their thread. */
+    private readonly runs?: RunStore,
   ) {}
 
   create = async (ctx: HttpContext): Promise<void> => {
@@ -119,6 +122,7 @@ export class ThreadsController {
       throw error
     }
     await this.gate.store.delete(id, token)
+    await this.runs?.deleteThread(id)
     ctx.res.statusCode = 204
     ctx.res.end()
   }

@@ -3,7 +3,8 @@ import type { Logger } from '../../logger'
 import type { MiddlewareHandler, Next } from '../../pipeline/pipeline'
 import type { RunnableAgent } from '../agent_pool'
 
-export type AgentRunMode = 'invoke' | 'stream' | 'resume'
+/** `command`: a thread continued with a LangGraph command (its input is the RunCommand). */
+export type AgentRunMode = 'invoke' | 'stream' | 'resume' | 'command'
 
 /** What a run produces: a result, or (when streaming) the events still to come. */
 export type AgentRunOutcome = RunResult | AsyncIterable<StreamEvent>
@@ -18,7 +19,7 @@ export interface AgentMiddlewareContext {
   readonly mode: AgentRunMode
   /** True for `stream()` and `resumeStream()`: `next()` then resolves to an AsyncIterable. */
   readonly streaming: boolean
-  /** The run input; for `resume` the value given to the interrupt. */
+  /** The run input; for `resume` the value given to the interrupt; for `command` the RunCommand. */
   input: unknown
   /** threadId (always set), request context, cancellation signal, stream modes. */
   options: StreamOptions & { threadId: string }

@@ -50,21 +50,31 @@ describe('the LangGraph API after a stopped run that does not end', () => {
     rmSync(base, { recursive: true, force: true })
   })
 
-  it('keeps the thread busy past the abort grace, and a late end does not mark it idle', async () => {
+  it('reads the run as interrupted past the abort grace while its thread stays busy, and records the thread when the run ends at last', async () => {
     const thread = await client.threads.create()
     const controller = new AbortController()
     const run = client.runs.wait(thread.thread_id, 'stuck', { input: { label: 'one' }, signal: controller.signal }).catch(() => 'cancelled')
     await waitFor(() => gates.length === 1, 'the run to start')
+    const [running] = await client.runs.list(thread.thread_id)
+    expect(running.status).toBe('running')
     controller.abort()
     expect(await run).toBe('cancelled')
     await waitFor(() => lingers.length === 1, 'the stopped run to linger')
     await new Promise((resolve) => setTimeout(resolve, 400))
-    expect((await client.threads.get(thread.thread_id)).status).toBe('busy')
-    gates.shift()?.()
-    lingers.shift()?.()
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect((await client.runs.get(thread.thread_id, running.run_id)).status).toBe('interrupted')
+    // A join is answered (it does not wait for the lingering work).
+    await expect(client.runs.join(thread.thread_id, running.run_id)).resolves.toBeDefined()
     expect((await client.threads.get(thread.thread_id)).status).toBe('busy')
     const refused = await client.runs.wait(thread.thread_id, 'stuck', { input: { label: 'two' } }).catch((error: { status?: number }) => error.status)
     expect(refused).toBe(422)
+    await client.runs.delete(thread.thread_id, running.run_id)
+    gates.shift()?.()
+    lingers.shift()?.()
+    let status = 'busy'
+    for (let tries = 0; tries < 100 && status === 'busy'; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      status = (await client.threads.get(thread.thread_id)).status
+    }
+    expect(status).toBe('idle')
   })
 })
