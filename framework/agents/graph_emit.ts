@@ -1,5 +1,6 @@
 import { Annotation, StateGraph, type BaseCheckpointSaver, type CompiledStateGraph } from '@langchain/langgraph'
 import { BinaryOperatorAggregate, EphemeralValue, LastValue, type BaseChannel } from '@langchain/langgraph/channels'
+import { tracedNode } from '../tracing/node_spans'
 import type { CompileGraphOptions } from './graph_builder'
 import type { GraphPlan, PlanNode } from './graph_plan'
 import {
@@ -51,7 +52,8 @@ export function emitGraph(plan: GraphPlan, state: AnyStateDefinition, options: C
   const graph: any = new StateGraph({ state: Annotation.Root(all), input: Annotation.Root(user), output: Annotation.Root(user) } as any)
   for (const node of plan.nodes.values()) {
     const { fn, subgraphs } = runtimeFor(node, scope)
-    graph.addNode(node.name, fn, subgraphs ? { subgraphs } : undefined)
+    // With tracing on, each node is its own span; a node running a Langvel subgraph leaves the spans to that graph's nodes.
+    graph.addNode(node.name, tracedNode(node.name, fn, { calls: !subgraphs }), subgraphs ? { subgraphs } : undefined)
   }
   for (const { from, to } of plan.edges) graph.addEdge(from, to)
   for (const { from, to } of plan.joins) graph.addEdge(from, to)

@@ -97,6 +97,13 @@ export interface AgentRouteInfo {
   description?: string
   /** Agent class name. */
   agent: string
+  /**
+   * The agent serves a compiled LangGraph graph Langvel did not build: with
+   * tracing on, its runs follow every runnable of the graph through LangChain
+   * callbacks to make node spans (RunTrace's `graphCallbacks`), since its
+   * nodes do not make their own.
+   */
+  externalGraph?: boolean
   middleware: string[]
   checkpointer: string
   /** Where the route's threads live in the checkpointer: its thread ids are `<threadNamespace>:<thread id>`. */

@@ -28,8 +28,12 @@ export interface Tracing {
   extract(headers: Record<string, string | string[] | undefined>, base?: Context): Context
   /** The `traceparent` header value of a span. */
   traceparent(span: Span): string
-  /** A LangChain callback handler turning a run's graph nodes into children of `parent`. */
-  graphHandler(parent: Context, run: TracedRun): BaseCallbackHandler
+  /**
+   * A LangChain callback handler turning a run's graph nodes, and the LangChain
+   * models and tools they call, into children of `parent`; with `nodes: false`,
+   * only the models and tools (what a Langvel node gives the runs it starts).
+   */
+  graphHandler(parent: Context, run: TracedRun, options?: { nodes?: boolean }): BaseCallbackHandler
   /** Exports what is queued; resolves within the export timeout. */
   forceFlush(): Promise<void>
   shutdown(): Promise<void>

@@ -7,7 +7,7 @@ import type { TracedRun } from '../contracts/tracing'
 import { recordSpanError } from './span_errors'
 import { isTracedByLangvel } from './tracing_runtime'
 
-/** Marks the contexts of a node span and of every span started within it: the value is the node's LangChain run id. */
+/** Marks the contexts of the spans this handler makes and of every span started within them: the value is the span's LangChain run id. */
 export const NODE_RUN_KEY = createContextKey('langvel.graph.node_run')
 
 interface RunEntry {
@@ -17,13 +17,24 @@ interface RunEntry {
   span?: Span
 }
 
+/** What a GraphSpanHandler makes spans of. */
+export interface GraphSpanHandlerOptions {
+  /**
+   * Graph nodes too (default). Off for the handler a Langvel node gives its
+   * own LangChain runs: Langvel-built graphs' nodes make their own spans.
+   */
+  nodes?: boolean
+}
+
 /**
- * A LangChain callback handler, one per agent run, that turns the graph's
- * nodes into spans under the run's span (subgraph nodes under their parent
- * node). It follows every LangChain run of the graph (chains, models, tools)
- * so that code running inside any of them finds the node span it belongs to
- * (`contextOf`). LangGraph's own entry node is not a span. An interrupt is
- * not an error: the node span says `langgraph.node.interrupted`.
+ * A LangChain callback handler that turns what runs under it into spans. On
+ * a whole run (a graph Langvel did not build), it turns the graph's nodes
+ * into spans under the run's span (subgraph nodes under their parent node);
+ * it follows every LangChain run of the graph (chains, models, tools) so that
+ * code running inside any of them finds the span it belongs to (`contextOf`).
+ * LangGraph's own entry node is not a span. An interrupt is not an error: the
+ * node span says `langgraph.node.interrupted`. A node of a Langvel-built
+ * graph gives one, without node spans, only to the LangChain runs it starts.
  *
  * Model and tool calls made through Langvel (`this.llm`, Langvel tools) make
  * their own spans and are tagged `TRACED_BY_LANGVEL`; a LangChain chat model
@@ -39,13 +50,16 @@ export class GraphSpanHandler extends BaseCallbackHandler {
   // Awaited, so a node's span exists before the node's code runs and looks for it.
   override awaitHandlers = true
   private readonly runs = new Map<string, RunEntry>()
+  private readonly nodes: boolean
 
   constructor(
     private readonly tracer: Tracer,
     private readonly root: Context,
     private readonly run: TracedRun,
+    options: GraphSpanHandlerOptions = {},
   ) {
     super()
+    this.nodes = options.nodes ?? true
   }
 
   /** The context of LangChain run `runId`: its node span's, or the nearest enclosing one's. */
@@ -57,7 +71,7 @@ export class GraphSpanHandler extends BaseCallbackHandler {
   override handleChainStart(_chain: unknown, _inputs: unknown, runId: string, parentRunId?: string, tags?: string[], metadata?: Record<string, unknown>, _runType?: string, runName?: string): void {
     const parent = this.parentOf(parentRunId)
     const node = metadata?.langgraph_node
-    if (typeof node !== 'string' || runName !== node || tags?.includes('langsmith:hidden') || node.startsWith('__')) {
+    if (!this.nodes || typeof node !== 'string' || runName !== node || tags?.includes('langsmith:hidden') || node.startsWith('__')) {
       this.runs.set(runId, { context: parent })
       return
     }
@@ -140,7 +154,7 @@ export class GraphSpanHandler extends BaseCallbackHandler {
 
   private startChild(runId: string, parent: Context, name: string, options: { kind?: SpanKind; attributes: Attributes }): void {
     const span = this.tracer.startSpan(name, options, parent)
-    this.runs.set(runId, { context: trace.setSpan(parent, span), span })
+    this.runs.set(runId, { context: trace.setSpan(parent, span).setValue(NODE_RUN_KEY, runId), span })
   }
 
   private parentOf(parentRunId: string | undefined): Context {

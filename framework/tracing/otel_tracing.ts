@@ -18,7 +18,7 @@ import type { Logger } from '../logger'
 import { within } from '../support/deadlines'
 import { BoundedExportProcessor } from './bounded_export'
 import { ensureContextManager } from './context_manager'
-import { GraphSpanHandler, NODE_RUN_KEY } from './graph_spans'
+import { GraphSpanHandler, NODE_RUN_KEY, type GraphSpanHandlerOptions } from './graph_spans'
 import { recordSpanError } from './span_errors'
 import type { SamplerName, TracingConfig } from './tracing_config'
 import { tracingMetrics, type TracingMetrics } from './tracing_metrics'
@@ -137,14 +137,16 @@ export class OtelTracing implements Tracing {
   }
 
   /**
-   * The active context, unless the caller runs inside a graph node whose span
-   * it is not already under: LangGraph keeps the node's run config (not
-   * OpenTelemetry's context) current while the node runs, and the run's
-   * GraphSpanHandler knows the node span of that config's LangChain run.
+   * The active context: a node of a Langvel-built graph makes its span active
+   * while it runs. The exception is code running inside a LangChain run that a
+   * GraphSpanHandler made a span for (a LangChain tool used directly in a
+   * node, or a node of a graph Langvel did not build) whose span it is not
+   * already under: LangChain keeps that run's config (not OpenTelemetry's
+   * context) current, and the handler on its callbacks knows the span.
    */
   parentContext(): Context {
     const active = context.active()
-    const located = nodeContext()
+    const located = handlerContext()
     if (!located) return active
     return active.getValue(NODE_RUN_KEY) === located.getValue(NODE_RUN_KEY) ? active : located
   }
@@ -159,8 +161,8 @@ export class OtelTracing implements Tracing {
     return carrier.traceparent
   }
 
-  graphHandler(parent: Context, run: TracedRun): BaseCallbackHandler {
-    return new GraphSpanHandler(this.tracer, parent, run)
+  graphHandler(parent: Context, run: TracedRun, options?: GraphSpanHandlerOptions): BaseCallbackHandler {
+    return new GraphSpanHandler(this.tracer, parent, run, options)
   }
 
   forceFlush(): Promise<void> {
@@ -173,8 +175,8 @@ export class OtelTracing implements Tracing {
   }
 }
 
-/** The context of the graph node the caller runs in, if it runs in a traced one. */
-function nodeContext(): Context | undefined {
+/** The context of the span a GraphSpanHandler made for the LangChain run the caller runs in, if any. */
+function handlerContext(): Context | undefined {
   let config: ReturnType<typeof getConfig> | undefined
   try {
     config = getConfig()

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { context, trace, type Context, type Span } from '@opentelemetry/api'
 import type { AgentRouteInfo, RunOptions, StreamEvent } from '../contracts/agent_run'
 import { isException } from '../errors'
+import { TRACED_RUN_KEY, type TracedRunContext } from './node_spans'
 import { recordSpanError } from './span_errors'
 import { activeTracing } from './tracing_runtime'
 
@@ -11,10 +12,25 @@ const CANCELLED_CODES = new Set(['E_ABORTED', 'E_SHUTTING_DOWN'])
 /** How a traced run ended, as its span's `langvel.run.outcome` says. */
 export type RunSpanOutcome = 'success' | 'interrupted' | 'error' | 'cancelled'
 
+/** How a run's graph is traced. */
+export interface RunTraceOptions {
+  /**
+   * The graph was not built by Langvel (an external compiled LangGraph
+   * graph): its nodes do not make their own spans, so a GraphSpanHandler on
+   * the run's callbacks makes them, following every runnable of the run.
+   * Default: the route's `externalGraph`, else false.
+   */
+  graphCallbacks?: boolean
+}
+
 /**
  * The span of one agent run (`invoke_agent <Agent>`) and what the run needs
- * to be traced: options carrying the graph handler that makes its nodes
- * child spans, and the context to run in. Ends once, with the run's outcome.
+ * to be traced: the context to run in, which carries what the nodes of a
+ * Langvel-built graph need to make their spans under it (node_spans.ts), and
+ * the options to run with. For a graph Langvel did not build
+ * (`graphCallbacks`), the options carry a GraphSpanHandler that makes the
+ * node spans from LangChain's callbacks instead. Ends once, with the run's
+ * outcome.
  *
  * @example
  * const run = RunTrace.start(route, 'invoke', options)
@@ -31,7 +47,7 @@ export class RunTrace<O extends RunOptions> {
   ) {}
 
   /** The run's span under the current one, or undefined when tracing is off. */
-  static start<O extends RunOptions>(route: AgentRouteInfo, mode: string, options: O): RunTrace<O> | undefined {
+  static start<O extends RunOptions>(route: AgentRouteInfo, mode: string, options: O, how: RunTraceOptions = {}): RunTrace<O> | undefined {
     const tracing = activeTracing()
     if (!tracing) return undefined
     // Chosen here rather than by the runner, so the span can name the thread.
@@ -52,8 +68,12 @@ export class RunTrace<O extends RunOptions> {
       },
       parent,
     )
-    const runContext = trace.setSpan(parent, span)
-    const handler = tracing.graphHandler(runContext, { agent: route.agent, path: route.path })
+    const run: TracedRunContext = { agent: route.agent, path: route.path }
+    const graphCallbacks = how.graphCallbacks ?? route.externalGraph === true
+    if (graphCallbacks) run.graphCallbacks = true
+    const runContext = trace.setSpan(parent, span).setValue(TRACED_RUN_KEY, run)
+    if (!graphCallbacks) return new RunTrace(span, runContext, { ...options, threadId })
+    const handler = tracing.graphHandler(runContext, run)
     return new RunTrace(span, runContext, { ...options, threadId, callbacks: [...(options.callbacks ?? []), handler] })
   }
 
@@ -69,7 +89,10 @@ export class RunTrace<O extends RunOptions> {
     }
   }
 
-  /** Runs `start` inside the run's span; the span lasts until the events are read to the end (or the reader stops). */
+  /**
+   * Runs `start`, and every read of its events, inside the run's span; the
+   * span lasts until the events are read to the end (or the reader stops).
+   */
   async stream(start: () => Promise<AsyncIterable<StreamEvent>>): Promise<AsyncIterable<StreamEvent>> {
     let events: AsyncIterable<StreamEvent>
     try {
@@ -113,7 +136,8 @@ export class RunTrace<O extends RunOptions> {
   private follow(events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
     const inner = this.read(events)
     const outer = {
-      next: (...args: [] | [unknown]) => inner.next(...args),
+      // Each pull runs in the run's context: a graph's loop starts on the first one, and its nodes' spans go under the run's.
+      next: (...args: [] | [unknown]) => context.with(this.context, () => inner.next(...args)),
       return: async (value: unknown) => {
         try {
           return await inner.return(value)
