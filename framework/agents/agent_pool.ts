@@ -6,6 +6,8 @@ import type { Durability, RunCommand, RunOptions, RunResult, StreamEvent, Stream
  * satisfies it; tests use tiny classes of their own.
  */
 export interface RunnableAgent {
+  /** True for a graph Langvel did not build (Route.graph): its nodes are traced through LangChain's callbacks. */
+  readonly externalGraph?: boolean
   /** Named middleware (`'logging'`, `'throttle:10,60'`), after the route's. */
   readonly middleware?: readonly string[]
   /** Checkpointer driver name; the manager's default when omitted. */

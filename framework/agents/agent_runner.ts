@@ -321,6 +321,7 @@ export class AgentRunner implements AgentRunnerContract {
       interrupts: [...(instance.interrupts ?? [])],
       resumeSchemas: resumeSchemas(instance),
       tools: toolNames(instance.tools),
+      ...(instance.externalGraph ? { externalGraph: true } : {}),
     }
   }
 }

@@ -58,6 +58,8 @@ const PENDING_INPUT = z.looseObject({})
  * await agent.invoke({ messages: [{ role: 'user', content: 'hi' }] })
  */
 export class GraphAgent extends Agent<AnyStateDefinition> {
+  /** Its nodes were not emitted by Langvel, so tracing follows them through LangChain's callbacks. */
+  readonly externalGraph = true
   #graph?: CompiledGraphLike
   #state?: AnyStateDefinition
   /** An async factory's graph, checked when it resolves. */

@@ -1,4 +1,5 @@
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { Annotation, StateGraph } from '@langchain/langgraph'
 import { z } from 'zod'
 import { Agent, defineState, reducers, type GraphBuilder, type NodeContext } from '../../../framework/agents'
 import { AgentRunner } from '../../../framework/agents/agent_runner'
@@ -76,12 +77,25 @@ class PairAgent extends Agent<typeof State> {
   }
 }
 
+/** A graph compiled with LangGraph alone, served with Route.graph. */
+function broughtGraph() {
+  const Brought = Annotation.Root({ query: Annotation<string>(), answer: Annotation<string | undefined>() })
+  return new StateGraph(Brought)
+    .addNode('lookup', (state: typeof Brought.State) => ({ answer: `found ${state.query}` }))
+    .addNode('reply', (state: typeof Brought.State) => ({ answer: `${state.answer}!` }))
+    .addEdge('__start__', 'lookup')
+    .addEdge('lookup', 'reply')
+    .addEdge('reply', '__end__')
+    .compile()
+}
+
 function runner(): AgentRunner {
   const router = new Router()
   router.agent('/fan', FanOutAgent)
   router.agent('/team', TeamAgent)
   router.agent('/pair', PairAgent)
   router.agent('/external', PairAgent)
+  router.graph('/brought', broughtGraph())
   return new AgentRunner({ routes: router.routes(), logger: createLogger({ silent: true }) })
 }
 
@@ -165,6 +179,17 @@ describe('node spans made by the nodes of Langvel-built graphs', () => {
     const run = one(spans, 'invoke_agent PairAgent')
     expect(parentOf(one(spans, 'node first'))).toBe(idOf(run))
     expect(parentOf(one(spans, 'node second'))).toBe(idOf(run))
+  })
+
+  it('traces the nodes of a graph served with Route.graph through the whole-run handler, each once, under the run', async () => {
+    expect(agents.route('/brought').externalGraph).toBe(true)
+    const result = await agents.invoke('/brought', { query: 'q' })
+    expect(result.output).toMatchObject({ answer: 'found q!' })
+    const spans = exporter.getFinishedSpans()
+    const run = spans.find((span) => span.name.startsWith('invoke_agent '))
+    expect(run).toBeDefined()
+    expect(parentOf(one(spans, 'node lookup'))).toBe(idOf(run as ReadableSpan))
+    expect(parentOf(one(spans, 'node reply'))).toBe(idOf(run as ReadableSpan))
   })
 
   it('makes no node span for a graph run outside a traced agent run', async () => {
