@@ -67,3 +67,8 @@ export type ErrorCode =
   | 'E_BUS_CLOSED'
   | 'E_BUS_HANDLER_FAILED'
   | 'E_MEMORY_ANONYMOUS'
+  | 'E_QUEUE_FULL'
+  | 'E_QUEUE_CLOSED'
+  | 'E_RUN_NOT_FOUND'
+  | 'E_RUN_STATE'
+  | 'E_RUN_CANCELLED'

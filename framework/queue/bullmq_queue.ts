@@ -1,0 +1,234 @@
+import type { Job, Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { FailedJob, ProcessOptions, QueueCounts, RunJobHandler, RunQueue } from '../contracts/run_queue'
+import { E_QUEUE_CLOSED, E_RUN_CANCELLED, E_RUNTIME } from '../errors'
+import type { Logger } from '../logger'
+import { within } from '../support/deadlines'
+import { queueMetrics, type QueueMetrics } from './queue_metrics'
+import { checkRunId, queueOptions, type QueueOptions } from './queue_options'
+import { isRunReleased } from './run_released'
+
+interface JobData {
+  enqueuedAt: number
+}
+
+export interface BullmqQueueOptions extends Partial<QueueOptions> {
+  /** REDIS_URL. BullMQ needs connections of its own: its blocking reads must not time out. */
+  url: string
+  /** Key prefix (REDIS_PREFIX): keys are `<prefix>queue:<name>:...`. */
+  prefix?: string
+  logger?: Logger
+  metrics?: QueueMetrics
+}
+
+const CANCELLED = 'cancelled'
+
+/**
+ * The Redis driver (QUEUE_DRIVER=bullmq), on BullMQ: jobs survive restarts,
+ * and any number of processes (`serve`, `langvel queue:work`) share the
+ * queue. A worker renews a lock on each job it holds; when it dies, the lock
+ * lapses after `lockMs` and another worker's stalled check (every
+ * `stalledIntervalMs`) takes the job over, at most `maxStalled` times.
+ *
+ * Cancelling a job held by another process goes over Redis pub/sub: every
+ * worker listens on the queue's cancel channel, and the one holding the job
+ * aborts its handler's signal.
+ *
+ * @example
+ * const queue = new BullmqQueue({ url: 'redis://127.0.0.1:6379', prefix: 'langvel:' })
+ * await queue.enqueue(run.id)
+ */
+export class BullmqQueue implements RunQueue {
+  readonly driver = 'bullmq'
+  readonly name: string
+  private readonly options: QueueOptions
+  private readonly metrics: QueueMetrics
+  private readonly logger?: Logger
+  private readonly prefix: string
+  private readonly channel: string
+  private readonly connections: Redis[] = []
+  private readonly held = new Map<string, { drain: AbortController; settled: Promise<unknown> }>()
+  private queue?: Queue<JobData>
+  private worker?: Worker<JobData>
+  private subscriber?: Redis
+  private publishing?: Redis
+  private closed = false
+
+  constructor(private readonly config: BullmqQueueOptions) {
+    this.options = queueOptions(config)
+    this.name = this.options.name
+    this.metrics = config.metrics ?? queueMetrics()
+    this.logger = config.logger
+    this.prefix = `${config.prefix ?? ''}queue`
+    this.channel = `${this.prefix}:${this.name}:cancel`
+  }
+
+  async enqueue(runId: string): Promise<void> {
+    checkRunId(runId)
+    if (this.closed) throw new E_QUEUE_CLOSED(this.name)
+    await this.bull().add('run', { enqueuedAt: Date.now() }, {
+      jobId: runId,
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      removeOnComplete: { count: this.options.keepCompleted },
+      removeOnFail: { count: this.options.keepFailed },
+    })
+  }
+
+  async process(handler: RunJobHandler, options: ProcessOptions = {}): Promise<void> {
+    if (this.worker) throw new E_RUNTIME(`Run queue "${this.name}" is already being processed`)
+    if (this.closed) throw new E_QUEUE_CLOSED(this.name)
+    const { Worker: BullWorker, WaitingError } = require('bullmq') as typeof import('bullmq')
+    const subscriber = this.connect('cancel')
+    this.subscriber = subscriber
+    subscriber.on('message', (_channel: string, runId: string) => {
+      this.worker?.cancelJob(runId, CANCELLED)
+    })
+    await subscriber.subscribe(this.channel)
+    const worker = new BullWorker<JobData>(
+      this.name,
+      async (job, token, signal) => {
+        const runId = job.id as string
+        const drain = new AbortController()
+        const cancel = new AbortController()
+        const onAbort = () => cancel.abort(new E_RUN_CANCELLED(runId))
+        if (signal?.aborted) onAbort()
+        else signal?.addEventListener('abort', onAbort, { once: true })
+        const enqueuedAt = job.data?.enqueuedAt ?? job.timestamp
+        const work = handler({ runId, attempt: job.attemptsMade + 1, maxAttempts: this.options.attempts, enqueuedAt, signal: cancel.signal, drain: drain.signal })
+        this.held.set(runId, { drain, settled: work.catch(() => undefined) })
+        try {
+          await work
+        } catch (error) {
+          if (!isRunReleased(error)) throw error
+          // Back to waiting, the attempt not counted: another worker continues the run.
+          await job.moveToWait(token)
+          throw new WaitingError()
+        } finally {
+          signal?.removeEventListener('abort', onAbort)
+          this.held.delete(runId)
+        }
+      },
+      {
+        connection: this.connect('worker'),
+        prefix: this.prefix,
+        concurrency: Math.max(1, Math.floor(options.concurrency ?? this.options.concurrency)),
+        lockDuration: this.options.lockMs,
+        stalledInterval: this.options.stalledIntervalMs,
+        maxStalledCount: this.options.maxStalled,
+      },
+    )
+    worker.on('stalled', () => this.metrics.stalled.inc({ queue: this.name }))
+    worker.on('failed', (job: Job<JobData> | undefined) => {
+      if (!job) return
+      if (job.attemptsMade < (job.opts.attempts ?? 1) && !job.finishedOn) this.metrics.retried.inc({ queue: this.name })
+      else this.metrics.failed.inc({ queue: this.name })
+    })
+    worker.on('error', (error: Error) => this.logger?.warn('run queue worker error', { queue: this.name, error: error.message }))
+    this.worker = worker
+    await worker.waitUntilReady()
+  }
+
+  async cancel(runId: string): Promise<boolean> {
+    const job = await this.bull().getJob(checkRunId(runId))
+    if (!job) return false
+    const state = await job.getState()
+    if (state === 'completed' || state === 'failed') return false
+    if (state !== 'active') {
+      try {
+        await job.remove()
+        return true
+      } catch {
+        // It became active (or locked) meanwhile: its worker is told below.
+      }
+    }
+    await this.publisher().publish(this.channel, runId)
+    return true
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const raw = await this.bull().getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed')
+    const counts: QueueCounts = {
+      waiting: (raw.waiting ?? 0) + (raw.prioritized ?? 0),
+      active: raw.active ?? 0,
+      delayed: raw.delayed ?? 0,
+      completed: raw.completed ?? 0,
+      failed: raw.failed ?? 0,
+    }
+    for (const [state, count] of Object.entries(counts)) this.metrics.depth.set({ queue: this.name, state }, count)
+    return counts
+  }
+
+  async retry(runId: string): Promise<boolean> {
+    const job = await this.bull().getJob(checkRunId(runId))
+    if (!job || (await job.getState()) !== 'failed') return false
+    await job.retry('failed')
+    return true
+  }
+
+  async failed(limit = 100): Promise<FailedJob[]> {
+    const jobs = await this.bull().getFailed(0, Math.max(0, limit - 1))
+    return jobs.map((job) => ({ runId: job.id as string, attempts: job.attemptsMade, error: job.failedReason ?? '', failedAt: job.finishedOn ?? 0 }))
+  }
+
+  async flushFailed(): Promise<number> {
+    return (await this.bull().clean(0, 0, 'failed')).length
+  }
+
+  async workers(): Promise<number> {
+    const count = await this.bull().getWorkersCount()
+    this.metrics.workers.set({ queue: this.name }, count)
+    return count
+  }
+
+  async ping(): Promise<number> {
+    const started = performance.now()
+    await this.publisher().ping()
+    return performance.now() - started
+  }
+
+  async close(graceMs = this.options.graceMs): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const worker = this.worker
+    if (worker) {
+      // Stops taking jobs; resolves once the held ones have settled.
+      const closing = worker.close()
+      if (!(await within(closing, graceMs))) {
+        for (const { drain } of this.held.values()) drain.abort(new Error('the worker is shutting down'))
+        if (!(await within(closing, Math.max(1000, graceMs)))) {
+          this.logger?.warn('run queue worker closed with runs still going: their locks lapse and another worker takes them over', { queue: this.name, runs: [...this.held.keys()] })
+          await worker.close(true).catch(() => undefined)
+        }
+      }
+    }
+    await this.queue?.close().catch(() => undefined)
+    await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())))
+  }
+
+  private bull(): Queue<JobData> {
+    if (this.closed) throw new E_QUEUE_CLOSED(this.name)
+    if (!this.queue) {
+      const { Queue: BullQueue } = require('bullmq') as typeof import('bullmq')
+      this.queue = new BullQueue<JobData>(this.name, { connection: this.connect('queue'), prefix: this.prefix })
+      this.queue.on('error', (error: Error) => this.logger?.warn('run queue error', { queue: this.name, error: error.message }))
+    }
+    return this.queue
+  }
+
+  /** Cancels, pings: plain commands on a connection of their own. */
+  private publisher(): Redis {
+    if (this.closed) throw new E_QUEUE_CLOSED(this.name)
+    this.publishing ??= this.connect('commands')
+    return this.publishing
+  }
+
+  private connect(role: string): Redis {
+    const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis')
+    // BullMQ blocks on its worker connection: no per-command timeout, retried until closed.
+    const connection = new RedisClient(this.config.url, { maxRetriesPerRequest: null })
+    connection.on('error', (error: Error) => this.logger?.debug('run queue connection error', { role, error: error.message }))
+    this.connections.push(connection)
+    return connection
+  }
+}
