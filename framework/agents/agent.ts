@@ -440,6 +440,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       ...(options.signal ? { signal: options.signal } : {}),
       ...(durability ? { durability } : {}),
       ...(options.callbacks?.length ? { callbacks: options.callbacks } : {}),
+      ...(options.control ? { control: options.control } : {}),
     }
     return { config, threadId }
   }

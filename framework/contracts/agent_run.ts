@@ -1,4 +1,5 @@
 import type { BaseCallbackHandler } from '@langchain/core/callbacks/base'
+import type { RunControl } from '@langchain/langgraph'
 import type { ZodType } from 'zod'
 import type { RequestContext } from './request_context'
 
@@ -36,6 +37,12 @@ export interface RunOptions {
   durability?: Durability
   /** LangChain callback handlers that observe the run's graph (tracing adds its own). */
   callbacks?: BaseCallbackHandler[]
+  /**
+   * LangGraph's run control: `control.requestDrain()` stops the run at its
+   * next step boundary with its checkpoint saved (the run rejects with
+   * GraphDrained), so it can be continued elsewhere. The run queue drains this way.
+   */
+  control?: RunControl
 }
 
 export interface StreamOptions extends RunOptions {

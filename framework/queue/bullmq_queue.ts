@@ -22,6 +22,8 @@ export interface BullmqQueueOptions extends Partial<QueueOptions> {
 }
 
 const CANCELLED = 'cancelled'
+/** How long a drained run may take to reach its next step boundary before the worker lets go of it (another takes it over once its lock lapses). */
+const DRAIN_WAIT_MS = 10_000
 
 /**
  * The Redis driver (QUEUE_DRIVER=bullmq), on BullMQ: jobs survive restarts,
@@ -196,7 +198,7 @@ export class BullmqQueue implements RunQueue {
       const closing = worker.close()
       if (!(await within(closing, graceMs))) {
         for (const { drain } of this.held.values()) drain.abort(new Error('the worker is shutting down'))
-        if (!(await within(closing, Math.max(1000, graceMs)))) {
+        if (!(await within(closing, Math.max(DRAIN_WAIT_MS, graceMs)))) {
           this.logger?.warn('run queue worker closed with runs still going: their locks lapse and another worker takes them over', { queue: this.name, runs: [...this.held.keys()] })
           await worker.close(true).catch(() => undefined)
         }

@@ -132,7 +132,7 @@ export class SyncQueue implements RunQueue {
     if (await within(settle(), graceMs)) return
     for (const job of held()) job.drain?.abort(new Error('the queue is closing'))
     // A handler that ignores its drain signal is left to finish on its own.
-    if (!(await within(settle(), Math.max(1000, graceMs)))) this.logger?.warn('run queue closed with runs still going', { queue: this.name, runs: held().map((job) => job.runId) })
+    if (!(await within(settle(), Math.max(10_000, graceMs)))) this.logger?.warn('run queue closed with runs still going', { queue: this.name, runs: held().map((job) => job.runId) })
   }
 
   private dispatch(): void {

@@ -1,0 +1,100 @@
+import type { AgentRunner } from '../contracts/agent_run'
+import type { RunQueue } from '../contracts/run_queue'
+import { E_RUN_NOT_FOUND, E_RUN_STATE } from '../errors'
+import type { Logger } from '../logger'
+import { RunExecutor } from './run_executor'
+import type { NewRun, RunRecord, RunStore } from './run_store'
+
+export interface RunServiceOptions {
+  store: RunStore
+  queue: RunQueue
+  /** Asked when this process starts executing runs (the sync driver, or queue:work). */
+  runner: () => AgentRunner
+  runTimeoutSeconds?: number
+  concurrency?: number
+  logger?: Logger
+}
+
+/**
+ * Background runs: the runs table plus the queue. What the HTTP endpoints
+ * for background runs and the `queue:*` commands call.
+ *
+ * With the sync driver the process that creates a run also executes it, so
+ * it starts processing on the first `dispatch()`; with bullmq runs are
+ * executed by `langvel queue:work`.
+ *
+ * @example
+ * const runs = app.make('runs')
+ * const { run } = await runs.dispatch({ route: '/support', input: { question: 'hi' }, principal: 'user:42' })
+ * await runs.cancel(run.id)
+ */
+export class RunService {
+  readonly store: RunStore
+  readonly queue: RunQueue
+  private executing?: Promise<void>
+
+  constructor(private readonly options: RunServiceOptions) {
+    this.store = options.store
+    this.queue = options.queue
+  }
+
+  /** Records the run (or finds the one with the same idempotency key) and enqueues it; enqueueing twice is a no-op. */
+  async dispatch(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
+    if (this.queue.driver === 'sync') await this.work()
+    const result = await this.store.create(run)
+    if (result.run.status === 'pending') await this.queue.enqueue(result.run.id)
+    return result
+  }
+
+  /** Executes runs of the queue in this process (queue:work, or the sync driver inside serve). */
+  work(options: { concurrency?: number; onSettled?: () => void } = {}): Promise<void> {
+    this.executing ??= (async () => {
+      const executor = new RunExecutor({ store: this.store, runner: this.options.runner(), queueName: this.queue.name, runTimeoutSeconds: this.options.runTimeoutSeconds, logger: this.options.logger })
+      await this.queue.process(
+        async (job) => {
+          try {
+            await executor.execute(job)
+          } finally {
+            options.onSettled?.()
+          }
+        },
+        { concurrency: options.concurrency ?? this.options.concurrency },
+      )
+    })()
+    return this.executing
+  }
+
+  async get(id: string): Promise<RunRecord> {
+    const run = await this.store.get(id)
+    if (!run) throw new E_RUN_NOT_FOUND(id)
+    return run
+  }
+
+  /**
+   * Cancels a run: a pending one ends `cancelled` at once; a running one is
+   * stopped by the process holding it, which records `cancelled`. A run that
+   * already ended is E_RUN_STATE (409).
+   */
+  async cancel(id: string): Promise<RunRecord> {
+    const run = await this.get(id)
+    if (await this.store.transition(id, ['pending'], 'cancelled')) {
+      await this.queue.cancel(id)
+      return this.get(id)
+    }
+    if (run.status === 'running' || (await this.get(id)).status === 'running') {
+      await this.queue.cancel(id)
+      return this.get(id)
+    }
+    throw new E_RUN_STATE(id, `has already ended (${run.status}): there is nothing to cancel`)
+  }
+
+  /** Runs an errored or timed-out run again: back to pending, its failed job retried (or enqueued anew). */
+  async retry(id: string): Promise<RunRecord> {
+    const run = await this.get(id)
+    if (!(await this.store.transition(id, ['error', 'timeout'], 'pending'))) {
+      throw new E_RUN_STATE(id, `is ${run.status}: only runs that ended in error or timeout can be retried`)
+    }
+    if (!(await this.queue.retry(id))) await this.queue.enqueue(id)
+    return this.get(id)
+  }
+}
