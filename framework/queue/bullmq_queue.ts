@@ -1,7 +1,7 @@
 import type { Job, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import type { FailedJob, ProcessOptions, QueueCounts, RunJobHandler, RunQueue } from '../contracts/run_queue'
-import { E_QUEUE_CLOSED, E_RUN_CANCELLED, E_RUNTIME } from '../errors'
+import { E_QUEUE_CLOSED, E_RUN_CANCELLED, E_RUNTIME, E_SERVICE_UNAVAILABLE, isException } from '../errors'
 import type { Logger } from '../logger'
 import { within } from '../support/deadlines'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
@@ -24,6 +24,11 @@ export interface BullmqQueueOptions extends Partial<QueueOptions> {
 const CANCELLED = 'cancelled'
 /** How long a drained run may take to reach its next step boundary before the worker lets go of it (another takes it over once its lock lapses). */
 const DRAIN_WAIT_MS = 10_000
+const COMMAND_TIMEOUT_MS = 2000
+/** Longest wait for one queue operation, connecting included. */
+const OPERATION_TIMEOUT_MS = 5000
+/** Connections that send plain commands (enqueue, cancel, counts, ping) answer or fail within a bound, so a Redis that is down is an error, not a wait. */
+const FAIL_FAST: RedisOptions = { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: COMMAND_TIMEOUT_MS }
 
 /**
  * The Redis driver (QUEUE_DRIVER=bullmq), on BullMQ: jobs survive restarts,
@@ -68,13 +73,16 @@ export class BullmqQueue implements RunQueue {
   async enqueue(runId: string): Promise<void> {
     checkRunId(runId)
     if (this.closed) throw new E_QUEUE_CLOSED(this.name)
-    await this.bull().add('run', { enqueuedAt: Date.now() }, {
-      jobId: runId,
-      attempts: this.options.attempts,
-      backoff: { type: 'exponential', delay: this.options.backoffMs },
-      removeOnComplete: { count: this.options.keepCompleted },
-      removeOnFail: { count: this.options.keepFailed },
-    })
+    // A job added after the bound passed is harmless: the job id is the run id.
+    await this.bounded(() =>
+      this.bull().add('run', { enqueuedAt: Date.now() }, {
+        jobId: runId,
+        attempts: this.options.attempts,
+        backoff: { type: 'exponential', delay: this.options.backoffMs },
+        removeOnComplete: { count: this.options.keepCompleted },
+        removeOnFail: { count: this.options.keepFailed },
+      }),
+    )
   }
 
   async process(handler: RunJobHandler, options: ProcessOptions = {}): Promise<void> {
@@ -132,9 +140,9 @@ export class BullmqQueue implements RunQueue {
   }
 
   async cancel(runId: string): Promise<boolean> {
-    const job = await this.bull().getJob(checkRunId(runId))
+    const job = await this.bounded(() => this.bull().getJob(checkRunId(runId)))
     if (!job) return false
-    const state = await job.getState()
+    const state = await this.bounded(() => job.getState())
     if (state === 'completed' || state === 'failed') return false
     if (state !== 'active') {
       try {
@@ -144,12 +152,12 @@ export class BullmqQueue implements RunQueue {
         // It became active (or locked) meanwhile: its worker is told below.
       }
     }
-    await this.publisher().publish(this.channel, runId)
+    await this.bounded(() => this.publisher().publish(this.channel, runId))
     return true
   }
 
   async counts(): Promise<QueueCounts> {
-    const raw = await this.bull().getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed')
+    const raw = await this.bounded(() => this.bull().getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'))
     const counts: QueueCounts = {
       waiting: (raw.waiting ?? 0) + (raw.prioritized ?? 0),
       active: raw.active ?? 0,
@@ -162,23 +170,23 @@ export class BullmqQueue implements RunQueue {
   }
 
   async retry(runId: string): Promise<boolean> {
-    const job = await this.bull().getJob(checkRunId(runId))
-    if (!job || (await job.getState()) !== 'failed') return false
-    await job.retry('failed')
+    const job = await this.bounded(() => this.bull().getJob(checkRunId(runId)))
+    if (!job || (await this.bounded(() => job.getState())) !== 'failed') return false
+    await this.bounded(() => job.retry('failed'))
     return true
   }
 
   async failed(limit = 100): Promise<FailedJob[]> {
-    const jobs = await this.bull().getFailed(0, Math.max(0, limit - 1))
+    const jobs = await this.bounded(() => this.bull().getFailed(0, Math.max(0, limit - 1)))
     return jobs.map((job) => ({ runId: job.id as string, attempts: job.attemptsMade, error: job.failedReason ?? '', failedAt: job.finishedOn ?? 0 }))
   }
 
   async flushFailed(): Promise<number> {
-    return (await this.bull().clean(0, 0, 'failed')).length
+    return (await this.bounded(() => this.bull().clean(0, 0, 'failed'))).length
   }
 
   async workers(): Promise<number> {
-    const count = await this.bull().getWorkersCount()
+    const count = await this.bounded(() => this.bull().getWorkersCount())
     this.metrics.workers.set({ queue: this.name }, count)
     return count
   }
@@ -204,15 +212,41 @@ export class BullmqQueue implements RunQueue {
         }
       }
     }
-    await this.queue?.close().catch(() => undefined)
-    await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())))
+    // Bounded: closing waits for a connection that may never come back.
+    if (this.queue) await within(this.queue.close().catch(() => undefined), COMMAND_TIMEOUT_MS)
+    await Promise.all(
+      this.connections.map(async (connection) => {
+        // QUIT would wait for a connection that is not up: drop it at once instead.
+        if (connection.status !== 'ready') return connection.disconnect()
+        await connection.quit().catch(() => connection.disconnect())
+      }),
+    )
+  }
+
+  /**
+   * BullMQ waits for its connection as long as Redis is down: every queue
+   * operation answers within a bound instead, E_SERVICE_UNAVAILABLE past it.
+   */
+  private async bounded<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new E_SERVICE_UNAVAILABLE(`The run queue "${this.name}"`, { help: 'Check REDIS_URL and that Redis is running.' })), OPERATION_TIMEOUT_MS)
+    })
+    try {
+      return await Promise.race([work(), expired])
+    } catch (error) {
+      if (isException(error)) throw error
+      throw new E_SERVICE_UNAVAILABLE(`The run queue "${this.name}"`, { cause: error })
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private bull(): Queue<JobData> {
     if (this.closed) throw new E_QUEUE_CLOSED(this.name)
     if (!this.queue) {
       const { Queue: BullQueue } = require('bullmq') as typeof import('bullmq')
-      this.queue = new BullQueue<JobData>(this.name, { connection: this.connect('queue'), prefix: this.prefix })
+      this.queue = new BullQueue<JobData>(this.name, { connection: this.connect('queue', FAIL_FAST), prefix: this.prefix })
       this.queue.on('error', (error: Error) => this.logger?.warn('run queue error', { queue: this.name, error: error.message }))
     }
     return this.queue
@@ -221,14 +255,14 @@ export class BullmqQueue implements RunQueue {
   /** Cancels, pings: plain commands on a connection of their own. */
   private publisher(): Redis {
     if (this.closed) throw new E_QUEUE_CLOSED(this.name)
-    this.publishing ??= this.connect('commands')
+    this.publishing ??= this.connect('commands', FAIL_FAST)
     return this.publishing
   }
 
-  private connect(role: string): Redis {
+  private connect(role: string, options: RedisOptions = {}): Redis {
     const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis')
-    // BullMQ blocks on its worker connection: no per-command timeout, retried until closed.
-    const connection = new RedisClient(this.config.url, { maxRetriesPerRequest: null })
+    // BullMQ blocks on its worker connection: by default no per-command timeout, retried until closed.
+    const connection = new RedisClient(this.config.url, { maxRetriesPerRequest: null, ...options })
     connection.on('error', (error: Error) => this.logger?.debug('run queue connection error', { role, error: error.message }))
     this.connections.push(connection)
     return connection

@@ -26,4 +26,13 @@ describeWithRedis('BullmqQueue on Redis', () => {
       await Promise.all([a.close(100), b.close(100), observer.close(100)])
     }
   })
+
+  it('refuses to enqueue while Redis is unreachable with E_SERVICE_UNAVAILABLE, within its command bound', async () => {
+    const queue = new BullmqQueue({ url: 'redis://127.0.0.1:1', name: 'down', metrics })
+    try {
+      await expect(queue.enqueue('run-1')).rejects.toMatchObject({ code: 'E_SERVICE_UNAVAILABLE', status: 503 })
+    } finally {
+      await queue.close(10)
+    }
+  })
 })
