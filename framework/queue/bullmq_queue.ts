@@ -65,6 +65,7 @@ export class BullmqQueue implements RunQueue {
     this.options = queueOptions(config)
     this.name = this.options.name
     this.metrics = config.metrics ?? queueMetrics()
+    this.metrics.watch(this)
     this.logger = config.logger
     this.prefix = `${config.prefix ?? ''}queue`
     this.channel = `${this.prefix}:${this.name}:cancel`
@@ -200,6 +201,7 @@ export class BullmqQueue implements RunQueue {
   async close(graceMs = this.options.graceMs): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.metrics.unwatch(this)
     const worker = this.worker
     if (worker) {
       // Stops taking jobs; resolves once the held ones have settled.

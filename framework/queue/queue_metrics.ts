@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { RunQueue } from '../contracts/run_queue'
 import { getMetrics } from '../observability/metrics'
 import { perRegistry } from '../support/per_registry'
 
@@ -18,15 +19,22 @@ export class QueueMetrics {
   readonly stalled: Counter<'queue'>
   readonly retried: Counter<'queue'>
   readonly failed: Counter<'queue'>
+  /** Queues whose depth and workers are counted afresh on each scrape. */
+  private readonly watched = new Set<Pick<RunQueue, 'counts' | 'workers'>>()
 
   constructor(registry: Registry) {
     const registers = [registry]
+    const watched = this.watched
     this.depth = new Gauge({
       name: 'langvel_queue_jobs',
       help: 'Run jobs by queue state, as last counted (the same on every process of a Redis queue)',
       labelNames: ['queue', 'state'] as const,
       aggregator: 'max',
       registers,
+      // counts() sets this gauge; a queue that cannot answer keeps its last figures.
+      async collect() {
+        await Promise.all([...watched].map((queue) => queue.counts().catch(() => undefined)))
+      },
     })
     this.workers = new Gauge({
       name: 'langvel_queue_workers',
@@ -34,6 +42,9 @@ export class QueueMetrics {
       labelNames: ['queue'] as const,
       aggregator: 'max',
       registers,
+      async collect() {
+        await Promise.all([...watched].map((queue) => queue.workers().catch(() => undefined)))
+      },
     })
     this.waitSeconds = new Histogram({
       name: 'langvel_queue_wait_seconds',
@@ -52,6 +63,15 @@ export class QueueMetrics {
     this.stalled = new Counter({ name: 'langvel_queue_stalled_total', help: 'Run jobs whose worker stopped renewing its lock (crashed) and that were handed to another', labelNames: ['queue'] as const, registers })
     this.retried = new Counter({ name: 'langvel_queue_retried_total', help: 'Run attempts that failed and were scheduled again', labelNames: ['queue'] as const, registers })
     this.failed = new Counter({ name: 'langvel_queue_failed_total', help: 'Run jobs that failed for good (attempts used up)', labelNames: ['queue'] as const, registers })
+  }
+
+  /** Counts the queue's jobs and workers on each scrape of the registry, until `unwatch`. */
+  watch(queue: Pick<RunQueue, 'counts' | 'workers'>): void {
+    this.watched.add(queue)
+  }
+
+  unwatch(queue: Pick<RunQueue, 'counts' | 'workers'>): void {
+    this.watched.delete(queue)
   }
 }
 

@@ -54,6 +54,7 @@ export class SyncQueue implements RunQueue {
     this.options = queueOptions(options)
     this.name = this.options.name
     this.metrics = options.metrics ?? queueMetrics()
+    this.metrics.watch(this)
     this.logger = options.logger
   }
 
@@ -112,7 +113,9 @@ export class SyncQueue implements RunQueue {
   }
 
   async workers(): Promise<number> {
-    return this.handler && !this.closed ? 1 : 0
+    const count = this.handler && !this.closed ? 1 : 0
+    this.metrics.workers.set({ queue: this.name }, count)
+    return count
   }
 
   async ping(): Promise<number> {
@@ -122,6 +125,7 @@ export class SyncQueue implements RunQueue {
   async close(graceMs = this.options.graceMs): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.metrics.unwatch(this)
     for (const job of [...this.jobs.values()]) {
       if (job.state === 'active') continue
       clearTimeout(job.timer)
