@@ -126,7 +126,8 @@ export class RunExecutor {
     const code = errorCode(error)
     const message = error instanceof Error ? error.message : String(error)
     if (code === 'E_RUN_CANCELLED' || (job.signal.aborted && code === 'E_ABORTED')) {
-      await this.end(job, run, { status: 'cancelled', errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' })
+      // Usually recorded already by whoever cancelled it; this covers a cancel that reached only the queue.
+      await this.options.store.finish(run.id, run.attempts, { status: 'cancelled', errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' })
       return
     }
     if (code === 'E_TIMEOUT') {
@@ -147,7 +148,7 @@ export class RunExecutor {
 
   private async end(job: RunJob, run: RunRecord, end: { status: Exclude<RunStatus, 'pending' | 'running'>; output?: unknown; errorCode?: string; error?: string }): Promise<void> {
     const recorded = await this.options.store.finish(run.id, run.attempts, end)
-    if (!recorded) this.options.logger?.warn('queued run ended after another process took it over: its outcome is not recorded', { runId: run.id, status: end.status })
+    if (!recorded) this.options.logger?.info('queued run ended after it was cancelled or taken over: its outcome is not recorded', { runId: run.id, status: end.status })
     else this.metrics.runSeconds.observe({ queue: this.options.queueName, status: end.status }, (Date.now() - job.enqueuedAt) / 1000)
   }
 

@@ -5,6 +5,8 @@ import type { Logger } from '../logger'
 import { RunExecutor } from './run_executor'
 import type { NewRun, RunRecord, RunStore } from './run_store'
 
+const CANCELLED = { errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' }
+
 export interface RunServiceOptions {
   store: RunStore
   queue: RunQueue
@@ -71,21 +73,18 @@ export class RunService {
   }
 
   /**
-   * Cancels a run: a pending one ends `cancelled` at once; a running one is
-   * stopped by the process holding it, which records `cancelled`. A run that
-   * already ended is E_RUN_STATE (409).
+   * Cancels a run that has not ended: it is `cancelled` at once (so no
+   * process starts or takes it over after this), and the process holding a
+   * running one aborts its signal, so the agent stops within its current
+   * step. A run that already ended is E_RUN_STATE (409).
    */
   async cancel(id: string): Promise<RunRecord> {
-    const run = await this.get(id)
-    if (await this.store.transition(id, ['pending'], 'cancelled')) {
-      await this.queue.cancel(id)
-      return this.get(id)
+    await this.get(id)
+    if (!(await this.store.transition(id, ['pending', 'running'], 'cancelled', CANCELLED))) {
+      throw new E_RUN_STATE(id, `has already ended (${(await this.get(id)).status}): there is nothing to cancel`)
     }
-    if (run.status === 'running' || (await this.get(id)).status === 'running') {
-      await this.queue.cancel(id)
-      return this.get(id)
-    }
-    throw new E_RUN_STATE(id, `has already ended (${run.status}): there is nothing to cancel`)
+    await this.queue.cancel(id)
+    return this.get(id)
   }
 
   /** Runs an errored or timed-out run again: back to pending, its failed job retried (or enqueued anew). */

@@ -192,14 +192,15 @@ export class RunStore {
   }
 
   /** Moves a run from one of `from` to `to` (cancel a pending run, retry an errored one); false when it was in none of them. */
-  async transition(id: string, from: readonly RunStatus[], to: RunStatus): Promise<boolean> {
+  async transition(id: string, from: readonly RunStatus[], to: RunStatus, reason?: { errorCode: string; error: string }): Promise<boolean> {
     const now = Date.now()
     const final = FINAL_RUN_STATUSES.includes(to)
+    const ended = { ended_at: now, ...(reason ? { error_code: reason.errorCode, error: reason.error } : {}) }
     const changed = await guard(() =>
       this.knex()(TABLE)
         .where({ id })
         .whereIn('status', [...from])
-        .update({ status: to, updated_at: now, ...(final ? { ended_at: now } : { ended_at: null, error_code: null, error: null }) }),
+        .update({ status: to, updated_at: now, ...(final ? ended : { ended_at: null, error_code: null, error: null }) }),
     )
     return changed === 1
   }

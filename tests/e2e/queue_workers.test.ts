@@ -188,6 +188,8 @@ describeServices('queue:work processes sharing runs', () => {
     await until(async () => count(await steps(list), 'second-started') === 1, 'the second step to start')
     await runs.cancel(run.id)
     expect(await ended(run.id)).toMatchObject({ status: 'cancelled', errorCode: 'E_RUN_CANCELLED' })
+    // The step waits 60 s unless its signal aborts: the job leaving `active` shows the holder stopped it.
+    await until(async () => (await runs.queue.counts()).active === 0, 'the worker holding the run to stop it', 10_000)
     const recorded = await steps(list)
     expect(count(recorded, 'second')).toBe(0)
     expect(count(recorded, 'third')).toBe(0)
