@@ -11,6 +11,7 @@ import { E_TOOL_FAILED } from '../../../framework/errors'
 import { createLogger } from '../../../framework/logger'
 import { getMetrics } from '../../../framework/observability/metrics'
 import { queueMetrics } from '../../../framework/queue/queue_metrics'
+import { QueueWorker } from '../../../framework/queue/queue_worker'
 import { RunService } from '../../../framework/queue/run_service'
 import { RunStore, type RunRecord } from '../../../framework/queue/run_store'
 import { SyncQueue } from '../../../framework/queue/sync_queue'
@@ -132,5 +133,29 @@ describe('background runs on the sync driver', () => {
     await runs.retry(run.id)
     expect(await ended(run.id)).toMatchObject({ status: 'success', attempts: 2, output: { answer: 'done:flaky' } })
     await expect(runs.retry(run.id)).rejects.toMatchObject({ code: 'E_RUN_STATE' })
+  })
+
+  describe('the queue:work loop', () => {
+    const service = (runner: () => AgentRunner) => new RunService({ store: new RunStore(() => db.connection()), queue: new SyncQueue({ metrics: queueMetrics(new Registry()) }), runner })
+
+    it('stops after --max-jobs runs have settled and closes its queue', async () => {
+      const router = new Router()
+      router.agent('/work', WorkAgent)
+      const runner = new AgentRunner({ routes: router.routes(), logger: createLogger({ name: 'test', level: 'error' }) })
+      const local = service(() => runner)
+      const worker = new QueueWorker({ runs: local, queue: local.queue, maxJobs: 2, graceMs: 1000 })
+      const stopped = worker.run()
+      const dispatched = await Promise.all([1, 2].map(() => local.dispatch({ route: '/work', input: { mode: 'ok' } })))
+      await expect(stopped).resolves.toBe('max-jobs')
+      for (const { run } of dispatched) expect((await local.get(run.id)).status).toBe('success')
+      await expect(local.queue.enqueue('after-stop')).rejects.toMatchObject({ code: 'E_QUEUE_CLOSED' })
+    })
+
+    it('stops once resident memory passes --max-memory', async () => {
+      const idle = new AgentRunner({ routes: [], logger: createLogger({ name: 'test', level: 'error' }) })
+      const local = service(() => idle)
+      const worker = new QueueWorker({ runs: local, queue: local.queue, maxMemoryMb: 1, graceMs: 100, memoryCheckMs: 10 })
+      await expect(worker.run()).resolves.toBe('max-memory')
+    })
   })
 })
