@@ -56,7 +56,11 @@ export interface RunQueue {
    */
   cancel(runId: string): Promise<boolean>
   counts(): Promise<QueueCounts>
-  /** Puts a failed job back to waiting; false when there is no failed job for the run. */
+  /**
+   * Puts the run's job back to waiting: a failed one keeps its history, a
+   * completed or missing one is enqueued anew. False when the job is still
+   * waiting, delayed or running.
+   */
   retry(runId: string): Promise<boolean>
   failed(limit?: number): Promise<FailedJob[]>
   /** Removes every failed job; resolves with how many. */

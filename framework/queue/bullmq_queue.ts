@@ -172,8 +172,15 @@ export class BullmqQueue implements RunQueue {
 
   async retry(runId: string): Promise<boolean> {
     const job = await this.bounded(() => this.bull().getJob(checkRunId(runId)))
-    if (!job || (await this.bounded(() => job.getState())) !== 'failed') return false
-    await this.bounded(() => job.retry('failed'))
+    const state = job ? await this.bounded(() => job.getState()) : 'missing'
+    if (job && state === 'failed') {
+      await this.bounded(() => job.retry('failed'))
+      return true
+    }
+    if (job && state !== 'completed' && state !== 'unknown') return false
+    // A completed job keeps its id: it goes before the run is enqueued again.
+    if (job) await this.bounded(() => job.remove())
+    await this.enqueue(runId)
     return true
   }
 

@@ -87,13 +87,13 @@ export class RunService {
     return this.get(id)
   }
 
-  /** Runs an errored or timed-out run again: back to pending, its failed job retried (or enqueued anew). */
+  /** Runs an errored or timed-out run again: back to pending, its job back to waiting. */
   async retry(id: string): Promise<RunRecord> {
     const run = await this.get(id)
     if (!(await this.store.transition(id, ['error', 'timeout'], 'pending'))) {
       throw new E_RUN_STATE(id, `is ${run.status}: only runs that ended in error or timeout can be retried`)
     }
-    if (!(await this.queue.retry(id))) await this.queue.enqueue(id)
+    await this.queue.retry(id)
     return this.get(id)
   }
 }

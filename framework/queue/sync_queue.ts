@@ -96,7 +96,8 @@ export class SyncQueue implements RunQueue {
   }
 
   async retry(runId: string): Promise<boolean> {
-    if (!this.failedJobs.delete(checkRunId(runId))) return false
+    if (this.jobs.has(checkRunId(runId))) return false
+    this.failedJobs.delete(runId)
     this.completed.delete(runId)
     await this.enqueue(runId)
     return true

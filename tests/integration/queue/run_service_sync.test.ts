@@ -111,9 +111,11 @@ describe('background runs on the sync driver', () => {
     expect(await ended(run.id)).toMatchObject({ status: 'error', errorCode: 'E_VALIDATION', attempts: 1 })
   })
 
-  it('ends a run past its timeout as timeout (E_TIMEOUT)', async () => {
+  it('ends a run past its timeout as timeout (E_TIMEOUT), and runs it again on retry', async () => {
     const { run } = await runs.dispatch({ route: '/work', input: { mode: 'slow' } })
-    expect(await ended(run.id)).toMatchObject({ status: 'timeout', errorCode: 'E_TIMEOUT' })
+    expect(await ended(run.id)).toMatchObject({ status: 'timeout', errorCode: 'E_TIMEOUT', attempts: 1 })
+    expect((await runs.retry(run.id)).status).toBe('pending')
+    expect(await ended(run.id)).toMatchObject({ status: 'timeout', errorCode: 'E_TIMEOUT', attempts: 2 })
   })
 
   it('cancels a running run through its signal, and refuses to cancel a run that ended', async () => {

@@ -70,7 +70,7 @@ export function runQueueConformance(label: string, make: (overrides?: Record<str
       expect(failed).toMatchObject({ runId: 'fails', attempts: 3, error: 'boom' })
     })
 
-    it('retries a failed job on demand and flushes failed jobs', async () => {
+    it('retries a failed or completed job on demand and flushes failed jobs', async () => {
       const queue = fresh({ attempts: 1 })
       let fail = true
       const done: string[] = []
@@ -81,11 +81,13 @@ export function runQueueConformance(label: string, make: (overrides?: Record<str
       await queue.enqueue('r1')
       await queue.enqueue('r2')
       await until(async () => (await queue.counts()).failed === 1)
-      await expect(queue.retry('r2')).resolves.toBe(false)
       fail = false
       await expect(queue.retry('r1')).resolves.toBe(true)
       await until(() => done.includes('r1'))
       expect((await queue.counts()).failed).toBe(0)
+      // A completed job runs again on retry; one still queued or running is left alone.
+      await expect(queue.retry('r2')).resolves.toBe(true)
+      await until(() => done.filter((id) => id === 'r2').length === 2)
       await queue.enqueue('f-3')
       await queue.enqueue('f-4')
       await until(async () => (await queue.counts()).failed === 2)
@@ -104,6 +106,7 @@ export function runQueueConformance(label: string, make: (overrides?: Record<str
       }, { concurrency: 1 })
       await queue.enqueue('holder')
       await until(() => started.includes('holder'))
+      await expect(queue.retry('holder')).resolves.toBe(false)
       await queue.enqueue('queued')
       await expect(queue.cancel('queued')).resolves.toBe(true)
       const canceller = peer ? peer(queue) : queue
