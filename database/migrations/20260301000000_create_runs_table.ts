@@ -14,6 +14,8 @@ export async function up(knex: Knex): Promise<void> {
     table.string('route', 300).notNullable()
     // The principal's key (`user:42`); '' for runs started by the system, so the idempotency index applies to them too.
     table.string('principal', 300).notNullable().defaultTo('')
+    // The principal the run acts as (type, id, permissions, claims) as JSON; null for a run without one.
+    table.text('principal_data').nullable()
     table.string('status', 16).notNullable().defaultTo('pending')
     table.integer('attempts').notNullable().defaultTo(0)
     table.text('input').nullable()
@@ -21,6 +23,8 @@ export async function up(knex: Knex): Promise<void> {
     table.string('error_code', 64).nullable()
     table.text('error').nullable()
     table.text('metadata').notNullable()
+    // The thread's newest checkpoint id when the run first started ('' when the thread had none): a later attempt continues only from a checkpoint of its own.
+    table.string('start_checkpoint', 200).nullable()
     table.string('webhook', 2000).nullable()
     table.string('idempotency_key', 200).nullable()
     table.bigInteger('created_at').notNullable()

@@ -29,6 +29,8 @@ export interface RunnableAgent {
   stream(input: unknown, options?: StreamOptions): AsyncIterable<StreamEvent>
   resume(threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
   resumeStream?(threadId: string, value: unknown, options?: StreamOptions): AsyncIterable<StreamEvent> | Promise<AsyncIterable<StreamEvent>>
+  /** Goes on with a thread from its last checkpoint (E_NOTHING_TO_CONTINUE when it ended or waits at an interrupt). */
+  continue?(threadId: string, options?: RunOptions): Promise<RunResult>
   getState(threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   toMermaid(): string | Promise<string>

@@ -117,6 +117,8 @@ export interface AgentRunner {
    */
   stream(path: string, input: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   resume(path: string, threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
+  /** Goes on with a thread from its last checkpoint, through the route's middleware and deadline (E_NOTHING_TO_CONTINUE when there is nothing left). */
+  continue?(path: string, threadId: string, options?: RunOptions): Promise<RunResult>
   resumeStream?(path: string, threadId: string, value: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   getState(path: string, threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(path: string, threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>

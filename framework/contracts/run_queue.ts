@@ -12,7 +12,12 @@ export interface RunJob {
   readonly maxAttempts: number
   /** When the run was first enqueued (epoch ms). */
   readonly enqueuedAt: number
-  /** Aborted when the run is cancelled, from any process. The reason is E_RUN_CANCELLED. */
+  /**
+   * Aborted when the run is cancelled, from any process (the reason is
+   * E_RUN_CANCELLED), or when this process no longer holds it (the reason is
+   * a `RunLost`: its lock was lost, or the worker closed by force): the
+   * handler then stops and records nothing.
+   */
   readonly signal: AbortSignal
   /**
    * Aborted when this worker drains (SIGTERM, close) and the grace period is
@@ -28,6 +33,12 @@ export type RunJobHandler = (job: RunJob) => Promise<void>
 export interface ProcessOptions {
   /** Jobs this process runs at once (QUEUE_CONCURRENCY). */
   concurrency?: number
+  /**
+   * Called when a job fails for good. `stalled`: the queue gave up on it
+   * because its workers kept dying, and the handler never saw that last
+   * attempt, so nothing recorded how the run ended.
+   */
+  onFailed?: (failure: { runId: string; stalled: boolean; error: string }) => void | Promise<void>
 }
 
 export interface FailedJob {
@@ -47,6 +58,8 @@ export interface RunQueue {
   readonly name: string
   /** Adds the run's job; a run already queued, running or kept as failed is left as it is. */
   enqueue(runId: string): Promise<void>
+  /** Throws (E_QUEUE_FULL) when an enqueue now would be refused for lack of room; drivers without a bound omit it. */
+  checkCapacity?(): void
   /** Starts processing in this process; call once. */
   process(handler: RunJobHandler, options?: ProcessOptions): Promise<void>
   /**

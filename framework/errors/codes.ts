@@ -72,3 +72,4 @@ export type ErrorCode =
   | 'E_RUN_NOT_FOUND'
   | 'E_RUN_STATE'
   | 'E_RUN_CANCELLED'
+  | 'E_RUN_STALLED'

@@ -159,6 +159,9 @@ export const E_QUEUE_CLOSED = createError('E_QUEUE_CLOSED', 503, (queue: string)
 export const E_RUN_NOT_FOUND = createError('E_RUN_NOT_FOUND', 404, (runId: string) => `No run ${JSON.stringify(runId)}`)
 export const E_RUN_STATE = createError('E_RUN_STATE', 409, (runId: string, why: string) => `Run ${JSON.stringify(runId)} ${why}`)
 export const E_RUN_CANCELLED = createError('E_RUN_CANCELLED', 409, (runId: string) => `Run ${JSON.stringify(runId)} was cancelled`)
+export const E_RUN_STALLED = createError('E_RUN_STALLED', 500, (runId: string, times: number) => `Run ${JSON.stringify(runId)} stalled too often: the workers holding it stopped ${times} time${times === 1 ? '' : 's'} before it ended`, {
+  help: 'Its workers crashed or were killed mid-run (out of memory?). Look at the worker logs; `langvel queue:retry <run_id>` runs it again.',
+})
 
 /* Long-term memory */
 export const E_MEMORY_ANONYMOUS = createError('E_MEMORY_ANONYMOUS', 401, () => 'Long-term memory needs an authenticated principal: this run has none', {

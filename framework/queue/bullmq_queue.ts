@@ -6,7 +6,7 @@ import type { Logger } from '../logger'
 import { within } from '../support/deadlines'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
 import { checkRunId, queueOptions, type QueueOptions } from './queue_options'
-import { isRunReleased } from './run_released'
+import { isRunLost, isRunReleased, RunLost } from './run_released'
 
 interface JobData {
   enqueuedAt: number
@@ -19,9 +19,13 @@ export interface BullmqQueueOptions extends Partial<QueueOptions> {
   prefix?: string
   logger?: Logger
   metrics?: QueueMetrics
+  /** How long close() waits for drained runs to stop before letting go of them (default 10 s). */
+  drainWaitMs?: number
 }
 
 const CANCELLED = 'cancelled'
+/** BullMQ's reason for a job whose workers stopped renewing its lock more than maxStalledCount times. */
+const STALLED_TOO_OFTEN = 'job stalled more than allowable limit'
 /** How long a drained run may take to reach its next step boundary before the worker lets go of it (another takes it over once its lock lapses). */
 const DRAIN_WAIT_MS = 10_000
 const COMMAND_TIMEOUT_MS = 2000
@@ -54,7 +58,7 @@ export class BullmqQueue implements RunQueue {
   private readonly prefix: string
   private readonly channel: string
   private readonly connections: Redis[] = []
-  private readonly held = new Map<string, { drain: AbortController; settled: Promise<unknown> }>()
+  private readonly held = new Map<string, { drain: AbortController; lose: (why: RunLost['why']) => void; settled: Promise<unknown> }>()
   private queue?: Queue<JobData>
   private worker?: Worker<JobData>
   private subscriber?: Redis
@@ -95,22 +99,31 @@ export class BullmqQueue implements RunQueue {
     subscriber.on('message', (_channel: string, runId: string) => {
       this.worker?.cancelJob(runId, CANCELLED)
     })
-    await subscriber.subscribe(this.channel)
+    try {
+      // Its connection retries forever: a Redis that is down fails the start instead of hanging it.
+      await this.bounded(() => subscriber.subscribe(this.channel))
+    } catch (error) {
+      await this.close(0)
+      throw error
+    }
     const worker = new BullWorker<JobData>(
       this.name,
       async (job, token, signal) => {
         const runId = job.id as string
         const drain = new AbortController()
         const cancel = new AbortController()
+        const lose = (why: RunLost['why']) => cancel.abort(new RunLost(runId, why))
         const onAbort = () => cancel.abort(new E_RUN_CANCELLED(runId))
         if (signal?.aborted) onAbort()
         else signal?.addEventListener('abort', onAbort, { once: true })
         const enqueuedAt = job.data?.enqueuedAt ?? job.timestamp
         const work = handler({ runId, attempt: job.attemptsMade + 1, maxAttempts: this.options.attempts, enqueuedAt, signal: cancel.signal, drain: drain.signal })
-        this.held.set(runId, { drain, settled: work.catch(() => undefined) })
+        this.held.set(runId, { drain, lose, settled: work.catch(() => undefined) })
         try {
           await work
         } catch (error) {
+          // Not this worker's any more: the job is left to whoever holds it (its lock decides), no attempt recorded here.
+          if (isRunLost(error)) throw new WaitingError()
           if (!isRunReleased(error)) throw error
           // Back to waiting, the attempt not counted: another worker continues the run.
           await job.moveToWait(token)
@@ -130,10 +143,23 @@ export class BullmqQueue implements RunQueue {
       },
     )
     worker.on('stalled', () => this.metrics.stalled.inc({ queue: this.name }))
-    worker.on('failed', (job: Job<JobData> | undefined) => {
+    worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const runId of jobIds) {
+        this.logger?.warn('run queue worker lost the lock of a run it holds: it stops the run and leaves it to its new holder', { queue: this.name, runId })
+        this.held.get(runId)?.lose('lock-lost')
+      }
+    })
+    worker.on('failed', (job: Job<JobData> | undefined, error: Error) => {
       if (!job) return
-      if (job.attemptsMade < (job.opts.attempts ?? 1) && !job.finishedOn) this.metrics.retried.inc({ queue: this.name })
-      else this.metrics.failed.inc({ queue: this.name })
+      if (job.attemptsMade < (job.opts.attempts ?? 1) && !job.finishedOn) {
+        this.metrics.retried.inc({ queue: this.name })
+        return
+      }
+      this.metrics.failed.inc({ queue: this.name })
+      const stalled = error?.message === STALLED_TOO_OFTEN || job.failedReason === STALLED_TOO_OFTEN
+      void Promise.resolve()
+        .then(() => options.onFailed?.({ runId: job.id as string, stalled, error: error?.message ?? job.failedReason ?? '' }))
+        .catch((failure: unknown) => this.logger?.warn('run queue failure hook failed', { queue: this.name, runId: job.id, error: failure instanceof Error ? failure.message : String(failure) }))
     })
     worker.on('error', (error: Error) => this.logger?.warn('run queue worker error', { queue: this.name, error: error.message }))
     this.worker = worker
@@ -174,7 +200,8 @@ export class BullmqQueue implements RunQueue {
     const job = await this.bounded(() => this.bull().getJob(checkRunId(runId)))
     const state = job ? await this.bounded(() => job.getState()) : 'missing'
     if (job && state === 'failed') {
-      await this.bounded(() => job.retry('failed'))
+      // A retried run gets all its attempts again.
+      await this.bounded(() => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }))
       return true
     }
     if (job && state !== 'completed' && state !== 'unknown') return false
@@ -215,8 +242,10 @@ export class BullmqQueue implements RunQueue {
       const closing = worker.close()
       if (!(await within(closing, graceMs))) {
         for (const { drain } of this.held.values()) drain.abort(new Error('the worker is shutting down'))
-        if (!(await within(closing, Math.max(DRAIN_WAIT_MS, graceMs)))) {
+        if (!(await within(closing, Math.max(this.config.drainWaitMs ?? DRAIN_WAIT_MS, graceMs)))) {
           this.logger?.warn('run queue worker closed with runs still going: their locks lapse and another worker takes them over', { queue: this.name, runs: [...this.held.keys()] })
+          // Let go of them first: they stop at their next step and record nothing (another worker runs them on).
+          for (const { lose } of this.held.values()) lose('closed')
           await worker.close(true).catch(() => undefined)
         }
       }

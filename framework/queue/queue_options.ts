@@ -62,10 +62,16 @@ export function checkQueueName(name: string): string {
   return name
 }
 
-const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/
+const RUN_ID = /^[A-Za-z0-9_.-]{1,128}$/
 
-/** Run ids are job ids and pub/sub payloads: bounded and plain. */
+/**
+ * Run ids are job ids and pub/sub payloads: bounded and plain. No ':'
+ * (Redis key separator) and not all digits (BullMQ keeps those for its own
+ * ids), so every driver accepts the same ids.
+ */
 export function checkRunId(runId: string): string {
-  if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new E_INVALID_INPUT(`Run id ${JSON.stringify(runId)} is invalid`)
+  if (typeof runId !== 'string' || !RUN_ID.test(runId) || /^\d+$/.test(runId)) {
+    throw new E_INVALID_INPUT(`Run id ${JSON.stringify(typeof runId === 'string' ? runId.slice(0, 140) : runId)} is invalid: use 1-128 letters, digits, "_", "." or "-", not only digits`)
+  }
   return runId
 }

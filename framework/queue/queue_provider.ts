@@ -33,6 +33,7 @@ export const queueProvider: Provider = {
         runner: () => app.make('agents'),
         runTimeoutSeconds: config.runTimeoutSeconds,
         concurrency: config.concurrency,
+        maxStalled: config.maxStalled,
         logger: app.logger.child({ component: 'runs' }),
       })
     })

@@ -4,10 +4,11 @@ import { toPlainValues } from '../agents/plain_values'
 import type { AgentRunner, RunResult } from '../contracts/agent_run'
 import type { Principal, RequestContext } from '../contracts/request_context'
 import type { RunJob } from '../contracts/run_queue'
-import { E_RUNTIME, E_TIMEOUT, isException } from '../errors'
+import { RunDeadline } from '../agents/run_deadline'
+import { E_RUN_STALLED, E_RUNTIME, isException } from '../errors'
 import type { Logger } from '../logger'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
-import { RunReleased } from './run_released'
+import { isRunLost, RunLost, RunReleased } from './run_released'
 import { FINAL_RUN_STATUSES, type RunRecord, type RunStatus, type RunStore } from './run_store'
 
 export interface RunExecutorOptions {
@@ -16,13 +17,10 @@ export interface RunExecutorOptions {
   queueName: string
   /** QUEUE_RUN_TIMEOUT: seconds; 0 leaves it to the route's own timeout. */
   runTimeoutSeconds?: number
+  /** QUEUE_MAX_STALLED, for the message of a run that stalled too often. */
+  maxStalled?: number
   logger?: Logger
   metrics?: QueueMetrics
-}
-
-/** What `continue()` needs of a compiled agent (framework/agents/agent.ts). */
-interface ContinuableAgent {
-  continue(threadId: string, options: Parameters<AgentRunner['invoke']>[2]): Promise<RunResult>
 }
 
 /**
@@ -65,20 +63,16 @@ export class RunExecutor {
       logger?.info('queued run was started by another process: skipped', { runId: job.runId })
       return
     }
-    this.metrics.waitSeconds.observe({ queue: this.options.queueName }, (Date.now() - job.enqueuedAt) / 1000)
+    // Time spent waiting before the run first started; later attempts wait for their backoff, not for a worker.
+    if (seen.attempts === 0) this.metrics.waitSeconds.observe({ queue: this.options.queueName }, (Date.now() - job.enqueuedAt) / 1000)
     const control = new RunControl()
     const onDrain = () => control.requestDrain('the worker is shutting down')
     if (job.drain.aborted) onDrain()
     else job.drain.addEventListener('abort', onDrain, { once: true })
-    const stop = new AbortController()
-    const onCancel = () => stop.abort(job.signal.reason)
-    if (job.signal.aborted) onCancel()
-    else job.signal.addEventListener('abort', onCancel, { once: true })
-    const seconds = this.timeoutSeconds(run)
-    const timer = seconds ? setTimeout(() => stop.abort(new E_TIMEOUT(seconds)), seconds * 1000) : undefined
-    timer?.unref()
+    // The run's one deadline: QUEUE_RUN_TIMEOUT (or the route's timeout), stopped early by a cancel or a lost run.
+    const deadline = new RunDeadline(this.timeoutSeconds(run), job.signal)
     try {
-      const result = await this.attempt(run, seen.attempts > 0, { signal: stop.signal, control })
+      const result = await this.attempt(run, { deadline, control })
       const interrupted = result.interrupts.length > 0
       await this.end(job, run, {
         status: interrupted ? 'interrupted' : 'success',
@@ -87,38 +81,69 @@ export class RunExecutor {
     } catch (error) {
       await this.failed(job, run, error, control)
     } finally {
-      clearTimeout(timer)
+      deadline.dispose()
       job.drain.removeEventListener('abort', onDrain)
-      job.signal.removeEventListener('abort', onCancel)
     }
   }
 
-  /** The first attempt invokes the route; a later one continues the thread where the last attempt stopped. */
-  private async attempt(run: RunRecord, resumed: boolean, bounds: { signal: AbortSignal; control: RunControl }): Promise<RunResult> {
-    const { runner } = this.options
+  /**
+   * A run whose job failed for good without its handler recording it (its
+   * workers kept dying, so the queue gave up on it): the run ends in `error`.
+   */
+  async abandoned(runId: string, failure: { stalled: boolean; error: string }): Promise<boolean> {
+    const code = failure.stalled ? 'E_RUN_STALLED' : 'E_RUNTIME'
+    const error = failure.stalled ? new E_RUN_STALLED(runId, (this.options.maxStalled ?? 1) + 1).message : failure.error
+    const ended = await this.options.store.transition(runId, ['pending', 'running'], 'error', { errorCode: code, error })
+    if (ended) this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code })
+    return ended
+  }
+
+  /**
+   * The run's first attempt invokes the route on its thread, after noting the
+   * thread's newest checkpoint. A later attempt continues the thread only
+   * when its newest checkpoint is another one, written by this run; when it
+   * is still the one noted (the attempt died before its first checkpoint),
+   * the run starts afresh. Both go through the runner: middleware, trace and deadline.
+   */
+  private async attempt(run: RunRecord, bounds: { deadline: RunDeadline; control: RunControl }): Promise<RunResult> {
+    const { runner, store } = this.options
     const options = { threadId: run.threadId, context: runContext(run), ...bounds }
-    if (resumed && runner.compiledAgent) {
-      const agent = (await runner.compiledAgent(run.route)) as Partial<ContinuableAgent>
-      if (typeof agent.continue !== 'function') throw new E_RUNTIME(`The agent of ${run.route} cannot continue a thread`)
-      try {
-        return await agent.continue(run.threadId, options)
-      } catch (error) {
-        const code = (error as { code?: string }).code
-        // The last attempt stopped before its first checkpoint: nothing ran, start afresh.
-        if (code === 'E_THREAD_NOT_FOUND') return runner.invoke(run.route, run.input, options)
-        // It finished (or reached an interrupt) but died before recording it: the thread holds the outcome.
-        if (code === 'E_NOTHING_TO_CONTINUE') {
-          const state = await runner.getState(run.route, run.threadId)
-          return { output: state.values, threadId: run.threadId, interrupts: state.interrupts }
-        }
-        throw error
+    const newest = await this.newestCheckpoint(run)
+    if (run.startCheckpoint === null || newest === run.startCheckpoint) {
+      if (run.startCheckpoint === null && !(await store.markStart(run.id, run.attempts, newest))) {
+        throw new RunLost(run.id, 'lock-lost')
       }
+      return runner.invoke(run.route, run.input, options)
     }
-    return runner.invoke(run.route, run.input, options)
+    if (!runner.continue) throw new E_RUNTIME(`The agent runner cannot continue the thread of run ${run.id}`)
+    try {
+      return await runner.continue(run.route, run.threadId, options)
+    } catch (error) {
+      // The thread's newest checkpoint is this run's: it finished (or reached an interrupt) but died before recording it.
+      if ((error as { code?: string }).code !== 'E_NOTHING_TO_CONTINUE') throw error
+      const state = await runner.getState(run.route, run.threadId)
+      return { output: state.values, threadId: run.threadId, interrupts: state.interrupts }
+    }
+  }
+
+  /** The id of the thread's newest checkpoint; '' when it has none. */
+  private async newestCheckpoint(run: RunRecord): Promise<string> {
+    try {
+      return (await this.options.runner.getState(run.route, run.threadId)).checkpointId ?? ''
+    } catch (error) {
+      if ((error as { code?: string }).code === 'E_THREAD_NOT_FOUND') return ''
+      throw error
+    }
   }
 
   private async failed(job: RunJob, run: RunRecord, error: unknown, control: RunControl): Promise<void> {
     const { store, logger } = this.options
+    if (isRunLost(error)) throw error
+    if (job.signal.aborted && isRunLost(job.signal.reason)) {
+      // Another worker holds the run now (or will): it records how the run ends.
+      logger?.info('queued run stopped: this worker no longer holds it', { runId: run.id, why: job.signal.reason.why })
+      throw job.signal.reason
+    }
     if (isGraphDrained(error) || (control.drainRequested && !isException(error))) {
       await store.release(run.id, run.attempts)
       throw new RunReleased(run.id)
@@ -168,16 +193,18 @@ function errorCode(error: unknown): string {
 }
 
 /**
- * The run acts as the principal that created it. Its permissions were
- * checked when it was created; the route's run middleware applies again here.
+ * The run acts as the principal that created it, exactly as stored then
+ * (type, id, permissions, claims); a run created without one has none. Its
+ * permissions were checked when it was created; the route's run middleware
+ * applies again here.
  */
 function runContext(run: RecordLike): RequestContext {
-  const match = /^(user|api_key|system):(.+)$/.exec(run.principal)
-  const principal: Principal = match
-    ? { id: match[2], type: match[1] as Principal['type'], permissions: ['*'] }
-    : { id: run.principal || 'queue', type: 'system', permissions: ['*'] }
+  const stored = run.principalData
+  const principal: Principal | undefined = stored
+    ? Object.freeze({ ...stored, permissions: Object.freeze([...stored.permissions]), ...(stored.claims ? { claims: Object.freeze({ ...stored.claims }) } : {}) })
+    : undefined
   const requestId = `run-${run.id}`
-  return Object.freeze({ requestId, traceId: (run.metadata.trace_id as string | undefined) ?? randomUUID(), principal: Object.freeze(principal) })
+  return Object.freeze({ requestId, traceId: (run.metadata.trace_id as string | undefined) ?? randomUUID(), ...(principal ? { principal } : {}) })
 }
 
-type RecordLike = Pick<RunRecord, 'id' | 'principal' | 'metadata'>
+type RecordLike = Pick<RunRecord, 'id' | 'principalData' | 'metadata'>

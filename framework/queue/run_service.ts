@@ -14,6 +14,8 @@ export interface RunServiceOptions {
   runner: () => AgentRunner
   runTimeoutSeconds?: number
   concurrency?: number
+  /** QUEUE_MAX_STALLED (for messages). */
+  maxStalled?: number
   logger?: Logger
 }
 
@@ -43,15 +45,31 @@ export class RunService {
   /** Records the run (or finds the one with the same idempotency key) and enqueues it; enqueueing twice is a no-op. */
   async dispatch(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
     if (this.queue.driver === 'sync') await this.work()
+    // A queue without room refuses before anything is written.
+    this.queue.checkCapacity?.()
     const result = await this.store.create(run)
-    if (result.run.status === 'pending') await this.queue.enqueue(result.run.id)
+    if (result.run.status !== 'pending') return result
+    try {
+      await this.queue.enqueue(result.run.id)
+    } catch (error) {
+      // Not queued: a run this call created goes, so no `pending` row is left that nothing will run (a retry with the same idempotency key creates it anew).
+      if (result.created) await this.store.discard(result.run.id).catch(() => undefined)
+      throw error
+    }
     return result
   }
 
   /** Executes runs of the queue in this process (queue:work, or the sync driver inside serve). */
   work(options: { concurrency?: number; onSettled?: () => void } = {}): Promise<void> {
     this.executing ??= (async () => {
-      const executor = new RunExecutor({ store: this.store, runner: this.options.runner(), queueName: this.queue.name, runTimeoutSeconds: this.options.runTimeoutSeconds, logger: this.options.logger })
+      const executor = new RunExecutor({
+        store: this.store,
+        runner: this.options.runner(),
+        queueName: this.queue.name,
+        runTimeoutSeconds: this.options.runTimeoutSeconds,
+        maxStalled: this.options.maxStalled,
+        logger: this.options.logger,
+      })
       await this.queue.process(
         async (job) => {
           try {
@@ -60,7 +78,13 @@ export class RunService {
             options.onSettled?.()
           }
         },
-        { concurrency: options.concurrency ?? this.options.concurrency },
+        {
+          concurrency: options.concurrency ?? this.options.concurrency,
+          // A job the queue failed without its handler (it stalled too often) still ends its run.
+          onFailed: async (failure) => {
+            await executor.abandoned(failure.runId, failure)
+          },
+        },
       )
     })()
     return this.executing
@@ -93,7 +117,23 @@ export class RunService {
     if (!(await this.store.transition(id, ['error', 'timeout'], 'pending'))) {
       throw new E_RUN_STATE(id, `is ${run.status}: only runs that ended in error or timeout can be retried`)
     }
-    await this.queue.retry(id)
+    let queued: boolean
+    try {
+      queued = await this.queue.retry(id)
+    } catch (error) {
+      await this.revert(run)
+      throw error
+    }
+    if (!queued) {
+      await this.revert(run)
+      throw new E_RUN_STATE(id, 'still has a job waiting or running in the queue: it cannot be retried until that ends')
+    }
     return this.get(id)
+  }
+
+  /** Puts a run whose retry could not be queued back as it ended. */
+  private async revert(run: RunRecord): Promise<void> {
+    const reason = { errorCode: run.errorCode ?? 'E_RUNTIME', error: run.error ?? 'The run ended in error' }
+    await this.store.transition(run.id, ['pending'], run.status, reason)
   }
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import { isMissingTable } from '../auth/store_errors'
+import type { Principal } from '../contracts/request_context'
 import { E_INVALID_INPUT, E_NOT_MIGRATED } from '../errors'
+import { checkRunId } from './queue_options'
 
 export const RUN_STATUSES = ['pending', 'running', 'success', 'error', 'timeout', 'interrupted', 'cancelled'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
@@ -14,8 +16,10 @@ export interface RunRecord {
   threadId: string
   assistantId: string | null
   route: string
-  /** The principal's key; '' for the system. */
+  /** The principal's key (`user:42`); '' for a run without a principal. */
   principal: string
+  /** The principal the run acts as, exactly as it was when the run was created; null for none. */
+  principalData: Principal | null
   status: RunStatus
   /** Attempts started so far. */
   attempts: number
@@ -26,6 +30,12 @@ export interface RunRecord {
   metadata: Record<string, unknown>
   webhook: string | null
   idempotencyKey: string | null
+  /**
+   * The thread's newest checkpoint id when the run first started ('' when
+   * the thread had none); null until then. A later attempt continues the
+   * thread only when its newest checkpoint is another one (this run's).
+   */
+  startCheckpoint: string | null
   createdAt: number
   startedAt: number | null
   endedAt: number | null
@@ -37,7 +47,8 @@ export interface NewRun {
   threadId?: string
   assistantId?: string
   route: string
-  principal?: string
+  /** Who the run acts as (the creating request's principal); null, '' or omitted for none. */
+  principal?: Principal | null | ''
   input?: unknown
   metadata?: Record<string, unknown>
   webhook?: string
@@ -58,6 +69,7 @@ interface Row {
   assistant_id: string | null
   route: string
   principal: string
+  principal_data: string | null
   status: string
   attempts: number | string
   input: string | null
@@ -67,6 +79,7 @@ interface Row {
   metadata: string
   webhook: string | null
   idempotency_key: string | null
+  start_checkpoint: string | null
   created_at: number | string
   started_at: number | string | null
   ended_at: number | string | null
@@ -94,13 +107,15 @@ export class RunStore {
   /** Creates the run, or returns the one this principal already created with the same idempotency key (`created: false`). */
   async create(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
     if (!run.route) throw new E_INVALID_INPUT('A run needs a route')
+    const principal = checkPrincipal(run.principal)
     const now = Date.now()
     const row: Row = {
-      id: run.id ?? randomUUID(),
+      id: run.id === undefined ? randomUUID() : checkRunId(run.id),
       thread_id: run.threadId ?? randomUUID(),
       assistant_id: run.assistantId ?? null,
       route: run.route,
-      principal: run.principal ?? '',
+      principal: principal ? `${principal.type}:${principal.id}` : '',
+      principal_data: principal ? JSON.stringify(principal) : null,
       status: 'pending',
       attempts: 0,
       input: run.input === undefined ? null : JSON.stringify(run.input),
@@ -110,6 +125,7 @@ export class RunStore {
       metadata: JSON.stringify(run.metadata ?? {}),
       webhook: run.webhook ?? null,
       idempotency_key: run.idempotencyKey ?? null,
+      start_checkpoint: null,
       created_at: now,
       started_at: null,
       ended_at: null,
@@ -185,9 +201,21 @@ export class RunStore {
     return changed === 1
   }
 
+  /** Records the checkpoint attempt `attempts` starts the run from (see `RunRecord.startCheckpoint`); false when the attempt is no longer the run's. */
+  async markStart(id: string, attempts: number, checkpoint: string): Promise<boolean> {
+    const changed = await guard(() => this.knex()(TABLE).where({ id, attempts, status: 'running' }).update({ start_checkpoint: checkpoint, updated_at: Date.now() }))
+    return changed === 1
+  }
+
   /** A draining worker hands the run back: running to pending, its checkpoints kept for the next attempt. */
   async release(id: string, attempts: number): Promise<boolean> {
     const changed = await guard(() => this.knex()(TABLE).where({ id, attempts, status: 'running' }).update({ status: 'pending', updated_at: Date.now() }))
+    return changed === 1
+  }
+
+  /** Deletes a run that never started (its job could not be queued); false when it started meanwhile. */
+  async discard(id: string): Promise<boolean> {
+    const changed = await guard(() => this.knex()(TABLE).where({ id, status: 'pending', attempts: 0 }).delete())
     return changed === 1
   }
 
@@ -213,6 +241,7 @@ function toRecord(row: Row): RunRecord {
     assistantId: row.assistant_id,
     route: row.route,
     principal: row.principal,
+    principalData: parse(row.principal_data) as Principal | null,
     status: row.status as RunStatus,
     attempts: Number(row.attempts),
     input: parse(row.input),
@@ -222,11 +251,36 @@ function toRecord(row: Row): RunRecord {
     metadata: (parse(row.metadata) ?? {}) as Record<string, unknown>,
     webhook: row.webhook,
     idempotencyKey: row.idempotency_key,
+    startCheckpoint: row.start_checkpoint ?? null,
     createdAt: Number(row.created_at),
     startedAt: row.started_at === null ? null : Number(row.started_at),
     endedAt: row.ended_at === null ? null : Number(row.ended_at),
     updatedAt: Number(row.updated_at),
   }
+}
+
+const PRINCIPAL_TYPES: readonly string[] = ['user', 'api_key', 'system']
+const MAX_PERMISSIONS = 1000
+
+/** The principal a run is created for, copied to plain data; undefined for none. E_INVALID_INPUT when it is not a principal. */
+function checkPrincipal(value: unknown): Principal | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  const bad = (why: string) => new E_INVALID_INPUT(`A run's principal is invalid: ${why}`, { help: 'Pass the request\'s principal ({ type, id, permissions }) or nothing.' })
+  if (typeof value !== 'object' || Array.isArray(value)) throw bad('it must be an object with type, id and permissions')
+  const { type, id, permissions, claims } = value as Record<string, unknown>
+  if (typeof type !== 'string' || !PRINCIPAL_TYPES.includes(type)) throw bad(`type must be one of ${PRINCIPAL_TYPES.join(', ')}`)
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw bad('id must be a string of 1-200 characters')
+  if (!Array.isArray(permissions) || permissions.length > MAX_PERMISSIONS || !permissions.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 200)) {
+    throw bad(`permissions must be a list of at most ${MAX_PERMISSIONS} permission names`)
+  }
+  if (claims !== undefined && (claims === null || typeof claims !== 'object' || Array.isArray(claims))) throw bad('claims must be an object')
+  let copied: Record<string, unknown> | undefined
+  try {
+    copied = claims === undefined ? undefined : (JSON.parse(JSON.stringify(claims)) as Record<string, unknown>)
+  } catch {
+    throw bad('claims must be JSON')
+  }
+  return { type: type as Principal['type'], id, permissions: [...(permissions as string[])], ...(copied ? { claims: copied } : {}) }
 }
 
 function parse(text: string | null): unknown {

@@ -4,7 +4,7 @@ import type { Logger } from '../logger'
 import { within } from '../support/deadlines'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
 import { checkRunId, queueOptions, type QueueOptions } from './queue_options'
-import { isRunReleased } from './run_released'
+import { isRunLost, isRunReleased } from './run_released'
 
 interface Job {
   runId: string
@@ -46,6 +46,7 @@ export class SyncQueue implements RunQueue {
   private readonly failedJobs = new Map<string, FailedJob>()
   private readonly completed = new Set<string>()
   private handler?: RunJobHandler
+  private onFailed?: ProcessOptions['onFailed']
   private concurrency = 1
   private active = 0
   private closed = false
@@ -62,16 +63,22 @@ export class SyncQueue implements RunQueue {
     checkRunId(runId)
     if (this.closed) throw new E_QUEUE_CLOSED(this.name)
     if (this.jobs.has(runId) || this.failedJobs.has(runId) || this.completed.has(runId)) return
-    if (this.waiting.length >= this.options.syncMaxWaiting) throw new E_QUEUE_FULL(this.name, this.options.syncMaxWaiting)
+    this.checkCapacity()
     this.jobs.set(runId, { runId, failures: 0, enqueuedAt: Date.now(), state: 'waiting' })
     this.waiting.push(runId)
     this.dispatch()
+  }
+
+  checkCapacity(): void {
+    if (this.closed) throw new E_QUEUE_CLOSED(this.name)
+    if (this.waiting.length >= this.options.syncMaxWaiting) throw new E_QUEUE_FULL(this.name, this.options.syncMaxWaiting)
   }
 
   async process(handler: RunJobHandler, options: ProcessOptions = {}): Promise<void> {
     if (this.handler) throw new E_RUNTIME(`Run queue "${this.name}" is already being processed`)
     if (this.closed) throw new E_QUEUE_CLOSED(this.name)
     this.handler = handler
+    this.onFailed = options.onFailed
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? this.options.concurrency))
     this.dispatch()
   }
@@ -177,8 +184,8 @@ export class SyncQueue implements RunQueue {
   }
 
   private fail(job: Job, error: unknown): void {
-    if (isRunReleased(error)) {
-      // Handed back while closing: nothing here will run it again.
+    if (isRunReleased(error) || isRunLost(error)) {
+      // Handed back while closing (or let go): nothing here will run it again.
       this.remove(job)
       return
     }
@@ -197,8 +204,12 @@ export class SyncQueue implements RunQueue {
     }
     this.metrics.failed.inc({ queue: this.name })
     this.remove(job)
-    this.failedJobs.set(job.runId, { runId: job.runId, attempts: job.failures, error: error instanceof Error ? error.message : String(error), failedAt: Date.now() })
+    const message = error instanceof Error ? error.message : String(error)
+    this.failedJobs.set(job.runId, { runId: job.runId, attempts: job.failures, error: message, failedAt: Date.now() })
     if (this.failedJobs.size > this.options.keepFailed) this.failedJobs.delete(this.failedJobs.keys().next().value as string)
+    void Promise.resolve()
+      .then(() => this.onFailed?.({ runId: job.runId, stalled: false, error: message }))
+      .catch((failure: unknown) => this.logger?.warn('run queue failure hook failed', { queue: this.name, runId: job.runId, error: failure instanceof Error ? failure.message : String(failure) }))
   }
 
   private remove(job: Job): void {

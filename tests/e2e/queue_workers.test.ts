@@ -133,7 +133,7 @@ describeServices('queue:work processes sharing runs', () => {
 
   async function dispatch(input: Record<string, unknown>): Promise<{ run: RunRecord; list: string }> {
     const list = `${prefix}steps:${randomUUID()}`
-    const { run } = await runs.dispatch({ route: '/steps', input: { list, ...input }, principal: 'user:tester' })
+    const { run } = await runs.dispatch({ route: '/steps', input: { list, ...input }, principal: { type: 'user', id: 'tester', permissions: [] } })
     return { run, list }
   }
 

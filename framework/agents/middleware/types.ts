@@ -3,7 +3,8 @@ import type { Logger } from '../../logger'
 import type { MiddlewareHandler, Next } from '../../pipeline/pipeline'
 import type { RunnableAgent } from '../agent_pool'
 
-export type AgentRunMode = 'invoke' | 'stream' | 'resume'
+/** `continue`: the thread goes on from its last checkpoint (`AgentRunner.continue`); there is no input. */
+export type AgentRunMode = 'invoke' | 'stream' | 'resume' | 'continue'
 
 /** What a run produces: a result, or (when streaming) the events still to come. */
 export type AgentRunOutcome = RunResult | AsyncIterable<StreamEvent>

@@ -32,6 +32,7 @@ export function runsFor(app: Application, options: QueueCommandOptions & { timeo
     runner: () => app.make('agents'),
     runTimeoutSeconds: options.timeoutSeconds ?? config.runTimeoutSeconds,
     concurrency: config.concurrency,
+    maxStalled: config.maxStalled,
     logger: app.logger.child({ component: 'runs' }),
   })
 }

@@ -91,8 +91,8 @@ describe('background runs on the sync driver', () => {
 
   it('executes a dispatched run in this process and records its output; the same idempotency key runs it once', async () => {
     const before = okCalls
-    const first = await runs.dispatch({ route: '/work', input: { mode: 'ok' }, principal: 'user:1', idempotencyKey: 'once' })
-    const again = await runs.dispatch({ route: '/work', input: { mode: 'ok' }, principal: 'user:1', idempotencyKey: 'once' })
+    const first = await runs.dispatch({ route: '/work', input: { mode: 'ok' }, principal: { type: 'user', id: '1', permissions: [] }, idempotencyKey: 'once' })
+    const again = await runs.dispatch({ route: '/work', input: { mode: 'ok' }, principal: { type: 'user', id: '1', permissions: [] }, idempotencyKey: 'once' })
     expect(again).toMatchObject({ created: false, run: { id: first.run.id } })
     expect(await ended(first.run.id)).toMatchObject({ status: 'success', attempts: 1, output: { mode: 'ok', answer: 'done:ok' }, errorCode: null })
     expect(okCalls - before).toBe(1)

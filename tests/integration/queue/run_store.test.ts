@@ -22,18 +22,40 @@ function storeSpec(open: () => Promise<{ store: RunStore; close(): Promise<void>
   const key = () => `k-${randomBytes(6).toString('hex')}`
 
   it('creates a pending run with its input, metadata and webhook', async () => {
-    const { run, created } = await store.create({ route: '/echo', threadId: 't-1', principal: 'user:1', input: { q: 'hi' }, metadata: { a: 1 }, webhook: 'https://example.test/hook' })
+    const { run, created } = await store.create({ route: '/echo', threadId: 't-1', principal: { type: 'user', id: '1', permissions: ['runs:create'] }, input: { q: 'hi' }, metadata: { a: 1 }, webhook: 'https://example.test/hook' })
     expect(created).toBe(true)
     expect(await store.get(run.id)).toMatchObject({ id: run.id, threadId: 't-1', route: '/echo', principal: 'user:1', status: 'pending', attempts: 0, input: { q: 'hi' }, metadata: { a: 1 }, webhook: 'https://example.test/hook', startedAt: null })
     expect(await store.get('missing')).toBeUndefined()
   })
 
+  it('keeps the principal exactly as given (type, id, permissions, claims); none for an anonymous run', async () => {
+    const principal = { type: 'api_key' as const, id: 'k1', permissions: ['agents:run'], claims: { tenant: 't9' } }
+    const { run } = await store.create({ route: '/echo', principal })
+    expect(await store.get(run.id)).toMatchObject({ principal: 'api_key:k1', principalData: principal })
+    for (const none of [undefined, null, ''] as const) {
+      const { run: anonymous } = await store.create({ route: '/echo', principal: none })
+      expect(await store.get(anonymous.id)).toMatchObject({ principal: '', principalData: null })
+    }
+  })
+
+  it('refuses a malformed principal or run id with E_INVALID_INPUT and writes nothing', async () => {
+    const before = (await store.list({ limit: 1000 })).length
+    const malformed: unknown[] = ['user:1', { type: 'root', id: 'x', permissions: [] }, { type: 'user', id: '', permissions: [] }, { type: 'user', id: 'x' }, { type: 'user', id: 'x', permissions: [1] }, { type: 'user', id: 'x', permissions: [], claims: [] }]
+    for (const principal of malformed) {
+      await expect(store.create({ route: '/echo', principal: principal as never })).rejects.toMatchObject({ code: 'E_INVALID_INPUT', status: 400 })
+    }
+    for (const id of ['a:b', '12345', '', 'x'.repeat(129), 'has space']) {
+      await expect(store.create({ id, route: '/echo' })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+    }
+    expect((await store.list({ limit: 1000 })).length).toBe(before)
+  })
+
   it('returns the existing run for a repeated idempotency key of the same principal, even when the creates race', async () => {
     const idempotencyKey = key()
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create({ route: '/echo', principal: 'user:race', idempotencyKey, input: { i } })))
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create({ route: '/echo', principal: { type: 'user', id: 'race', permissions: [] }, idempotencyKey, input: { i } })))
     expect(results.filter((result) => result.created)).toHaveLength(1)
     expect(new Set(results.map((result) => result.run.id)).size).toBe(1)
-    const other = await store.create({ route: '/echo', principal: 'user:other', idempotencyKey })
+    const other = await store.create({ route: '/echo', principal: { type: 'user', id: 'other', permissions: [] }, idempotencyKey })
     expect(other.created).toBe(true)
     expect(other.run.id).not.toBe(results[0].run.id)
   })

@@ -70,17 +70,24 @@ export function runQueueConformance(label: string, make: (overrides?: Record<str
       expect(failed).toMatchObject({ runId: 'fails', attempts: 3, error: 'boom' })
     })
 
-    it('retries a failed or completed job on demand and flushes failed jobs', async () => {
-      const queue = fresh({ attempts: 1 })
+    it('retries a failed or completed job on demand, with all its attempts again, and flushes failed jobs', async () => {
+      const queue = fresh({ attempts: 3, backoffMs: 10 })
       let fail = true
       const done: string[] = []
+      const r1Attempts: number[] = []
       await queue.process(async (job) => {
+        if (job.runId === 'r1') r1Attempts.push(job.attempt)
         if ((fail && job.runId === 'r1') || job.runId.startsWith('f-')) throw new Error('not yet')
         done.push(job.runId)
       })
       await queue.enqueue('r1')
       await queue.enqueue('r2')
       await until(async () => (await queue.counts()).failed === 1)
+      expect(r1Attempts).toEqual([1, 2, 3])
+      // A retried job starts over: every attempt again, not just one more.
+      await expect(queue.retry('r1')).resolves.toBe(true)
+      await until(async () => r1Attempts.length === 6 && (await queue.counts()).failed === 1)
+      expect(r1Attempts).toEqual([1, 2, 3, 1, 2, 3])
       fail = false
       await expect(queue.retry('r1')).resolves.toBe(true)
       await until(() => done.includes('r1'))
@@ -93,6 +100,18 @@ export function runQueueConformance(label: string, make: (overrides?: Record<str
       await until(async () => (await queue.counts()).failed === 2)
       expect(await queue.flushFailed()).toBe(2)
       expect(await queue.failed()).toEqual([])
+    })
+
+    it('tells onFailed about a job that failed for good, not about attempts that will be retried', async () => {
+      const queue = fresh({ attempts: 2, backoffMs: 10 })
+      const failures: unknown[] = []
+      await queue.process(async () => {
+        throw new Error('always')
+      }, { onFailed: (failure) => void failures.push(failure) })
+      await queue.enqueue('gives-up')
+      await until(() => failures.length === 1)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(failures).toEqual([{ runId: 'gives-up', stalled: false, error: 'always' }])
     })
 
     it('cancels a waiting run before it starts and a running one through its signal', async () => {
@@ -159,7 +178,11 @@ export function runQueueConformance(label: string, make: (overrides?: Record<str
 
     it('refuses invalid run ids with E_INVALID_INPUT', async () => {
       const queue = fresh()
-      await expect(queue.enqueue('bad id with spaces')).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+      // Every driver refuses the same ids: no ':' (a Redis key separator), not all digits (BullMQ's own ids).
+      for (const id of ['bad id with spaces', 'a:b', '12345', '', 'x'.repeat(129)]) {
+        await expect(queue.enqueue(id)).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
+      }
+      await expect(queue.cancel('a:b')).rejects.toMatchObject({ code: 'E_INVALID_INPUT' })
     })
   })
 }
