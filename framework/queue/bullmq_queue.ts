@@ -246,7 +246,7 @@ export class BullmqQueue implements RunQueue {
           this.logger?.warn('run queue worker closed with runs still going: their locks lapse and another worker takes them over', { queue: this.name, runs: [...this.held.keys()] })
           // Let go of them first: they stop at their next step and record nothing (another worker runs them on).
           for (const { lose } of this.held.values()) lose('closed')
-          await worker.close(true).catch(() => undefined)
+          await within(worker.close(true).catch(() => undefined), COMMAND_TIMEOUT_MS)
         }
       }
     }
