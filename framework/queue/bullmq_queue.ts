@@ -104,7 +104,10 @@ export class BullmqQueue implements RunQueue {
       await this.bounded(() => subscriber.subscribe(this.channel))
     } catch (error) {
       await this.close(0)
-      throw error
+      throw new E_SERVICE_UNAVAILABLE(`The run queue "${this.name}" (Redis at ${redactedUrl(this.config.url)})`, {
+        cause: error,
+        help: 'The worker could not reach Redis within 5 seconds: check REDIS_URL and that Redis is running.',
+      })
     }
     const worker = new BullWorker<JobData>(
       this.name,
@@ -228,7 +231,7 @@ export class BullmqQueue implements RunQueue {
 
   async ping(): Promise<number> {
     const started = performance.now()
-    await this.publisher().ping()
+    await this.bounded(() => this.publisher().ping())
     return performance.now() - started
   }
 
@@ -304,5 +307,16 @@ export class BullmqQueue implements RunQueue {
     connection.on('error', (error: Error) => this.logger?.debug('run queue connection error', { role, error: error.message }))
     this.connections.push(connection)
     return connection
+  }
+}
+
+/** The Redis URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'REDIS_URL'
   }
 }

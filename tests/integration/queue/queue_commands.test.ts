@@ -7,6 +7,7 @@ import { Output } from '../../../framework/console/output'
 import { DatabaseManager } from '../../../framework/database/database_manager'
 import { Migrator } from '../../../framework/database/migrator'
 import { createLogger } from '../../../framework/logger'
+import { REDIS_URL } from '../../helpers/services'
 
 const ROOT = join(__dirname, '..', '..', '..')
 const MIGRATIONS = join(ROOT, 'database', 'migrations')
@@ -66,8 +67,22 @@ describe('queue:* commands', () => {
     expect(text.stdout).toMatch(/pending\s+0/)
   })
 
+  it('queue:work fails fast with E_SERVICE_UNAVAILABLE when Redis is down at startup, instead of hanging', async () => {
+    const result = await cli(['queue:work'], { QUEUE_DRIVER: 'bullmq', REDIS_URL: 'redis://127.0.0.1:1' })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('[E_SERVICE_UNAVAILABLE]')
+    expect(result.stderr).toContain('REDIS_URL')
+  }, 20_000)
+
+  it('queue:retry refuses the sync driver: nothing would run the run once the command exits', async () => {
+    const retry = await cli(['queue:retry', 'some-run'])
+    expect(retry.code).toBe(1)
+    expect(retry.stderr).toContain('[E_INVALID_INPUT]')
+    expect(retry.stderr).toContain('QUEUE_DRIVER=bullmq')
+  })
+
   it('queue:retry of an unknown run is E_RUN_NOT_FOUND; queue:flush-failed reports what it deleted', async () => {
-    const retry = await cli(['queue:retry', 'no-such-run'])
+    const retry = await cli(['queue:retry', 'no-such-run'], { QUEUE_DRIVER: 'bullmq', REDIS_URL, REDIS_PREFIX: `test-commands-${process.pid}:` })
     expect(retry.code).toBe(1)
     expect(retry.stderr).toContain('[E_RUN_NOT_FOUND]')
     const flush = await cli(['queue:flush-failed', '--json'])
