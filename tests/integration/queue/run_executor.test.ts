@@ -199,4 +199,22 @@ describe('the run executor', () => {
     // A run that already ended keeps its outcome.
     await expect(executor.abandoned(run.id, { stalled: true, error: 'again' })).resolves.toBe(false)
   })
+
+  it('observes the wait before a run starts once, for its first attempt only', async () => {
+    const registry = new Registry()
+    const metrics = queueMetrics(registry)
+    const executor = new RunExecutor({ store, runner, queueName: 'runs', metrics })
+    const job = (runId: string) => ({ runId, attempt: 1, maxAttempts: 3, enqueuedAt: Date.now() - 60_000, signal: new AbortController().signal, drain: new AbortController().signal })
+    const count = async () => (await registry.getSingleMetric('langvel_queue_wait_seconds')!.get()).values.find((value) => (value as { metricName?: string }).metricName === 'langvel_queue_wait_seconds_count')?.value ?? 0
+    // A run handed back after its first attempt: its next attempt is no new wait.
+    const { run: resumed } = await store.create({ route: '/steps', input: { tag: 'wait-again' } })
+    const first = (await store.start(resumed))!
+    await store.release(resumed.id, first.attempts)
+    await executor.execute(job(resumed.id))
+    expect(await store.get(resumed.id)).toMatchObject({ status: 'success' })
+    expect(await count()).toBe(0)
+    const { run: fresh } = await store.create({ route: '/steps', input: { tag: 'wait-first' } })
+    await executor.execute(job(fresh.id))
+    expect(await count()).toBe(1)
+  })
 })
