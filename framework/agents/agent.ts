@@ -499,6 +499,7 @@ export abstract class Agent<D extends AnyStateDefinition = AnyStateDefinition> i
       ...(options.callbacks?.length ? { callbacks: options.callbacks } : {}),
       ...(options.interruptBefore ? { interruptBefore: this.#stopNodes(options.interruptBefore, 'interruptBefore') } : {}),
       ...(options.interruptAfter ? { interruptAfter: this.#stopNodes(options.interruptAfter, 'interruptAfter') } : {}),
+      ...(options.control ? { control: options.control } : {}),
     }
     return { config, threadId, context }
   }

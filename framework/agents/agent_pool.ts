@@ -34,6 +34,8 @@ export interface RunnableAgent {
   /** Continues a thread with a LangGraph command (see RunCommand). */
   command?(threadId: string, command: RunCommand, options?: RunOptions): Promise<RunResult>
   commandStream?(threadId: string, command: RunCommand, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
+  /** Goes on with a thread from its last checkpoint (E_NOTHING_TO_CONTINUE when it ended or waits at an interrupt). */
+  continue?(threadId: string, options?: RunOptions): Promise<RunResult>
   getState(threadId: string, options?: RunOptions): Promise<ThreadState>
   getHistory(threadId: string, options?: RunOptions & { limit?: number }): Promise<ThreadState[]>
   toMermaid(): string | Promise<string>

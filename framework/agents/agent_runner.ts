@@ -146,6 +146,15 @@ export class AgentRunner implements AgentRunnerContract {
     return this.once(this.entry(path), 'resume', value, { ...options, threadId })
   }
 
+  /**
+   * Continues a thread from its last checkpoint (`Agent.continue`) through the
+   * route's middleware, trace and deadline, like `invoke`: a run that stopped
+   * before its end goes on without repeating finished steps.
+   */
+  async continue(path: string, threadId: string, options: RunOptions = {}): Promise<RunResult> {
+    return this.once(this.entry(path), 'continue', null, { ...options, threadId })
+  }
+
   /** Throws E_AGENT_NOT_FOUND at once; resolves when the run is accepted (see the contract), then yields its events. */
   stream(path: string, input: unknown, options: StreamOptions = {}): Promise<AsyncIterable<StreamEvent>> {
     return this.streaming(this.entry(path), 'stream', input, options)
@@ -282,6 +291,10 @@ export class AgentRunner implements AgentRunnerContract {
       if (!agent.command || !agent.commandStream) throw new E_RUNTIME(`${ctx.agent} cannot run a command`)
       const command = input as RunCommand
       return ctx.streaming ? agent.commandStream(options.threadId, command, options) : agent.command(options.threadId, command, options)
+    }
+    if (ctx.mode === 'continue') {
+      if (ctx.streaming || !agent.continue) throw new E_RUNTIME(`${ctx.agent} cannot continue a thread`)
+      return agent.continue(options.threadId, options)
     }
     if (ctx.mode === 'resume') {
       if (!ctx.streaming) return agent.resume(options.threadId, input, options)

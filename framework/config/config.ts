@@ -17,6 +17,7 @@ export interface ConfigMap {
   rag: ConfigOf<typeof import('../../config/rag').default>
   mcp: ConfigOf<typeof import('../../config/mcp').default>
   bus: ConfigOf<typeof import('../../config/bus').default>
+  queue: ConfigOf<typeof import('../../config/queue').default>
   memory: ConfigOf<typeof import('../../config/memory').default>
   tracing: ConfigOf<typeof import('../../config/tracing').default>
   tracing_backends: ConfigOf<typeof import('../../config/tracing_backends').default>

@@ -1,7 +1,7 @@
 import type { Application } from '../foundation/application'
 import type { Output } from './output'
 
-export type CommandGroup = 'general' | 'make' | 'migrate' | 'agent' | 'auth' | 'config' | 'server' | 'rag' | 'mcp' | 'memory'
+export type CommandGroup = 'general' | 'make' | 'migrate' | 'agent' | 'auth' | 'config' | 'server' | 'rag' | 'mcp' | 'memory' | 'queue'
 
 export interface CommandContext<O = Record<string, unknown>> {
   app: Application

@@ -16,6 +16,7 @@ const GROUP_HEADINGS: Record<CommandGroup, string> = {
   rag: 'RAG:',
   mcp: 'MCP:',
   memory: 'Memory:',
+  queue: 'Queue:',
 }
 
 export interface RunOptions {

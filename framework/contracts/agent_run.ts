@@ -1,4 +1,5 @@
 import type { BaseCallbackHandler } from '@langchain/core/callbacks/base'
+import type { RunControl } from '@langchain/langgraph'
 import type { ZodType } from 'zod'
 import type { RequestContext } from './request_context'
 
@@ -40,6 +41,12 @@ export interface RunOptions {
   interruptBefore?: string[] | '*'
   /** Stops the run after these nodes ran (`'*'`: after every node), as LangGraph's `interruptAfter`. */
   interruptAfter?: string[] | '*'
+  /**
+   * LangGraph's run control: `control.requestDrain()` stops the run at its
+   * next step boundary with its checkpoint saved (the run rejects with
+   * GraphDrained), so it can be continued elsewhere. The run queue drains this way.
+   */
+  control?: RunControl
 }
 
 export interface StreamOptions extends RunOptions {
@@ -135,6 +142,8 @@ export interface AgentRunner {
    */
   stream(path: string, input: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   resume(path: string, threadId: string, value: unknown, options?: RunOptions): Promise<RunResult>
+  /** Goes on with a thread from its last checkpoint, through the route's middleware and deadline (E_NOTHING_TO_CONTINUE when there is nothing left). */
+  continue?(path: string, threadId: string, options?: RunOptions): Promise<RunResult>
   resumeStream?(path: string, threadId: string, value: unknown, options?: StreamOptions): Promise<AsyncIterable<StreamEvent>>
   /** Continues a thread with a LangGraph command (see RunCommand); rejects a bad command before the run starts. */
   command?(path: string, threadId: string, command: RunCommand, options?: RunOptions): Promise<RunResult>

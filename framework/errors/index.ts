@@ -151,6 +151,18 @@ export const E_BUS_HANDLER_FAILED = createError('E_BUS_HANDLER_FAILED', 502, (to
   { help: 'The message is dead-lettered: read it with bus.deadLetters(topic).' },
 )
 
+/* Run queue */
+export const E_QUEUE_FULL = createError('E_QUEUE_FULL', 503, (queue: string, limit: number) => `Run queue "${queue}" is full (${limit} runs waiting)`, {
+  help: 'Runs are arriving faster than they finish: raise QUEUE_CONCURRENCY or QUEUE_SYNC_MAX_WAITING, or use QUEUE_DRIVER=bullmq with `langvel queue:work` workers.',
+})
+export const E_QUEUE_CLOSED = createError('E_QUEUE_CLOSED', 503, (queue: string) => `Run queue "${queue}" is closed`)
+export const E_RUN_NOT_FOUND = createError('E_RUN_NOT_FOUND', 404, (runId: string) => `No run ${JSON.stringify(runId)}`)
+export const E_RUN_STATE = createError('E_RUN_STATE', 409, (runId: string, why: string) => `Run ${JSON.stringify(runId)} ${why}`)
+export const E_RUN_CANCELLED = createError('E_RUN_CANCELLED', 409, (runId: string) => `Run ${JSON.stringify(runId)} was cancelled`)
+export const E_RUN_STALLED = createError('E_RUN_STALLED', 500, (runId: string, times: number) => `Run ${JSON.stringify(runId)} stalled too often: the workers holding it stopped ${times} time${times === 1 ? '' : 's'} before it ended`, {
+  help: 'Its workers crashed or were killed mid-run (out of memory?). Look at the worker logs; `langvel queue:retry <run_id>` runs it again.',
+})
+
 /* Long-term memory */
 export const E_MEMORY_ANONYMOUS = createError('E_MEMORY_ANONYMOUS', 401, () => 'Long-term memory needs an authenticated principal: this run has none', {
   help: 'Put the route behind `auth`, or set MEMORY_ALLOW_ANONYMOUS=true to give anonymous runs one shared memory.',

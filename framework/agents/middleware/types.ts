@@ -3,8 +3,8 @@ import type { Logger } from '../../logger'
 import type { MiddlewareHandler, Next } from '../../pipeline/pipeline'
 import type { RunnableAgent } from '../agent_pool'
 
-/** `command`: a thread continued with a LangGraph command (its input is the RunCommand). */
-export type AgentRunMode = 'invoke' | 'stream' | 'resume' | 'command'
+/** `command`: a thread continued with a LangGraph command (its input is the RunCommand). `continue`: the thread goes on from its last checkpoint (`AgentRunner.continue`); there is no input. */
+export type AgentRunMode = 'invoke' | 'stream' | 'resume' | 'command' | 'continue'
 
 /** What a run produces: a result, or (when streaming) the events still to come. */
 export type AgentRunOutcome = RunResult | AsyncIterable<StreamEvent>

@@ -14,7 +14,7 @@ export function validateMiddleware(_args: string[] = []): AgentMiddleware {
   return {
     name: 'validate',
     async handle(ctx, next) {
-      if (ctx.mode !== 'resume' && ctx.mode !== 'command' && typeof ctx.instance.validateInput === 'function') {
+      if (ctx.mode !== 'resume' && ctx.mode !== 'command' && ctx.mode !== 'continue' && typeof ctx.instance.validateInput === 'function') {
         const parsed = await ctx.instance.validateInput(ctx.input)
         if (parsed !== undefined) ctx.input = parsed
       }

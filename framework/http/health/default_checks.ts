@@ -51,6 +51,10 @@ export function defaultHealthChecks(app: Application, options: DefaultChecksOpti
   if (vectorStore !== 'off' && app.bound('rag')) {
     checks.push({ name: 'vector_store', required: vectorStore === 'required', check: () => app.make('rag').ping({ startManaged: false }) })
   }
+  // Background runs on Redis (QUEUE_DRIVER=bullmq) cannot be accepted while it is down.
+  if (app.bound('queue') && app.config.has('queue') && app.config.get('queue').driver === 'bullmq') {
+    checks.push({ name: 'queue', required: true, check: () => app.make('queue').ping() })
+  }
   if (app.bound('mcp') && app.config.has('mcp')) checks.push(...mcpChecks(app))
   return checks
 }

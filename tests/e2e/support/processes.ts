@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..', '..', '..')
 const TSX = require.resolve('tsx/cjs/api')
 
 /** Command manifests of framework/console/manifests, by the name each exports. */
-const MANIFESTS = { serverCommands: 'server', authCommands: 'auth' } as const
+const MANIFESTS = { serverCommands: 'server', authCommands: 'auth', queueCommands: 'queue' } as const
 
 /**
  * Writes `<dir>/cli.js`, running the given command groups through `runCli`;

@@ -4,9 +4,9 @@ import { commands } from '../../../framework/console/manifest'
 
 const ROOT = join(__dirname, '..', '..', '..')
 
-/** Commands that print no data a script would read: a long-running server, and a compiler's report. */
+/** Commands that print no data a script would read: a long-running server or worker, and a compiler's report. */
 // mcp:serve speaks the MCP protocol on stdout: nothing else may be printed there.
-const WITHOUT_JSON = ['build', 'serve', 'mcp:serve']
+const WITHOUT_JSON = ['build', 'serve', 'mcp:serve', 'queue:work']
 
 describe('command manifest', () => {
   it('gives every command that prints data a --json flag', () => {

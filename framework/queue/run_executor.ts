@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto'
+import { isGraphDrained, RunControl } from '@langchain/langgraph'
+import { toPlainValues } from '../agents/plain_values'
+import type { AgentRunner, RunResult } from '../contracts/agent_run'
+import type { Principal, RequestContext } from '../contracts/request_context'
+import type { RunJob } from '../contracts/run_queue'
+import { RunDeadline } from '../agents/run_deadline'
+import { E_RUN_STALLED, E_RUNTIME, isException } from '../errors'
+import type { Logger } from '../logger'
+import { queueMetrics, type QueueMetrics } from './queue_metrics'
+import { isRunLost, RunLost, RunReleased } from './run_released'
+import { FINAL_RUN_STATUSES, type RunRecord, type RunStatus, type RunStore } from './run_store'
+
+export interface RunExecutorOptions {
+  store: RunStore
+  runner: AgentRunner
+  queueName: string
+  /** QUEUE_RUN_TIMEOUT: seconds; 0 leaves it to the route's own timeout. */
+  runTimeoutSeconds?: number
+  /** QUEUE_MAX_STALLED, for the message of a run that stalled too often. */
+  maxStalled?: number
+  logger?: Logger
+  metrics?: QueueMetrics
+}
+
+/**
+ * Executes one attempt at a queued run: loads it, starts it in the runs
+ * table (one process wins), runs the route's agent on the run's thread and
+ * records how it ended. An attempt after one that started continues the
+ * thread from its last checkpoint (`Agent.continue`), so steps that finished
+ * do not run again.
+ *
+ * - cancelled (the job's signal): `cancelled`, the job completes;
+ * - out of time: `timeout` (E_TIMEOUT), not retried;
+ * - an interrupt: `interrupted`, with the pending interrupts in the output;
+ * - an error a retry cannot fix (status below 500: bad input, unknown route): `error` at once;
+ * - any other error: back to `pending` and rethrown, so the queue retries
+ *   with backoff; on the last attempt `error` with the error's code;
+ * - the worker draining (`job.drain`): the run stops at its next step
+ *   boundary with its checkpoint saved, goes back to `pending` and
+ *   `RunReleased` hands the job back to the queue.
+ *
+ * @example
+ * await queue.process((job) => executor.execute(job))
+ */
+export class RunExecutor {
+  private readonly metrics: QueueMetrics
+
+  constructor(private readonly options: RunExecutorOptions) {
+    this.metrics = options.metrics ?? queueMetrics()
+  }
+
+  async execute(job: RunJob): Promise<void> {
+    const { store, logger } = this.options
+    const seen = await store.get(job.runId)
+    if (!seen) {
+      logger?.warn('queued run not found in the runs table: skipped', { runId: job.runId })
+      return
+    }
+    if (FINAL_RUN_STATUSES.includes(seen.status)) return
+    const run = await store.start(seen)
+    if (!run) {
+      logger?.info('queued run was started by another process: skipped', { runId: job.runId })
+      return
+    }
+    // Time spent waiting before the run first started; later attempts wait for their backoff, not for a worker.
+    if (seen.attempts === 0) this.metrics.waitSeconds.observe({ queue: this.options.queueName }, (Date.now() - job.enqueuedAt) / 1000)
+    const control = new RunControl()
+    const onDrain = () => control.requestDrain('the worker is shutting down')
+    if (job.drain.aborted) onDrain()
+    else job.drain.addEventListener('abort', onDrain, { once: true })
+    // The run's one deadline: QUEUE_RUN_TIMEOUT (or the route's timeout), stopped early by a cancel or a lost run.
+    const deadline = new RunDeadline(this.timeoutSeconds(run), job.signal)
+    try {
+      const result = await this.attempt(run, { deadline, control })
+      const interrupted = result.interrupts.length > 0
+      await this.end(job, run, {
+        status: interrupted ? 'interrupted' : 'success',
+        output: interrupted ? { values: toPlainValues(result.output), interrupts: toPlainValues(result.interrupts) } : toPlainValues(result.output),
+      })
+    } catch (error) {
+      await this.failed(job, run, error, control)
+    } finally {
+      deadline.dispose()
+      job.drain.removeEventListener('abort', onDrain)
+    }
+  }
+
+  /**
+   * A run whose job failed for good without its handler recording it (its
+   * workers kept dying, so the queue gave up on it): the run ends in `error`.
+   */
+  async abandoned(runId: string, failure: { stalled: boolean; error: string }): Promise<boolean> {
+    const code = failure.stalled ? 'E_RUN_STALLED' : 'E_RUNTIME'
+    const error = failure.stalled ? new E_RUN_STALLED(runId, (this.options.maxStalled ?? 1) + 1).message : failure.error
+    const ended = await this.options.store.transition(runId, ['pending', 'running'], 'error', { errorCode: code, error })
+    if (ended) this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code })
+    return ended
+  }
+
+  /**
+   * The run's first attempt invokes the route on its thread, after noting the
+   * thread's newest checkpoint. A later attempt continues the thread only
+   * when its newest checkpoint is another one, written by this run; when it
+   * is still the one noted (the attempt died before its first checkpoint),
+   * the run starts afresh. Both go through the runner: middleware, trace and deadline.
+   */
+  private async attempt(run: RunRecord, bounds: { deadline: RunDeadline; control: RunControl }): Promise<RunResult> {
+    const { runner, store } = this.options
+    const options = { threadId: run.threadId, context: runContext(run), ...bounds }
+    const newest = await this.newestCheckpoint(run)
+    if (run.startCheckpoint === null || newest === run.startCheckpoint) {
+      if (run.startCheckpoint === null && !(await store.markStart(run.id, run.attempts, newest))) {
+        throw new RunLost(run.id, 'lock-lost')
+      }
+      return runner.invoke(run.route, run.input, options)
+    }
+    if (!runner.continue) throw new E_RUNTIME(`The agent runner cannot continue the thread of run ${run.id}`)
+    try {
+      return await runner.continue(run.route, run.threadId, options)
+    } catch (error) {
+      // The thread's newest checkpoint is this run's: it finished (or reached an interrupt) but died before recording it.
+      if ((error as { code?: string }).code !== 'E_NOTHING_TO_CONTINUE') throw error
+      const state = await runner.getState(run.route, run.threadId)
+      return { output: state.values, threadId: run.threadId, interrupts: state.interrupts }
+    }
+  }
+
+  /** The id of the thread's newest checkpoint; '' when it has none. */
+  private async newestCheckpoint(run: RunRecord): Promise<string> {
+    try {
+      return (await this.options.runner.getState(run.route, run.threadId)).checkpointId ?? ''
+    } catch (error) {
+      if ((error as { code?: string }).code === 'E_THREAD_NOT_FOUND') return ''
+      throw error
+    }
+  }
+
+  private async failed(job: RunJob, run: RunRecord, error: unknown, control: RunControl): Promise<void> {
+    const { store, logger } = this.options
+    if (isRunLost(error)) throw error
+    if (job.signal.aborted && isRunLost(job.signal.reason)) {
+      // Another worker holds the run now (or will): it records how the run ends.
+      logger?.info('queued run stopped: this worker no longer holds it', { runId: run.id, why: job.signal.reason.why })
+      throw job.signal.reason
+    }
+    if (isGraphDrained(error) || (control.drainRequested && !isException(error))) {
+      await store.release(run.id, run.attempts)
+      throw new RunReleased(run.id)
+    }
+    const code = errorCode(error)
+    const message = error instanceof Error ? error.message : String(error)
+    if (code === 'E_RUN_CANCELLED' || (job.signal.aborted && code === 'E_ABORTED')) {
+      // Usually recorded already by whoever cancelled it; this covers a cancel that reached only the queue.
+      await this.options.store.finish(run.id, run.attempts, { status: 'cancelled', errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' })
+      return
+    }
+    if (code === 'E_TIMEOUT') {
+      await this.end(job, run, { status: 'timeout', errorCode: code, error: message })
+      return
+    }
+    const status = isException(error) ? error.status : 500
+    if (status < 500 || job.attempt >= job.maxAttempts) {
+      await this.end(job, run, { status: 'error', errorCode: code, error: message })
+      if (status < 500) return
+      logger?.warn('queued run failed: attempts used up', { runId: run.id, attempts: job.attempt, code })
+      throw error
+    }
+    logger?.warn('queued run attempt failed: it will be retried', { runId: run.id, attempt: job.attempt, code })
+    await store.release(run.id, run.attempts)
+    throw error
+  }
+
+  private async end(job: RunJob, run: RunRecord, end: { status: Exclude<RunStatus, 'pending' | 'running'>; output?: unknown; errorCode?: string; error?: string }): Promise<void> {
+    const recorded = await this.options.store.finish(run.id, run.attempts, end)
+    if (!recorded) this.options.logger?.info('queued run ended after it was cancelled or taken over: its outcome is not recorded', { runId: run.id, status: end.status })
+    else this.metrics.runSeconds.observe({ queue: this.options.queueName, status: end.status }, (Date.now() - job.enqueuedAt) / 1000)
+  }
+
+  private timeoutSeconds(run: RunRecord): number | undefined {
+    if (this.options.runTimeoutSeconds) return this.options.runTimeoutSeconds
+    try {
+      return this.options.runner.route(run.route).timeoutSeconds
+    } catch {
+      return undefined
+    }
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return isException(error) && typeof code === 'string' ? code : 'E_RUNTIME'
+}
+
+/**
+ * The run acts as the principal that created it, exactly as stored then
+ * (type, id, permissions, claims); a run created without one has none. Its
+ * permissions were checked when it was created; the route's run middleware
+ * applies again here.
+ */
+function runContext(run: RecordLike): RequestContext {
+  const stored = run.principalData
+  const principal: Principal | undefined = stored
+    ? Object.freeze({ ...stored, permissions: Object.freeze([...stored.permissions]), ...(stored.claims ? { claims: Object.freeze({ ...stored.claims }) } : {}) })
+    : undefined
+  const requestId = `run-${run.id}`
+  return Object.freeze({ requestId, traceId: (run.metadata.trace_id as string | undefined) ?? randomUUID(), ...(principal ? { principal } : {}) })
+}
+
+type RecordLike = Pick<RunRecord, 'id' | 'principalData' | 'metadata'>
