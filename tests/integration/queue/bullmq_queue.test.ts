@@ -42,7 +42,9 @@ describeWithRedis('BullmqQueue on Redis', () => {
     const name = `s-${randomUUID()}`
     const queue = build(name, { maxStalled: 0 })
     // A worker that takes the job and dies: its lock lapses and it never finishes.
-    const doomed = new Worker(name, null, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: `${prefix}queue`, lockDuration: 300 })
+    // BullMQ leaves a connection it was given open when it closes: the test closes it.
+    const doomedConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
+    const doomed = new Worker(name, null, { connection: doomedConnection, prefix: `${prefix}queue`, lockDuration: 300 })
     try {
       await queue.enqueue('stalls')
       const job = await doomed.getNextJob('dead-worker-token')
@@ -58,6 +60,7 @@ describeWithRedis('BullmqQueue on Redis', () => {
       expect(handled).toBe(0)
     } finally {
       await doomed.close(true).catch(() => undefined)
+      doomedConnection.disconnect()
       await queue.close(100)
     }
   })
