@@ -1,5 +1,6 @@
 import type { ConfigProblem } from '../config/define_config'
 import type { TracingBackendName } from './tracing_metrics'
+import { FALSE, isHttpUrl, TRUE } from './tracing_config'
 
 /** Which runs a backend traces: every run, only routes that ask with `.trace(...)`, or none. */
 export type BackendScope = 'all' | 'routes' | 'off'
@@ -67,8 +68,6 @@ export function langchainTracingConflict(config: TracingBackendsConfig, processE
   return LANGCHAIN_TRACING_SWITCHES.find((key) => processEnv[key] === 'true')
 }
 
-const TRUE = ['true', '1', 'yes', 'on']
-const FALSE = ['false', '0', 'no', 'off']
 const SCOPES: readonly string[] = ['all', 'routes', 'off']
 
 const problemsOf = new WeakMap<TracingBackendsConfig, ConfigProblem[]>()
@@ -76,14 +75,6 @@ const problemsOf = new WeakMap<TracingBackendsConfig, ConfigProblem[]>()
 /** The problems found while reading the environment (errors fail the boot). */
 export function tracingBackendsProblems(config: TracingBackendsConfig): ConfigProblem[] {
   return problemsOf.get(config) ?? []
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(value).protocol)
-  } catch {
-    return false
-  }
 }
 
 /**

@@ -94,8 +94,9 @@ export interface TracingEnv {
 /** The protocol Langvel's exporter speaks. */
 export const OTLP_PROTOCOL = 'http/json'
 
-const TRUE = ['true', '1', 'yes', 'on']
-const FALSE = ['false', '0', 'no', 'off']
+/** The spellings of a boolean switch in the environment. */
+export const TRUE = ['true', '1', 'yes', 'on']
+export const FALSE = ['false', '0', 'no', 'off']
 
 /** The problems found while resolving, handed from `resolve` to `check` without showing in the config. */
 const problemsOf = new WeakMap<TracingConfig, ConfigProblem[]>()
@@ -105,7 +106,7 @@ export function tracingEnvProblems(config: TracingConfig): ConfigProblem[] {
   return problemsOf.get(config) ?? []
 }
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   try {
     return ['http:', 'https:'].includes(new URL(value).protocol)
   } catch {
