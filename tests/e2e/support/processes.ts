@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
@@ -57,4 +58,56 @@ export function httpCall(url: string, options: { method?: string; body?: unknown
     req.on('error', reject)
     req.end(body === undefined ? undefined : JSON.stringify(body))
   })
+}
+
+/** A `langvel serve` child that printed its address. */
+export interface ServedProcess {
+  child: ChildProcess
+  url: string
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/**
+ * Spawns `node <cliEntry> serve --host 127.0.0.1 --port 0 ...args` and
+ * resolves once it prints `ready at <url>` (rejects if it exits first or
+ * stays silent for 30 s). The child is pushed to `options.children` at once,
+ * so the caller can kill it whether it started or not.
+ *
+ * @example
+ * const server = await spawnServe(cli, [], { cwd: ROOT, env: { ...process.env, APP_ENV: 'test' }, children })
+ */
+export function spawnServe(cliEntry: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; children: ChildProcess[] }): Promise<ServedProcess> {
+  const child = spawn(process.execPath, [cliEntry, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  options.children.push(child)
+  let output = ''
+  child.stdout!.on('data', (data) => (output += data))
+  child.stderr!.on('data', (data) => (output += data))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
+    const onData = () => {
+      const match = /ready at (http:\/\/[\d.]+:\d+)/.exec(output)
+      if (!match) return
+      clearTimeout(timer)
+      resolve({ child, url: match[1], output: () => output, exited })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${output}`))
+    })
+  })
+}
+
+/** Polls `probe` every 100 ms until `ok` holds for its value, which it returns; throws after `timeoutMs`. */
+export async function until<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import jwt from 'jsonwebtoken'
-import { httpCall, writeCliEntry } from '../../e2e/support/processes'
+import { httpCall, writeCliEntry, spawnServe, until, type ServedProcess } from '../../e2e/support/processes'
 import { describeWithRedis, REDIS_URL } from '../../helpers/services'
 import { langsmithRuns, Receiver } from './receiver'
 
@@ -77,48 +77,13 @@ function langfuseSpans(receiver: Receiver): Array<OtlpSpan & { attrs: Record<str
   return spans
 }
 
-interface Started {
-  child: ChildProcess
-  url: string
-  output: () => string
-  exited: Promise<number | null>
-}
+type Started = ServedProcess
 
 const children: ChildProcess[] = []
 const receivers: Receiver[] = []
 
 function serve(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT, env: { ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let output = ''
-  child.stdout!.on('data', (data) => (output += data))
-  child.stderr!.on('data', (data) => (output += data))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
-    const onData = () => {
-      const match = /ready at (http:\/\/[\d.]+:\d+)/.exec(output)
-      if (!match) return
-      clearTimeout(timer)
-      resolve({ child, url: match[1], output: () => output, exited })
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}:\n${output}`))
-    })
-  })
-}
-
-async function until<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (ok(value)) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  return spawnServe(CLI_ENTRY, [], { cwd: ROOT, env: { ...ENV, ...env }, children })
 }
 
 const run = (url: string, path: string, headers: Record<string, string> = {}) => httpCall(`${url}/agents${path}`, { body: { input: { query: 'traced' } }, headers })
