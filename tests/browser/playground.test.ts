@@ -15,25 +15,14 @@ import { AgentRunner as Runner } from '../../framework/agents/agent_runner'
 import { toolLoop } from '../../framework/llm'
 import { defineTool } from '../../framework/tools'
 import { fakeManager } from '../unit/llm/helpers'
+import { dependencyDescribe } from '../helpers/services'
 
 const ROOT = join(__dirname, '..', '..')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = join(ROOT, 'coverage', 'playground')
-const required = process.env.LANGVEL_TEST_REQUIRE_SERVICES === '1'
 
 /** Skipped without a Chromium, unless services are required (CI), where its absence fails. */
-function browserDescribe(title: string, body: () => void) {
-  if (existsSync(CHROMIUM)) return describe(title, body)
-  if (required) {
-    return describe(title, () => {
-      it(`requires Chromium at ${CHROMIUM} (LANGVEL_TEST_REQUIRE_SERVICES=1)`, () => {
-        throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`)
-      })
-    })
-  }
-  process.stderr.write(`[skip] ${title}: Chromium is not installed at ${CHROMIUM}\n`)
-  return describe.skip(`${title} (skipped: no Chromium)`, body)
-}
+const browserDescribe = dependencyDescribe('Chromium', CHROMIUM, () => existsSync(CHROMIUM))
 
 /**
  * The example application's runner, with streams that can be held open after their first node

@@ -24,20 +24,27 @@ function available(name: string, url: string): boolean {
   return cache.get(name) as boolean
 }
 
-function serviceDescribe(name: string, url: string) {
+/**
+ * A `describe` that runs when `isAvailable()` says the dependency is there,
+ * fails under LANGVEL_TEST_REQUIRE_SERVICES=1 when it is not, and is skipped
+ * with a visible message otherwise.
+ */
+export function dependencyDescribe(name: string, where: string, isAvailable: () => boolean) {
   return (title: string, body: () => void) => {
-    if (available(name, url)) return describe(title, body)
+    if (isAvailable()) return describe(title, body)
     if (required) {
       return describe(title, () => {
-        it(`requires ${name} at ${url} (LANGVEL_TEST_REQUIRE_SERVICES=1)`, () => {
-          throw new Error(`${name} is not reachable at ${url}`)
+        it(`requires ${name} at ${where} (LANGVEL_TEST_REQUIRE_SERVICES=1)`, () => {
+          throw new Error(`${name} is not available at ${where}`)
         })
       })
     }
-    process.stderr.write(`[skip] ${title}: ${name} is not reachable at ${url}\n`)
-    return describe.skip(`${title} (skipped: ${name} not reachable)`, body)
+    process.stderr.write(`[skip] ${title}: ${name} is not available at ${where}\n`)
+    return describe.skip(`${title} (skipped: ${name} not available)`, body)
   }
 }
+
+const serviceDescribe = (name: string, url: string) => dependencyDescribe(name, url, () => available(name, url))
 
 export const describeWithPostgres = serviceDescribe('PostgreSQL', POSTGRES_URL)
 export const describeWithRedis = serviceDescribe('Redis', REDIS_URL)
