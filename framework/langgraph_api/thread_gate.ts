@@ -80,10 +80,7 @@ export class ThreadGate {
 
   /** The thread's latest snapshot (or the one at `checkpointId`), undefined before its first checkpoint (or when it has no such checkpoint). */
   async snapshot(route: AgentRouteInfo, threadId: string, options: { checkpointId?: string; subgraphs?: boolean } = {}): Promise<StateSnapshot | undefined> {
-    const agent = await agentOf(this.options.runner, route)
-    const snapshot = await agent.compiledGraph.getState(agent.checkpointConfig(threadId, options.checkpointId), { subgraphs: options.subgraphs ?? false })
-    // A checkpoint the saver does not have comes back as an empty snapshot echoing the asked-for id, with no creation time.
-    return snapshot.createdAt && snapshot.config?.configurable?.checkpoint_id ? snapshot : undefined
+    return latestSnapshot(this.options.runner, route, threadId, options)
   }
 
   /**
@@ -92,22 +89,7 @@ export class ThreadGate {
    * `stoppedAtNodes`: the run ended where it was asked to stop (interrupt_before/after), so a thread with nodes next waits: interrupted.
    */
   async record(route: AgentRouteInfo | undefined, threadId: string, token: string, failed?: string, stoppedAtNodes = false): Promise<void> {
-    if (!route) {
-      await this.store.finish(threadId, token, { status: failed ? 'error' : 'idle', error: failed })
-      return
-    }
-    const snapshot = await this.snapshot(route, threadId)
-    const interrupts: Record<string, unknown[]> = {}
-    for (const task of snapshot?.tasks ?? []) {
-      if (task.interrupts?.length) interrupts[task.id] = presentInterrupts(task.interrupts as Array<{ id?: string; value?: unknown }>)
-    }
-    const interrupted = Object.keys(interrupts).length > 0 || (stoppedAtNodes && (snapshot?.next?.length ?? 0) > 0)
-    await this.store.finish(threadId, token, {
-      status: failed ? 'error' : interrupted ? 'interrupted' : 'idle',
-      values: snapshot ? presentValues(snapshot.values) : undefined,
-      interrupts,
-      error: failed,
-    })
+    await recordThread(this.store, this.options.runner, route, threadId, token, failed, stoppedAtNodes)
   }
 
   private mayReach(thread: ThreadRecord, principal: Principal | undefined): boolean {
@@ -115,4 +97,49 @@ export class ThreadGate {
     if (!principal) return false
     return thread.owner === ThreadOwnership.ownerOf(principal) || hasPermission(principal.permissions, this.bypassPermission)
   }
+}
+
+/**
+ * Ends the hold `token` has on the thread: stores its values and interrupts
+ * as its latest checkpoint has them, with the status they imply (the
+ * thread's own status, unbound). Nothing changes when another run holds it
+ * now. `stoppedAtNodes`: the run ended where it was asked to stop
+ * (interrupt_before/after), so a thread with nodes next waits: interrupted.
+ *
+ * @example
+ * await recordThread(store, runner, route, threadId, token)
+ */
+export async function recordThread(
+  store: ThreadStore,
+  runner: AgentRunner,
+  route: AgentRouteInfo | undefined,
+  threadId: string,
+  token: string,
+  failed?: string,
+  stoppedAtNodes = false,
+): Promise<void> {
+  if (!route) {
+    await store.finish(threadId, token, { status: failed ? 'error' : 'idle', error: failed })
+    return
+  }
+  const snapshot = await latestSnapshot(runner, route, threadId)
+  const interrupts: Record<string, unknown[]> = {}
+  for (const task of snapshot?.tasks ?? []) {
+    if (task.interrupts?.length) interrupts[task.id] = presentInterrupts(task.interrupts as Array<{ id?: string; value?: unknown }>)
+  }
+  const interrupted = Object.keys(interrupts).length > 0 || (stoppedAtNodes && (snapshot?.next?.length ?? 0) > 0)
+  await store.finish(threadId, token, {
+    status: failed ? 'error' : interrupted ? 'interrupted' : 'idle',
+    values: snapshot ? presentValues(snapshot.values) : undefined,
+    interrupts,
+    error: failed,
+  })
+}
+
+/** The thread's latest snapshot (or the one at `checkpointId`), undefined before its first checkpoint (or when it has no such checkpoint). */
+export async function latestSnapshot(runner: AgentRunner, route: AgentRouteInfo, threadId: string, options: { checkpointId?: string; subgraphs?: boolean } = {}): Promise<StateSnapshot | undefined> {
+  const agent = await agentOf(runner, route)
+  const snapshot = await agent.compiledGraph.getState(agent.checkpointConfig(threadId, options.checkpointId), { subgraphs: options.subgraphs ?? false })
+  // A checkpoint the saver does not have comes back as an empty snapshot echoing the asked-for id, with no creation time.
+  return snapshot.createdAt && snapshot.config?.configurable?.checkpoint_id ? snapshot : undefined
 }

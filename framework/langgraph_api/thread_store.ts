@@ -126,18 +126,28 @@ export class ThreadStore {
    * Marks the thread busy unless it already is, and answers the token its
    * holder ends it with; undefined when another run holds it. A thread busy
    * since before `staleBefore` (a run that never finished: its process died)
-   * is taken over, with a new token.
+   * is taken over, with a new token. `holder`: the token to hold it with
+   * (a background run's own), which takes it back when it already holds it.
    */
-  async acquire(threadId: string, staleBefore: number): Promise<string | undefined> {
+  async acquire(threadId: string, staleBefore: number, holder?: string): Promise<string | undefined> {
     const now = Date.now()
-    const token = randomUUID()
+    const token = holder ?? randomUUID()
     const updated = await guard(() =>
       this.knex()(TABLE)
         .where({ thread_id: threadId })
-        .andWhere((query) => query.whereNot({ status: 'busy' }).orWhere('updated_at', '<', staleBefore))
+        .andWhere((query) => {
+          query.whereNot({ status: 'busy' }).orWhere('updated_at', '<', staleBefore)
+          // A holder that asks again (a background run on its next attempt, maybe in another process) still holds it.
+          if (holder !== undefined) query.orWhere({ run_token: holder })
+        })
         .update({ status: 'busy', run_token: token, error: null, updated_at: now }),
     )
     return updated > 0 ? token : undefined
+  }
+
+  /** True when the run with `token` holds the thread now. */
+  async heldBy(threadId: string, token: string): Promise<boolean> {
+    return Boolean(await guard(() => this.knex()(TABLE).where({ thread_id: threadId, run_token: token }).first('thread_id')))
   }
 
   /** Records how the run holding `token` ended and the values it left; false (nothing changed) when it no longer holds the thread. */

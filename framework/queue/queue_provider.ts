@@ -1,5 +1,6 @@
 import type { Provider } from '../contracts/provider'
 import type { RunQueue } from '../contracts/run_queue'
+import { E_INVALID_CONFIG } from '../errors'
 import type { Application } from '../foundation/application'
 import { createQueue } from './create_queue'
 import { RunService } from './run_service'
@@ -27,6 +28,9 @@ export const queueProvider: Provider = {
     app.singleton('queue', () => createQueue({ config: app.config.get('queue'), redis: () => app.config.get('redis'), logger: app.logger.child({ component: 'queue' }) }))
     app.singleton('runs', () => {
       const config = app.config.get('queue')
+      if (config.driver !== 'sync' && app.config.get('run_events').driver === 'memory') {
+        throw new E_INVALID_CONFIG([`QUEUE_DRIVER=${config.driver} runs agents in other processes: their events must be shared too. Set RUN_EVENTS_DRIVER=redis`])
+      }
       return new RunService({
         store: new RunStore(() => app.make('db').connection()),
         queue: app.make('queue'),
@@ -35,6 +39,16 @@ export const queueProvider: Provider = {
         concurrency: config.concurrency,
         maxStalled: config.maxStalled,
         logger: app.logger.child({ component: 'runs' }),
+        events: () => app.make('runEvents'),
+        webhooks: () => app.make('webhooks'),
+        threads: () => {
+          if (!app.config.has('langgraph_api')) return undefined
+          // Loaded only when used: the LangGraph API's stored threads, held while their background runs run.
+          const { ThreadStore } = require('../langgraph_api/thread_store') as typeof import('../langgraph_api/thread_store')
+          const { StoredRunThreads } = require('../langgraph_api/stored_run_threads') as typeof import('../langgraph_api/stored_run_threads')
+          const db = app.make('db')
+          return new StoredRunThreads(new ThreadStore(() => db.connection(), db.dialect), app.make('agents'))
+        },
       })
     })
   },

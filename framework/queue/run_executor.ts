@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { isGraphDrained, RunControl } from '@langchain/langgraph'
 import { toPlainValues } from '../agents/plain_values'
-import type { AgentRunner, RunResult } from '../contracts/agent_run'
+import type { AgentRunner, InterruptInfo, RunOptions, RunResult, StreamEvent, StreamMode } from '../contracts/agent_run'
+import type { RunEventLog } from '../contracts/run_events'
 import type { Principal, RequestContext } from '../contracts/request_context'
 import type { RunJob } from '../contracts/run_queue'
 import { RunDeadline } from '../agents/run_deadline'
 import { E_RUN_STALLED, E_RUNTIME, isException } from '../errors'
 import type { Logger } from '../logger'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
+import { encodeRunEvent } from './run_event_encoding'
+import type { RunEndings } from './run_endings'
 import { isRunLost, RunLost, RunReleased } from './run_released'
 import { FINAL_RUN_STATUSES, type RunRecord, type RunStatus, type RunStore } from './run_store'
 
@@ -21,6 +24,10 @@ export interface RunExecutorOptions {
   maxStalled?: number
   logger?: Logger
   metrics?: QueueMetrics
+  /** Where the run's events are appended, for readers on any instance; without it runs are invoked and emit none. */
+  events?: () => RunEventLog
+  /** What follows a run's end: its thread let go, its event log ended, its webhook sent. */
+  endings?: RunEndings
 }
 
 /**
@@ -72,6 +79,8 @@ export class RunExecutor {
     // The run's one deadline: QUEUE_RUN_TIMEOUT (or the route's timeout), stopped early by a cancel or a lost run.
     const deadline = new RunDeadline(this.timeoutSeconds(run), job.signal)
     try {
+      await this.options.endings?.take(run, deadline.signal)
+      await this.emit(run.id, 'metadata', { run_id: run.id, thread_id: run.threadId, attempt: run.attempts })
       const result = await this.attempt(run, { deadline, control })
       const interrupted = result.interrupts.length > 0
       await this.end(job, run, {
@@ -94,7 +103,11 @@ export class RunExecutor {
     const code = failure.stalled ? 'E_RUN_STALLED' : 'E_RUNTIME'
     const error = failure.stalled ? new E_RUN_STALLED(runId, (this.options.maxStalled ?? 1) + 1).message : failure.error
     const ended = await this.options.store.transition(runId, ['pending', 'running'], 'error', { errorCode: code, error })
-    if (ended) this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code })
+    if (ended) {
+      this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code })
+      const run = await this.options.store.get(runId)
+      if (run) await this.options.endings?.ended(run)
+    }
     return ended
   }
 
@@ -113,16 +126,76 @@ export class RunExecutor {
       if (run.startCheckpoint === null && !(await store.markStart(run.id, run.attempts, newest))) {
         throw new RunLost(run.id, 'lock-lost')
       }
-      return runner.invoke(run.route, run.input, options)
+      return this.run(run, options)
     }
     if (!runner.continue) throw new E_RUNTIME(`The agent runner cannot continue the thread of run ${run.id}`)
+    let result: RunResult
     try {
-      return await runner.continue(run.route, run.threadId, options)
+      result = await runner.continue(run.route, run.threadId, options)
     } catch (error) {
       // The thread's newest checkpoint is this run's: it finished (or reached an interrupt) but died before recording it.
       if ((error as { code?: string }).code !== 'E_NOTHING_TO_CONTINUE') throw error
       const state = await runner.getState(run.route, run.threadId)
-      return { output: state.values, threadId: run.threadId, interrupts: state.interrupts }
+      result = { output: state.values, threadId: run.threadId, interrupts: state.interrupts }
+    }
+    // A continued run emits where it ended: its state (and interrupts).
+    await this.emit(run.id, 'values', encodeRunEvent({ event: 'values', data: result.output }).data)
+    if (result.interrupts.length > 0) await this.emit(run.id, 'interrupt', interruptData(result.interrupts))
+    return result
+  }
+
+  /**
+   * A first attempt: the route run on the run's input (or its command), its
+   * events appended to the run's event log as they come when there is one.
+   */
+  private async run(run: RunRecord, options: RunOptions): Promise<RunResult> {
+    const { runner } = this.options
+    const execution = run.options
+    const bounds: RunOptions = {
+      ...options,
+      ...(execution.durability ? { durability: execution.durability } : {}),
+      ...(execution.interruptBefore ? { interruptBefore: execution.interruptBefore } : {}),
+      ...(execution.interruptAfter ? { interruptAfter: execution.interruptAfter } : {}),
+    }
+    if (!this.options.events) {
+      if (execution.command && runner.command) return runner.command(run.route, run.threadId, execution.command, bounds)
+      return runner.invoke(run.route, run.input, bounds)
+    }
+    const wanted: StreamMode[] = execution.streamModes?.length ? execution.streamModes : ['values']
+    // Values are always read (they are the run's output); they are appended only when asked for.
+    const streamOptions = { ...bounds, modes: [...new Set<StreamMode>([...wanted, 'values'])], ...(execution.subgraphs ? { subgraphs: true } : {}) }
+    let events: AsyncIterable<StreamEvent>
+    if (execution.command) {
+      if (!runner.commandStream) throw new E_RUNTIME(`The agent runner cannot continue the thread of run ${run.id} with a command`)
+      events = await runner.commandStream(run.route, run.threadId, execution.command, streamOptions)
+    } else {
+      events = await runner.stream(run.route, run.input, streamOptions)
+    }
+    let output: unknown
+    const interrupts: InterruptInfo[] = []
+    for await (const event of events) {
+      if (event.event === 'interrupt') {
+        interrupts.push(...event.data)
+        await this.emit(run.id, 'interrupt', interruptData(event.data))
+        continue
+      }
+      if (event.event === 'values' && !event.namespace?.length) output = event.data
+      if (!wanted.includes(event.event)) continue
+      const encoded = encodeRunEvent(event)
+      await this.emit(run.id, encoded.event, encoded.data)
+    }
+    if (output === undefined) output = (await runner.getState(run.route, run.threadId)).values
+    return { output: output as Record<string, unknown>, threadId: run.threadId, interrupts }
+  }
+
+  /** Appends one event of the run; an event the log refuses (too large, the store down) is logged and skipped: the run goes on. */
+  private async emit(runId: string, event: string, data: unknown): Promise<void> {
+    const log = this.options.events?.()
+    if (!log) return
+    try {
+      await log.append(runId, { event, data })
+    } catch (error) {
+      this.options.logger?.warn('a background run event was not stored', { runId, event, error: (error as { code?: string }).code ?? String(error) })
     }
   }
 
@@ -153,6 +226,7 @@ export class RunExecutor {
     if (code === 'E_RUN_CANCELLED' || (job.signal.aborted && code === 'E_ABORTED')) {
       // Usually recorded already by whoever cancelled it; this covers a cancel that reached only the queue.
       await this.options.store.finish(run.id, run.attempts, { status: 'cancelled', errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' })
+      await this.options.endings?.ended(run)
       return
     }
     if (code === 'E_TIMEOUT') {
@@ -161,6 +235,7 @@ export class RunExecutor {
     }
     const status = isException(error) ? error.status : 500
     if (status < 500 || job.attempt >= job.maxAttempts) {
+      await this.emit(run.id, 'error', { error: code, message: isException(error) && (error.expose || status < 500) ? message : 'internal error' })
       await this.end(job, run, { status: 'error', errorCode: code, error: message })
       if (status < 500) return
       logger?.warn('queued run failed: attempts used up', { runId: run.id, attempts: job.attempt, code })
@@ -175,6 +250,8 @@ export class RunExecutor {
     const recorded = await this.options.store.finish(run.id, run.attempts, end)
     if (!recorded) this.options.logger?.info('queued run ended after it was cancelled or taken over: its outcome is not recorded', { runId: run.id, status: end.status })
     else this.metrics.runSeconds.observe({ queue: this.options.queueName, status: end.status }, (Date.now() - job.enqueuedAt) / 1000)
+    // A run cancelled meanwhile is let go here too: its holder is this attempt.
+    if (recorded || (await this.options.store.get(run.id))?.status === 'cancelled') await this.options.endings?.ended(run)
   }
 
   private timeoutSeconds(run: RunRecord): number | undefined {
@@ -185,6 +262,11 @@ export class RunExecutor {
       return undefined
     }
   }
+}
+
+/** The interrupt event's data: where the run stopped, each interrupt's id and value. */
+function interruptData(interrupts: readonly InterruptInfo[]): { interrupts: Array<{ id: string; value: unknown }> } {
+  return { interrupts: interrupts.map((item) => ({ id: item.id, value: toPlainValues(item.value) })) }
 }
 
 function errorCode(error: unknown): string {

@@ -1,9 +1,12 @@
 import type { AgentRunner } from '../contracts/agent_run'
+import type { RunEventLog } from '../contracts/run_events'
 import type { RunQueue } from '../contracts/run_queue'
 import { E_RUN_NOT_FOUND, E_RUN_STATE } from '../errors'
 import type { Logger } from '../logger'
+import { RunEndings, type RunThreads } from './run_endings'
 import { RunExecutor } from './run_executor'
-import type { NewRun, RunRecord, RunStore } from './run_store'
+import type { CancelAction, NewRun, RunRecord, RunStore } from './run_store'
+import type { WebhookSender } from '../webhooks/webhook_sender'
 
 const CANCELLED = { errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' }
 
@@ -17,6 +20,12 @@ export interface RunServiceOptions {
   /** QUEUE_MAX_STALLED (for messages). */
   maxStalled?: number
   logger?: Logger
+  /** Where runs' events are appended and read (any instance re-attaches to them). */
+  events?: () => RunEventLog
+  /** The signed webhook sender, made when a run with a webhook ends. */
+  webhooks?: () => WebhookSender
+  /** The LangGraph API's stored threads, held while their runs run. */
+  threads?: () => RunThreads | undefined
 }
 
 /**
@@ -36,10 +45,22 @@ export class RunService {
   readonly store: RunStore
   readonly queue: RunQueue
   private executing?: Promise<void>
+  private endingsMade?: RunEndings
 
   constructor(private readonly options: RunServiceOptions) {
     this.store = options.store
     this.queue = options.queue
+  }
+
+  /** The event log runs append to; undefined when this service keeps none. */
+  get events(): RunEventLog | undefined {
+    return this.options.events?.()
+  }
+
+  private get endings(): RunEndings {
+    const { store, events, webhooks, threads, logger } = this.options
+    this.endingsMade ??= new RunEndings({ store, events, webhooks, threads: threads?.(), logger })
+    return this.endingsMade
   }
 
   /** Records the run (or finds the one with the same idempotency key) and enqueues it; enqueueing twice is a no-op. */
@@ -69,6 +90,8 @@ export class RunService {
         runTimeoutSeconds: this.options.runTimeoutSeconds,
         maxStalled: this.options.maxStalled,
         logger: this.options.logger,
+        events: this.options.events,
+        endings: this.endings,
       })
       await this.queue.process(
         async (job) => {
@@ -100,11 +123,20 @@ export class RunService {
    * Cancels a run that has not ended: it is `cancelled` at once (so no
    * process starts or takes it over after this), and the process holding a
    * running one aborts its signal, so the agent stops within its current
-   * step. A run that already ended is E_RUN_STATE (409).
+   * step. A run that already ended is E_RUN_STATE (409). `rollback` also
+   * takes a stored thread back to where the run started (the run's record
+   * is then deleted, as on LangGraph Platform).
    */
-  async cancel(id: string): Promise<RunRecord> {
-    await this.get(id)
-    if (!(await this.store.transition(id, ['pending', 'running'], 'cancelled', CANCELLED))) {
+  async cancel(id: string, action: CancelAction = 'interrupt'): Promise<RunRecord> {
+    const run = await this.get(id)
+    const reason = { ...CANCELLED, cancelAction: action }
+    if (await this.store.transition(id, ['pending'], 'cancelled', reason)) {
+      await this.queue.cancel(id)
+      // Nothing holds a run that waited: its end is seen to here (a run handed back by a draining worker still holds its thread).
+      await this.endings.ended(run)
+      return (await this.store.get(id)) ?? { ...run, status: 'cancelled', cancelAction: action }
+    }
+    if (!(await this.store.transition(id, ['running'], 'cancelled', reason))) {
       throw new E_RUN_STATE(id, `has already ended (${(await this.get(id)).status}): there is nothing to cancel`)
     }
     await this.queue.cancel(id)

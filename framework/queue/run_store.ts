@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import { isMissingTable } from '../auth/store_errors'
+import type { Durability, RunCommand, StreamMode } from '../contracts/agent_run'
 import type { Principal } from '../contracts/request_context'
 import { E_INVALID_INPUT, E_NOT_MIGRATED } from '../errors'
 import { checkRunId } from './queue_options'
@@ -9,6 +10,26 @@ export const RUN_STATUSES = ['pending', 'running', 'success', 'error', 'timeout'
 export type RunStatus = (typeof RUN_STATUSES)[number]
 /** Statuses a run never leaves on its own (queue:retry moves error and timeout back to pending). */
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['success', 'error', 'timeout', 'interrupted', 'cancelled']
+
+/** How a run stops when it is cancelled: where it got to (`interrupt`), or its thread taken back to where it started (`rollback`). */
+export type CancelAction = 'interrupt' | 'rollback'
+
+/** How a background run runs, beyond its input. */
+export interface RunExecution {
+  /** What its event stream carries (default: values). */
+  streamModes?: StreamMode[]
+  /** Events of subgraphs too. */
+  subgraphs?: boolean
+  /** Continue the thread with this command instead of running the input. */
+  command?: RunCommand
+  interruptBefore?: string[] | '*'
+  interruptAfter?: string[] | '*'
+  durability?: Durability
+  /** The run's thread is a stored thread of the LangGraph API: held while the run runs, its values and status recorded after. */
+  storedThread?: boolean
+  /** The stored thread is deleted once the run ends (`on_completion: "delete"`). */
+  deleteThread?: boolean
+}
 
 /** One row of the `runs` table, JSON columns parsed. */
 export interface RunRecord {
@@ -30,6 +51,9 @@ export interface RunRecord {
   metadata: Record<string, unknown>
   webhook: string | null
   idempotencyKey: string | null
+  options: RunExecution
+  /** Set when the run was cancelled. */
+  cancelAction: CancelAction | null
   /**
    * The thread's newest checkpoint id when the run first started ('' when
    * the thread had none); null until then. A later attempt continues the
@@ -54,6 +78,7 @@ export interface NewRun {
   webhook?: string
   /** The same key from the same principal returns the run created first instead of a new one. */
   idempotencyKey?: string
+  options?: RunExecution
 }
 
 export interface RunEnd {
@@ -79,6 +104,8 @@ interface Row {
   metadata: string
   webhook: string | null
   idempotency_key: string | null
+  options: string | null
+  cancel_action: string | null
   start_checkpoint: string | null
   created_at: number | string
   started_at: number | string | null
@@ -125,6 +152,8 @@ export class RunStore {
       metadata: JSON.stringify(run.metadata ?? {}),
       webhook: run.webhook ?? null,
       idempotency_key: run.idempotencyKey ?? null,
+      options: run.options === undefined ? null : JSON.stringify(run.options),
+      cancel_action: null,
       start_checkpoint: null,
       created_at: now,
       started_at: null,
@@ -219,16 +248,27 @@ export class RunStore {
     return changed === 1
   }
 
+  /** Deletes a run that has ended (its record only); false when it has not ended or is gone. */
+  async delete(id: string): Promise<boolean> {
+    const changed = await guard(() => this.knex()(TABLE).where({ id }).whereIn('status', [...FINAL_RUN_STATUSES]).delete())
+    return changed === 1
+  }
+
+  /** Deletes every run of a thread that has ended (the thread was deleted); resolves with how many. */
+  async deleteEnded(threadId: string): Promise<number> {
+    return guard(() => this.knex()(TABLE).where({ thread_id: threadId }).whereIn('status', [...FINAL_RUN_STATUSES]).delete())
+  }
+
   /** Moves a run from one of `from` to `to` (cancel a pending run, retry an errored one); false when it was in none of them. */
-  async transition(id: string, from: readonly RunStatus[], to: RunStatus, reason?: { errorCode: string; error: string }): Promise<boolean> {
+  async transition(id: string, from: readonly RunStatus[], to: RunStatus, reason?: { errorCode: string; error: string; cancelAction?: CancelAction }): Promise<boolean> {
     const now = Date.now()
     const final = FINAL_RUN_STATUSES.includes(to)
-    const ended = { ended_at: now, ...(reason ? { error_code: reason.errorCode, error: reason.error } : {}) }
+    const ended = { ended_at: now, ...(reason ? { error_code: reason.errorCode, error: reason.error } : {}), ...(reason?.cancelAction ? { cancel_action: reason.cancelAction } : {}) }
     const changed = await guard(() =>
       this.knex()(TABLE)
         .where({ id })
         .whereIn('status', [...from])
-        .update({ status: to, updated_at: now, ...(final ? ended : { ended_at: null, error_code: null, error: null }) }),
+        .update({ status: to, updated_at: now, ...(final ? ended : { ended_at: null, error_code: null, error: null, cancel_action: null }) }),
     )
     return changed === 1
   }
@@ -251,6 +291,8 @@ function toRecord(row: Row): RunRecord {
     metadata: (parse(row.metadata) ?? {}) as Record<string, unknown>,
     webhook: row.webhook,
     idempotencyKey: row.idempotency_key,
+    options: (parse(row.options) ?? {}) as RunExecution,
+    cancelAction: (row.cancel_action as CancelAction | null) ?? null,
     startCheckpoint: row.start_checkpoint ?? null,
     createdAt: Number(row.created_at),
     startedAt: row.started_at === null ? null : Number(row.started_at),

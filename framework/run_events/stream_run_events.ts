@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
-import type { RunEventLog } from '../contracts/run_events'
+import type { RunEvent, RunEventLog } from '../contracts/run_events'
 import { isException } from '../errors'
 import { SseStream } from '../http/sse_stream'
 import { normalizeEventId } from './event_id'
@@ -11,6 +11,8 @@ export interface StreamRunEventsOptions {
   heartbeatSeconds: number
   /** The `data` of the `error` event sent when reading fails midway (default: its code and message, never a stack). */
   errorData?: (error: unknown) => unknown
+  /** What each stored event is sent as (default: itself): none, one or several frames, each with the stored event's id. */
+  present?: (event: RunEvent) => Array<{ event: string; data: unknown }>
 }
 
 /**
@@ -63,7 +65,7 @@ export async function streamRunEvents(res: ServerResponse, log: RunEventLog, run
   sse.open()
   try {
     for await (const event of events) {
-      await sse.send(event.event, event.data, event.id)
+      for (const frame of options.present ? options.present(event) : [event]) await sse.send(frame.event, frame.data, event.id)
       if (sse.closed) break
     }
   } catch (error) {

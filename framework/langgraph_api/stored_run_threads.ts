@@ -1,0 +1,79 @@
+import type { AgentRunner } from '../contracts/agent_run'
+import { sleep } from '../support/backoff'
+import type { RunThreads } from '../queue/run_endings'
+import type { RunRecord } from '../queue/run_store'
+import { rollBack, runStart, type RunStart } from './rollback'
+import { agentOf, deleteCheckpoints } from './request'
+import { recordThread } from './thread_gate'
+import type { ThreadStore } from './thread_store'
+
+/** For a route without a timeout: how long a thread held by a background run is trusted to be running. */
+const DEFAULT_TIMEOUT_SECONDS = 86_400
+/** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
+const STALE_GRACE_MS = 60_000
+const MAX_PAUSE_MS = 1000
+
+/**
+ * The stored threads of background runs created through the LangGraph API:
+ * a run holds its thread (busy) from its first attempt to its end, with a
+ * token of its own (`run:<id>`), so a later attempt on another worker (after
+ * a crash or a drain) holds it still, and no other run starts on it
+ * meanwhile. A run whose thread is busy waits for it in its worker. When the
+ * run ends its thread records the values and interrupts its latest
+ * checkpoint has; a run cancelled with `rollback` first takes the thread back
+ * to the checkpoint it started from.
+ *
+ * @example
+ * new RunService({ ..., threads: () => new StoredRunThreads(threadStore, runner) })
+ */
+export class StoredRunThreads implements RunThreads {
+  /** Where first attempts in this process started: the checkpoint and the writes pending on it (a rollback restores both). */
+  private readonly starts = new Map<string, RunStart | undefined>()
+
+  constructor(
+    private readonly store: ThreadStore,
+    private readonly runner: AgentRunner,
+  ) {}
+
+  async take(run: RunRecord, signal: AbortSignal): Promise<void> {
+    const route = this.runner.route(run.route)
+    const staleAfterMs = (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 + STALE_GRACE_MS
+    let pause = 25
+    // Throws once the run is cancelled (or out of time) while it waits.
+    while (!(await this.store.acquire(run.threadId, Date.now() - staleAfterMs, holderOf(run)))) {
+      await sleep(pause, signal)
+      pause = Math.min(pause * 2, MAX_PAUSE_MS)
+    }
+    if (run.startCheckpoint === null && !this.starts.has(run.id)) this.starts.set(run.id, await runStart(await agentOf(this.runner, route), run.threadId))
+  }
+
+  async release(run: RunRecord, ended: RunRecord): Promise<void> {
+    const route = this.runner.route(run.route)
+    const token = holderOf(run)
+    const start = this.starts.has(run.id) ? this.starts.get(run.id) : ended.startCheckpoint ? { checkpointId: ended.startCheckpoint, pendingWrites: [] } : undefined
+    this.starts.delete(run.id)
+    if (!(await this.store.heldBy(run.threadId, token))) return
+    const agent = await agentOf(this.runner, route)
+    if (ended.status === 'cancelled' && ended.cancelAction === 'rollback' && ended.startCheckpoint !== null) await rollBack(agent, run.threadId, start)
+    await recordThread(this.store, this.runner, route, run.threadId, token, failureOf(ended), stoppedAtNodes(run, ended))
+    if (run.options.deleteThread) {
+      await deleteCheckpoints(agent, run.threadId)
+      await this.store.delete(run.threadId, token)
+    }
+  }
+}
+
+function holderOf(run: RunRecord): string {
+  return `run:${run.id}`
+}
+
+/** What the thread records of a run that failed: its code, and its message unless it may hold internals. */
+function failureOf(run: RunRecord): string | undefined {
+  if (run.status !== 'error' && run.status !== 'timeout') return undefined
+  const code = run.errorCode ?? 'E_RUNTIME'
+  return `${code}: ${code === 'E_RUNTIME' ? 'internal error' : (run.error ?? code)}`
+}
+
+function stoppedAtNodes(run: RunRecord, ended: RunRecord): boolean {
+  return (ended.status === 'success' || ended.status === 'interrupted') && Boolean(run.options.interruptBefore || run.options.interruptAfter)
+}

@@ -1,0 +1,93 @@
+import type { RunEventLog } from '../contracts/run_events'
+import type { Logger } from '../logger'
+import type { WebhookSender } from '../webhooks/webhook_sender'
+import type { RunRecord, RunStore } from './run_store'
+
+/**
+ * The stored threads of background runs (the LangGraph API's `threads`
+ * table): a run holds its thread while it runs, and its values and status
+ * are recorded when it ends. Implemented by framework/langgraph_api.
+ */
+export interface RunThreads {
+  /** Takes the run's thread before an attempt runs, waiting while another run holds it, until `signal` aborts. */
+  take(run: RunRecord, signal: AbortSignal): Promise<void>
+  /**
+   * Lets the thread go once the run has ended (`ended`, as recorded): its
+   * values and status recorded, or taken back to where the run started for a
+   * run cancelled with `rollback` (whose record is then deleted).
+   */
+  release(run: RunRecord, ended: RunRecord): Promise<void>
+}
+
+export interface RunEndingsOptions {
+  store: RunStore
+  /** Where the run's events go (every process reading them sees the end). */
+  events?: () => RunEventLog
+  /** Made on first use: WEBHOOK_SECRET is checked when a run with a webhook ends. */
+  webhooks?: () => WebhookSender
+  threads?: RunThreads
+  logger?: Logger
+}
+
+/**
+ * What happens once a background run has ended, whoever ended it (the
+ * worker that ran it, a cancel of a run that never started, a job the
+ * queue gave up on): its stored thread is let go, its event log gets an
+ * `end` event and is closed, and its webhook is sent, signed. Each step's
+ * failure is logged; none undoes the run's recorded end.
+ *
+ * @example
+ * await endings.ended(run.id)
+ */
+export class RunEndings {
+  constructor(private readonly options: RunEndingsOptions) {}
+
+  /** The run's stored thread is taken before an attempt (no-op for a run on a plain checkpointer thread). */
+  async take(run: RunRecord, signal: AbortSignal): Promise<void> {
+    if (run.options.storedThread) await this.options.threads?.take(run, signal)
+  }
+
+  async ended(run: RunRecord): Promise<void> {
+    const { store, logger } = this.options
+    const ended = await store.get(run.id)
+    if (!ended) return
+    const report = (step: string) => (error: unknown) => logger?.error(`background run ended, but ${step} failed`, { runId: run.id, error })
+    if (run.options.storedThread && this.options.threads) await this.options.threads.release(run, ended).catch(report('letting its thread go'))
+    // Rolled back: the run is forgotten, as if it had never run.
+    if (ended.status === 'cancelled' && ended.cancelAction === 'rollback') await store.delete(run.id).catch(report('deleting its record'))
+    const events = this.options.events?.()
+    if (events) {
+      const data = { status: ended.status, ...(ended.errorCode ? { error: { code: ended.errorCode, message: ended.error ?? ended.errorCode } } : {}) }
+      await events
+        .append(run.id, { event: 'end', data })
+        .catch((error: unknown) => ((error as { code?: string }).code === 'E_RUN_ENDED' ? undefined : report('appending its end event')(error)))
+      await events.end(run.id).catch(report('ending its event log'))
+    }
+    if (ended.webhook && this.options.webhooks) {
+      try {
+        void this.options.webhooks().send(ended.webhook, webhookPayload(ended))
+      } catch (error) {
+        report('sending its webhook')(error)
+      }
+    }
+  }
+}
+
+/** What a run's webhook carries: the run as it ended. */
+export function webhookPayload(run: RunRecord): Record<string, unknown> {
+  const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+  return {
+    run_id: run.id,
+    thread_id: run.threadId,
+    assistant_id: run.assistantId,
+    route: run.route,
+    status: run.status,
+    attempts: run.attempts,
+    metadata: run.metadata,
+    output: run.output,
+    error: run.errorCode ? { code: run.errorCode, message: run.error ?? run.errorCode } : null,
+    created_at: time(run.createdAt),
+    started_at: time(run.startedAt),
+    ended_at: time(run.endedAt),
+  }
+}
