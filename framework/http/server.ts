@@ -2,7 +2,7 @@ import { createServer as createNodeServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_INVALID_CONFIG, E_SHUTTING_DOWN } from '../errors'
+import { E_INVALID_CONFIG, E_SERVICE_UNAVAILABLE, E_SHUTTING_DOWN } from '../errors'
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
@@ -228,6 +228,8 @@ export class HttpServer {
         store: new ThreadStore(() => db.connection(), db.dialect),
         heartbeatSeconds: options.heartbeatSeconds ?? 15,
         maxWaiting: config.maxQueueSize,
+        background: app.bound('runs') ? () => app.make('runs') : undefined,
+        checkWebhook: (url) => checkRunWebhook(app, url),
         info: { version: PACKAGE_VERSION, langgraphVersion: require('@langchain/langgraph/package.json').version },
       })
       api.mount(this.kernel)
@@ -333,3 +335,12 @@ export function createServer(options: ServerOptions): HttpServer {
 }
 
 const PACKAGE_VERSION: string = require('../../package.json').version
+
+/** A background run's webhook destination, checked before the run is created: WEBHOOK_SECRET must be set, the address public or allowed. */
+function checkRunWebhook(app: Application, url: string): Promise<unknown> {
+  if (!app.config.get('webhooks').secret) {
+    throw new E_SERVICE_UNAVAILABLE('Webhooks', { help: 'WEBHOOK_SECRET is not set on this server: runs cannot be created with a webhook.' })
+  }
+  const { checkWebhookUrl } = require('../webhooks/webhook_target') as typeof import('../webhooks/webhook_target')
+  return checkWebhookUrl(url, app.make('webhooks').privateTargetFilter)
+}

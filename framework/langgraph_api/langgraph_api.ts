@@ -7,7 +7,9 @@ import type { HttpKernel } from '../http/kernel'
 import type { RunSupervisor } from '../http/run_supervisor'
 import type { ThreadAccess } from '../http/thread_access'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
+import type { RunService } from '../queue/run_service'
 import { AssistantCatalog, AssistantsController } from './assistants'
+import { BackgroundRuns } from './background_runs'
 import { identify, identifyingAuth, RouteGuards } from './guards'
 import { LiveRuns } from './live_runs'
 import { MemoryRunStore } from './memory_run_store'
@@ -40,6 +42,10 @@ export interface LangGraphApiOptions {
   /** Where the runs of stored threads are kept; in this process's memory (bounded) when not given. */
   runs?: RunStore
   heartbeatSeconds: number
+  /** Background runs (the runs table and the run queue): `POST /threads/{id}/runs`, `POST /runs`. */
+  background?: () => RunService
+  /** Checks a run's webhook destination before the run is created. */
+  checkWebhook?: (url: string) => Promise<unknown>
   /** How many `enqueue` runs may wait for their thread at once: the server's MAX_QUEUE_SIZE. */
   maxWaiting?: number
   info: { version: string; langgraphVersion: string }
@@ -49,7 +55,7 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
 /** True for a path the protocol serves: another endpoint (MCP_HTTP_PATH) there would take it over. */
 export function servedByLangGraphApi(path: string): boolean {
-  return path === '/ok' || path === '/info' || path === '/threads' || /^\/(assistants|threads|runs)\//.test(path)
+  return path === '/ok' || path === '/info' || path === '/threads' || path === '/runs' || /^\/(assistants|threads|runs)\//.test(path)
 }
 
 interface Endpoint {
@@ -90,8 +96,9 @@ export class LangGraphApi {
     const assistants = new AssistantsController(catalog, runner, guards)
     const runStore = options.runs ?? new MemoryRunStore()
     const live = new LiveRuns()
+    const background = options.background ? new BackgroundRuns(options.background, live, options.store) : undefined
     const threads = new ThreadsController(gate, catalog, runner, runStore)
-    const resources = new RunResourcesController({ gate, runs: runStore, live, heartbeatSeconds: options.heartbeatSeconds })
+    const resources = new RunResourcesController({ gate, runs: runStore, live, heartbeatSeconds: options.heartbeatSeconds, background })
     const runs = (this.runs = new ProtocolRunsController({
       runner,
       catalog,
@@ -103,6 +110,8 @@ export class LangGraphApi {
       maxWaiting: options.maxWaiting,
       runs: runStore,
       live,
+      background,
+      checkWebhook: options.checkWebhook,
     }))
     this.add('POST', '/assistants/search', assistants.search)
       .add('POST', '/assistants/count', assistants.count)
@@ -123,6 +132,7 @@ export class LangGraphApi {
       .add('GET', '/threads/:thread_id/state/:checkpoint_id', threads.state)
       .add('GET', '/threads/:thread_id/history', threads.history)
       .add('POST', '/threads/:thread_id/history', threads.history)
+      .add('POST', '/threads/:thread_id/runs', runs.create)
       .add('POST', '/threads/:thread_id/runs/wait', runs.wait)
       .add('POST', '/threads/:thread_id/runs/stream', runs.stream)
       .add('GET', '/threads/:thread_id/runs', resources.list)
@@ -131,8 +141,10 @@ export class LangGraphApi {
       .add('POST', '/threads/:thread_id/runs/:run_id/cancel', resources.cancel, true)
       .add('GET', '/threads/:thread_id/runs/:run_id/join', resources.join)
       .add('GET', '/threads/:thread_id/runs/:run_id/stream', resources.stream)
+      .add('POST', '/runs', runs.create)
       .add('POST', '/runs/wait', runs.wait)
       .add('POST', '/runs/stream', runs.stream)
+      .add('GET', '/runs/:run_id/stream', resources.streamById)
   }
 
   /** The server drains: runs waiting for their thread (`enqueue`) give up with 503 E_SHUTTING_DOWN instead of starting. */
@@ -147,6 +159,7 @@ export class LangGraphApi {
       .route('GET', '/ok', (ctx) => ctx.json(200, { ok: true }))
       .route('GET', '/info', (ctx) => ctx.json(200, info))
       .route('POST', '/threads', this.dispatch)
+      .route('POST', '/runs', this.dispatch)
       .prefix('/assistants/', this.dispatch)
       .prefix('/threads/', this.dispatch)
       .prefix('/runs/', this.dispatch)

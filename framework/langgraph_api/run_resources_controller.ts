@@ -2,6 +2,8 @@ import { z } from 'zod'
 import { E_NOT_FOUND, E_VALIDATION } from '../errors'
 import type { HttpContext } from '../http/context'
 import { SseStream } from '../http/sse_stream'
+import type { RunRecord as QueuedRun } from '../queue/run_store'
+import { protocolRun, type BackgroundRuns } from './background_runs'
 import type { LiveRuns } from './live_runs'
 import { parseBody, queryFlag } from './request'
 import { isFinished, RUN_STATUSES, type RunRecord, type RunStore } from './run_store'
@@ -21,7 +23,12 @@ export interface RunResourcesOptions {
   runs: RunStore
   live: LiveRuns
   heartbeatSeconds: number
+  /** Background runs (the runs table): listed, read, cancelled, joined and streamed from any instance. */
+  background?: BackgroundRuns
 }
+
+/** A run found through its thread: one that runs in a request (kept by this process) or a background run (the runs table). */
+type FoundRun = { run: RunRecord; queued?: undefined } | { run: RunRecord; queued: QueuedRun }
 
 /**
  * The runs of a stored thread as resources: listing, reading, cancelling,
@@ -38,19 +45,33 @@ export class RunResourcesController {
   list = async (ctx: HttpContext): Promise<void> => {
     const { thread } = await this.options.gate.open(ctx, ctx.params.thread_id)
     const query = parseBody(LIST_QUERY, queryOf(ctx, ['limit', 'offset', 'status']))
-    const runs = await this.options.runs.list(thread.threadId, query)
-    ctx.json(200, runs.map(presentRun))
+    const { background } = this.options
+    if (!background) return ctx.json(200, (await this.options.runs.list(thread.threadId, query)).map(presentRun))
+    // Both kinds, newest first: each asked for as many as the page could need.
+    const wide = { ...query, limit: query.limit + query.offset, offset: 0 }
+    const [held, queued] = await Promise.all([this.options.runs.list(thread.threadId, wide), background.list(thread.threadId, query)])
+    const runs = [...held, ...queued].sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1))
+    ctx.json(200, runs.slice(query.offset, query.offset + query.limit).map(presentRun))
   }
 
   show = async (ctx: HttpContext): Promise<void> => {
-    ctx.json(200, presentRun(await this.find(ctx)))
+    ctx.json(200, presentRun((await this.find(ctx)).run))
   }
 
   /** Stops a pending or running run (`action=rollback` also takes its thread back to where the run started); a finished run is left as it is. */
   cancel = async (ctx: HttpContext): Promise<void> => {
-    const run = await this.find(ctx)
+    const { run, queued } = await this.find(ctx)
     const { action } = parseBody(CANCEL_QUERY, queryOf(ctx, ['action']))
     const wait = queryFlag(ctx, 'wait')
+    const background = this.options.background
+    if (queued && background) {
+      // Reaches the process running it, whichever it is; a run that ended is left as it is.
+      await background.cancel(queued, action)
+      if (wait) await background.ended(ctx, queued.id)
+      ctx.res.statusCode = wait ? 204 : 202
+      ctx.res.end()
+      return
+    }
     const live = this.options.live.get(run.runId)
     if (!isFinished(run.status) && !live) throw new E_NOT_FOUND(`Run ${JSON.stringify(run.runId)} on this server instance (it runs on another one)`)
     if (live) {
@@ -67,13 +88,19 @@ export class RunResourcesController {
    * answered `{ __error__: { error, message } }`, as `runs/wait` answers it.
    */
   join = async (ctx: HttpContext): Promise<void> => {
-    const run = await this.find(ctx)
-    this.cancelOnDisconnect(ctx, run.runId)
-    await this.ended(ctx, run)
+    const { run, queued } = await this.find(ctx)
+    this.cancelOnDisconnect(ctx, run.runId, queued)
+    let failed: boolean
+    if (queued && this.options.background) {
+      const ended = await this.options.background.ended(ctx, queued.id)
+      failed = ended?.status === 'error' || ended?.status === 'timeout'
+    } else {
+      await this.ended(ctx, run)
+      failed = (await this.options.runs.get(run.threadId, run.runId))?.status === 'error'
+    }
     if (ctx.clientGone) return
     const thread = await this.options.gate.store.get(run.threadId)
-    const ended = await this.options.runs.get(run.threadId, run.runId)
-    if (ended?.status === 'error' && thread?.error) {
+    if (failed && thread?.error) {
       const [code, ...message] = thread.error.split(': ')
       ctx.json(200, { __error__: { error: code, message: message.join(': ') || code } })
       return
@@ -88,8 +115,9 @@ export class RunResourcesController {
    * it ends. A finished run answers an empty stream.
    */
   stream = async (ctx: HttpContext): Promise<void> => {
-    const run = await this.find(ctx)
-    this.cancelOnDisconnect(ctx, run.runId)
+    const { run, queued } = await this.find(ctx)
+    this.cancelOnDisconnect(ctx, run.runId, queued)
+    if (queued && this.options.background) return this.options.background.stream(ctx, queued, this.options.heartbeatSeconds)
     const sse = new SseStream(ctx.res, { heartbeatSeconds: this.options.heartbeatSeconds })
     sse.open()
     try {
@@ -109,23 +137,37 @@ export class RunResourcesController {
    * the thread's history); a pending or running one is refused (cancel it first).
    */
   destroy = async (ctx: HttpContext): Promise<void> => {
-    const run = await this.find(ctx)
+    const { run, queued } = await this.find(ctx)
     if (!isFinished(run.status)) {
       throw new E_VALIDATION(`Run ${JSON.stringify(run.runId)} has not ended`, {
         details: [{ path: 'run_id', message: `the run is ${run.status}: cancel it (POST /threads/{thread_id}/runs/{run_id}/cancel), then delete it` }],
       })
     }
-    await this.options.runs.delete(run.threadId, run.runId)
+    if (queued && this.options.background) await this.options.background.runs.store.delete(queued.id)
+    else await this.options.runs.delete(run.threadId, run.runId)
     ctx.res.statusCode = 204
     ctx.res.end()
   }
 
+  /**
+   * A background run's event stream by its id alone (`GET /runs/{run_id}/stream`,
+   * for a run created without a thread): reached through its thread's gate.
+   */
+  streamById = async (ctx: HttpContext): Promise<void> => {
+    const queued = await this.options.background?.runs.store.get(ctx.params.run_id)
+    if (!queued) throw new E_NOT_FOUND(`Run ${JSON.stringify(ctx.params.run_id.slice(0, 200))}`)
+    ctx.params = { ...ctx.params, thread_id: queued.threadId }
+    return this.stream(ctx)
+  }
+
   /** The run, through its thread's gate; E_NOT_FOUND when the thread has no such run. */
-  private async find(ctx: HttpContext): Promise<RunRecord> {
+  private async find(ctx: HttpContext): Promise<FoundRun> {
     const { thread } = await this.options.gate.open(ctx, ctx.params.thread_id)
     const run = await this.options.runs.get(thread.threadId, ctx.params.run_id)
-    if (!run) throw new E_NOT_FOUND(`Run ${JSON.stringify(ctx.params.run_id.slice(0, 200))}`)
-    return run
+    if (run) return { run }
+    const queued = await this.options.background?.get(thread.threadId, ctx.params.run_id)
+    if (queued) return { run: protocolRun(queued), queued }
+    throw new E_NOT_FOUND(`Run ${JSON.stringify(ctx.params.run_id.slice(0, 200))}`)
   }
 
   /** Resolves once the run has ended (or the client left); a run of another process is looked at every so often. */
@@ -143,10 +185,15 @@ export class RunResourcesController {
   }
 
   /** `cancel_on_disconnect=1`: the run is cancelled when this client leaves before it ends. */
-  private cancelOnDisconnect(ctx: HttpContext, runId: string): void {
+  private cancelOnDisconnect(ctx: HttpContext, runId: string, queued?: QueuedRun): void {
     if (!queryFlag(ctx, 'cancel_on_disconnect')) return
     ctx.onClose(() => {
-      if (!ctx.res.writableFinished) this.options.live.get(runId)?.cancel('interrupt')
+      if (ctx.res.writableFinished) return
+      if (queued && this.options.background) {
+        this.options.background.cancel(queued, 'interrupt').catch((error: unknown) => ctx.logger.error('could not cancel a background run whose client left', { runId, error }))
+      } else {
+        this.options.live.get(runId)?.cancel('interrupt')
+      }
     })
   }
 }

@@ -2,18 +2,21 @@ import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { RunDeadline } from '../agents/run_deadline'
 import type { AgentRunner, Durability, InterruptInfo, RunCommand, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions } from '../contracts/agent_run'
-import { E_ABORTED, E_OVERLOADED, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
+import { E_ABORTED, E_OVERLOADED, E_SERVICE_UNAVAILABLE, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
 import type { HttpContext } from '../http/context'
 import type { ExceptionHandler } from '../http/exception_handler'
 import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_supervisor'
 import { SseStream } from '../http/sse_stream'
 import type { RunOutcome } from '../observability/metrics'
+import type { RunRecord as QueuedRun } from '../queue/run_store'
 import type { AssistantCatalog, AssistantEntry } from './assistants'
+import { protocolRun, type BackgroundRuns } from './background_runs'
 import type { CancelAction, LiveRun, LiveRuns } from './live_runs'
 import { MessagesMode, serializedMessage, type ProtocolEvent } from './messages_mode'
 import { rollBack, runStart, type RunStart } from './rollback'
 import type { RunStatus, RunStore } from './run_store'
+import { presentRun } from './run_resources_controller'
 import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
@@ -67,7 +70,7 @@ const RUN_BODY = z.looseObject({
   interrupt_after: STOP_NODES,
   checkpoint: z.looseObject({ checkpoint_id: z.string().optional().nullable(), checkpoint_ns: z.string().optional().nullable() }).optional().nullable(),
   checkpoint_id: z.string().optional().nullable(),
-  webhook: unsupported('webhook'),
+  webhook: z.string().min(1).max(2000, 'at most 2000 characters').optional().nullable(),
   after_seconds: unsupported('after_seconds'),
   multitask_strategy: z.enum(MULTITASK).optional().nullable(),
   if_not_exists: z.enum(['create', 'reject']).optional().nullable(),
@@ -91,6 +94,10 @@ export interface ProtocolRunsOptions {
   runs: RunStore
   /** The runs in progress in this process: cancelled, joined and re-attached to here. */
   live: LiveRuns
+  /** Background runs (the runs table and the run queue); without it, creating one is refused. */
+  background?: BackgroundRuns
+  /** Checks a webhook destination (the SSRF guard) before a run with one is created. */
+  checkWebhook?: (url: string) => Promise<unknown>
 }
 
 /** One accepted run: its id, its thread, and how to start it under a deadline. */
@@ -216,9 +223,81 @@ export class ProtocolRunsController {
     })
   }
 
+  /**
+   * `POST /threads/{id}/runs` and `POST /runs`: a background run, stored in
+   * the runs table and queued, answered at once (pending). The same
+   * `Idempotency-Key` header (or `metadata.idempotency_key`) from the same
+   * principal answers the run it created first. A thread-less run gets a
+   * stored thread of its own (deleted after it with `on_completion: "delete"`).
+   */
+  create = async (ctx: HttpContext): Promise<void> => {
+    const { background, gate, catalog } = this.options
+    if (!background) throw new E_SERVICE_UNAVAILABLE('Background runs', { help: 'Background runs need the run queue (config/queue.ts) and the runs table (langvel migrate).' })
+    const body = parseBody(RUN_BODY, ctx.body ?? {})
+    const assistant = catalog.get(body.assistant_id)
+    const modes = streamModes(body.stream_mode)
+    if (modes.includes('messages')) throw unsupportedField('stream_mode', 'the messages mode is not kept for background runs; use messages-tuple')
+    if (body.command && body.input !== undefined && body.input !== null) throw unsupportedField('input', 'send input or command, not both')
+    await this.options.guards.admit(ctx, assistant.route)
+    await this.assertStopNodes(assistant, body)
+    const key = idempotencyKey(ctx, body)
+    const existing = key === undefined ? undefined : await background.existing(ctx.principal, key)
+    if (existing) return this.answerCreated(ctx, existing)
+    if (body.webhook) await this.options.checkWebhook?.(body.webhook)
+    const strategy = body.multitask_strategy ?? 'reject'
+    let threadId = ctx.params.thread_id
+    if (threadId === undefined) {
+      threadId = randomUUID()
+      await this.createThread(ctx, threadId, assistant, body, true)
+    } else {
+      if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
+      if (!(await gate.store.get(threadId))) {
+        if (body.if_not_exists !== 'create') throw new E_THREAD_NOT_FOUND(threadId)
+        await this.createThread(ctx, threadId, assistant, body, false)
+      }
+    }
+    const thread = await gate.find(ctx, threadId)
+    if (thread.route && thread.route !== assistant.route.path) throw wrongAssistant(thread, assistant)
+    await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
+    await background.admit(thread, strategy)
+    if (!thread.route) {
+      await gate.store.bind(threadId, assistant.id, assistant.route.path)
+      await gate.store.mergeMetadata(threadId, { graph_id: assistant.id, assistant_id: assistant.id })
+    }
+    const command = commandOf({ body, thread } as PreparedRun)
+    const { run } = await background.dispatch({
+      threadId,
+      assistantId: assistant.id,
+      route: assistant.route.path,
+      principal: ctx.principal ?? null,
+      input: body.input ?? null,
+      metadata: { ...(body.metadata ?? {}) },
+      ...(body.webhook ? { webhook: body.webhook } : {}),
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
+      options: {
+        streamModes: [...new Set(modes.flatMap((mode) => STREAM_MODES[mode]))],
+        ...(body.stream_subgraphs ? { subgraphs: true } : {}),
+        ...(command ? { command } : {}),
+        ...(body.interrupt_before ? { interruptBefore: body.interrupt_before } : {}),
+        ...(body.interrupt_after ? { interruptAfter: body.interrupt_after } : {}),
+        ...(body.durability ? { durability: body.durability as Durability } : {}),
+        storedThread: true,
+        ...(ctx.params.thread_id === undefined && body.on_completion === 'delete' ? { deleteThread: true } : {}),
+        multitaskStrategy: strategy,
+      },
+    })
+    this.answerCreated(ctx, run)
+  }
+
+  private answerCreated(ctx: HttpContext, run: QueuedRun): void {
+    ctx.res.setHeader('Content-Location', `/threads/${encodeURIComponent(run.threadId)}/runs/${encodeURIComponent(run.id)}`)
+    ctx.json(200, presentRun(protocolRun(run)))
+  }
+
   /** Checks the body, the assistant, its route's middleware and the thread, then takes the thread (busy). */
   private async prepare(ctx: HttpContext): Promise<PreparedRun> {
     const body = parseBody(RUN_BODY, ctx.body ?? {})
+    if (body.webhook) throw unsupportedField('webhook', 'webhooks are sent for background runs (POST /threads/{thread_id}/runs, POST /runs)')
     const assistant = this.options.catalog.get(body.assistant_id)
     streamModes(body.stream_mode)
     const strategy = body.multitask_strategy ?? 'reject'
@@ -244,11 +323,7 @@ export class ProtocolRunsController {
     }
     // A run never changes who owns its thread: a thread created by a principal is theirs, an ownerless one stays ownerless.
     thread = await gate.find(ctx, threadId)
-    if (thread.route && thread.route !== assistant.route.path) {
-      throw new E_VALIDATION(`Thread ${JSON.stringify(threadId)} belongs to assistant ${JSON.stringify(thread.assistantId)}`, {
-        details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
-      })
-    }
+    if (thread.route && thread.route !== assistant.route.path) throw wrongAssistant(thread, assistant)
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
     return this.takeRegistered(ctx, { runId, threadId, assistant, thread, temporary: false, location: `/threads/${encodeURIComponent(threadId)}/runs/${runId}`, body }, strategy)
   }
@@ -639,6 +714,20 @@ function failureOf(error: unknown): string | undefined {
   if (!isException(error)) return 'E_RUNTIME: internal error'
   if (error.status < 500) return undefined
   return `${error.code}: ${error.expose || error.code === 'E_TIMEOUT' || error.code === 'E_SHUTTING_DOWN' ? error.message : 'internal error'}`
+}
+
+function wrongAssistant(thread: ThreadRecord, assistant: AssistantEntry) {
+  return new E_VALIDATION(`Thread ${JSON.stringify(thread.threadId)} belongs to assistant ${JSON.stringify(thread.assistantId)}`, {
+    details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
+  })
+}
+
+/** The client's idempotency key: the `Idempotency-Key` header, or `metadata.idempotency_key`. */
+function idempotencyKey(ctx: HttpContext, body: RunBody): string | undefined {
+  const value = ctx.header('idempotency-key') ?? body.metadata?.idempotency_key
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string' || value.length > 200) throw unsupportedField('idempotency_key', 'an idempotency key is a string of at most 200 characters')
+  return value
 }
 
 function unsupportedField(path: string, message: string) {

@@ -1,4 +1,5 @@
 import type { AgentRunner } from '../contracts/agent_run'
+import { E_THREAD_NOT_FOUND } from '../errors'
 import { sleep } from '../support/backoff'
 import type { RunThreads } from '../queue/run_endings'
 import type { RunRecord } from '../queue/run_store'
@@ -41,6 +42,8 @@ export class StoredRunThreads implements RunThreads {
     let pause = 25
     // Throws once the run is cancelled (or out of time) while it waits.
     while (!(await this.store.acquire(run.threadId, Date.now() - staleAfterMs, holderOf(run)))) {
+      // Deleted since the run was created: it cannot run (not retried).
+      if (!(await this.store.get(run.threadId))) throw new E_THREAD_NOT_FOUND(run.threadId)
       await sleep(pause, signal)
       pause = Math.min(pause * 2, MAX_PAUSE_MS)
     }

@@ -29,6 +29,8 @@ export interface RunExecution {
   storedThread?: boolean
   /** The stored thread is deleted once the run ends (`on_completion: "delete"`). */
   deleteThread?: boolean
+  /** The LangGraph API's multitask strategy it was created with, as it reports it. */
+  multitaskStrategy?: 'reject' | 'interrupt' | 'rollback' | 'enqueue'
 }
 
 /** One row of the `runs` table, JSON columns parsed. */
@@ -174,6 +176,12 @@ export class RunStore {
 
   async get(id: string): Promise<RunRecord | undefined> {
     const row = (await guard(() => this.knex()(TABLE).where({ id }).first())) as Row | undefined
+    return row ? toRecord(row) : undefined
+  }
+
+  /** The run `principal` (its key, '' for none) created with this idempotency key. */
+  async byIdempotencyKey(principal: string, key: string): Promise<RunRecord | undefined> {
+    const row = (await guard(() => this.knex()(TABLE).where({ principal, idempotency_key: key }).first())) as Row | undefined
     return row ? toRecord(row) : undefined
   }
 

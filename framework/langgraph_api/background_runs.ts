@@ -1,0 +1,165 @@
+import type { RunEvent } from '../contracts/run_events'
+import type { Principal } from '../contracts/request_context'
+import { E_RUN_STATE, E_THREAD_BUSY, isException } from '../errors'
+import type { HttpContext } from '../http/context'
+import type { RunService } from '../queue/run_service'
+import { FINAL_RUN_STATUSES, type CancelAction, type NewRun, type RunRecord as QueuedRun, type RunStatus as QueuedStatus } from '../queue/run_store'
+import { lastEventId, streamRunEvents } from '../run_events/stream_run_events'
+import type { LiveRuns } from './live_runs'
+import type { RunListOptions, RunRecord, RunStatus } from './run_store'
+import type { ThreadRecord, ThreadStore } from './thread_store'
+
+/** How often a background run is looked at while a client waits for its end. */
+const POLL_MS = 100
+const MAX_POLL_MS = 500
+
+/** The run table's statuses each protocol status stands for: a run stopped at interrupts ended well, a cancelled one reads `interrupted`. */
+const QUEUED_STATUSES: Record<RunStatus, QueuedStatus[]> = {
+  pending: ['pending'],
+  running: ['running'],
+  success: ['success', 'interrupted'],
+  error: ['error'],
+  timeout: ['timeout'],
+  interrupted: ['cancelled'],
+}
+
+/** A run of the runs table as the protocol reports it (statuses as on LangGraph Platform). */
+export function protocolRun(run: QueuedRun): RunRecord {
+  const status: RunStatus = run.status === 'interrupted' ? 'success' : run.status === 'cancelled' ? 'interrupted' : run.status
+  return {
+    runId: run.id,
+    threadId: run.threadId,
+    assistantId: run.assistantId ?? run.route,
+    status,
+    metadata: run.metadata,
+    multitaskStrategy: run.options.multitaskStrategy ?? null,
+    cancelReason: run.cancelAction,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+  }
+}
+
+/**
+ * The LangGraph API's background runs: rows of the runs table executed by
+ * the run queue (in `serve` with the sync driver, in `langvel queue:work`
+ * with bullmq), so every instance lists, joins, cancels and re-attaches to
+ * them alike. Their events come from the run event log, after a
+ * Last-Event-ID; their thread is the stored thread they were created on.
+ *
+ * @example
+ * const { run, created } = await background.dispatch({ route, threadId, input, principal })
+ */
+export class BackgroundRuns {
+  constructor(
+    private readonly service: () => RunService,
+    private readonly live: LiveRuns,
+    private readonly threads: ThreadStore,
+  ) {}
+
+  get runs(): RunService {
+    return this.service()
+  }
+
+  /** The run this principal created with the idempotency key, if any. */
+  async existing(principal: Principal | undefined, key: string): Promise<QueuedRun | undefined> {
+    return this.runs.store.byIdempotencyKey(principal ? `${principal.type}:${principal.id}` : '', key)
+  }
+
+  dispatch(run: NewRun): Promise<{ run: QueuedRun; created: boolean }> {
+    return this.runs.dispatch(run)
+  }
+
+  /**
+   * Makes room on the thread as the multitask strategy says: `reject` (the
+   * default) refuses a thread that is busy or has a background run not
+   * ended yet (E_THREAD_BUSY); `enqueue` leaves the new run to wait for it;
+   * `interrupt` and `rollback` cancel the runs on it first, with that action.
+   */
+  async admit(thread: ThreadRecord, strategy: 'reject' | 'interrupt' | 'rollback' | 'enqueue'): Promise<void> {
+    if (strategy === 'enqueue') return
+    const active = await this.runs.store.list({ threadId: thread.threadId, status: ['pending', 'running'] })
+    if (strategy === 'reject') {
+      if (thread.status === 'busy' || active.length > 0) throw new E_THREAD_BUSY(thread.threadId)
+      return
+    }
+    for (const run of active) await this.cancel(run, strategy)
+    // A run of the thread that waits or streams in this process.
+    for (const live of this.live.ofThread(thread.threadId)) live.cancel(strategy)
+  }
+
+  /** The thread's run with this id, if it is a background run. */
+  async get(threadId: string, runId: string): Promise<QueuedRun | undefined> {
+    const run = await this.runs.store.get(runId)
+    return run && run.threadId === threadId ? run : undefined
+  }
+
+  /** The thread's background runs, newest first, as the protocol lists them. */
+  async list(threadId: string, options: RunListOptions): Promise<RunRecord[]> {
+    const runs = await this.runs.store.list({ threadId, limit: options.limit + options.offset, ...(options.status ? { status: QUEUED_STATUSES[options.status] } : {}) })
+    return runs.map(protocolRun)
+  }
+
+  /** Stops a run that has not ended; one that has is left as it is. */
+  async cancel(run: QueuedRun, action: CancelAction): Promise<void> {
+    try {
+      await this.runs.cancel(run.id, action)
+    } catch (error) {
+      if (!(isException(error) && error.code === 'E_RUN_STATE')) throw error
+    }
+  }
+
+  /** Resolves with the run once it has ended and its thread was let go (undefined when it was rolled back and forgotten), or when the client leaves. */
+  async ended(ctx: HttpContext, runId: string): Promise<QueuedRun | undefined> {
+    let pause = POLL_MS
+    for (;;) {
+      const run = await this.runs.store.get(runId)
+      // Ended and let go: a run's end is recorded before its thread is.
+      if (!run || (FINAL_RUN_STATUSES.includes(run.status) && !(run.options.storedThread && (await this.threads.heldBy(run.threadId, `run:${run.id}`))))) return run
+      if (ctx.clientSignal.aborted) return run
+      await new Promise((resolve) => setTimeout(resolve, pause))
+      pause = Math.min(pause * 2, MAX_POLL_MS)
+    }
+  }
+
+  /**
+   * Answers the run's events as Server-Sent Events from the run event log
+   * (any instance): after the client's Last-Event-ID, then live until the
+   * run ends. Interrupts are sent as LangGraph streams them.
+   */
+  async stream(ctx: HttpContext, run: QueuedRun, heartbeatSeconds: number): Promise<void> {
+    const events = this.runs.events
+    if (!events) throw new E_RUN_STATE(run.id, 'has no event log to stream from')
+    await streamRunEvents(ctx.res, events, run.id, { after: lastEventId(ctx.req.headers), heartbeatSeconds, present: protocolFrames() })
+  }
+}
+
+/**
+ * Stored events as the protocol streams them: `metadata` as `{ run_id,
+ * attempt }`, an interrupt as `values` and `updates` with `__interrupt__`,
+ * no `end` (the stream ends); the rest as stored.
+ */
+function protocolFrames(): (event: RunEvent) => Array<{ event: string; data: unknown }> {
+  let values: Record<string, unknown> = {}
+  return (event) => {
+    switch (event.event) {
+      case 'metadata': {
+        const data = event.data as { run_id?: string; attempt?: number }
+        return [{ event: 'metadata', data: { run_id: data.run_id, attempt: data.attempt } }]
+      }
+      case 'values':
+        values = (event.data ?? {}) as Record<string, unknown>
+        return [event]
+      case 'interrupt': {
+        const { interrupts } = event.data as { interrupts: unknown[] }
+        return [
+          { event: 'values', data: { ...values, __interrupt__: interrupts } },
+          { event: 'updates', data: { __interrupt__: interrupts } },
+        ]
+      }
+      case 'end':
+        return []
+      default:
+        return [event]
+    }
+  }
+}
