@@ -76,6 +76,7 @@ describeServices('queue:work processes sharing runs', () => {
       REDIS_URL,
       REDIS_PREFIX: prefix,
       QUEUE_DRIVER: 'bullmq',
+      RUN_EVENTS_DRIVER: 'redis',
       QUEUE_NAME: queueName,
       QUEUE_CONCURRENCY: '1',
       QUEUE_ATTEMPTS: '2',
