@@ -117,6 +117,8 @@ export class HttpServer {
     const debug = app.config.get('app').debug
     const metrics = options.metrics?.registry ?? getMetrics()
     this.logger = app.logger
+    // A shared queue is made now, so /metrics reports its depth and workers from the start.
+    if (app.bound('queue') && app.config.has('queue') && app.config.get('queue').driver !== 'sync') app.make('queue')
 
     const exceptionHandler = new ExceptionHandler({ logger: this.logger, debug, retryAfterSeconds: options.retryAfterSeconds })
     this.exceptionHandler = exceptionHandler

@@ -12,7 +12,7 @@ import { Application } from '../../../framework/foundation/application'
 import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { verifyWebhookSignature } from '../../../framework/webhooks/signature'
-import { waitFor } from '../http/support/wait_for'
+import { until } from '../../e2e/support/processes'
 import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
 
 const SECRET = randomBytes(32).toString('hex')
@@ -152,7 +152,7 @@ describe('background runs of the LangGraph API (sync driver)', () => {
   it('cancels a running run: it reads interrupted (cancelled in the runs table) and its thread is let go', async () => {
     const thread = await client.threads.create()
     const run = await client.runs.create(thread.thread_id, 'slow', { input: { label: 'held' } })
-    await waitFor(async () => (await client.runs.get(thread.thread_id, run.run_id)).status === 'running' && gates.length > 0)
+    await until(async () => (await client.runs.get(thread.thread_id, run.run_id)).status === 'running' && gates.length > 0, Boolean, 'the run to hold its gate')
     // The thread is busy: a second run is refused (multitask reject).
     expect(await refusal(client.runs.create(thread.thread_id, 'slow', { input: { label: 'second' } }))).toMatchObject({ status: 422 })
     await client.runs.cancel(thread.thread_id, run.run_id, true)
@@ -166,14 +166,14 @@ describe('background runs of the LangGraph API (sync driver)', () => {
   it('rolls a cancelled run back: its thread returns to where the run started and the run is forgotten', async () => {
     const thread = await client.threads.create()
     const first = await client.runs.create(thread.thread_id, 'slow', { input: { label: 'first' } })
-    await waitFor(() => gates.length > 0)
+    await until(() => gates.length > 0, Boolean, 'the first run to hold its gate')
     gates.shift()?.()
     await client.runs.join(thread.thread_id, first.run_id)
     const before = await client.threads.getState(thread.thread_id)
     expect(before.values).toEqual({ label: 'first done' })
     // The second run's input is checkpointed before it waits: without a rollback the thread would keep it.
     const second = await client.runs.create(thread.thread_id, 'slow', { input: { label: 'second' } })
-    await waitFor(async () => (await client.threads.getState(thread.thread_id)).values.label === 'second' && gates.length > 0)
+    await until(async () => ((await client.threads.getState(thread.thread_id)).values as { label?: string }).label === 'second' && gates.length > 0, Boolean, 'the second run to hold its gate')
     await client.runs.cancel(thread.thread_id, second.run_id, true, 'rollback')
     expect(await refusal(client.runs.get(thread.thread_id, second.run_id))).toMatchObject({ status: 404 })
     gates.shift()?.()
@@ -202,7 +202,7 @@ describe('background runs of the LangGraph API (sync driver)', () => {
     const thread = await client.threads.create()
     const run = await client.runs.create(thread.thread_id, 'echo', { input: { query: 'hook' }, webhook: receiver.url })
     await client.runs.join(thread.thread_id, run.run_id)
-    await waitFor(() => receiver.deliveries.filter((delivery) => delivery.body.includes(run.run_id)).length >= 2)
+    await until(() => receiver.deliveries.filter((delivery) => delivery.body.includes(run.run_id)).length >= 2, Boolean, 'the webhook to be delivered twice')
     const mine = receiver.deliveries.filter((delivery) => delivery.body.includes(run.run_id))
     expect(mine.every((delivery) => delivery.valid)).toBe(true)
     expect(mine[0].headers['x-langvel-delivery']).toBe(mine[1].headers['x-langvel-delivery'])
