@@ -12,7 +12,7 @@ export interface CorsOptions {
 }
 
 /** Request headers a browser client may send: credentials (JWT or API key), tracing, SSE reconnects, and the MCP protocol version. */
-const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'X-API-Key', 'X-Request-Id', 'Last-Event-ID', 'traceparent', 'Mcp-Protocol-Version'] as const
+const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Accept', 'X-API-Key', 'X-Request-Id', 'Last-Event-ID', 'Idempotency-Key', 'traceparent', 'Mcp-Protocol-Version'] as const
 /** Response headers scripts may read beyond the safelisted ones: the request id, and what throttling and overload say. */
 export const EXPOSE_HEADERS = ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'] as const
 /** Methods a browser client may use, unless the server lists others. */
