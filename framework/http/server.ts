@@ -6,6 +6,7 @@ import { E_INVALID_CONFIG, E_SERVICE_UNAVAILABLE, E_SHUTTING_DOWN } from '../err
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
+import { checkSharedRunEvents } from '../queue/queue_provider'
 import { within } from '../support/deadlines'
 import { AgentRouter } from './agent_router'
 import { ConcurrencyLimiter } from './concurrency_limiter'
@@ -118,7 +119,10 @@ export class HttpServer {
     const metrics = options.metrics?.registry ?? getMetrics()
     this.logger = app.logger
     // A shared queue is made now, so /metrics reports its depth and workers from the start.
-    if (app.bound('queue') && app.config.has('queue') && app.config.get('queue').driver !== 'sync') app.make('queue')
+    if (app.bound('queue') && app.config.has('queue') && app.config.get('queue').driver !== 'sync') {
+      checkSharedRunEvents(app)
+      app.make('queue')
+    }
 
     const exceptionHandler = new ExceptionHandler({ logger: this.logger, debug, retryAfterSeconds: options.retryAfterSeconds })
     this.exceptionHandler = exceptionHandler

@@ -28,13 +28,13 @@ export const queueProvider: Provider = {
     app.singleton('queue', () => createQueue({ config: app.config.get('queue'), redis: () => app.config.get('redis'), logger: app.logger.child({ component: 'queue' }) }))
     app.singleton('runs', () => {
       const config = app.config.get('queue')
-      if (config.driver !== 'sync' && app.config.get('run_events').driver === 'memory') {
-        throw new E_INVALID_CONFIG([`QUEUE_DRIVER=${config.driver} runs agents in other processes: their events must be shared too. Set RUN_EVENTS_DRIVER=redis`])
-      }
       return new RunService({
         store: new RunStore(() => app.make('db').connection()),
         queue: app.make('queue'),
-        runner: () => app.make('agents'),
+        runner: () => {
+          checkSharedRunEvents(app)
+          return app.make('agents')
+        },
         runTimeoutSeconds: config.runTimeoutSeconds,
         concurrency: config.concurrency,
         maxStalled: config.maxStalled,
@@ -55,4 +55,17 @@ export const queueProvider: Provider = {
   async shutdown(app: Application) {
     if (app.resolved('queue')) await app.make('queue').close(app.config.get('queue').graceMs)
   },
+}
+
+/**
+ * E_INVALID_CONFIG when runs execute in other processes (a queue driver
+ * other than sync) while run events stay in one process's memory: no other
+ * instance could stream them. Checked by the processes that execute runs
+ * and by `serve`.
+ */
+export function checkSharedRunEvents(app: Application): void {
+  const driver = app.config.get('queue').driver
+  if (driver !== 'sync' && app.config.get('run_events').driver === 'memory') {
+    throw new E_INVALID_CONFIG([`QUEUE_DRIVER=${driver} runs agents in other processes, so their events must be shared too: set RUN_EVENTS_DRIVER=redis`])
+  }
 }

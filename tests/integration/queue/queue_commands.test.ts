@@ -68,10 +68,17 @@ describe('queue:* commands', () => {
   })
 
   it('queue:work fails fast with E_SERVICE_UNAVAILABLE when Redis is down at startup, instead of hanging', async () => {
-    const result = await cli(['queue:work'], { QUEUE_DRIVER: 'bullmq', REDIS_URL: 'redis://127.0.0.1:1' })
+    const result = await cli(['queue:work'], { QUEUE_DRIVER: 'bullmq', RUN_EVENTS_DRIVER: 'redis', REDIS_URL: 'redis://127.0.0.1:1' })
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('[E_SERVICE_UNAVAILABLE]')
     expect(result.stderr).toContain('REDIS_URL')
+  }, 20_000)
+
+  it('queue:work refuses run events kept in one process when runs execute in workers', async () => {
+    const result = await cli(['queue:work'], { QUEUE_DRIVER: 'bullmq', RUN_EVENTS_DRIVER: 'memory', REDIS_URL: 'redis://127.0.0.1:1' })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('[E_INVALID_CONFIG]')
+    expect(result.stderr).toContain('RUN_EVENTS_DRIVER=redis')
   }, 20_000)
 
   it('queue:retry refuses the sync driver: nothing would run the run once the command exits', async () => {
