@@ -345,7 +345,7 @@ const PACKAGE_VERSION: string = require('../../package.json').version
 /** A background run's webhook destination, checked before the run is created: WEBHOOK_SECRET must be set, the address public or allowed. */
 function checkRunWebhook(app: Application, url: string): Promise<unknown> {
   if (!app.config.get('webhooks').secret) {
-    throw new E_SERVICE_UNAVAILABLE('Webhooks', { help: 'WEBHOOK_SECRET is not set on this server: runs cannot be created with a webhook.' })
+    throw new E_SERVICE_UNAVAILABLE('Webhooks (WEBHOOK_SECRET is not set on this server)', { help: 'Set WEBHOOK_SECRET to create runs with a webhook.' })
   }
   const { checkWebhookUrl } = require('../webhooks/webhook_target') as typeof import('../webhooks/webhook_target')
   return checkWebhookUrl(url, app.make('webhooks').privateTargetFilter)
