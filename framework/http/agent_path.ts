@@ -19,7 +19,7 @@ export const THREAD_ID_PATTERN = /^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}$/
 /** Characters a request under /agents/ may contain at all; `%` is absent, so nothing is ever decoded. */
 const URL_ALPHABET = /^[A-Za-z0-9._:/-]+$/
 /** Run ids as the runs table accepts them (UUIDs when the server makes them). */
-const RUN_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/
 /** What follows `/runs/{run_id}/`, by method. */
 const RUN_SUFFIXES = new Map<string, AgentAction>([
   ['GET wait', 'wait_run'],

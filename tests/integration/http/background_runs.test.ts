@@ -221,4 +221,14 @@ describe('background runs at /agents/{path}/runs', () => {
     expect(await call('GET', '/agents/echo/runs/..bad')).toMatchObject({ status: 400, body: { error: { code: 'E_BAD_REQUEST' } } })
     expect(await call('GET', `/agents/echo/runs/${'0'.repeat(36)}`)).toMatchObject({ status: 404, body: { error: { code: 'E_RUN_NOT_FOUND' } } })
   })
+
+  it('lists the run endpoints of each route in the OpenAPI document', async () => {
+    const { paths } = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> }
+    expect(Object.keys(paths['/agents/echo/runs'])).toEqual(['post'])
+    expect(Object.keys(paths['/agents/echo/runs/{run_id}'])).toEqual(['get'])
+    expect(Object.keys(paths['/agents/echo/runs/{run_id}/cancel'])).toEqual(['post'])
+    expect(Object.keys(paths['/agents/echo/runs/{run_id}/wait'])).toEqual(['get'])
+    expect(Object.keys(paths['/agents/secure/echo/runs/{run_id}/stream'])).toEqual(['get'])
+    expect(paths['/agents/secure/echo/runs/{run_id}/stream'].get).toHaveProperty('security')
+  })
 })
