@@ -225,7 +225,8 @@ export class BackgroundRunsController {
       return [{ event: 'interrupt', data: { thread_id: run.threadId, interrupts: presentInterrupts(ctx.params.path, run.threadId, interrupts) } }]
     }
     if (event.event === 'error') {
-      return [{ event: 'error', data: { code: data.error, message: data.message } }]
+      const code = typeof data.error === 'string' ? data.error : 'E_RUNTIME'
+      return [{ event: 'error', data: this.presentError(ctx, code, typeof data.message === 'string' ? data.message : null) }]
     }
     if (event.event === 'end') {
       const error = data.error as { code?: string; message?: string } | undefined

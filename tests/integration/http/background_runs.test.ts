@@ -45,6 +45,19 @@ class AskAgent extends Agent<typeof Asked> {
   }
 }
 
+/** Fails with a message no client should see. */
+class LeakyAgent extends Agent<typeof Asked> {
+  state = Asked
+
+  build(graph: GraphBuilder<typeof Asked>) {
+    return graph.then(this.fail)
+  }
+
+  fail(): Partial<StateOf<typeof Asked>> {
+    throw new Error('connect ECONNREFUSED postgres://admin:hunter2@db.internal:5432')
+  }
+}
+
 /*
  * Background runs on the native agent API, over a real socket: a booted
  * application on a migrated SQLite database, the sync queue executing runs
@@ -58,11 +71,12 @@ describe('background runs at /agents/{path}/runs', () => {
   const bearer = (subject: string) => `Bearer ${app.make('auth').tokens.issue(subject, { permissions: [] }).token}`
 
   beforeAll(async () => {
-    app = await bootMigratedApp(base, { WEBHOOK_SECRET: randomBytes(32).toString('hex') })
+    app = await bootMigratedApp(base, { WEBHOOK_SECRET: randomBytes(32).toString('hex'), QUEUE_ATTEMPTS: '1' })
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo')
     router.agent('/hold', HoldAgent).name('hold')
     router.agent('/ask', AskAgent).name('ask')
+    router.agent('/leaky', LeakyAgent).name('leaky')
     router.group({ prefix: '/secure', middleware: ['auth'] }, () => {
       router.agent('/echo', EchoAgent).name('secure-echo')
     })
@@ -207,6 +221,18 @@ describe('background runs at /agents/{path}/runs', () => {
     })
     const run = await call('GET', `/agents/ask/runs/${runId}`)
     expect(run.body).toMatchObject({ status: 'interrupted', interrupts: [{ value: { question: 'your name?' }, resume: { url: `/agents/ask/threads/${threadId}/resume` } }] })
+  })
+
+  it('shows a failed run\'s error code with internals hidden, in the run and at the end of its stream', async () => {
+    const runId = (await call('POST', '/agents/leaky/runs', { body: { input: {} } })).body.run_id as string
+    const waited = await call('GET', `/agents/leaky/runs/${runId}/wait`)
+    expect(waited.body).toMatchObject({ status: 'error', error: { code: 'E_RUNTIME', message: 'Internal server error' } })
+    const events = await stream(`/agents/leaky/runs/${runId}/stream`)
+    expect(events.slice(-2)).toEqual([
+      { id: expect.any(String), event: 'error', data: { code: 'E_RUNTIME', message: 'Internal server error' } },
+      { id: expect.any(String), event: 'end', data: { run_id: runId, thread_id: waited.body.thread_id, status: 'error', error: { code: 'E_RUNTIME', message: 'Internal server error' } } },
+    ])
+    expect(JSON.stringify([waited.body, events])).not.toContain('hunter2')
   })
 
   it('refuses a webhook to a private address, and a body without input', async () => {
