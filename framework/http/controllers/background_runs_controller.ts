@@ -119,11 +119,14 @@ export class BackgroundRunsController {
   /**
    * The run's events as Server-Sent Events, from its event log: all of them,
    * or those after `Last-Event-ID`, then the live ones until the run ends.
+   * A run that has ended gets the events still kept.
    */
   stream = async (ctx: HttpContext): Promise<void> => {
     const run = await this.find(ctx)
     const after = lastEventId(ctx.req.headers)
-    await streamRunEvents(ctx.res, this.eventLog(), run.id, {
+    // A run that has ended gets what is kept of its events, at once: its log may be gone, and a read that follows would wait for events that never come.
+    const log = ended(run) ? replayOnly(this.eventLog()) : this.eventLog()
+    await streamRunEvents(ctx.res, log, run.id, {
       after,
       heartbeatSeconds: this.options.heartbeatSeconds,
       present: (event) => this.presentEvent(ctx, run, event),
@@ -250,6 +253,16 @@ function isInterruptedOutput(output: unknown): output is InterruptedOutput {
 function ownedBy(run: RunRecord, principal: Principal | undefined): boolean {
   if (run.principal === '') return true
   return principal !== undefined && run.principal === ThreadOwnership.ownerOf(principal)
+}
+
+/** The log, read without following: what is stored, then the read ends. */
+function replayOnly(log: RunEventLog): RunEventLog {
+  return {
+    append: (runId, event) => log.append(runId, event),
+    end: (runId) => log.end(runId),
+    read: (runId, options) => log.read(runId, { ...options, follow: false }),
+    close: () => log.close(),
+  }
 }
 
 function ended(run: RunRecord): boolean {

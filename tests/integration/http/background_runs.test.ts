@@ -209,6 +209,13 @@ describe('background runs at /agents/{path}/runs', () => {
     expect(rest).toEqual(all.slice(3))
   })
 
+  it('answers the stream of an ended run whose events are gone with what is kept (nothing), without waiting for more', async () => {
+    const store = app.make('runs').store
+    const { run } = await store.create({ route: '/echo', input: { query: 'old' } })
+    expect(await store.transition(run.id, ['pending'], 'success')).toBe(true)
+    expect(await stream(`/agents/echo/runs/${run.id}/stream`)).toEqual([])
+  })
+
   it('streams an interrupt with the request that resumes it, and records the run as interrupted', async () => {
     const created = await call('POST', '/agents/ask/runs', { body: { input: {} } })
     const runId = created.body.run_id as string
