@@ -1,12 +1,14 @@
 import { E_BAD_REQUEST } from '../errors'
 
-export type AgentAction = 'invoke' | 'graph' | 'state' | 'history' | 'resume'
+export type AgentAction = 'invoke' | 'graph' | 'state' | 'history' | 'resume' | 'create_run' | 'show_run' | 'cancel_run' | 'wait_run' | 'stream_run'
 
 export interface AgentTarget {
   action: AgentAction
   /** The agent route path without leading or trailing slash (`support/billing`). */
   agentPath: string
   threadId?: string
+  /** The background run of `/runs/{run_id}` endpoints. */
+  runId?: string
 }
 
 export const AGENT_PREFIX = '/agents/'
@@ -16,6 +18,14 @@ const AGENT_SEGMENT = /^[a-z0-9_-]+$/
 export const THREAD_ID_PATTERN = /^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}$/
 /** Characters a request under /agents/ may contain at all; `%` is absent, so nothing is ever decoded. */
 const URL_ALPHABET = /^[A-Za-z0-9._:/-]+$/
+/** Run ids as the runs table accepts them (UUIDs when the server makes them). */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/
+/** What follows `/runs/{run_id}/`, by method. */
+const RUN_SUFFIXES = new Map<string, AgentAction>([
+  ['GET wait', 'wait_run'],
+  ['GET stream', 'stream_run'],
+  ['POST cancel', 'cancel_run'],
+])
 const MAX_PATH_LENGTH = 512
 
 /**
@@ -25,12 +35,15 @@ const MAX_PATH_LENGTH = 512
  * alphabet `[a-z0-9-_/]` are refused with 400. Agent paths are only ever
  * looked up in the route table; they never reach the filesystem.
  *
- * `hasRoute` settles the one ambiguity: a POST to `a/threads/b/resume` is an
- * invoke when an agent is registered at exactly that path.
+ * `hasRoute` settles the one ambiguity: a POST to `a/threads/b/resume`,
+ * `a/runs` or `a/runs/r/cancel` is an invoke when an agent is registered at
+ * exactly that path.
  *
  * @example
  * parseAgentTarget('GET', '/agents/support/threads/t-1/state', has)
  * // { action: 'state', agentPath: 'support', threadId: 't-1' }
+ * parseAgentTarget('GET', '/agents/support/runs/r-1/wait', has)
+ * // { action: 'wait_run', agentPath: 'support', runId: 'r-1' }
  */
 export function parseAgentTarget(method: string, rawPath: string, hasRoute: (agentPath: string) => boolean): AgentTarget {
   if (!rawPath.startsWith(AGENT_PREFIX)) throw invalid('it must start with /agents/')
@@ -51,8 +64,20 @@ export function parseAgentTarget(method: string, rawPath: string, hasRoute: (age
   if ((method === 'GET' || method === 'HEAD') && threadForm && (last === 'state' || last === 'history')) {
     return { action: last, agentPath: agentPath(segments.slice(0, -3)), threadId: threadId(segments[count - 2]) }
   }
-  if (method === 'POST' && threadForm && last === 'resume' && !(isAgentPath(segments) && hasRoute(segments.join('/')))) {
+  const registered = method === 'POST' && isAgentPath(segments) && hasRoute(segments.join('/'))
+  if (method === 'POST' && threadForm && last === 'resume' && !registered) {
     return { action: 'resume', agentPath: agentPath(segments.slice(0, -3)), threadId: threadId(segments[count - 2]) }
+  }
+  if (method === 'POST' && count >= 2 && last === 'runs' && !registered) {
+    return { action: 'create_run', agentPath: agentPath(segments.slice(0, -1)) }
+  }
+  const read = method === 'HEAD' ? 'GET' : method
+  if (read === 'GET' && count >= 3 && segments[count - 2] === 'runs') {
+    return { action: 'show_run', agentPath: agentPath(segments.slice(0, -2)), runId: runId(last) }
+  }
+  const runAction = count >= 4 && segments[count - 3] === 'runs' ? RUN_SUFFIXES.get(`${read} ${last}`) : undefined
+  if (runAction && !registered) {
+    return { action: runAction, agentPath: agentPath(segments.slice(0, -3)), runId: runId(segments[count - 2]) }
   }
   return { action: 'invoke', agentPath: agentPath(segments) }
 }
@@ -73,6 +98,11 @@ function agentPath(segments: string[]): string {
 
 function threadId(value: string): string {
   if (!THREAD_ID_PATTERN.test(value)) throw new E_BAD_REQUEST('Invalid thread id: use 1-128 of A-Z a-z 0-9 . _ : -')
+  return value
+}
+
+function runId(value: string): string {
+  if (!RUN_ID_PATTERN.test(value)) throw new E_BAD_REQUEST('Invalid run id: use 1-128 of A-Z a-z 0-9 . _ -')
   return value
 }
 

@@ -4,6 +4,7 @@ import { normalizeAgentPath, parseAgentTarget, type AgentAction } from './agent_
 import { compose, type HttpMiddleware } from './compose'
 import type { HttpContext } from './context'
 import type { AgentsController } from './controllers/agents_controller'
+import type { BackgroundRunsController } from './controllers/background_runs_controller'
 import type { RunsController } from './controllers/runs_controller'
 import type { MiddlewareRegistry } from '../pipeline/middleware_registry'
 
@@ -15,6 +16,8 @@ export interface AgentRouterOptions {
   body: HttpMiddleware
   agents: AgentsController
   runs: RunsController
+  /** Background runs (`/runs` endpoints). */
+  backgroundRuns: BackgroundRunsController
 }
 
 /** Route templates per action: metric labels stay bounded whatever the URL. */
@@ -24,9 +27,27 @@ export const AGENT_ROUTE_TEMPLATES: Record<AgentAction, string> = {
   state: '/agents/:path/threads/:thread_id/state',
   history: '/agents/:path/threads/:thread_id/history',
   resume: '/agents/:path/threads/:thread_id/resume',
+  create_run: '/agents/:path/runs',
+  show_run: '/agents/:path/runs/:run_id',
+  cancel_run: '/agents/:path/runs/:run_id/cancel',
+  wait_run: '/agents/:path/runs/:run_id/wait',
+  stream_run: '/agents/:path/runs/:run_id/stream',
 }
 
-const METHOD_OF: Record<AgentAction, 'GET' | 'POST'> = { invoke: 'POST', resume: 'POST', graph: 'GET', state: 'GET', history: 'GET' }
+const METHOD_OF: Record<AgentAction, 'GET' | 'POST'> = {
+  invoke: 'POST',
+  resume: 'POST',
+  graph: 'GET',
+  state: 'GET',
+  history: 'GET',
+  create_run: 'POST',
+  show_run: 'GET',
+  cancel_run: 'POST',
+  wait_run: 'GET',
+  stream_run: 'GET',
+}
+/** Actions that read a JSON body (a cancel takes none). */
+const READS_BODY: ReadonlySet<AgentAction> = new Set(['invoke', 'resume', 'create_run'])
 
 /**
  * Routes everything under /agents/. The raw path is validated first (see
@@ -43,13 +64,18 @@ export class AgentRouter {
   private readonly chains = new Map<string, (ctx: HttpContext) => Promise<void>>()
 
   constructor(options: AgentRouterOptions) {
-    const { agents, runs, registry, body } = options
+    const { agents, runs, backgroundRuns, registry, body } = options
     const handlers: Record<AgentAction, (ctx: HttpContext) => void | Promise<void>> = {
       invoke: runs.invoke,
       resume: runs.resume,
       graph: agents.graph,
       state: agents.state,
       history: agents.history,
+      create_run: backgroundRuns.create,
+      show_run: backgroundRuns.show,
+      cancel_run: backgroundRuns.cancel,
+      wait_run: backgroundRuns.wait,
+      stream_run: backgroundRuns.stream,
     }
     for (const route of options.runner.routes()) {
       const path = normalizeAgentPath(route.path)
@@ -57,7 +83,7 @@ export class AgentRouter {
       this.routes.set(path, route)
       const named = registry.resolve(route.middleware, 'request', `route ${route.path}`)
       for (const action of Object.keys(handlers) as AgentAction[]) {
-        const stack = METHOD_OF[action] === 'POST' ? [...named, body] : named
+        const stack = READS_BODY.has(action) ? [...named, body] : named
         this.chains.set(`${action} ${path}`, compose(stack, handlers[action]))
       }
     }
@@ -73,7 +99,9 @@ export class AgentRouter {
     const route = this.routes.get(target.agentPath)
     if (!route) throw new E_AGENT_NOT_FOUND(target.agentPath)
     ctx.agent = route
-    ctx.params = target.threadId === undefined ? { path: target.agentPath } : { path: target.agentPath, thread_id: target.threadId }
+    ctx.params = { path: target.agentPath }
+    if (target.threadId !== undefined) ctx.params.thread_id = target.threadId
+    if (target.runId !== undefined) ctx.params.run_id = target.runId
     return (this.chains.get(`${target.action} ${target.agentPath}`) as (ctx: HttpContext) => Promise<void>)(ctx)
   }
 }

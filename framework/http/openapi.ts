@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod'
 import type { AgentRouteInfo } from '../contracts/agent_run'
-import { normalizeAgentPath } from './agent_path'
+import { normalizeAgentPath, RUN_ID_PATTERN } from './agent_path'
 import { routeSecurity, SECURITY_SCHEMES } from './openapi_security'
 
 export interface OpenApiOptions {
@@ -122,6 +122,7 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
         responses: { ...runResponses, 409: errorResponse('Nothing to resume') },
       }),
     }
+    Object.assign(paths, backgroundRunPaths(base, capitalize(id), guard, tag, inputJsonSchema(route.inputSchema)))
   }
 
   return {
@@ -155,6 +156,69 @@ function resumeValueSchema(route: AgentRouteInfo): Schema {
     additionalProperties: one,
   }
   return { anyOf: [branches.length === 1 ? { title: declared[0][0], ...one } : one, byId] }
+}
+
+/** The background run endpoints of one agent route. */
+function backgroundRunPaths(base: string, id: string, guard: (operation: Schema) => Schema, tag: string, input: Schema): Record<string, Schema> {
+  const runParam = { name: 'run_id', in: 'path', required: true, schema: { type: 'string', pattern: RUN_ID_PATTERN.source } }
+  const run = (description: string) => ({ description, content: json(ref('BackgroundRun')) })
+  const notFound = errorResponse('Unknown agent or run')
+  return {
+    [`${base}/runs`]: {
+      post: guard({
+        tags: [tag],
+        summary: 'Start a background run',
+        operationId: `createRun${id}`,
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 200 } }],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['input'],
+            properties: {
+              input,
+              config: ref('RunConfig'),
+              stream_mode: ref('StreamMode'),
+              webhook: { type: 'string', format: 'uri' },
+              metadata: { type: 'object', properties: { idempotency_key: { type: 'string' } } },
+            },
+          }),
+        },
+        responses: {
+          200: run('The run already created with this idempotency key'),
+          202: { ...run('Accepted: the run is pending'), headers: { Location: { schema: { type: 'string' } } } },
+          400: errorResponse('Malformed request, or a webhook destination refused (E_WEBHOOK_REFUSED)'),
+          404: errorResponse('Unknown agent or thread'),
+          422: errorResponse('Invalid body'),
+          503: errorResponse('The queue is full or unavailable'),
+        },
+      }),
+    },
+    [`${base}/runs/{run_id}`]: {
+      get: guard({ tags: [tag], summary: 'Read a background run', operationId: `showRun${id}`, parameters: [runParam], responses: { 200: run('The run'), 404: notFound } }),
+    },
+    [`${base}/runs/{run_id}/cancel`]: {
+      post: guard({
+        tags: [tag],
+        summary: 'Cancel a background run',
+        operationId: `cancelRun${id}`,
+        parameters: [runParam],
+        responses: { 202: run('The run, cancelled'), 404: notFound, 409: errorResponse('The run has already ended') },
+      }),
+    },
+    [`${base}/runs/{run_id}/wait`]: {
+      get: guard({ tags: [tag], summary: 'Wait for a background run to end', operationId: `waitRun${id}`, parameters: [runParam], responses: { 200: run('The run, ended'), 404: notFound } }),
+    },
+    [`${base}/runs/{run_id}/stream`]: {
+      get: guard({
+        tags: [tag],
+        summary: 'Stream a background run\'s events (Last-Event-ID resumes)',
+        operationId: `streamRun${id}`,
+        parameters: [runParam, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }],
+        responses: { 200: { description: 'Server-Sent Events until the run ends', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: notFound, 410: errorResponse('The run\'s events are gone') },
+      }),
+    },
+  }
 }
 
 function capitalize(value: string): string {
@@ -203,6 +267,27 @@ const COMPONENTS: Record<string, Schema> = {
         type: 'object',
         properties: { agent: { type: 'string' }, path: { type: 'string' }, trace_id: { type: 'string' }, duration_ms: { type: 'number' } },
       },
+    },
+  },
+  BackgroundRun: {
+    type: 'object',
+    required: ['run_id', 'thread_id', 'status', 'created_at'],
+    properties: {
+      run_id: { type: 'string' },
+      thread_id: { type: 'string' },
+      agent: { type: 'string' },
+      path: { type: 'string' },
+      status: { type: 'string', enum: ['pending', 'running', 'success', 'error', 'timeout', 'interrupted', 'cancelled'] },
+      output: {},
+      interrupts: { type: 'array', items: ref('Interrupt') },
+      error: { oneOf: [{ type: 'null' }, { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } }] },
+      attempts: { type: 'integer' },
+      metadata: { type: 'object' },
+      webhook: { type: ['string', 'null'] },
+      created_at: { type: 'string', format: 'date-time' },
+      started_at: { type: ['string', 'null'], format: 'date-time' },
+      ended_at: { type: ['string', 'null'], format: 'date-time' },
+      updated_at: { type: 'string', format: 'date-time' },
     },
   },
   ThreadState: {

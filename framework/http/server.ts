@@ -12,6 +12,7 @@ import { AgentRouter } from './agent_router'
 import { ConcurrencyLimiter } from './concurrency_limiter'
 import { answerClientErrors } from './client_error'
 import { AgentsController } from './controllers/agents_controller'
+import { BackgroundRunsController } from './controllers/background_runs_controller'
 import { HealthController, type ServerState } from './controllers/health_controller'
 import { MetricsController } from './controllers/metrics_controller'
 import { RunsController } from './controllers/runs_controller'
@@ -178,7 +179,15 @@ export class HttpServer {
     const runs = new RunsController({ runner, supervisor: this.supervisor, exceptionHandler, heartbeatSeconds: options.heartbeatSeconds ?? 15, threads })
     const registry = options.middleware ?? app.make('middleware')
     const body = jsonBody({ limit: config.maxRequestBodyBytes })
-    const router = new AgentRouter({ runner, registry, body, agents, runs })
+    const backgroundRuns = new BackgroundRunsController({
+      runs: () => app.make('runs'),
+      webhookFilter: () => app.make('webhooks').privateTargetFilter,
+      exceptionHandler,
+      heartbeatSeconds: options.heartbeatSeconds ?? 15,
+      logger: this.logger,
+      threads,
+    })
+    const router = new AgentRouter({ runner, registry, body, agents, runs, backgroundRuns })
     const healthController = new HealthController(this.health, () => this.currentState)
     const metricsController = new MetricsController({
       source: options.metrics?.source ?? (() => metrics.render()),

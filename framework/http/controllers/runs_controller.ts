@@ -22,7 +22,7 @@ export interface RunsControllerOptions {
   threads?: ThreadAccess
 }
 
-const STREAM_MODES = ['values', 'updates', 'messages', 'custom'] as const
+export const STREAM_MODES = ['values', 'updates', 'messages', 'custom'] as const
 const required = (what: string) => z.unknown().refine((value) => value !== undefined, `${what} is required`)
 const streamFields = {
   stream: z.boolean().optional(),

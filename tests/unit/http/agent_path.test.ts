@@ -29,6 +29,34 @@ describe('parseAgentTarget', () => {
     expect(parseAgentTarget('POST', '/agents/a/threads/t/resume', has)).toEqual({ action: 'invoke', agentPath: 'a/threads/t/resume' })
   })
 
+  it('recognises the background run endpoints with their run id', () => {
+    expect(parseAgentTarget('POST', '/agents/support/billing/runs', none)).toEqual({ action: 'create_run', agentPath: 'support/billing' })
+    expect(parseAgentTarget('GET', '/agents/support/runs/r-1', none)).toEqual({ action: 'show_run', agentPath: 'support', runId: 'r-1' })
+    expect(parseAgentTarget('HEAD', '/agents/support/runs/r-1', none)).toEqual({ action: 'show_run', agentPath: 'support', runId: 'r-1' })
+    expect(parseAgentTarget('POST', '/agents/a/b/runs/R_1.x/cancel', none)).toEqual({ action: 'cancel_run', agentPath: 'a/b', runId: 'R_1.x' })
+    expect(parseAgentTarget('GET', '/agents/a/runs/r/wait', none)).toEqual({ action: 'wait_run', agentPath: 'a', runId: 'r' })
+    expect(parseAgentTarget('GET', '/agents/a/runs/r/stream', none)).toEqual({ action: 'stream_run', agentPath: 'a', runId: 'r' })
+  })
+
+  it('prefers an agent registered at the full path over the run forms a POST can take', () => {
+    const has = (path: string) => path === 'a/runs' || path === 'b/runs/r/cancel'
+    expect(parseAgentTarget('POST', '/agents/a/runs', has)).toEqual({ action: 'invoke', agentPath: 'a/runs' })
+    expect(parseAgentTarget('POST', '/agents/b/runs/r/cancel', has)).toEqual({ action: 'invoke', agentPath: 'b/runs/r/cancel' })
+    expect(parseAgentTarget('GET', '/agents/a/runs/r', has)).toEqual({ action: 'show_run', agentPath: 'a', runId: 'r' })
+  })
+
+  it('keeps the graph of an agent whose path ends in runs, and reads a wrong method on a run URL as an invoke of that path', () => {
+    expect(parseAgentTarget('GET', '/agents/a/runs/graph', none)).toEqual({ action: 'graph', agentPath: 'a/runs' })
+    expect(parseAgentTarget('POST', '/agents/a/runs/r/wait', none)).toEqual({ action: 'invoke', agentPath: 'a/runs/r/wait' })
+    expect(parseAgentTarget('GET', '/agents/a/runs/r/constructor', none)).toEqual({ action: 'invoke', agentPath: 'a/runs/r/constructor' })
+  })
+
+  it('refuses run ids that start with a dot or carry other characters', () => {
+    expect(codeOf(() => parseAgentTarget('GET', '/agents/a/runs/.hidden', none))).toBe('E_BAD_REQUEST')
+    expect(codeOf(() => parseAgentTarget('GET', '/agents/a/runs/r:1/wait', none))).toBe('E_BAD_REQUEST')
+    expect(codeOf(() => parseAgentTarget('GET', '/agents/A/runs/r/wait', none))).toBe('E_BAD_REQUEST')
+  })
+
   it.each([
     ['traversal', '/agents/../etc/passwd'],
     ['a dot segment', '/agents/./echo'],
