@@ -33,6 +33,19 @@ const SAFE_SERVER_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN', 'E_TIMEOUT
 /** Codes that tell the client to come back: they carry Retry-After. */
 const RETRY_CODES = new Set(['E_OVERLOADED', 'E_SHUTTING_DOWN', 'E_SERVICE_UNAVAILABLE'])
 
+/**
+ * What a client may read of an error: its own message when it is exposed
+ * (a client error, or a server error safe to tell), a generic message
+ * otherwise, so internals (a connection string, a path) never leave the server.
+ *
+ * @example
+ * publicErrorMessage(new E_TIMEOUT(30)) // its message; a TypeError: 'Internal server error'
+ */
+export function publicErrorMessage(error: unknown): string {
+  if (!isException(error)) return GENERIC_MESSAGES[500]
+  return error.expose || SAFE_SERVER_CODES.has(error.code) ? error.message : (GENERIC_MESSAGES[error.status] ?? GENERIC_MESSAGES[500])
+}
+
 const GENERIC_MESSAGES: Record<number, string> = {
   500: 'Internal server error',
   502: 'Bad gateway',

@@ -70,11 +70,11 @@ function holderOf(run: RunRecord): string {
   return `run:${run.id}`
 }
 
-/** What the thread records of a run that failed: its code, and its message unless it may hold internals. */
+/** What the thread records of a run that failed: its code and message (a run records only what clients may read). */
 function failureOf(run: RunRecord): string | undefined {
   if (run.status !== 'error' && run.status !== 'timeout') return undefined
   const code = run.errorCode ?? 'E_RUNTIME'
-  return `${code}: ${code === 'E_RUNTIME' ? 'internal error' : (run.error ?? code)}`
+  return `${code}: ${run.error ?? code}`
 }
 
 function stoppedAtNodes(run: RunRecord, ended: RunRecord): boolean {

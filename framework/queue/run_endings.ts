@@ -1,7 +1,7 @@
 import type { RunEventLog } from '../contracts/run_events'
 import type { Logger } from '../logger'
 import type { WebhookSender } from '../webhooks/webhook_sender'
-import type { RunRecord, RunStore } from './run_store'
+import { FINAL_RUN_STATUSES, type RunRecord, type RunStore } from './run_store'
 
 /**
  * The stored threads of background runs (the LangGraph API's `threads`
@@ -71,6 +71,19 @@ export class RunEndings {
       }
     }
   }
+}
+
+/** How long after a run's recorded end its last events (`end`) may still be appended. */
+const END_EVENTS_GRACE_MS = 30_000
+
+/**
+ * True while a run's events may still come: it has not ended, or it ended
+ * moments ago (its `end` event follows its recorded end). A stream of a run
+ * that ended before that sends what is kept and ends, instead of waiting
+ * for events that will never come.
+ */
+export function eventsMayFollow(run: RunRecord, now = Date.now()): boolean {
+  return run.endedAt === null || FINAL_RUN_STATUSES.every((status) => status !== run.status) || now - run.endedAt < END_EVENTS_GRACE_MS
 }
 
 /** What a run's webhook carries: the run as it ended. */

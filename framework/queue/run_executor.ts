@@ -7,6 +7,7 @@ import type { Principal, RequestContext } from '../contracts/request_context'
 import type { RunJob } from '../contracts/run_queue'
 import { RunDeadline } from '../agents/run_deadline'
 import { E_RUN_STALLED, E_RUNTIME, isException } from '../errors'
+import { publicErrorMessage } from '../http/exception_handler'
 import type { Logger } from '../logger'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
 import { encodeRunEvent } from './run_event_encoding'
@@ -101,10 +102,11 @@ export class RunExecutor {
    */
   async abandoned(runId: string, failure: { stalled: boolean; error: string }): Promise<boolean> {
     const code = failure.stalled ? 'E_RUN_STALLED' : 'E_RUNTIME'
-    const error = failure.stalled ? new E_RUN_STALLED(runId, (this.options.maxStalled ?? 1) + 1).message : failure.error
+    // The queue's reason for a failure is the raw error: the run records a generic message (the reason is logged).
+    const error = failure.stalled ? new E_RUN_STALLED(runId, (this.options.maxStalled ?? 1) + 1).message : publicErrorMessage(undefined)
     const ended = await this.options.store.transition(runId, ['pending', 'running'], 'error', { errorCode: code, error })
     if (ended) {
-      this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code })
+      this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code, reason: failure.error })
       const run = await this.options.store.get(runId)
       if (run) await this.options.endings?.ended(run)
     }
@@ -222,7 +224,8 @@ export class RunExecutor {
       throw new RunReleased(run.id)
     }
     const code = errorCode(error)
-    const message = error instanceof Error ? error.message : String(error)
+    // What the run records is what its clients, webhook and thread may read: internals stay in the log.
+    const message = publicErrorMessage(error)
     if (code === 'E_RUN_CANCELLED' || (job.signal.aborted && code === 'E_ABORTED')) {
       // Usually recorded already by whoever cancelled it; this covers a cancel that reached only the queue.
       await this.options.store.finish(run.id, run.attempts, { status: 'cancelled', errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled' })
@@ -235,13 +238,13 @@ export class RunExecutor {
     }
     const status = isException(error) ? error.status : 500
     if (status < 500 || job.attempt >= job.maxAttempts) {
-      await this.emit(run.id, 'error', { error: code, message: isException(error) && (error.expose || status < 500) ? message : 'internal error' })
+      await this.emit(run.id, 'error', { error: code, message })
       await this.end(job, run, { status: 'error', errorCode: code, error: message })
       if (status < 500) return
-      logger?.warn('queued run failed: attempts used up', { runId: run.id, attempts: job.attempt, code })
+      logger?.warn('queued run failed: attempts used up', { runId: run.id, attempts: job.attempt, code, error })
       throw error
     }
-    logger?.warn('queued run attempt failed: it will be retried', { runId: run.id, attempt: job.attempt, code })
+    logger?.warn('queued run attempt failed: it will be retried', { runId: run.id, attempt: job.attempt, code, error })
     await store.release(run.id, run.attempts)
     throw error
   }

@@ -11,6 +11,8 @@ export interface StreamRunEventsOptions {
   heartbeatSeconds: number
   /** The `data` of the `error` event sent when reading fails midway (default: its code and message, never a stack). */
   errorData?: (error: unknown) => unknown
+  /** false: send what is stored and end, without waiting for more (a run that ended long ago). Default true. */
+  follow?: boolean
   /** What each stored event is sent as (default: itself): none, one or several frames, each with the stored event's id. */
   present?: (event: RunEvent) => Array<{ event: string; data: unknown }>
 }
@@ -50,7 +52,7 @@ function defaultErrorData(error: unknown): unknown {
 export async function streamRunEvents(res: ServerResponse, log: RunEventLog, runId: string, options: StreamRunEventsOptions): Promise<void> {
   const gone = new AbortController()
   // read() checks the run id and `after` synchronously: bad input fails here, before the headers go out.
-  const events = log.read(runId, { after: options.after, signal: gone.signal })
+  const events = log.read(runId, { after: options.after, signal: gone.signal, follow: options.follow ?? true })
   const stop = () => gone.abort()
   res.once('close', stop)
   try {

@@ -7,6 +7,7 @@ import { ThreadOwnership } from '../../auth/threads/thread_ownership'
 import * as errors from '../../errors'
 import { E_RUN_NOT_FOUND, E_RUNTIME, E_SERVICE_UNAVAILABLE, E_VALIDATION, Exception, type ErrorCode } from '../../errors'
 import type { Logger } from '../../logger'
+import { eventsMayFollow } from '../../queue/run_endings'
 import type { RunService } from '../../queue/run_service'
 import { FINAL_RUN_STATUSES, type RunRecord } from '../../queue/run_store'
 import { lastEventId, streamRunEvents } from '../../run_events/stream_run_events'
@@ -124,10 +125,10 @@ export class BackgroundRunsController {
   stream = async (ctx: HttpContext): Promise<void> => {
     const run = await this.find(ctx)
     const after = lastEventId(ctx.req.headers)
-    // A run that has ended gets what is kept of its events, at once: its log may be gone, and a read that follows would wait for events that never come.
-    const log = ended(run) ? replayOnly(this.eventLog()) : this.eventLog()
-    await streamRunEvents(ctx.res, log, run.id, {
+    // A run that ended a while ago gets what is kept of its events, at once: its log may be gone, and a read that follows would wait for events that never come.
+    await streamRunEvents(ctx.res, this.eventLog(), run.id, {
       after,
+      follow: eventsMayFollow(run),
       heartbeatSeconds: this.options.heartbeatSeconds,
       present: (event) => this.presentEvent(ctx, run, event),
     })
@@ -253,16 +254,6 @@ function isInterruptedOutput(output: unknown): output is InterruptedOutput {
 function ownedBy(run: RunRecord, principal: Principal | undefined): boolean {
   if (run.principal === '') return true
   return principal !== undefined && run.principal === ThreadOwnership.ownerOf(principal)
-}
-
-/** The log, read without following: what is stored, then the read ends. */
-function replayOnly(log: RunEventLog): RunEventLog {
-  return {
-    append: (runId, event) => log.append(runId, event),
-    end: (runId) => log.end(runId),
-    read: (runId, options) => log.read(runId, { ...options, follow: false }),
-    close: () => log.close(),
-  }
 }
 
 function ended(run: RunRecord): boolean {

@@ -209,10 +209,11 @@ describe('background runs at /agents/{path}/runs', () => {
     expect(rest).toEqual(all.slice(3))
   })
 
-  it('answers the stream of an ended run whose events are gone with what is kept (nothing), without waiting for more', async () => {
+  it('answers the stream of a run that ended long ago, its events gone, with what is kept (nothing), without waiting for more', async () => {
     const store = app.make('runs').store
     const { run } = await store.create({ route: '/echo', input: { query: 'old' } })
     expect(await store.transition(run.id, ['pending'], 'success')).toBe(true)
+    await app.make('db').connection()('runs').where({ id: run.id }).update({ ended_at: Date.now() - 3_600_000 })
     expect(await stream(`/agents/echo/runs/${run.id}/stream`)).toEqual([])
   })
 
