@@ -36,6 +36,8 @@ export const QUEUE_USAGE = `Usage: npm run bench -- queue [options]
   --workers <a,b,...>    worker counts, one phase each, in this order (default 1,2)
   --concurrency <n>      runs each worker executes at once, queue:work --concurrency (default ${QUEUE_DEFAULTS.concurrency})
   --dispatchers <n>      dispatch calls this process keeps in flight (default 16)
+  --rate <runs/s>        dispatch at most this many runs a second, so the queue does not back up and
+                         enqueue→start is the pick-up time; 0 dispatches as fast as possible (default 0)
   --checkpointer <c>     the workers' STATE_CHECKPOINTER: postgres or memory (default postgres)
   --postgres <url>       PostgreSQL server for the scratch databases (default ${DEFAULT_POSTGRES_URL})
   --redis <url>          Redis for the queue (default redis://127.0.0.1:6379/15); keys under a prefix of the run, deleted after
@@ -50,6 +52,8 @@ export interface QueueBenchOptions {
   workers: number[]
   concurrency: number
   dispatchers: number
+  /** Runs dispatched per second at most; 0: as fast as possible. */
+  rate: number
   checkpointer: 'postgres' | 'memory'
   postgresUrl: string
   redisUrl: string
@@ -83,6 +87,7 @@ export function parseQueueBenchArgs(argv: string[], now = new Date()): QueueBenc
       workers: { type: 'string' },
       concurrency: { type: 'string' },
       dispatchers: { type: 'string' },
+      rate: { type: 'string' },
       checkpointer: { type: 'string' },
       postgres: { type: 'string' },
       redis: { type: 'string' },
@@ -105,6 +110,7 @@ export function parseQueueBenchArgs(argv: string[], now = new Date()): QueueBenc
     workers,
     concurrency: integer('--concurrency', values.concurrency, QUEUE_DEFAULTS.concurrency, 1, 1000),
     dispatchers: integer('--dispatchers', values.dispatchers, 16, 1, 1000),
+    rate: integer('--rate', values.rate, 0, 0, 100_000),
     checkpointer,
     postgresUrl,
     redisUrl,
@@ -181,7 +187,7 @@ export async function runQueueBench(argv: string[], context: { root: string; out
 
     const phases: PhaseResult[] = []
     for (const workers of options.workers) {
-      output.info(`${workers} worker${workers === 1 ? '' : 's'} x concurrency ${options.concurrency}: ${options.runs} runs of /echo...`)
+      output.info(`${workers} worker${workers === 1 ? '' : 's'} x concurrency ${options.concurrency}: ${options.runs} runs of /echo${options.rate > 0 ? ` at ${options.rate} a second` : ''}...`)
       phases.push(await runPhase(workers, { options, build, guard, scratch, prefix, log: (text) => output.info(text) }))
     }
     const { json: _json, help: _help, ...settings } = options
@@ -257,6 +263,9 @@ async function runPhase(workers: number, context: PhaseContext): Promise<PhaseRe
       Array.from({ length: Math.min(options.dispatchers, options.runs) }, async () => {
         while (next < options.runs) {
           const index = next++
+          // Paced: run `index` goes out at its own time, whatever the others are doing.
+          const wait = options.rate > 0 ? firstEnqueueAt + (index * 1000) / options.rate - Date.now() : 0
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
           await runs.dispatch({ route: '/echo', input: { query: `benchmark ${index}` } })
         }
       }),
@@ -328,7 +337,7 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
 function printResult(output: Output, phases: PhaseResult[], options: QueueBenchOptions): void {
   output.line()
   output.table(
-    [`${options.runs} runs of /echo, concurrency ${options.concurrency}`, 'runs/s', 'seconds', 'dispatched/s', 'enqueue→start p50 / p99 ms', 'start→end p50 / p99 ms', 'worker CPU ms/run', 'statuses'],
+    [`${options.runs} runs of /echo, concurrency ${options.concurrency}${options.rate > 0 ? `, ${options.rate} dispatched/s` : ''}`, 'runs/s', 'seconds', 'dispatched/s', 'enqueue→start p50 / p99 ms', 'start→end p50 / p99 ms', 'worker CPU ms/run', 'statuses'],
     phases.map((phase) => [
       `${phase.workers} worker${phase.workers === 1 ? '' : 's'}`,
       phase.runsPerSecond,
