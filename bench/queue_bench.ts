@@ -20,7 +20,7 @@ import { deleteRedisKeys } from './harness/redis_cleanup'
 import { runNode } from './harness/run_node'
 import { writeResult } from './harness/write_result'
 import { DEFAULT_POSTGRES_URL, integer, resultName } from './options'
-import { RssTrace, summarizeRss, summarizeRuns, WorkerProcess, type RssFigures, type RunFigures, type RunTimes } from './queue_phases'
+import { machineBusyPercent, readMachineCpu, RssTrace, summarizeRss, summarizeRuns, WorkerProcess, type RssFigures, type RunFigures, type RunTimes } from './queue_phases'
 
 export const QUEUE_USAGE = `Usage: npm run bench -- queue [options]
 
@@ -30,7 +30,8 @@ export const QUEUE_USAGE = `Usage: npm run bench -- queue [options]
   dispatches --runs background runs of the /echo route from this process with
   RunService.dispatch, and reports runs/s (first enqueue to last end), the
   enqueue-to-start latency from the runs table, the workers' CPU per run and
-  their RSS (read every 250 ms: idle, a quarter in, peak, end). Nothing is asserted.
+  their RSS (read every 250 ms: idle, medians of the run's second and last
+  quarters, peak, end). Nothing is asserted.
 
   --runs <n>             background runs per worker count (default 2000)
   --workers <a,b,...>    worker counts, one phase each, in this order (default 1,2)
@@ -132,6 +133,8 @@ export interface PhaseResult extends RunFigures {
   dispatchedPerSecond: number
   /** All workers' CPU time per run. */
   workerCpuMsPerRun: number
+  /** How busy all the machine's cores were from the first enqueue to the last end (workers, PostgreSQL, Redis, this process, anything else). */
+  machineBusyPercent: number | null
   perWorker: WorkerFigures[]
 }
 
@@ -257,6 +260,7 @@ async function runPhase(workers: number, context: PhaseContext): Promise<PhaseRe
 
     const traces = processes.map((worker) => new RssTrace(() => worker.memory(), RSS_EVERY_MS).start())
     const cpuBefore = processes.map((worker) => worker.cpuSeconds() ?? 0)
+    const machineBefore = readMachineCpu()
     const firstEnqueueAt = Date.now()
     let next = 0
     await Promise.all(
@@ -274,6 +278,7 @@ async function runPhase(workers: number, context: PhaseContext): Promise<PhaseRe
     log(`dispatched ${options.runs} runs in ${dispatchSeconds.toFixed(1)} s; waiting for the last to end...`)
     await waitForRuns(store, options.runs, processes)
     const cpuSeconds = processes.map((worker, index) => (worker.cpuSeconds() ?? cpuBefore[index]) - cpuBefore[index])
+    const machineBusy = machineBusyPercent(machineBefore, readMachineCpu())
     const samples = traces.map((trace) => trace.stop())
 
     const rows = (await db.connection()('runs').select('status', 'attempts', 'created_at', 'started_at', 'ended_at')) as Array<Record<string, string | number | null>>
@@ -285,7 +290,8 @@ async function runPhase(workers: number, context: PhaseContext): Promise<PhaseRe
       ...figures,
       dispatchedPerSecond: Math.round((options.runs / dispatchSeconds) * 10) / 10,
       workerCpuMsPerRun: Math.round(((cpuTotal * 1000) / options.runs) * 100) / 100,
-      perWorker: processes.map((worker, index) => ({ pid: worker.pid, cpuSeconds: Math.round(cpuSeconds[index] * 100) / 100, rss: summarizeRss(samples[index], firstEnqueueAt, figures.quarterEndedAt) })),
+      machineBusyPercent: machineBusy,
+      perWorker: processes.map((worker, index) => ({ pid: worker.pid, cpuSeconds: Math.round(cpuSeconds[index] * 100) / 100, rss: summarizeRss(samples[index], firstEnqueueAt) })),
     }
   } finally {
     // SIGTERM: each worker finishes what it holds and exits 0.
@@ -337,7 +343,7 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
 function printResult(output: Output, phases: PhaseResult[], options: QueueBenchOptions): void {
   output.line()
   output.table(
-    [`${options.runs} runs of /echo, concurrency ${options.concurrency}${options.rate > 0 ? `, ${options.rate} dispatched/s` : ''}`, 'runs/s', 'seconds', 'dispatched/s', 'enqueue→start p50 / p99 ms', 'start→end p50 / p99 ms', 'worker CPU ms/run', 'statuses'],
+    [`${options.runs} runs of /echo, concurrency ${options.concurrency}${options.rate > 0 ? `, ${options.rate} dispatched/s` : ''}`, 'runs/s', 'seconds', 'dispatched/s', 'enqueue→start p50 / p99 ms', 'start→end p50 / p99 ms', 'worker CPU ms/run', 'machine CPU busy', 'statuses'],
     phases.map((phase) => [
       `${phase.workers} worker${phase.workers === 1 ? '' : 's'}`,
       phase.runsPerSecond,
@@ -346,6 +352,7 @@ function printResult(output: Output, phases: PhaseResult[], options: QueueBenchO
       `${phase.enqueueToStartMs.p50} / ${phase.enqueueToStartMs.p99}`,
       `${phase.startToEndMs.p50} / ${phase.startToEndMs.p99}`,
       phase.workerCpuMsPerRun,
+      phase.machineBusyPercent === null ? '-' : `${phase.machineBusyPercent}%`,
       Object.entries(phase.statuses)
         .map(([status, count]) => `${status} ${count}`)
         .join(', '),
@@ -353,11 +360,11 @@ function printResult(output: Output, phases: PhaseResult[], options: QueueBenchO
   )
   output.line()
   output.table(
-    ['worker', 'RSS MB idle / a quarter in / peak / end', 'readings', 'CPU s'],
+    ['worker', 'RSS MB idle', 'median 2nd quarter', 'median last quarter', 'peak', 'end', 'readings', 'CPU s'],
     phases.flatMap((phase) =>
       phase.perWorker.map((worker, index) => [
         `${phase.workers}w #${index + 1} (pid ${worker.pid})`,
-        worker.rss ? `${worker.rss.startMb} / ${worker.rss.quarterMb} / ${worker.rss.peakMb} / ${worker.rss.endMb}` : '-',
+        ...(worker.rss ? [worker.rss.startMb, worker.rss.secondQuarterMedianMb, worker.rss.lastQuarterMedianMb, worker.rss.peakMb, worker.rss.endMb] : ['-', '-', '-', '-', '-']),
         worker.rss?.samples ?? 0,
         worker.cpuSeconds,
       ]),

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { readCpuSeconds } from './harness/cpu'
-import { summarizeLatencies, type LatencySummary } from './harness/percentiles'
+import { median, summarizeLatencies, type LatencySummary } from './harness/percentiles'
 import { terminate, type Stoppable } from './harness/process_guard'
 import { readProcessMemory, toMb } from './harness/rss'
 
@@ -90,6 +90,45 @@ export class WorkerProcess implements Stoppable {
   }
 }
 
+/** Jiffies of all cores since boot, from /proc/stat's first line: busy (everything but idle and iowait) and total. */
+export interface MachineCpu {
+  busy: number
+  total: number
+}
+
+/**
+ * The machine's CPU counters (Linux); undefined without /proc. Two readings
+ * give how busy all cores were in between, whoever used them (PostgreSQL,
+ * Redis, this process, other work on the machine).
+ *
+ * @example
+ * const before = readMachineCpu()
+ * // ...
+ * machineBusyPercent(before, readMachineCpu()) // 87.5
+ */
+export function readMachineCpu(): MachineCpu | undefined {
+  try {
+    return parseMachineCpu(readFileSync('/proc/stat', 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+export function parseMachineCpu(stat: string): MachineCpu | undefined {
+  const match = /^cpu +([\d ]+)$/m.exec(stat)
+  if (!match) return undefined
+  const fields = match[1].trim().split(/ +/).map(Number)
+  // user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
+  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0)
+  return { busy: total - fields[3] - (fields[4] ?? 0), total }
+}
+
+/** Percentage of all cores busy between two readings; null when either is missing. */
+export function machineBusyPercent(before: MachineCpu | undefined, after: MachineCpu | undefined): number | null {
+  if (!before || !after || after.total <= before.total) return null
+  return Math.round(((after.busy - before.busy) / (after.total - before.total)) * 1000) / 10
+}
+
 /** RSS readings of one process: [epoch ms, bytes]. */
 export type RssSample = [number, number]
 
@@ -154,8 +193,6 @@ export interface RunFigures {
   enqueueToStartMs: LatencySummary
   /** ended_at - started_at: the run itself, on the worker. */
   startToEndMs: LatencySummary
-  /** When a quarter of the runs had ended (epoch ms): the "warm" RSS reading. */
-  quarterEndedAt: number
 }
 
 /**
@@ -181,15 +218,19 @@ export function summarizeRuns(rows: readonly RunTimes[], firstEnqueueAt: number)
     seconds: Math.round(seconds * 100) / 100,
     enqueueToStartMs: summarizeLatencies(started.map((row) => row.startedAt - row.createdAt)),
     startToEndMs: summarizeLatencies(started.flatMap((row) => (row.endedAt === null ? [] : [row.endedAt - row.startedAt]))),
-    quarterEndedAt: ended.length > 0 ? ended[Math.floor(ended.length / 4)] : lastEnd,
   }
 }
 
 export interface RssFigures {
   /** Idle, just before the first run was dispatched. */
   startMb: number
-  /** When a quarter of the runs had ended: after the warm-up of the first runs. */
-  quarterMb: number
+  /**
+   * Medians of the readings of the run's second and last quarters (by time):
+   * a garbage-collected heap saws up and down, so single readings compare
+   * badly; warm (the first runs loaded code and filled caches) against late.
+   */
+  secondQuarterMedianMb: number
+  lastQuarterMedianMb: number
   peakMb: number
   /** After the last run ended. */
   endMb: number
@@ -199,19 +240,25 @@ export interface RssFigures {
 }
 
 /**
- * Start, warm, peak and end of one worker's RSS readings; null without any.
+ * Idle, warm, late, peak and end of one worker's RSS readings; null without any.
  *
  * @example
- * summarizeRss(trace.stop(), firstEnqueueAt, figures.quarterEndedAt)?.peakMb
+ * summarizeRss(trace.stop(), firstEnqueueAt)?.lastQuarterMedianMb
  */
-export function summarizeRss(samples: readonly RssSample[], firstEnqueueAt: number, quarterAt: number): RssFigures | null {
+export function summarizeRss(samples: readonly RssSample[], firstEnqueueAt: number): RssFigures | null {
   if (samples.length === 0) return null
   const before = samples.filter(([at]) => at <= firstEnqueueAt)
   const start = before.length > 0 ? before[before.length - 1] : samples[0]
-  const quarter = samples.find(([at]) => at >= quarterAt) ?? samples[samples.length - 1]
+  const end = samples[samples.length - 1][0]
+  const quarterMedian = (from: number, to: number) => {
+    const span = end - firstEnqueueAt
+    const within = samples.filter(([at]) => at >= firstEnqueueAt + span * from && at <= firstEnqueueAt + span * to)
+    return toMb(median(within.map(([, rss]) => rss)))
+  }
   return {
     startMb: toMb(start[1]),
-    quarterMb: toMb(quarter[1]),
+    secondQuarterMedianMb: quarterMedian(0.25, 0.5),
+    lastQuarterMedianMb: quarterMedian(0.75, 1),
     peakMb: toMb(Math.max(...samples.map(([, rss]) => rss))),
     endMb: toMb(samples[samples.length - 1][1]),
     samples: samples.length,

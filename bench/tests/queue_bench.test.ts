@@ -1,5 +1,5 @@
 import { parseQueueBenchArgs } from '../queue_bench'
-import { summarizeRss, summarizeRuns, type RunTimes } from '../queue_phases'
+import { machineBusyPercent, parseMachineCpu, summarizeRss, summarizeRuns, type RunTimes } from '../queue_phases'
 
 const NOW = new Date('2026-01-02T03:04:05.678Z')
 
@@ -66,8 +66,6 @@ describe('summarizeRuns', () => {
     expect(figures).toMatchObject({ runs: 4, statuses: { success: 3, error: 1 }, retried: 1, seconds: 2, runsPerSecond: 2 })
     expect(figures.enqueueToStartMs).toMatchObject({ p50: 30, p99: 200, max: 200 })
     expect(figures.startToEndMs).toMatchObject({ p50: 69, max: 1797 })
-    // The second of four ends in order: a quarter of the runs had ended by then.
-    expect(figures.quarterEndedAt).toBe(1100)
   })
 
   it('leaves runs that never started out of the latencies', () => {
@@ -81,19 +79,34 @@ describe('summarizeRuns', () => {
 describe('summarizeRss', () => {
   const mb = (value: number) => value * 1024 * 1024
 
-  it('takes idle as the last reading before the first enqueue, a quarter in, the peak and the last reading', () => {
-    const samples: Array<[number, number]> = [[900, mb(100)], [1000, mb(101)], [1250, mb(130)], [1500, mb(150)], [1750, mb(140)], [2000, mb(141)]]
-    expect(summarizeRss(samples, 1000, 1300)).toEqual({
+  it('takes idle as the last reading before the first enqueue, the medians of the second and last quarters, the peak and the last reading', () => {
+    const samples: Array<[number, number]> = [[900, mb(100)], [1000, mb(101)], [1250, mb(130)], [1400, mb(120)], [1500, mb(150)], [1750, mb(140)], [1900, mb(160)], [2000, mb(141)]]
+    expect(summarizeRss(samples, 1000)).toEqual({
       startMb: 101,
-      quarterMb: 150,
-      peakMb: 150,
+      secondQuarterMedianMb: 130,
+      lastQuarterMedianMb: 141,
+      peakMb: 160,
       endMb: 141,
-      samples: 6,
-      series: [[-0.1, 100], [0, 101], [0.25, 130], [0.5, 150], [0.75, 140], [1, 141]],
+      samples: 8,
+      series: [[-0.1, 100], [0, 101], [0.25, 130], [0.4, 120], [0.5, 150], [0.75, 140], [0.9, 160], [1, 141]],
     })
   })
 
   it('is null without a reading', () => {
-    expect(summarizeRss([], 1000, 1000)).toBeNull()
+    expect(summarizeRss([], 1000)).toBeNull()
+  })
+})
+
+describe('machine CPU', () => {
+  it('reads busy and total jiffies from /proc/stat, idle and iowait counting as not busy', () => {
+    const stat = 'cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 50 2 25 400 20 1 1 0 0 0\nintr 1234\n'
+    expect(parseMachineCpu(stat)).toEqual({ busy: 160, total: 1000 })
+    expect(parseMachineCpu('intr 1234\n')).toBeUndefined()
+  })
+
+  it('gives the share of all cores busy between two readings', () => {
+    expect(machineBusyPercent({ busy: 160, total: 1000 }, { busy: 460, total: 1400 })).toBe(75)
+    expect(machineBusyPercent(undefined, { busy: 460, total: 1400 })).toBeNull()
+    expect(machineBusyPercent({ busy: 160, total: 1000 }, { busy: 160, total: 1000 })).toBeNull()
   })
 })
