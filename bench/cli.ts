@@ -8,6 +8,7 @@ import { ProcessGuard } from './harness/process_guard'
 import { runLoadBench } from './load_bench'
 import { runMemoryBench } from './memory_bench'
 import { parseBenchArgs, USAGE, type BenchOptions } from './options'
+import { runQueueBench } from './queue_bench'
 import { runRagBench } from './rag_bench'
 import { runTeamBench } from './team_bench'
 
@@ -15,7 +16,7 @@ import { runTeamBench } from './team_bench'
 const ROOT = resolve(__dirname, '..')
 
 /**
- * Entry of `npm run bench [-- load|memory|rag|bus|team ...]`: parses the arguments,
+ * Entry of `npm run bench [-- load|memory|rag|bus|team|queue ...]`: parses the arguments,
  * builds a copy of the project with `langvel build` (the servers run the
  * compiled JavaScript, as in production), runs the benchmark under a ProcessGuard (no server outlives it, whatever
  * happens) and resolves with the exit code: 0 when the run completed —
@@ -33,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'bus') return runBusBench(argv.slice(1), { root: ROOT, output })
   // Teams run in this process on the fake model, against the same team hand-written in LangGraph.
   if (argv[0] === 'team') return runTeamBench(argv.slice(1), { root: ROOT, output })
+  // Background runs: its own build, scratch databases and queue:work processes, under its own guard.
+  if (argv[0] === 'queue') return runQueueBench(argv.slice(1), { root: ROOT, output })
   let options: BenchOptions
   try {
     options = parseBenchArgs(argv)

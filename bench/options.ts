@@ -40,6 +40,7 @@ export const USAGE = `Usage: npm run bench -- [load|memory|tracing|sdk] [options
   tracing                load on the tracing preset: echo with tracing on (to a local OTLP receiver) against off
   sdk                    load on the sdk preset: the LangGraph protocol's POST /runs/wait against POST /agents/echo
   rag | bus | team       in-process benchmarks with their own options (npm run bench -- bus --help)
+  queue                  background runs through queue:work workers, its own options (npm run bench -- queue --help)
 
   --name <name>          result file bench/results/<name>.json (default: <kind>-<timestamp>)
   --targets <a,b,...>    targets or presets; load default: stack,persistence; memory default: echo; tracing, sdk: their preset
@@ -105,7 +106,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchOptions {
   })
   if (positionals.length > 1) throw new Error(`expected at most one benchmark kind, got: ${positionals.join(' ')}`)
   const kind = (positionals[0] ?? 'load') as BenchKind
-  if (!KINDS.includes(kind)) throw new Error(`unknown benchmark "${kind}": expected one of ${KINDS.join(', ')} (or rag, bus, team)`)
+  if (!KINDS.includes(kind)) throw new Error(`unknown benchmark "${kind}": expected one of ${KINDS.join(', ')} (or rag, bus, team, queue)`)
 
   const name = resultName(values.name, kind, now)
 
