@@ -225,6 +225,8 @@ function workerEnvironment(context: PhaseContext, databaseUrl: string, queueName
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: prefix,
     QUEUE_DRIVER: 'bullmq',
+    // Runs append their events for readers on any instance, as in production.
+    RUN_EVENTS_DRIVER: 'redis',
     QUEUE_NAME: queueName,
     QUEUE_CONCURRENCY: String(options.concurrency),
   })
