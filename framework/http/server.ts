@@ -2,11 +2,12 @@ import { createServer as createNodeServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_INVALID_CONFIG, E_SERVICE_UNAVAILABLE, E_SHUTTING_DOWN } from '../errors'
+import { E_INVALID_CONFIG, E_SHUTTING_DOWN, E_VALIDATION } from '../errors'
 import type { Application } from '../foundation/application'
 import type { Logger } from '../logger'
 import { getMetrics, type Metrics } from '../observability/metrics'
 import { checkSharedRunEvents } from '../queue/queue_provider'
+import type { PrivateTargetFilter } from '../support/address_guard'
 import { within } from '../support/deadlines'
 import { AgentRouter } from './agent_router'
 import { ConcurrencyLimiter } from './concurrency_limiter'
@@ -181,7 +182,7 @@ export class HttpServer {
     const body = jsonBody({ limit: config.maxRequestBodyBytes })
     const backgroundRuns = new BackgroundRunsController({
       runs: () => app.make('runs'),
-      webhookFilter: () => app.make('webhooks').privateTargetFilter,
+      webhookFilter: () => runWebhookFilter(app),
       exceptionHandler,
       heartbeatSeconds: options.heartbeatSeconds ?? 15,
       logger: this.logger,
@@ -353,9 +354,14 @@ const PACKAGE_VERSION: string = require('../../package.json').version
 
 /** A background run's webhook destination, checked before the run is created: WEBHOOK_SECRET must be set, the address public or allowed. */
 function checkRunWebhook(app: Application, url: string): Promise<unknown> {
-  if (!app.config.get('webhooks').secret) {
-    throw new E_SERVICE_UNAVAILABLE('Webhooks (WEBHOOK_SECRET is not set on this server)', { help: 'Set WEBHOOK_SECRET to create runs with a webhook.' })
-  }
   const { checkWebhookUrl } = require('../webhooks/webhook_target') as typeof import('../webhooks/webhook_target')
-  return checkWebhookUrl(url, app.make('webhooks').privateTargetFilter)
+  return checkWebhookUrl(url, runWebhookFilter(app))
+}
+
+/** The filter webhook destinations are checked with; a 422 on the field (not retried) when this server sends no webhooks. */
+function runWebhookFilter(app: Application): PrivateTargetFilter {
+  if (!app.config.get('webhooks').secret) {
+    throw new E_VALIDATION('This server sends no webhooks', { details: [{ path: 'webhook', message: 'WEBHOOK_SECRET is not set on this server: create the run without a webhook' }] })
+  }
+  return app.make('webhooks').privateTargetFilter
 }

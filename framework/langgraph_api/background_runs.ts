@@ -13,6 +13,8 @@ import type { ThreadRecord, ThreadStore } from './thread_store'
 /** How often a background run is looked at while a client waits for its end. */
 const POLL_MS = 100
 const MAX_POLL_MS = 500
+/** How long an ended run's thread is waited for to be let go, before the run is answered as it ended anyway. */
+const RELEASE_WAIT_MS = 30_000
 
 /** The run table's statuses each protocol status stands for: a run stopped at interrupts ended well, a cancelled one reads `interrupted`. */
 const QUEUED_STATUSES: Record<RunStatus, QueuedStatus[]> = {
@@ -76,16 +78,24 @@ export class BackgroundRuns {
    * ended yet (E_THREAD_BUSY); `enqueue` leaves the new run to wait for it;
    * `interrupt` and `rollback` cancel the runs on it first, with that action.
    */
-  async admit(thread: ThreadRecord, strategy: 'reject' | 'interrupt' | 'rollback' | 'enqueue'): Promise<void> {
+  async admit(thread: ThreadRecord, strategy: 'reject' | 'interrupt' | 'rollback' | 'enqueue', staleAfterMs: number): Promise<void> {
     if (strategy === 'enqueue') return
     const active = await this.runs.store.list({ threadId: thread.threadId, status: ['pending', 'running'] })
     if (strategy === 'reject') {
-      if (thread.status === 'busy' || active.length > 0) throw new E_THREAD_BUSY(thread.threadId)
+      // A thread busy long past its timeout was left by a process that died: the new run takes it over.
+      const busy = thread.status === 'busy' && thread.updatedAt > Date.now() - staleAfterMs
+      if (busy || active.length > 0) throw new E_THREAD_BUSY(thread.threadId)
       return
     }
     for (const run of active) await this.cancel(run, strategy)
     // A run of the thread that waits or streams in this process.
     for (const live of this.live.ofThread(thread.threadId)) live.cancel(strategy)
+  }
+
+  /** The thread was deleted: its runs waiting to start are cancelled, and every run of it that ended is forgotten. */
+  async forgetThread(threadId: string): Promise<void> {
+    for (const run of await this.runs.store.list({ threadId, status: ['pending', 'running'] })) await this.cancel(run, 'interrupt')
+    await this.runs.store.deleteEnded(threadId)
   }
 
   /** The thread's run with this id, if it is a background run. */
@@ -114,9 +124,10 @@ export class BackgroundRuns {
     let pause = POLL_MS
     for (;;) {
       const run = await this.runs.store.get(runId)
-      // Ended and let go: a run's end is recorded before its thread is.
-      if (!run || (FINAL_RUN_STATUSES.includes(run.status) && !(run.options.storedThread && (await this.threads.heldBy(run.threadId, `run:${run.id}`))))) return run
-      if (ctx.clientSignal.aborted) return run
+      if (!run || ctx.clientSignal.aborted) return run
+      // Ended and let go: a run's end is recorded before its thread is (a thread never let go is not waited for long).
+      const final = FINAL_RUN_STATUSES.includes(run.status)
+      if (final && (!run.options.storedThread || Date.now() - (run.endedAt ?? 0) > RELEASE_WAIT_MS || !(await this.threads.heldBy(run.threadId, `run:${run.id}`)))) return run
       await new Promise((resolve) => setTimeout(resolve, pause))
       pause = Math.min(pause * 2, MAX_POLL_MS)
     }
@@ -130,16 +141,17 @@ export class BackgroundRuns {
   async stream(ctx: HttpContext, run: QueuedRun, heartbeatSeconds: number): Promise<void> {
     const events = this.runs.events
     if (!events) throw new E_RUN_STATE(run.id, 'has no event log to stream from')
-    await streamRunEvents(ctx.res, events, run.id, { after: lastEventId(ctx.req.headers), heartbeatSeconds, follow: eventsMayFollow(run), present: protocolFrames() })
+    await streamRunEvents(ctx.res, events, run.id, { after: lastEventId(ctx.req.headers), heartbeatSeconds, follow: eventsMayFollow(run), present: protocolFrames(run.options.streamModes ?? ['values']) })
   }
 }
 
 /**
  * Stored events as the protocol streams them: `metadata` as `{ run_id,
- * attempt }`, an interrupt as `values` and `updates` with `__interrupt__`,
- * no `end` (the stream ends); the rest as stored.
+ * attempt }`, an interrupt as `values` and `updates` with `__interrupt__`
+ * (those of the two the run streams; the values are the last ones this
+ * stream sent), no `end` (the stream ends); the rest as stored.
  */
-function protocolFrames(): (event: RunEvent) => Array<{ event: string; data: unknown }> {
+function protocolFrames(modes: readonly string[]): (event: RunEvent) => Array<{ event: string; data: unknown }> {
   let values: Record<string, unknown> = {}
   return (event) => {
     switch (event.event) {
@@ -153,8 +165,8 @@ function protocolFrames(): (event: RunEvent) => Array<{ event: string; data: unk
       case 'interrupt': {
         const { interrupts } = event.data as { interrupts: unknown[] }
         return [
-          { event: 'values', data: { ...values, __interrupt__: interrupts } },
-          { event: 'updates', data: { __interrupt__: interrupts } },
+          ...(modes.includes('values') ? [{ event: 'values', data: { ...values, __interrupt__: interrupts } }] : []),
+          ...(modes.includes('updates') ? [{ event: 'updates', data: { __interrupt__: interrupts } }] : []),
         ]
       }
       case 'end':

@@ -97,7 +97,7 @@ export class LangGraphApi {
     const runStore = options.runs ?? new MemoryRunStore()
     const live = new LiveRuns()
     const background = options.background ? new BackgroundRuns(options.background, live, options.store) : undefined
-    const threads = new ThreadsController(gate, catalog, runner, runStore)
+    const threads = new ThreadsController(gate, catalog, runner, runStore, background)
     const resources = new RunResourcesController({ gate, runs: runStore, live, heartbeatSeconds: options.heartbeatSeconds, background })
     const runs = (this.runs = new ProtocolRunsController({
       runner,

@@ -241,13 +241,21 @@ export class ProtocolRunsController {
     await this.options.guards.admit(ctx, assistant.route)
     await this.assertStopNodes(assistant, body)
     const key = idempotencyKey(ctx, body)
-    const existing = key === undefined ? undefined : await background.existing(ctx.principal, key)
+    if (key !== undefined && !ctx.principal && ctx.params.thread_id === undefined) {
+      // Anonymous keys are one namespace: without a thread to match, a guessed key would hand out another caller's run.
+      throw unsupportedField('idempotency_key', 'an idempotency key needs an authenticated caller, or a run on a thread (POST /threads/{thread_id}/runs)')
+    }
+    const found = key === undefined ? undefined : await background.existing(ctx.principal, key)
+    // An anonymous caller's key answers only a run of the thread it names (whoever has the thread id reaches it anyway).
+    const existing = found && (ctx.principal || found.threadId === ctx.params.thread_id) ? found : undefined
+    if (found && !existing) throw unsupportedField('idempotency_key', 'this key was used for a run of another thread')
     if (existing) return this.answerCreated(ctx, existing)
     if (body.webhook) await this.options.checkWebhook?.(body.webhook)
     const strategy = body.multitask_strategy ?? 'reject'
     let threadId = ctx.params.thread_id
+    let created: string | undefined
     if (threadId === undefined) {
-      threadId = randomUUID()
+      threadId = created = randomUUID()
       await this.createThread(ctx, threadId, assistant, body, true)
     } else {
       if (!THREAD_ID_PATTERN.test(threadId)) throw new E_THREAD_NOT_FOUND(threadId.slice(0, 200))
@@ -256,16 +264,40 @@ export class ProtocolRunsController {
         await this.createThread(ctx, threadId, assistant, body, false)
       }
     }
+    // A thread made for a run that is not created (refused, or the same key won a race) goes too.
+    const dropCreated = () => created && this.dropThread(created).catch((failure: unknown) => ctx.logger.error('could not delete the thread of a background run that was not created', { threadId: created, error: failure }))
+    let dispatched: { run: QueuedRun; created: boolean }
+    try {
+      dispatched = await this.dispatchBackground(ctx, background, threadId, assistant, body, modes, strategy, key)
+    } catch (error) {
+      await dropCreated()
+      throw error
+    }
+    if (!dispatched.created) await dropCreated()
+    this.answerCreated(ctx, dispatched.run)
+  }
+
+  private async dispatchBackground(
+    ctx: HttpContext,
+    background: BackgroundRuns,
+    threadId: string,
+    assistant: AssistantEntry,
+    body: RunBody,
+    modes: string[],
+    strategy: NonNullable<RunBody['multitask_strategy']>,
+    key: string | undefined,
+  ): Promise<{ run: QueuedRun; created: boolean }> {
+    const { gate } = this.options
     const thread = await gate.find(ctx, threadId)
     if (thread.route && thread.route !== assistant.route.path) throw wrongAssistant(thread, assistant)
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
-    await background.admit(thread, strategy)
+    await background.admit(thread, strategy, ((assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000) + STALE_GRACE_MS)
     if (!thread.route) {
       await gate.store.bind(threadId, assistant.id, assistant.route.path)
       await gate.store.mergeMetadata(threadId, { graph_id: assistant.id, assistant_id: assistant.id })
     }
     const command = commandOf({ body, thread } as PreparedRun)
-    const { run } = await background.dispatch({
+    return background.dispatch({
       threadId,
       assistantId: assistant.id,
       route: assistant.route.path,
@@ -286,7 +318,12 @@ export class ProtocolRunsController {
         multitaskStrategy: strategy,
       },
     })
-    this.answerCreated(ctx, run)
+  }
+
+  /** Deletes a thread this server just created, nothing having run on it. */
+  private async dropThread(threadId: string): Promise<void> {
+    const token = await this.options.gate.store.acquire(threadId, 0)
+    if (token) await this.options.gate.store.delete(threadId, token)
   }
 
   private answerCreated(ctx: HttpContext, run: QueuedRun): void {

@@ -1,5 +1,5 @@
 import type { AgentRunner } from '../contracts/agent_run'
-import { E_THREAD_NOT_FOUND } from '../errors'
+import { E_THREAD_BUSY, E_THREAD_NOT_FOUND } from '../errors'
 import { sleep } from '../support/backoff'
 import type { RunThreads } from '../queue/run_endings'
 import type { RunRecord } from '../queue/run_store'
@@ -13,6 +13,8 @@ const DEFAULT_TIMEOUT_SECONDS = 86_400
 /** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
 const STALE_GRACE_MS = 60_000
 const MAX_PAUSE_MS = 1000
+/** How often a held thread is touched while its run runs. */
+const HEARTBEAT_MS = 15_000
 
 /**
  * The stored threads of background runs created through the LangGraph API:
@@ -36,32 +38,53 @@ export class StoredRunThreads implements RunThreads {
     private readonly runner: AgentRunner,
   ) {}
 
-  async take(run: RunRecord, signal: AbortSignal): Promise<void> {
+  async take(run: RunRecord, signal: AbortSignal): Promise<{ stop(): void }> {
     const route = this.runner.route(run.route)
-    const staleAfterMs = (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 + STALE_GRACE_MS
+    const timeoutMs = (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
+    const staleAfterMs = timeoutMs + STALE_GRACE_MS
+    const token = holderOf(run)
+    const giveUpAt = Date.now() + timeoutMs
     let pause = 25
-    // Throws once the run is cancelled (or out of time) while it waits.
-    while (!(await this.store.acquire(run.threadId, Date.now() - staleAfterMs, holderOf(run)))) {
+    // Throws once the run is cancelled while it waits.
+    while (!(await this.store.acquire(run.threadId, Date.now() - staleAfterMs, token))) {
       // Deleted since the run was created: it cannot run (not retried).
       if (!(await this.store.get(run.threadId))) throw new E_THREAD_NOT_FOUND(run.threadId)
+      if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(run.threadId)
       await sleep(pause, signal)
       pause = Math.min(pause * 2, MAX_PAUSE_MS)
     }
     if (run.startCheckpoint === null && !this.starts.has(run.id)) this.starts.set(run.id, await runStart(await agentOf(this.runner, route), run.threadId))
+    // A held thread is touched while the attempt runs, so it never looks abandoned (stale) to another run.
+    const timer = setInterval(() => void this.store.touch(run.threadId, token).catch(() => undefined), HEARTBEAT_MS)
+    timer.unref()
+    return { stop: () => clearInterval(timer) }
+  }
+
+  holds(run: RunRecord): Promise<boolean> {
+    return this.store.heldBy(run.threadId, holderOf(run))
+  }
+
+  forget(runId: string): void {
+    this.starts.delete(runId)
   }
 
   async release(run: RunRecord, ended: RunRecord): Promise<void> {
-    const route = this.runner.route(run.route)
     const token = holderOf(run)
     const start = this.starts.has(run.id) ? this.starts.get(run.id) : ended.startCheckpoint ? { checkpointId: ended.startCheckpoint, pendingWrites: [] } : undefined
     this.starts.delete(run.id)
     if (!(await this.store.heldBy(run.threadId, token))) return
-    const agent = await agentOf(this.runner, route)
-    if (ended.status === 'cancelled' && ended.cancelAction === 'rollback' && ended.startCheckpoint !== null) await rollBack(agent, run.threadId, start)
-    await recordThread(this.store, this.runner, route, run.threadId, token, failureOf(ended), stoppedAtNodes(run, ended))
-    if (run.options.deleteThread) {
-      await deleteCheckpoints(agent, run.threadId)
-      await this.store.delete(run.threadId, token)
+    try {
+      const route = this.runner.route(run.route)
+      const agent = await agentOf(this.runner, route)
+      if (ended.status === 'cancelled' && ended.cancelAction === 'rollback' && ended.startCheckpoint !== null) await rollBack(agent, run.threadId, start)
+      await recordThread(this.store, this.runner, route, run.threadId, token, failureOf(ended), stoppedAtNodes(run, ended))
+      if (run.options.deleteThread) {
+        await deleteCheckpoints(agent, run.threadId)
+        await this.store.delete(run.threadId, token)
+      }
+    } finally {
+      // Whatever failed above (the route gone, the checkpointer down), the thread is let go: with its error when its values could not be recorded.
+      await this.store.finish(run.threadId, token, { status: 'error', error: 'E_RUNTIME: the thread could not be recorded after its run' })
     }
   }
 }

@@ -145,6 +145,11 @@ export class ThreadStore {
     return updated > 0 ? token : undefined
   }
 
+  /** Marks the thread held by `token` as still in use (its holder is alive); false when `token` no longer holds it. */
+  async touch(threadId: string, token: string): Promise<boolean> {
+    return (await guard(() => this.knex()(TABLE).where({ thread_id: threadId, run_token: token }).update({ updated_at: Date.now() }))) > 0
+  }
+
   /** True when the run with `token` holds the thread now. */
   async heldBy(threadId: string, token: string): Promise<boolean> {
     return Boolean(await guard(() => this.knex()(TABLE).where({ thread_id: threadId, run_token: token }).first('thread_id')))

@@ -9,6 +9,7 @@ import type { AssistantCatalog } from './assistants'
 import { emptyState, presentSnapshot, presentThread } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, MAX_METADATA_BYTES, metadataFits, parseBody, queryFlag } from './request'
 import type { RunStore } from './run_store'
+import type { BackgroundRuns } from './background_runs'
 import type { ThreadGate } from './thread_gate'
 import { THREAD_STATUSES } from './thread_store'
 
@@ -72,6 +73,8 @@ export class ThreadsController {
     private readonly runner: AgentRunner,
     /** The threads' runs, forgotten with their thread. */
     private readonly runs?: RunStore,
+    /** The threads' background runs: those not started are cancelled, and all are forgotten, with their thread. */
+    private readonly background?: BackgroundRuns,
   ) {}
 
   create = async (ctx: HttpContext): Promise<void> => {
@@ -123,6 +126,7 @@ export class ThreadsController {
     }
     await this.gate.store.delete(id, token)
     await this.runs?.deleteThread(id)
+    await this.background?.forgetThread(id)
     ctx.res.statusCode = 204
     ctx.res.end()
   }

@@ -9,8 +9,16 @@ import { FINAL_RUN_STATUSES, type RunRecord, type RunStore } from './run_store'
  * are recorded when it ends. Implemented by framework/langgraph_api.
  */
 export interface RunThreads {
-  /** Takes the run's thread before an attempt runs, waiting while another run holds it, until `signal` aborts. */
-  take(run: RunRecord, signal: AbortSignal): Promise<void>
+  /**
+   * Takes the run's thread before an attempt runs, waiting while another run
+   * holds it (at most the route's timeout: E_THREAD_BUSY), until `signal`
+   * aborts. The hold is kept fresh while the attempt runs, until `stop()`.
+   */
+  take(run: RunRecord, signal: AbortSignal): Promise<{ stop(): void }>
+  /** True while the run still holds its thread. */
+  holds(run: RunRecord): Promise<boolean>
+  /** Drops what this process kept for the run's attempt (where it started). */
+  forget?(runId: string): void
   /**
    * Lets the thread go once the run has ended (`ended`, as recorded): its
    * values and status recorded, or taken back to where the run started for a
@@ -43,8 +51,23 @@ export class RunEndings {
   constructor(private readonly options: RunEndingsOptions) {}
 
   /** The run's stored thread is taken before an attempt (no-op for a run on a plain checkpointer thread). */
-  async take(run: RunRecord, signal: AbortSignal): Promise<void> {
-    if (run.options.storedThread) await this.options.threads?.take(run, signal)
+  async take(run: RunRecord, signal: AbortSignal): Promise<{ stop(): void } | undefined> {
+    if (run.options.storedThread && this.options.threads) return this.options.threads.take(run, signal)
+    return undefined
+  }
+
+  forget(runId: string): void {
+    this.options.threads?.forget?.(runId)
+  }
+
+  /**
+   * A run found ended that may not have been settled (its process died
+   * between recording the end and the rest, or it was cancelled while
+   * nothing ran it): settled now when it still holds its thread.
+   */
+  async settleLeftover(run: RunRecord): Promise<void> {
+    if (!run.options.storedThread || !this.options.threads) return
+    if (await this.options.threads.holds(run).catch(() => false)) await this.ended(run)
   }
 
   async ended(run: RunRecord): Promise<void> {

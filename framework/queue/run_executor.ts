@@ -6,7 +6,7 @@ import type { RunEventLog } from '../contracts/run_events'
 import type { Principal, RequestContext } from '../contracts/request_context'
 import type { RunJob } from '../contracts/run_queue'
 import { RunDeadline } from '../agents/run_deadline'
-import { E_RUN_STALLED, E_RUNTIME, isException } from '../errors'
+import { E_RUN_CANCELLED, E_RUN_STALLED, E_RUNTIME, isException } from '../errors'
 import { publicErrorMessage } from '../http/exception_handler'
 import type { Logger } from '../logger'
 import { queueMetrics, type QueueMetrics } from './queue_metrics'
@@ -65,7 +65,11 @@ export class RunExecutor {
       logger?.warn('queued run not found in the runs table: skipped', { runId: job.runId })
       return
     }
-    if (FINAL_RUN_STATUSES.includes(seen.status)) return
+    if (FINAL_RUN_STATUSES.includes(seen.status)) {
+      // Ended, but maybe not settled: its process died (or was gone when it was cancelled) before letting its thread go.
+      await this.options.endings?.settleLeftover(seen)
+      return
+    }
     const run = await store.start(seen)
     if (!run) {
       logger?.info('queued run was started by another process: skipped', { runId: job.runId })
@@ -77,10 +81,13 @@ export class RunExecutor {
     const onDrain = () => control.requestDrain('the worker is shutting down')
     if (job.drain.aborted) onDrain()
     else job.drain.addEventListener('abort', onDrain, { once: true })
-    // The run's one deadline: QUEUE_RUN_TIMEOUT (or the route's timeout), stopped early by a cancel or a lost run.
-    const deadline = new RunDeadline(this.timeoutSeconds(run), job.signal)
+    let deadline: RunDeadline | undefined
+    let hold: { stop(): void } | undefined
     try {
-      await this.options.endings?.take(run, deadline.signal)
+      // Waiting for a stored thread (another run holds it) is bounded on its own: it does not eat the run's time.
+      hold = await this.options.endings?.take(run, job.signal)
+      // The run's one deadline: QUEUE_RUN_TIMEOUT (or the route's timeout), stopped early by a cancel or a lost run.
+      deadline = new RunDeadline(this.timeoutSeconds(run), job.signal)
       await this.emit(run.id, 'metadata', { run_id: run.id, thread_id: run.threadId, attempt: run.attempts })
       const result = await this.attempt(run, { deadline, control })
       const interrupted = result.interrupts.length > 0
@@ -91,8 +98,10 @@ export class RunExecutor {
     } catch (error) {
       await this.failed(job, run, error, control)
     } finally {
-      deadline.dispose()
+      hold?.stop()
+      deadline?.dispose()
       job.drain.removeEventListener('abort', onDrain)
+      this.options.endings?.forget(run.id)
     }
   }
 
@@ -105,10 +114,12 @@ export class RunExecutor {
     // The queue's reason for a failure is the raw error: the run records a generic message (the reason is logged).
     const error = failure.stalled ? new E_RUN_STALLED(runId, (this.options.maxStalled ?? 1) + 1).message : publicErrorMessage(undefined)
     const ended = await this.options.store.transition(runId, ['pending', 'running'], 'error', { errorCode: code, error })
+    const run = await this.options.store.get(runId)
     if (ended) {
       this.options.logger?.warn('queued run failed without finishing: recorded as error', { runId, code, reason: failure.error })
-      const run = await this.options.store.get(runId)
       if (run) await this.options.endings?.ended(run)
+    } else if (run && FINAL_RUN_STATUSES.includes(run.status)) {
+      await this.options.endings?.settleLeftover(run)
     }
     return ended
   }
@@ -122,10 +133,20 @@ export class RunExecutor {
    */
   private async attempt(run: RunRecord, bounds: { deadline: RunDeadline; control: RunControl }): Promise<RunResult> {
     const { runner, store } = this.options
-    const options = { threadId: run.threadId, context: runContext(run), ...bounds }
+    const execution = run.options
+    const options: RunOptions = {
+      threadId: run.threadId,
+      context: runContext(run),
+      ...bounds,
+      ...(execution.durability ? { durability: execution.durability } : {}),
+      ...(execution.interruptBefore ? { interruptBefore: execution.interruptBefore } : {}),
+      ...(execution.interruptAfter ? { interruptAfter: execution.interruptAfter } : {}),
+    }
     const newest = await this.newestCheckpoint(run)
     if (run.startCheckpoint === null || newest === run.startCheckpoint) {
       if (run.startCheckpoint === null && !(await store.markStart(run.id, run.attempts, newest))) {
+        // Cancelled as it started: it ends as a cancelled run (its thread let go), not as one another worker holds.
+        if ((await store.get(run.id))?.status === 'cancelled') throw new E_RUN_CANCELLED(run.id)
         throw new RunLost(run.id, 'lock-lost')
       }
       return this.run(run, options)
@@ -150,15 +171,9 @@ export class RunExecutor {
    * A first attempt: the route run on the run's input (or its command), its
    * events appended to the run's event log as they come when there is one.
    */
-  private async run(run: RunRecord, options: RunOptions): Promise<RunResult> {
+  private async run(run: RunRecord, bounds: RunOptions): Promise<RunResult> {
     const { runner } = this.options
     const execution = run.options
-    const bounds: RunOptions = {
-      ...options,
-      ...(execution.durability ? { durability: execution.durability } : {}),
-      ...(execution.interruptBefore ? { interruptBefore: execution.interruptBefore } : {}),
-      ...(execution.interruptAfter ? { interruptAfter: execution.interruptAfter } : {}),
-    }
     if (!this.options.events) {
       if (execution.command && runner.command) return runner.command(run.route, run.threadId, execution.command, bounds)
       return runner.invoke(run.route, run.input, bounds)

@@ -74,6 +74,12 @@ export class BackgroundRunsController {
     if (!body.success) throw new E_VALIDATION('The request body is invalid', { details: validationDetails(body.error.issues) })
     const { input, config, stream_mode: streamMode, webhook, metadata = {} } = body.data
     const idempotencyKey = this.idempotencyKey(ctx, metadata.idempotency_key)
+    if (idempotencyKey !== undefined && !ctx.principal && config?.thread_id === undefined) {
+      // Anonymous keys are one namespace: without a thread to match, a guessed key would hand out another caller's run.
+      throw new E_VALIDATION('An idempotency key needs an authenticated caller, or a run on a thread', {
+        details: [{ path: 'Idempotency-Key', message: 'authenticate, or send config.thread_id with the key' }],
+      })
+    }
     if (webhook !== undefined) await checkWebhookUrl(webhook, this.options.webhookFilter(), { logger: this.options.logger })
     const threadId = config?.thread_id ?? randomUUID()
     await this.options.threads?.claim(threadId, ctx.principal, { fresh: config?.thread_id === undefined })
@@ -88,6 +94,9 @@ export class BackgroundRunsController {
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       options: { streamModes: modesOf(streamMode) },
     })
+    if (!created && !ctx.principal && run.threadId !== threadId) {
+      throw new E_VALIDATION('The idempotency key was already used for a run of another thread', { details: [{ path: 'Idempotency-Key', message: 'use a new key for each run' }] })
+    }
     if (!created && !this.sameRoute(ctx, run)) {
       throw new E_VALIDATION('The idempotency key was already used for a run of another agent', {
         details: [{ path: 'Idempotency-Key', message: 'use a new key for each run' }],
