@@ -22,6 +22,7 @@ import { presentInterrupts, presentValues } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
 import type { ThreadGate } from './thread_gate'
 import type { ThreadRecord } from './thread_store'
+import { pause } from '../support/backoff'
 
 /** The protocol's stream modes served, and the runner's mode each one reads. */
 const STREAM_MODES: Record<string, StreamMode[]> = {
@@ -482,16 +483,16 @@ export class ProtocolRunsController {
 
   /** Takes the thread as soon as it is free (its token); E_THREAD_BUSY past `giveUpAt`, E_ABORTED when the client leaves. */
   private async waitFor(ctx: HttpContext, threadId: string, staleBefore: () => number, giveUpAt: number, live: LiveRun): Promise<string> {
-    let pause = 25
+    let wait = 25
     for (;;) {
       if (this.stopped) throw new E_SHUTTING_DOWN()
       if (live.signal.aborted) throw new E_ABORTED('cancelled while it waited for the thread')
       const token = await this.options.gate.store.acquire(threadId, staleBefore())
       if (token) return token
       if (ctx.clientSignal.aborted && !live.detached) throw new E_ABORTED('client disconnected while its run waited for the thread')
-      if (Date.now() + pause > giveUpAt) throw new E_THREAD_BUSY(threadId)
-      await pauseUnlessAborted(pause, live.signal)
-      pause = Math.min(pause * 2, 500)
+      if (Date.now() + wait > giveUpAt) throw new E_THREAD_BUSY(threadId)
+      await pause(wait, live.signal)
+      wait = Math.min(wait * 2, 500)
     }
   }
 
@@ -697,18 +698,6 @@ interface RunEnd {
   late?: boolean
 }
 
-/** Waits `ms`, or less when `signal` aborts. */
-function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
 
 /** How a streamed run ended: once the stream is open, a failure is an `error` event, not a thrown error. */
 interface StreamEnd {

@@ -35,3 +35,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * Waits `ms`, or less when `signal` aborts: it never rejects (the caller
+ * looks at the signal after), unlike `sleep`.
+ *
+ * @example
+ * await pause(250, ctx.clientSignal)
+ * if (ctx.clientSignal.aborted) return
+ */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

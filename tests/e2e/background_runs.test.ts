@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@langchain/langgraph-sdk'
@@ -12,9 +10,10 @@ import { DatabaseManager } from '../../framework/database/database_manager'
 import { Migrator } from '../../framework/database/migrator'
 import { BullmqQueue } from '../../framework/queue/bullmq_queue'
 import { queueMetrics } from '../../framework/queue/queue_metrics'
-import { verifyWebhookSignature } from '../../framework/webhooks/signature'
 import { POSTGRES_URL, REDIS_URL, describeWithPostgres, describeWithRedis } from '../helpers/services'
-import { httpCall, spawnServe, until, writeCliEntry, type ServedProcess } from './support/processes'
+import { httpCall, spawnServe, until, type ServedProcess } from './support/processes'
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook_receiver'
+import { stepsProject } from './support/steps_project'
 
 /*
  * Background runs of the LangGraph API across processes: two `langvel serve`
@@ -26,7 +25,6 @@ import { httpCall, spawnServe, until, writeCliEntry, type ServedProcess } from '
  */
 
 const ROOT = join(__dirname, '..', '..')
-const FIXTURE = join(ROOT, 'tests', 'fixtures', 'queue', 'steps_agent.ts')
 const MIGRATIONS = join(ROOT, 'database', 'migrations')
 const SECRET = randomBytes(32).toString('hex')
 const ASSISTANT = 'steps'
@@ -35,35 +33,6 @@ interface StreamEvent {
   id: string | undefined
   event: string
   data: unknown
-}
-
-interface Delivery {
-  body: string
-  headers: Record<string, string | string[] | undefined>
-  valid: boolean
-}
-
-/** A webhook receiver in this process: answers 500 to the first delivery of each run, 204 after; verifies every signature. */
-async function startReceiver(): Promise<{ server: Server; url: string; deliveries: Delivery[] }> {
-  const deliveries: Delivery[] = []
-  const seen = new Map<string, number>()
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
-      const header = (name: string) => req.headers[name] as string | undefined
-      const valid = verifyWebhookSignature({ secret: SECRET, body, timestamp: header('x-langvel-timestamp'), deliveryId: header('x-langvel-delivery'), signature: header('x-langvel-signature') })
-      deliveries.push({ body, headers: req.headers, valid })
-      const runId = (JSON.parse(body) as { run_id: string }).run_id
-      const count = (seen.get(runId) ?? 0) + 1
-      seen.set(runId, count)
-      res.statusCode = count === 1 ? 500 : 204
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, deliveries }
 }
 
 /**
@@ -119,7 +88,7 @@ describeServices('background runs across serve and queue:work processes', () => 
   let admin: DatabaseManager
   let redis: Redis
   let queue: BullmqQueue
-  let receiver: Awaited<ReturnType<typeof startReceiver>>
+  let receiver: WebhookReceiver
   let worker: { child: ChildProcess; output: () => string }
   let serveA: ServedProcess
   let serveB: ServedProcess
@@ -127,7 +96,7 @@ describeServices('background runs across serve and queue:work processes', () => 
   let clientB: Client
 
   beforeAll(async () => {
-    receiver = await startReceiver()
+    receiver = await startWebhookReceiver(SECRET, { failFirst: 1 })
     admin = new DatabaseManager({ url: POSTGRES_URL, basePath: tmpdir(), pool: { min: 0, max: 1 } })
     await admin.connection().raw(`create database ${database}`)
     const url = new URL(POSTGRES_URL)
@@ -141,41 +110,15 @@ describeServices('background runs across serve and queue:work processes', () => 
     redis = new Redis(REDIS_URL)
     queue = new BullmqQueue({ url: REDIS_URL, prefix, name: queueName, metrics: queueMetrics(new Registry()) })
 
-    const code = join(scratch, 'code')
-    const base = join(scratch, 'base')
-    for (const folder of [join(code, 'app'), join(code, 'routes'), base]) mkdirSync(folder, { recursive: true })
-    for (const shared of ['framework', 'config', 'database', 'node_modules', 'package.json']) symlinkSync(join(ROOT, shared), join(code, shared))
-    writeFileSync(
-      join(code, 'routes', 'agents.ts'),
-      `import { Route } from '../framework/routing'\nimport { StepsAgent } from ${JSON.stringify(FIXTURE.replace(/\.ts$/, ''))}\n\nexport default function routes() {\n  Route.agent('/steps', StepsAgent).name(${JSON.stringify(ASSISTANT)})\n}\n`,
-    )
-    const cli = writeCliEntry(scratch, ['serverCommands', 'queueCommands'], { codePath: code })
+    const project = stepsProject(scratch, { databaseUrl: url.toString(), prefix, queueName, manifests: ['serverCommands', 'queueCommands'], name: ASSISTANT })
+    const cli = project.cli
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NO_COLOR: '1',
+      ...project.env,
       APP_ENV: 'test',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      LANGVEL_BASE_PATH: base,
-      DATABASE_URL: url.toString(),
-      STATE_CHECKPOINTER: 'postgres',
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      QUEUE_DRIVER: 'bullmq',
-      RUN_EVENTS_DRIVER: 'redis',
-      QUEUE_NAME: queueName,
-      QUEUE_CONCURRENCY: '1',
-      QUEUE_ATTEMPTS: '2',
-      QUEUE_BACKOFF_MS: '100',
-      QUEUE_GRACE_MS: '500',
-      QUEUE_LOCK_MS: '2000',
-      QUEUE_STALLED_INTERVAL_MS: '1000',
       JWT_SECRET_KEY: randomBytes(48).toString('base64url'),
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${new URL(receiver.url).port}`,
       WEBHOOK_RETRY_BASE_MS: '20',
-      TEST_SIDE_EFFECTS_URL: REDIS_URL,
     }
 
     const child = spawn(process.execPath, [cli, 'queue:work'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -205,7 +148,7 @@ describeServices('background runs across serve and queue:work processes', () => 
     await admin?.close()
     if (receiver) {
       receiver.server.closeAllConnections()
-      await new Promise((resolve) => receiver.server.close(resolve))
+      await receiver.close()
     }
     rmSync(scratch, { recursive: true, force: true })
   }, 60_000)

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -12,7 +12,7 @@ import { queueMetrics } from '../../framework/queue/queue_metrics'
 import { RunService } from '../../framework/queue/run_service'
 import { RunStore, type RunRecord, type RunStatus } from '../../framework/queue/run_store'
 import { POSTGRES_URL, REDIS_URL, describeWithPostgres, describeWithRedis } from '../helpers/services'
-import { writeCliEntry } from './support/processes'
+import { stepsProject } from './support/steps_project'
 
 /*
  * `langvel queue:work` as real processes: two workers on one PostgreSQL
@@ -22,7 +22,6 @@ import { writeCliEntry } from './support/processes'
  */
 
 const ROOT = join(__dirname, '..', '..')
-const FIXTURE = join(ROOT, 'tests', 'fixtures', 'queue', 'steps_agent.ts')
 const MIGRATIONS = join(ROOT, 'database', 'migrations')
 
 interface Worker {
@@ -55,37 +54,7 @@ describeServices('queue:work processes sharing runs', () => {
     await new Migrator(db, { directory: MIGRATIONS }).latest()
     redis = new Redis(REDIS_URL)
 
-    const code = join(scratch, 'code')
-    const base = join(scratch, 'base')
-    for (const folder of [join(code, 'app'), join(code, 'routes'), base]) mkdirSync(folder, { recursive: true })
-    for (const shared of ['framework', 'config', 'database', 'node_modules', 'package.json']) symlinkSync(join(ROOT, shared), join(code, shared))
-    writeFileSync(
-      join(code, 'routes', 'agents.ts'),
-      `import { Route } from '../framework/routing'\nimport { StepsAgent } from ${JSON.stringify(FIXTURE.replace(/\.ts$/, ''))}\n\nexport default function routes() {\n  Route.agent('/steps', StepsAgent)\n}\n`,
-    )
-    cli = writeCliEntry(scratch, ['queueCommands'], { codePath: code })
-    env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NO_COLOR: '1',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      LANGVEL_BASE_PATH: base,
-      DATABASE_URL: url.toString(),
-      STATE_CHECKPOINTER: 'postgres',
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      QUEUE_DRIVER: 'bullmq',
-      RUN_EVENTS_DRIVER: 'redis',
-      QUEUE_NAME: queueName,
-      QUEUE_CONCURRENCY: '1',
-      QUEUE_ATTEMPTS: '2',
-      QUEUE_BACKOFF_MS: '100',
-      QUEUE_GRACE_MS: '500',
-      QUEUE_LOCK_MS: '2000',
-      QUEUE_STALLED_INTERVAL_MS: '1000',
-      TEST_SIDE_EFFECTS_URL: REDIS_URL,
-    }
+    ;({ cli, env } = stepsProject(scratch, { databaseUrl: url.toString(), prefix, queueName, manifests: ['queueCommands'] }))
     const queue = new BullmqQueue({ url: REDIS_URL, prefix, name: queueName, metrics: queueMetrics(new Registry()) })
     runs = new RunService({
       store: new RunStore(() => db.connection()),

@@ -19,6 +19,7 @@ import type { ExceptionHandler } from '../exception_handler'
 import { presentInterrupts } from '../presenters'
 import type { ThreadAccess } from '../thread_access'
 import { STREAM_MODES, validationDetails } from './runs_controller'
+import { pause } from '../../support/backoff'
 
 export interface BackgroundRunsControllerOptions {
   /** The runs service (`app.make('runs')`), asked on first use so a server without background runs never builds it. */
@@ -191,7 +192,7 @@ export class BackgroundRunsController {
     }
     let delay = 50
     while (!signal.aborted && !ended(await this.options.runs().get(run.id))) {
-      await sleep(delay, signal)
+      await pause(delay, signal)
       delay = Math.min(delay * 2, MAX_POLL_MS)
     }
   }
@@ -281,16 +282,4 @@ function modesOf(requested: StreamMode | StreamMode[] | undefined): StreamMode[]
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString()
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

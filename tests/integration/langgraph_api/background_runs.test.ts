@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client, type Run } from '@langchain/langgraph-sdk'
@@ -11,50 +9,12 @@ import { AgentRunner } from '../../../framework/agents/agent_runner'
 import { Application } from '../../../framework/foundation/application'
 import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
-import { verifyWebhookSignature } from '../../../framework/webhooks/signature'
 import { until } from '../../e2e/support/processes'
+import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook_receiver'
 import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
+import { refusal } from './support/refusal'
 
 const SECRET = randomBytes(32).toString('hex')
-
-interface Delivery {
-  body: string
-  headers: Record<string, string | string[] | undefined>
-  valid: boolean
-}
-
-/** A local webhook receiver: answers 500 to the first `failFirst` deliveries of each run, then 204; verifies every signature. */
-async function startReceiver(failFirst: number): Promise<{ server: Server; url: string; deliveries: Delivery[] }> {
-  const deliveries: Delivery[] = []
-  const seen = new Map<string, number>()
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
-      const header = (name: string) => req.headers[name] as string | undefined
-      const valid = verifyWebhookSignature({ secret: SECRET, body, timestamp: header('x-langvel-timestamp'), deliveryId: header('x-langvel-delivery'), signature: header('x-langvel-signature') })
-      deliveries.push({ body, headers: req.headers, valid })
-      const runId = (JSON.parse(body) as { run_id: string }).run_id
-      const count = (seen.get(runId) ?? 0) + 1
-      seen.set(runId, count)
-      res.statusCode = count <= failFirst ? 500 : 204
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, deliveries }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise
-  } catch (error) {
-    const { status, message } = error as { status?: number; message: string }
-    return { status: status ?? 0, text: message }
-  }
-  throw new Error('expected the request to be refused')
-}
 
 /**
  * Background runs of the LangGraph API on the embedded defaults (the sync
@@ -69,10 +29,10 @@ describe('background runs of the LangGraph API (sync driver)', () => {
   let server: HttpServer
   let url: string
   let client: Client
-  let receiver: Awaited<ReturnType<typeof startReceiver>>
+  let receiver: WebhookReceiver
 
   beforeAll(async () => {
-    receiver = await startReceiver(1)
+    receiver = await startWebhookReceiver(SECRET, { failFirst: 1 })
     const port = new URL(receiver.url).port
     app = await bootMigratedApp(base, { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${port}`, WEBHOOK_RETRY_BASE_MS: '20' })
     const router = new Router()
@@ -92,7 +52,7 @@ describe('background runs of the LangGraph API (sync driver)', () => {
     for (const release of gates.splice(0)) release()
     await server?.shutdown(1)
     await app?.shutdown()
-    await new Promise((resolve) => receiver?.server.close(resolve))
+    await receiver?.close()
     rmSync(base, { recursive: true, force: true })
   })
 

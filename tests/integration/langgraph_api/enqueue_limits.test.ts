@@ -8,16 +8,7 @@ import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
 import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise
-  } catch (error) {
-    const { status, message } = error as { status?: number; message: string }
-    return { status: status ?? 0, text: message }
-  }
-  throw new Error('expected the request to be refused')
-}
+import { refusal } from './support/refusal'
 
 /** `enqueue` runs wait within the server's MAX_QUEUE_SIZE, and give up when it drains. */
 describe('the LangGraph API bounding runs that wait for their thread', () => {

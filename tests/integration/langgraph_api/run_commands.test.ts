@@ -10,6 +10,7 @@ import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { member, supervisor } from '../../../framework/teams'
 import { bootMigratedApp } from './support/protocol_app'
+import { refusal } from './support/refusal'
 
 const Trail = defineState({ label: z.string(), steps: reducers.append(z.string()) })
 type TrailState = StateOf<typeof Trail>
@@ -90,17 +91,6 @@ class TeamAgent extends Agent<typeof Trail> {
   build(graph: GraphBuilder<typeof Trail>) {
     return graph.then(supervisor<TrailState>({ members: [worker], route: (state) => (state.steps.length === 0 ? 'worker' : 'done') }))
   }
-}
-
-/** What a request the server refused carries, as the SDK throws it. */
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise
-  } catch (error) {
-    const { status, message } = error as { status?: number; message: string }
-    return { status: status ?? 0, text: message }
-  }
-  throw new Error('expected the request to be refused')
 }
 
 /** The error body of a refusal, as the server sent it. */

@@ -12,6 +12,7 @@ import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
 import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
+import { refusal } from './support/refusal'
 
 const Steps = defineState({ label: z.string(), steps: reducers.append(z.string()) })
 
@@ -75,17 +76,6 @@ class BrokenAgent extends Agent<typeof Asked> {
 
 /** Held by the `linger` run middleware: work that goes on after its run was stopped (it ignores the abort). */
 const lingers: Array<() => void> = []
-
-/** What a request the server refused carries, as the SDK throws it. */
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise
-  } catch (error) {
-    const { status, message } = error as { status?: number; message: string }
-    return { status: status ?? 0, text: message }
-  }
-  throw new Error('expected the request to be refused')
-}
 
 /**
  * The runs of a thread as resources — listed, read, cancelled, joined,

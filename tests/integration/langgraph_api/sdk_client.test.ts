@@ -12,6 +12,7 @@ import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { waitFor } from '../http/support/wait_for'
 import { bootMigratedApp, gates, SlowAgent, SlowState } from './support/protocol_app'
+import { refusal } from './support/refusal'
 
 const Chat = defineState({ messages: reducers.messages() })
 const model = new FakeListChatModel({ responses: ['hello from the model'] })
@@ -57,17 +58,6 @@ class FailingAgent extends Agent<typeof SlowState> {
   fail(): Partial<StateOf<typeof SlowState>> {
     throw new Error('the node broke')
   }
-}
-
-/** What a request the server refused carries, as the SDK throws it. */
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise
-  } catch (error) {
-    const { status, message } = error as { status?: number; message: string }
-    return { status: status ?? 0, text: message }
-  }
-  throw new Error('expected the request to be refused')
 }
 
 /**
