@@ -43,6 +43,8 @@ export interface RunEventLog {
   append(runId: string, event: RunEventInput): Promise<string>
   /** Marks the run finished: readers stop after its last event, and its retention period starts. */
   end(runId: string): Promise<void>
+  /** Forgets every event of the run, its end too, so it can be appended to afresh (a run retried after it ended). */
+  clear(runId: string): Promise<void>
   /**
    * Every event after `after`, then the live ones, each exactly once, until
    * the run ends or the signal aborts. E_RUN_EVENTS_EXPIRED (410) when the

@@ -2,7 +2,7 @@ import type { RunEvent } from '../contracts/run_events'
 import type { Principal } from '../contracts/request_context'
 import { E_RUN_STATE, E_THREAD_BUSY, isException } from '../errors'
 import type { HttpContext } from '../http/context'
-import { eventsMayFollow } from '../queue/run_endings'
+import { eventsMayFollow, watchRunEnd } from '../queue/run_endings'
 import type { RunService } from '../queue/run_service'
 import { FINAL_RUN_STATUSES, type CancelAction, type NewRun, type RunRecord as QueuedRun, type RunStatus as QueuedStatus } from '../queue/run_store'
 import { lastEventId, streamRunEvents } from '../run_events/stream_run_events'
@@ -141,7 +141,13 @@ export class BackgroundRuns {
   async stream(ctx: HttpContext, run: QueuedRun, heartbeatSeconds: number): Promise<void> {
     const events = this.runs.events
     if (!events) throw new E_RUN_STATE(run.id, 'has no event log to stream from')
-    await streamRunEvents(ctx.res, events, run.id, { after: lastEventId(ctx.req.headers), heartbeatSeconds, follow: eventsMayFollow(run), present: protocolFrames(run.options.streamModes ?? ['values']) })
+    const after = lastEventId(ctx.req.headers)
+    const watch = watchRunEnd(this.runs.store, run.id, ctx.clientSignal)
+    try {
+      await streamRunEvents(ctx.res, events, run.id, { after, heartbeatSeconds, follow: eventsMayFollow(run), signal: watch.signal, present: protocolFrames(run.options.streamModes ?? ['values']) })
+    } finally {
+      watch.stop()
+    }
   }
 }
 

@@ -76,12 +76,14 @@ export class StoredRunThreads implements RunThreads {
     try {
       const route = this.runner.route(run.route)
       const agent = await agentOf(this.runner, route)
-      if (ended.status === 'cancelled' && ended.cancelAction === 'rollback' && ended.startCheckpoint !== null) await rollBack(agent, run.threadId, start)
-      await recordThread(this.store, this.runner, route, run.threadId, token, failureOf(ended), stoppedAtNodes(run, ended))
       if (run.options.deleteThread) {
+        // `on_completion: "delete"`: the thread goes with its checkpoints, while it is still held.
         await deleteCheckpoints(agent, run.threadId)
         await this.store.delete(run.threadId, token)
+        return
       }
+      if (ended.status === 'cancelled' && ended.cancelAction === 'rollback' && ended.startCheckpoint !== null) await rollBack(agent, run.threadId, start)
+      await recordThread(this.store, this.runner, route, run.threadId, token, failureOf(ended), stoppedAtNodes(run, ended))
     } finally {
       // Whatever failed above (the route gone, the checkpointer down), the thread is let go: with its error when its values could not be recorded.
       await this.store.finish(run.threadId, token, { status: 'error', error: 'E_RUNTIME: the thread could not be recorded after its run' })

@@ -66,8 +66,22 @@ export class RunEndings {
    * nothing ran it): settled now when it still holds its thread.
    */
   async settleLeftover(run: RunRecord): Promise<void> {
-    if (!run.options.storedThread || !this.options.threads) return
-    if (await this.options.threads.holds(run).catch(() => false)) await this.ended(run)
+    const threads = this.options.threads
+    const held = run.options.storedThread && threads ? await threads.holds(run).catch(() => false) : false
+    if (held || !(await this.endLogged(run.id))) await this.ended(run)
+  }
+
+  /** True when the run's event log has its `end` (or cannot say: nothing is done then). */
+  private async endLogged(runId: string): Promise<boolean> {
+    const events = this.options.events?.()
+    if (!events) return true
+    try {
+      let last: string | undefined
+      for await (const event of events.read(runId, { follow: false })) last = event.event
+      return last === 'end'
+    } catch {
+      return true
+    }
   }
 
   async ended(run: RunRecord): Promise<void> {
@@ -107,6 +121,37 @@ const END_EVENTS_GRACE_MS = 30_000
  */
 export function eventsMayFollow(run: RunRecord, now = Date.now()): boolean {
   return run.endedAt === null || FINAL_RUN_STATUSES.every((status) => status !== run.status) || now - run.endedAt < END_EVENTS_GRACE_MS
+}
+
+/**
+ * A signal that aborts once the run's events cannot come any more (it ended
+ * a while ago, or is gone) or `client` aborts, looked at every `everyMs`:
+ * a stream that follows a run whose end event was never written (its
+ * process died first) stops instead of waiting for it. `stop()` ends the watch.
+ *
+ * @example
+ * const watch = watchRunEnd(store, run.id, ctx.clientSignal)
+ * try { await streamRunEvents(res, log, run.id, { signal: watch.signal, ... }) } finally { watch.stop() }
+ */
+export function watchRunEnd(store: RunStore, runId: string, client: AbortSignal, everyMs = 5000): { signal: AbortSignal; stop(): void } {
+  const stopped = new AbortController()
+  const stop = () => {
+    clearInterval(timer)
+    client.removeEventListener('abort', stop)
+    stopped.abort()
+  }
+  const timer = setInterval(() => {
+    store.get(runId).then(
+      (run) => {
+        if (run === undefined || !eventsMayFollow(run)) stop()
+      },
+      () => undefined,
+    )
+  }, everyMs)
+  timer.unref()
+  if (client.aborted) stop()
+  else client.addEventListener('abort', stop, { once: true })
+  return { signal: stopped.signal, stop }
 }
 
 /** What a run's webhook carries: the run as it ended. */

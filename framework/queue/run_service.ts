@@ -66,6 +66,12 @@ export class RunService {
   /** Records the run (or finds the one with the same idempotency key) and enqueues it; enqueueing twice is a no-op. */
   async dispatch(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
     if (this.queue.driver === 'sync') await this.work()
+    // A repeated request gets its run even when the queue is full now.
+    if (run.idempotencyKey !== undefined) {
+      const principal = run.principal ? `${run.principal.type}:${run.principal.id}` : ''
+      const existing = await this.store.byIdempotencyKey(principal, run.idempotencyKey)
+      if (existing) return { run: existing, created: false }
+    }
     // A queue without room refuses before anything is written.
     this.queue.checkCapacity?.()
     const result = await this.store.create(run)
@@ -151,6 +157,8 @@ export class RunService {
     }
     let queued: boolean
     try {
+      // Its events start afresh: the ended log would refuse the new attempt's.
+      await this.options.events?.().clear(id)
       queued = await this.queue.retry(id)
     } catch (error) {
       await this.revert(run)

@@ -119,6 +119,11 @@ export class MemoryRunEvents implements RunEventLog {
     wake(run)
   }
 
+  async clear(runId: string): Promise<void> {
+    checkRunId(runId)
+    this.runs.delete(runId)
+  }
+
   read(runId: string, options: ReadRunEventsOptions = {}): RunEventReader {
     checkRunId(runId)
     const after = options.after === undefined ? undefined : parseEventId(options.after)

@@ -83,6 +83,15 @@ export class RedisRunEvents implements RunEventLog {
     }
   }
 
+  async clear(runId: string): Promise<void> {
+    checkRunId(runId)
+    try {
+      await this.config.connection.del(this.key(runId))
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
   read(runId: string, options: ReadRunEventsOptions = {}): RunEventReader {
     checkRunId(runId)
     const after = options.after === undefined ? '0-0' : normalizeEventId(options.after)

@@ -13,6 +13,8 @@ export interface StreamRunEventsOptions {
   errorData?: (error: unknown) => unknown
   /** false: send what is stored and end, without waiting for more (a run that ended long ago). Default true. */
   follow?: boolean
+  /** Ends the stream (quietly, as when the client leaves) when it aborts. */
+  signal?: AbortSignal
   /** What each stored event is sent as (default: itself): none, one or several frames, each with the stored event's id. */
   present?: (event: RunEvent) => Array<{ event: string; data: unknown }>
 }
@@ -55,11 +57,14 @@ export async function streamRunEvents(res: ServerResponse, log: RunEventLog, run
   const events = log.read(runId, { after: options.after, signal: gone.signal, follow: options.follow ?? true })
   const stop = () => gone.abort()
   res.once('close', stop)
+  if (options.signal?.aborted) stop()
+  else options.signal?.addEventListener('abort', stop, { once: true })
   try {
     // The live-reader slot and the store are checked before the headers go out: E_OVERLOADED or E_SERVICE_UNAVAILABLE is a 503, not a broken stream.
     await events.ready()
   } catch (error) {
     res.off('close', stop)
+    options.signal?.removeEventListener('abort', stop)
     gone.abort()
     throw error
   }
@@ -75,6 +80,7 @@ export async function streamRunEvents(res: ServerResponse, log: RunEventLog, run
     if (!gone.signal.aborted) await sse.send('error', (options.errorData ?? defaultErrorData)(error), null)
   } finally {
     res.off('close', stop)
+    options.signal?.removeEventListener('abort', stop)
     sse.close()
   }
 }

@@ -7,7 +7,7 @@ import { ThreadOwnership } from '../../auth/threads/thread_ownership'
 import * as errors from '../../errors'
 import { E_RUN_NOT_FOUND, E_RUNTIME, E_SERVICE_UNAVAILABLE, E_VALIDATION, Exception, type ErrorCode } from '../../errors'
 import type { Logger } from '../../logger'
-import { eventsMayFollow } from '../../queue/run_endings'
+import { eventsMayFollow, watchRunEnd } from '../../queue/run_endings'
 import type { RunService } from '../../queue/run_service'
 import { FINAL_RUN_STATUSES, type RunRecord } from '../../queue/run_store'
 import { lastEventId, streamRunEvents } from '../../run_events/stream_run_events'
@@ -135,13 +135,19 @@ export class BackgroundRunsController {
   stream = async (ctx: HttpContext): Promise<void> => {
     const run = await this.find(ctx)
     const after = lastEventId(ctx.req.headers)
-    // A run that ended a while ago gets what is kept of its events, at once: its log may be gone, and a read that follows would wait for events that never come.
-    await streamRunEvents(ctx.res, this.eventLog(), run.id, {
-      after,
-      follow: eventsMayFollow(run),
-      heartbeatSeconds: this.options.heartbeatSeconds,
-      present: (event) => this.presentEvent(ctx, run, event),
-    })
+    // A run that ended a while ago gets what is kept of its events, at once; a run whose end never reaches its log stops being followed once it has ended.
+    const watch = watchRunEnd(this.options.runs().store, run.id, ctx.clientSignal)
+    try {
+      await streamRunEvents(ctx.res, this.eventLog(), run.id, {
+        after,
+        follow: eventsMayFollow(run),
+        signal: watch.signal,
+        heartbeatSeconds: this.options.heartbeatSeconds,
+        present: (event) => this.presentEvent(ctx, run, event),
+      })
+    } finally {
+      watch.stop()
+    }
   }
 
   /** The run of the URL, when it is this route's and the caller's; E_RUN_NOT_FOUND otherwise. */
@@ -174,22 +180,8 @@ export class BackgroundRunsController {
     return log
   }
 
-  /**
-   * Resolves once the run has ended or `signal` aborts. The event log ends
-   * when the run does, so following it wakes the wait at once; when the log
-   * cannot be read (its events gone, too many readers) the run is looked at
-   * every so often instead.
-   */
+  /** Resolves once the run has ended or `signal` aborts: the run is looked at again and again, less often the longer it runs (no event-log reader is held). */
   private async untilEnded(run: RunRecord, signal: AbortSignal): Promise<void> {
-    const log = this.options.runs().events
-    if (log) {
-      try {
-        for await (const event of log.read(run.id, { signal })) if (event.event === 'end') break
-        if (signal.aborted || ended(await this.options.runs().get(run.id))) return
-      } catch {
-        // Polled below.
-      }
-    }
     let delay = 50
     while (!signal.aborted && !ended(await this.options.runs().get(run.id))) {
       await pause(delay, signal)

@@ -178,6 +178,18 @@ export function runEventsConformance(create: RunEventsFactory): void {
       expect((await collect(log.read(id))).map((event) => event.data)).toEqual([1])
     })
 
+    it('clears a run that ended: its events and its end are gone, and it takes appends afresh', async () => {
+      const log = await make()
+      const id = run()
+      await log.append(id, { event: 'values', data: 1 })
+      await log.end(id)
+      await log.clear(id)
+      expect(await collect(log.read(id, { follow: false }))).toEqual([])
+      await log.append(id, { event: 'values', data: 2 })
+      await log.end(id)
+      expect((await collect(log.read(id))).map((event) => event.data)).toEqual([2])
+    })
+
     it('ends a run that had no event: its readers stop at once', async () => {
       const log = await make()
       const id = run()
