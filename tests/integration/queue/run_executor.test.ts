@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
@@ -10,13 +13,19 @@ import type { Principal } from '../../../framework/contracts/request_context'
 import { DatabaseManager } from '../../../framework/database/database_manager'
 import { Migrator } from '../../../framework/database/migrator'
 import { E_SERVICE_UNAVAILABLE } from '../../../framework/errors'
+import { StoredRunThreads } from '../../../framework/langgraph_api/stored_run_threads'
+import { ThreadStore } from '../../../framework/langgraph_api/thread_store'
 import { createLogger } from '../../../framework/logger'
 import { queueMetrics } from '../../../framework/queue/queue_metrics'
+import { RunEndings } from '../../../framework/queue/run_endings'
 import { RunExecutor } from '../../../framework/queue/run_executor'
 import { RunService } from '../../../framework/queue/run_service'
 import { RunStore, type RunRecord } from '../../../framework/queue/run_store'
 import { SyncQueue } from '../../../framework/queue/sync_queue'
 import { Router } from '../../../framework/routing'
+import { MemoryRunEvents } from '../../../framework/run_events/memory_run_events'
+import { WebhookSender } from '../../../framework/webhooks/webhook_sender'
+import { until } from '../../e2e/support/processes'
 
 /*
  * How the run executor runs an attempt: which thread state a later attempt
@@ -216,5 +225,128 @@ describe('the run executor', () => {
     const { run: fresh } = await store.create({ route: '/steps', input: { tag: 'wait-first' } })
     await executor.execute(job(fresh.id))
     expect(await count()).toBe(1)
+  })
+})
+
+/**
+ * What follows the end of a run on a stored thread of the LangGraph API
+ * (its thread let go, its event log ended, its webhook sent), in the two
+ * cases no worker that ran the run sees to it: a cancel that lands as the
+ * run starts, and a run whose worker recorded its end and died before the rest.
+ */
+describe('the run executor settling runs on stored threads', () => {
+  let dir: string
+  let db: DatabaseManager
+  let store: RunStore
+  let threads: ThreadStore
+  let events: MemoryRunEvents
+  let webhooks: WebhookSender
+  let receiver: Server
+  let hookUrl: string
+  const deliveries: Array<Record<string, unknown>> = []
+  /** Runs cancelled (through the store) when the executor reads their thread's state, just before it marks where they start. */
+  const cancelOnGetState = new Set<string>()
+
+  /** The routes of the executor tests, with a hook in getState: what a cancel that lands between `start` and `markStart` looks like. */
+  class CancellingRunner extends AgentRunner {
+    override async getState(...args: Parameters<AgentRunner['getState']>) {
+      for (const id of cancelOnGetState) {
+        cancelOnGetState.delete(id)
+        await store.transition(id, ['running'], 'cancelled', { errorCode: 'E_RUN_CANCELLED', error: 'The run was cancelled', cancelAction: 'interrupt' })
+      }
+      return super.getState(...args)
+    }
+  }
+  let runner: CancellingRunner
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'langvel-run-settle-'))
+    db = new DatabaseManager({ url: `sqlite://${join(dir, 'db.sqlite')}`, basePath: dir })
+    await new Migrator(db, { directory: MIGRATIONS }).latest()
+    const router = new Router()
+    router.agent('/steps', StepAgent)
+    runner = new CancellingRunner({ routes: router.routes(), middleware: builtInRunMiddleware(), logger })
+    store = new RunStore(() => db.connection())
+    threads = new ThreadStore(() => db.connection(), db.dialect)
+    events = new MemoryRunEvents()
+    receiver = createHttpServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        deliveries.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
+        res.statusCode = 204
+        res.end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    const port = (receiver.address() as AddressInfo).port
+    hookUrl = `http://127.0.0.1:${port}/hooks`
+    webhooks = new WebhookSender({ secret: randomBytes(32).toString('hex'), allowedHosts: [`127.0.0.1:${port}`], logger })
+  })
+
+  afterAll(async () => {
+    await webhooks.close(1000)
+    await events.close()
+    await new Promise((resolve) => receiver.close(resolve))
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function executor(): RunExecutor {
+    const endings = new RunEndings({ store, events: () => events, webhooks: () => webhooks, threads: new StoredRunThreads(threads, runner), logger })
+    return new RunExecutor({ store, runner, queueName: 'runs', logger, events: () => events, endings, metrics: queueMetrics(new Registry()) })
+  }
+
+  const job = (runId: string) => ({ runId, attempt: 1, maxAttempts: 3, enqueuedAt: Date.now(), signal: new AbortController().signal, drain: new AbortController().signal })
+
+  /** A stored thread of the LangGraph API, bound to /steps, and a background run on it with a webhook. */
+  async function storedRun(tag: string): Promise<RunRecord> {
+    const threadId = `thread-${tag}`
+    await threads.create({ threadId, owner: null, metadata: {}, assistantId: 'steps', route: '/steps' })
+    const { run } = await store.create({ route: '/steps', threadId, input: { tag }, webhook: hookUrl, options: { storedThread: true } })
+    return run
+  }
+
+  /** The run's stored events, without waiting for more. */
+  async function storedEvents(runId: string): Promise<string[]> {
+    const names: string[] = []
+    for await (const event of events.read(runId, { follow: false })) names.push(event.event)
+    return names
+  }
+
+  it('ends a run cancelled as it starts as cancelled: its thread let go, its event log ended, its webhook sent', async () => {
+    const run = await storedRun('cancel-as-it-starts')
+    cancelOnGetState.add(run.id)
+    await executor().execute(job(run.id))
+    expect(cancelOnGetState.has(run.id)).toBe(false)
+    expect(await store.get(run.id)).toMatchObject({ status: 'cancelled', errorCode: 'E_RUN_CANCELLED', startCheckpoint: null })
+    // The graph never ran.
+    expect(calls.get('cancel-as-it-starts')).toBeUndefined()
+    const thread = await threads.get(run.threadId)
+    expect(thread?.status).not.toBe('busy')
+    expect(await threads.heldBy(run.threadId, `run:${run.id}`)).toBe(false)
+    expect((await storedEvents(run.id)).at(-1)).toBe('end')
+    await expect(events.append(run.id, { event: 'values', data: {} })).rejects.toMatchObject({ code: 'E_RUN_ENDED' })
+    const hook = await until(() => deliveries.find((body) => body.run_id === run.id), Boolean, 'the webhook of the cancelled run')
+    expect(hook).toMatchObject({ status: 'cancelled', error: { code: 'E_RUN_CANCELLED' } })
+  })
+
+  it('settles a run found ended that still holds its thread (its worker died after recording the end) when its job runs again', async () => {
+    const run = await storedRun('ended-unsettled')
+    // The dead worker: started the run, took its thread, recorded its end, and nothing after.
+    const started = (await store.start(run))!
+    expect(await threads.acquire(run.threadId, 0, `run:${run.id}`)).toBe(`run:${run.id}`)
+    await events.append(run.id, { event: 'metadata', data: { run_id: run.id, attempt: 1 } })
+    expect(await store.finish(run.id, started.attempts, { status: 'success', output: { tag: 'ended-unsettled', steps: [] } })).toBe(true)
+    expect((await threads.get(run.threadId))?.status).toBe('busy')
+
+    await executor().execute(job(run.id))
+    expect(await store.get(run.id)).toMatchObject({ status: 'success', attempts: 1 })
+    expect(calls.get('ended-unsettled')).toBeUndefined()
+    expect(await threads.heldBy(run.threadId, `run:${run.id}`)).toBe(false)
+    expect((await threads.get(run.threadId))?.status).not.toBe('busy')
+    expect(await storedEvents(run.id)).toEqual(['metadata', 'end'])
+    const hook = await until(() => deliveries.find((body) => body.run_id === run.id), Boolean, 'the webhook of the settled run')
+    expect(hook).toMatchObject({ status: 'success' })
   })
 })
