@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@langchain/langgraph-sdk'
@@ -15,6 +13,8 @@ import { Router } from '../../../framework/routing/router'
 import { until } from '../../e2e/support/processes'
 import { parseSse } from '../http/support/sse'
 import { bootMigratedApp, gates, SlowAgent, SlowState } from './support/protocol_app'
+import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook_receiver'
+import { refusal } from './support/refusal'
 
 const SECRET = randomBytes(32).toString('hex')
 /** What the failing node's error carries: no client may ever read it. */
@@ -33,44 +33,23 @@ class LeakyAgent extends Agent<typeof SlowState> {
   }
 }
 
-/** Webhook deliveries received, as parsed bodies with their raw text. */
-const deliveries: Array<{ text: string; body: Record<string, unknown> }> = []
-let receiver: Server
+let receiver: WebhookReceiver
 let hookUrl: string
 
 beforeAll(async () => {
-  receiver = createHttpServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8')
-      deliveries.push({ text, body: JSON.parse(text) as Record<string, unknown> })
-      res.statusCode = 204
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`
+  receiver = await startWebhookReceiver(SECRET)
+  hookUrl = receiver.url
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => receiver.close(resolve))
+  await receiver.close()
 })
 
 /** The first webhook delivered for the run, waited for. */
 async function deliveryOf(runId: string): Promise<{ text: string; body: Record<string, unknown> }> {
-  const found = await until(() => deliveries.find((delivery) => delivery.body.run_id === runId), Boolean, `the webhook of run ${runId}`)
+  const parsed = () => receiver.deliveries.map((delivery) => ({ text: delivery.body, body: JSON.parse(delivery.body) as Record<string, unknown> }))
+  const found = await until(() => parsed().find((delivery) => delivery.body.run_id === runId), Boolean, `the webhook of run ${runId}`)
   return found as { text: string; body: Record<string, unknown> }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; text: string }> {
-  try {
-    await promise
-  } catch (error) {
-    const { status, message } = error as { status?: number; message: string }
-    return { status: status ?? 0, text: message }
-  }
-  throw new Error('expected the request to be refused')
 }
 
 /** A served application with the LangGraph API on, background runs on the sync driver. */

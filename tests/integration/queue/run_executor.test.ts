@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
@@ -26,6 +24,7 @@ import { Router } from '../../../framework/routing'
 import { MemoryRunEvents } from '../../../framework/run_events/memory_run_events'
 import { WebhookSender } from '../../../framework/webhooks/webhook_sender'
 import { until } from '../../e2e/support/processes'
+import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook_receiver'
 
 /*
  * How the run executor runs an attempt: which thread state a later attempt
@@ -241,9 +240,10 @@ describe('the run executor settling runs on stored threads', () => {
   let threads: ThreadStore
   let events: MemoryRunEvents
   let webhooks: WebhookSender
-  let receiver: Server
-  let hookUrl: string
-  const deliveries: Array<Record<string, unknown>> = []
+  let receiver: WebhookReceiver
+  const secret = randomBytes(32).toString('hex')
+  /** The webhook bodies received, parsed. */
+  const deliveries = () => receiver.deliveries.map((delivery) => JSON.parse(delivery.body) as Record<string, unknown>)
   /** Runs cancelled (through the store) when the executor reads their thread's state, just before it marks where they start. */
   const cancelOnGetState = new Set<string>()
 
@@ -269,25 +269,15 @@ describe('the run executor settling runs on stored threads', () => {
     store = new RunStore(() => db.connection())
     threads = new ThreadStore(() => db.connection(), db.dialect)
     events = new MemoryRunEvents()
-    receiver = createHttpServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (chunk: Buffer) => chunks.push(chunk))
-      req.on('end', () => {
-        deliveries.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
-        res.statusCode = 204
-        res.end()
-      })
-    })
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-    const port = (receiver.address() as AddressInfo).port
-    hookUrl = `http://127.0.0.1:${port}/hooks`
-    webhooks = new WebhookSender({ secret: randomBytes(32).toString('hex'), allowedHosts: [`127.0.0.1:${port}`], logger })
+    receiver = await startWebhookReceiver(secret)
+    const port = new URL(receiver.url).port
+    webhooks = new WebhookSender({ secret, allowedHosts: [`127.0.0.1:${port}`], logger })
   })
 
   afterAll(async () => {
     await webhooks.close(1000)
     await events.close()
-    await new Promise((resolve) => receiver.close(resolve))
+    await receiver.close()
     await db.close()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -303,7 +293,7 @@ describe('the run executor settling runs on stored threads', () => {
   async function storedRun(tag: string): Promise<RunRecord> {
     const threadId = `thread-${tag}`
     await threads.create({ threadId, owner: null, metadata: {}, assistantId: 'steps', route: '/steps' })
-    const { run } = await store.create({ route: '/steps', threadId, input: { tag }, webhook: hookUrl, options: { storedThread: true } })
+    const { run } = await store.create({ route: '/steps', threadId, input: { tag }, webhook: receiver.url, options: { storedThread: true } })
     return run
   }
 
@@ -327,7 +317,7 @@ describe('the run executor settling runs on stored threads', () => {
     expect(await threads.heldBy(run.threadId, `run:${run.id}`)).toBe(false)
     expect((await storedEvents(run.id)).at(-1)).toBe('end')
     await expect(events.append(run.id, { event: 'values', data: {} })).rejects.toMatchObject({ code: 'E_RUN_ENDED' })
-    const hook = await until(() => deliveries.find((body) => body.run_id === run.id), Boolean, 'the webhook of the cancelled run')
+    const hook = await until(() => deliveries().find((body) => body.run_id === run.id), Boolean, 'the webhook of the cancelled run')
     expect(hook).toMatchObject({ status: 'cancelled', error: { code: 'E_RUN_CANCELLED' } })
   })
 
@@ -346,7 +336,7 @@ describe('the run executor settling runs on stored threads', () => {
     expect(await threads.heldBy(run.threadId, `run:${run.id}`)).toBe(false)
     expect((await threads.get(run.threadId))?.status).not.toBe('busy')
     expect(await storedEvents(run.id)).toEqual(['metadata', 'end'])
-    const hook = await until(() => deliveries.find((body) => body.run_id === run.id), Boolean, 'the webhook of the settled run')
+    const hook = await until(() => deliveries().find((body) => body.run_id === run.id), Boolean, 'the webhook of the settled run')
     expect(hook).toMatchObject({ status: 'success' })
   })
 })
