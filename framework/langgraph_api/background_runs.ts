@@ -75,24 +75,38 @@ export class BackgroundRuns {
   /**
    * Makes room on the thread as the multitask strategy says: `reject` (the
    * default) refuses a thread that is busy or has a background run not
-   * ended yet (E_THREAD_BUSY); `enqueue` leaves the new run to wait for it;
-   * `interrupt` and `rollback` cancel the runs on it first, with that action.
+   * ended yet (E_THREAD_BUSY), and otherwise takes the thread for the new
+   * run at once (answering its hold, `run:<runId>`), so of two runs created
+   * together only one gets it; `enqueue` leaves the new run to wait for the
+   * thread; `interrupt` and `rollback` cancel the runs on it first.
    */
-  async admit(thread: ThreadRecord, strategy: 'reject' | 'interrupt' | 'rollback' | 'enqueue', staleAfterMs: number): Promise<void> {
-    if (strategy === 'enqueue') return
+  async admit(thread: ThreadRecord, strategy: 'reject' | 'interrupt' | 'rollback' | 'enqueue', staleAfterMs: number, runId: string): Promise<string | undefined> {
+    if (strategy === 'enqueue') return undefined
     const active = await this.runs.store.list({ threadId: thread.threadId, status: ['pending', 'running'] })
     if (strategy === 'reject') {
-      // A thread busy long past its timeout was left by a process that died: the new run takes it over.
-      const busy = thread.status === 'busy' && thread.updatedAt > Date.now() - staleAfterMs
-      if (busy || active.length > 0) throw new E_THREAD_BUSY(thread.threadId)
-      return
+      // A thread busy long past its timeout was left by a process that died: acquire takes it over.
+      const hold = active.length === 0 ? await this.threads.acquire(thread.threadId, Date.now() - staleAfterMs, `run:${runId}`) : undefined
+      if (!hold) throw new E_THREAD_BUSY(thread.threadId)
+      return hold
     }
     for (const run of active) await this.cancel(run, strategy)
     // A run of the thread that waits or streams in this process.
     for (const live of this.live.ofThread(thread.threadId)) live.cancel(strategy)
+    return undefined
   }
 
-  /** The thread was deleted: its runs waiting to start are cancelled, and every run of it that ended is forgotten. */
+  /**
+   * Before the thread is deleted: its runs waiting to start are cancelled
+   * (letting the thread go when one holds it); none when one is running
+   * (E_THREAD_BUSY: the thread cannot be deleted now).
+   */
+  async cancelPending(threadId: string): Promise<void> {
+    const active = await this.runs.store.list({ threadId, status: ['pending', 'running'] })
+    if (active.some((run) => run.status === 'running')) throw new E_THREAD_BUSY(threadId)
+    for (const run of active) await this.cancel(run, 'interrupt')
+  }
+
+  /** The thread was deleted: every run of it (all ended now) is forgotten; one that slipped in meanwhile is cancelled first. */
   async forgetThread(threadId: string): Promise<void> {
     for (const run of await this.runs.store.list({ threadId, status: ['pending', 'running'] })) await this.cancel(run, 'interrupt')
     await this.runs.store.deleteEnded(threadId)

@@ -20,7 +20,7 @@ import { presentRun } from './run_resources_controller'
 import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
-import type { ThreadGate } from './thread_gate'
+import { recordThread, type ThreadGate } from './thread_gate'
 import type { ThreadRecord } from './thread_store'
 import { pause } from '../support/backoff'
 
@@ -292,13 +292,43 @@ export class ProtocolRunsController {
     const thread = await gate.find(ctx, threadId)
     if (thread.route && thread.route !== assistant.route.path) throw wrongAssistant(thread, assistant)
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
-    await background.admit(thread, strategy, ((assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000) + STALE_GRACE_MS)
-    if (!thread.route) {
-      await gate.store.bind(threadId, assistant.id, assistant.route.path)
-      await gate.store.mergeMetadata(threadId, { graph_id: assistant.id, assistant_id: assistant.id })
+    const runId = randomUUID()
+    // With `reject` the run holds its thread from now on: the thread reads busy while the run waits in the queue.
+    const hold = await background.admit(thread, strategy, ((assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000) + STALE_GRACE_MS, runId)
+    const letGo = async () => {
+      if (hold) await recordThread(gate.store, this.options.runner, thread.route ? assistant.route : undefined, threadId, hold)
     }
+    let dispatched: { run: QueuedRun; created: boolean }
+    try {
+      if (!thread.route) {
+        await gate.store.bind(threadId, assistant.id, assistant.route.path)
+        await gate.store.mergeMetadata(threadId, { graph_id: assistant.id, assistant_id: assistant.id })
+      }
+      dispatched = await this.dispatchRun(ctx, background, runId, thread, assistant, body, modes, strategy, key)
+    } catch (error) {
+      await letGo().catch((failure: unknown) => ctx.logger.error('could not let go of the thread of a background run that was not created', { threadId, error: failure }))
+      throw error
+    }
+    // The same key won a race: the run answered is the other one, which holds the thread (or will) itself.
+    if (!dispatched.created) await letGo()
+    return dispatched
+  }
+
+  private dispatchRun(
+    ctx: HttpContext,
+    background: BackgroundRuns,
+    runId: string,
+    thread: ThreadRecord,
+    assistant: AssistantEntry,
+    body: RunBody,
+    modes: string[],
+    strategy: NonNullable<RunBody['multitask_strategy']>,
+    key: string | undefined,
+  ): Promise<{ run: QueuedRun; created: boolean }> {
+    const threadId = thread.threadId
     const command = commandOf({ body, thread } as PreparedRun)
     return background.dispatch({
+      id: runId,
       threadId,
       assistantId: assistant.id,
       route: assistant.route.path,

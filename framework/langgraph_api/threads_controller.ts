@@ -115,6 +115,8 @@ export class ThreadsController {
   destroy = async (ctx: HttpContext): Promise<void> => {
     const { thread_id: id } = ctx.params
     const { assistant } = await this.gate.open(ctx, id)
+    // Background runs not started yet are cancelled (a pending run may hold the thread); a running one makes the thread busy.
+    await this.background?.cancelPending(id)
     // Held like a run holds it, so that no run starts while its checkpoints go.
     const token = await this.gate.store.acquire(id, NEVER_STALE)
     if (!token) throw new E_THREAD_BUSY(id)

@@ -123,6 +123,19 @@ describe('background runs of the LangGraph API (sync driver)', () => {
     gates.shift()?.()
   })
 
+  it('of two runs created at once on one thread (reject), exactly one is accepted; the thread reads busy from its creation', async () => {
+    const thread = await client.threads.create()
+    const attempts = await Promise.allSettled([1, 2, 3].map((n) => client.runs.create(thread.thread_id, 'slow', { input: { label: `race ${n}` } })))
+    const accepted = attempts.filter((attempt): attempt is PromiseFulfilledResult<Run> => attempt.status === 'fulfilled').map((attempt) => attempt.value)
+    expect(accepted).toHaveLength(1)
+    for (const attempt of attempts) if (attempt.status === 'rejected') expect((attempt.reason as { status?: number }).status).toBe(422)
+    expect((await client.threads.get(thread.thread_id)).status).toBe('busy')
+    await until(() => gates.length > 0, Boolean, 'the accepted run to hold its gate')
+    gates.shift()?.()
+    expect(await client.runs.join(thread.thread_id, accepted[0].run_id)).toMatchObject({ label: expect.stringMatching(/^race \d done$/) })
+    expect((await client.threads.get(thread.thread_id)).status).toBe('idle')
+  })
+
   it('rolls a cancelled run back: its thread returns to where the run started and the run is forgotten', async () => {
     const thread = await client.threads.create()
     const first = await client.runs.create(thread.thread_id, 'slow', { input: { label: 'first' } })
