@@ -56,6 +56,8 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
       get: { summary: 'Prometheus metrics', operationId: 'metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: errorResponse('Bearer token required') } },
     },
   }
+  /** The background-run endpoints of every route, added once the routes' own paths are known. */
+  const runPaths: Record<string, Schema> = {}
 
   for (const route of routes) {
     const { security, responses: guarded } = routeSecurity(route.middleware)
@@ -122,8 +124,10 @@ export function buildOpenApiDocument(routes: readonly AgentRouteInfo[], options:
         responses: { ...runResponses, 409: errorResponse('Nothing to resume') },
       }),
     }
-    Object.assign(paths, backgroundRunPaths(base, capitalize(id), guard, tag, inputJsonSchema(route.inputSchema)))
+    Object.assign(runPaths, backgroundRunPaths(base, capitalize(id), guard, tag, inputJsonSchema(route.inputSchema)))
   }
+  // As the router decides: an agent registered at exactly `<path>/runs` keeps that URL, whatever the order of the routes.
+  for (const [path, item] of Object.entries(runPaths)) if (!(path in paths)) paths[path] = item
 
   return {
     openapi: '3.1.0',

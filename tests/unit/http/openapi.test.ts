@@ -15,6 +15,16 @@ const route: AgentRouteInfo = {
 }
 
 describe('OpenAPI document', () => {
+  it('gives `<path>/runs` to an agent registered there, as the router does, whatever the order of the routes', () => {
+    const parent: AgentRouteInfo = { ...route, path: '/a', name: 'a' }
+    const child: AgentRouteInfo = { ...route, path: '/a/runs', name: 'a-runs' }
+    for (const routes of [[parent, child], [child, parent]]) {
+      const document = buildOpenApiDocument(routes, { title: 'test', version: '1.0.0' }) as { paths: Record<string, Record<string, { operationId?: string }>> }
+      expect(document.paths['/agents/a/runs'].post.operationId).toBe('invokeARuns')
+      expect(document.paths['/agents/a/runs/{run_id}']).toBeDefined()
+    }
+  })
+
   it('is OpenAPI 3.1 with every endpoint of each agent route', () => {
     const document = buildOpenApiDocument([route], { title: 'test', version: '1.0.0' }) as { openapi: string; paths: Record<string, Record<string, unknown>> }
     expect(document.openapi).toBe('3.1.0')
