@@ -269,7 +269,7 @@ export class ProtocolRunsController {
     const dropCreated = () => created && this.dropThread(created).catch((failure: unknown) => ctx.logger.error('could not delete the thread of a background run that was not created', { threadId: created, error: failure }))
     let dispatched: { run: QueuedRun; created: boolean }
     try {
-      dispatched = await this.dispatchBackground(ctx, background, threadId, assistant, body, modes, strategy, key)
+      dispatched = await this.dispatchBackground({ ctx, background, threadId, assistant, body, modes, strategy, key })
     } catch (error) {
       await dropCreated()
       throw error
@@ -278,16 +278,8 @@ export class ProtocolRunsController {
     this.answerCreated(ctx, dispatched.run)
   }
 
-  private async dispatchBackground(
-    ctx: HttpContext,
-    background: BackgroundRuns,
-    threadId: string,
-    assistant: AssistantEntry,
-    body: RunBody,
-    modes: string[],
-    strategy: NonNullable<RunBody['multitask_strategy']>,
-    key: string | undefined,
-  ): Promise<{ run: QueuedRun; created: boolean }> {
+  private async dispatchBackground(request: BackgroundRequest): Promise<{ run: QueuedRun; created: boolean }> {
+    const { ctx, background, threadId, assistant, body, strategy } = request
     const { gate } = this.options
     const thread = await gate.find(ctx, threadId)
     if (thread.route && thread.route !== assistant.route.path) throw wrongAssistant(thread, assistant)
@@ -304,7 +296,7 @@ export class ProtocolRunsController {
         await gate.store.bind(threadId, assistant.id, assistant.route.path)
         await gate.store.mergeMetadata(threadId, { graph_id: assistant.id, assistant_id: assistant.id })
       }
-      dispatched = await this.dispatchRun(ctx, background, runId, thread, assistant, body, modes, strategy, key)
+      dispatched = await this.dispatchRun(request, runId, thread)
     } catch (error) {
       await letGo().catch((failure: unknown) => ctx.logger.error('could not let go of the thread of a background run that was not created', { threadId, error: failure }))
       throw error
@@ -314,17 +306,8 @@ export class ProtocolRunsController {
     return dispatched
   }
 
-  private dispatchRun(
-    ctx: HttpContext,
-    background: BackgroundRuns,
-    runId: string,
-    thread: ThreadRecord,
-    assistant: AssistantEntry,
-    body: RunBody,
-    modes: string[],
-    strategy: NonNullable<RunBody['multitask_strategy']>,
-    key: string | undefined,
-  ): Promise<{ run: QueuedRun; created: boolean }> {
+  private dispatchRun(request: BackgroundRequest, runId: string, thread: ThreadRecord): Promise<{ run: QueuedRun; created: boolean }> {
+    const { ctx, background, assistant, body, modes, strategy, key } = request
     const threadId = thread.threadId
     const command = commandOf({ body, thread } as PreparedRun)
     return background.dispatch({
@@ -716,6 +699,18 @@ function commandOf(run: PreparedRun): RunCommand | undefined {
 /** `on_disconnect: "continue"` on a run of a stored thread (one that can be re-attached to): it goes on when its client leaves. */
 function detached(run: PreparedRun): boolean {
   return run.body.on_disconnect === 'continue' && run.live !== undefined
+}
+
+/** A background run asked for, checked, before its thread is taken and it is dispatched. */
+interface BackgroundRequest {
+  ctx: HttpContext
+  background: BackgroundRuns
+  threadId: string
+  assistant: AssistantEntry
+  body: RunBody
+  modes: string[]
+  strategy: NonNullable<RunBody['multitask_strategy']>
+  key: string | undefined
 }
 
 /** How a run ended, as its thread and its record keep it. */
