@@ -1,58 +1,69 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { verifyWebhookSignature } from '../../framework/webhooks/signature'
 
-export interface WebhookDelivery {
+export interface Received {
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
   body: string
-  headers: Record<string, string | string[] | undefined>
-  /** The signature checked with the receiver's secret, as a receiver in production checks it. */
-  valid: boolean
 }
 
-export interface WebhookReceiver {
-  server: Server
-  /** Where to send webhooks (`http://127.0.0.1:<port>/hooks`). */
-  url: string
-  deliveries: WebhookDelivery[]
-  close(): Promise<void>
-}
+/** How the receiver answers one request: a status, or a function that takes the response over. */
+export type Answer = number | ((res: ServerResponse) => void)
 
 /**
- * A local webhook receiver: verifies each delivery's signature with
- * `secret`, and answers 500 to the first `failFirst` deliveries of each run
- * (by the body's `run_id`), 204 after.
- *
- * @example
- * const receiver = await startWebhookReceiver(secret, { failFirst: 1 })
+ * A local HTTP server standing in for a webhook receiver: it records every
+ * request (raw body included) and answers from a script, then 200.
  */
-export async function startWebhookReceiver(secret: string, options: { failFirst?: number } = {}): Promise<WebhookReceiver> {
-  const deliveries: WebhookDelivery[] = []
-  const seen = new Map<string, number>()
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
-      const header = (name: string) => req.headers[name] as string | undefined
-      const valid = verifyWebhookSignature({ secret, body, timestamp: header('x-langvel-timestamp'), deliveryId: header('x-langvel-delivery'), signature: header('x-langvel-signature') })
-      deliveries.push({ body, headers: req.headers, valid })
-      let runId = ''
-      try {
-        runId = String((JSON.parse(body) as { run_id?: unknown }).run_id ?? '')
-      } catch {
-        // Counted under '' : not a run.
-      }
-      const count = (seen.get(runId) ?? 0) + 1
-      seen.set(runId, count)
-      res.statusCode = count <= (options.failFirst ?? 0) ? 500 : 204
-      res.end()
+export class Receiver {
+  readonly received: Received[] = []
+  readonly script: Answer[] = []
+  /** Requests in progress now, and the most ever at once. */
+  open = 0
+  mostOpen = 0
+  private server?: Server
+  private readonly held = new Set<ServerResponse>()
+
+  async start(host = '127.0.0.1'): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+        this.open += 1
+        this.mostOpen = Math.max(this.mostOpen, this.open)
+        res.on('close', () => {
+          this.open -= 1
+          this.held.delete(res)
+        })
+        this.held.add(res)
+        const answer = this.script.shift() ?? 200
+        if (typeof answer === 'number') res.writeHead(answer).end()
+        else answer(res)
+      })
     })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    server,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    deliveries,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    await new Promise<void>((resolve) => this.server?.listen(0, host, resolve))
+    return this
   }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo).port
+  }
+
+  url(host = '127.0.0.1', path = '/hook'): string {
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}${path}`
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.held) res.destroy()
+    this.server?.closeAllConnections()
+    await new Promise((resolve) => this.server?.close(resolve))
+  }
+}
+
+/** True when the request carries a valid Langvel webhook signature of its body with `secret`, as a receiver in production checks it. */
+export function signedWith(received: Received, secret: string): boolean {
+  const header = (name: string) => received.headers[name] as string | undefined
+  return verifyWebhookSignature({ secret, body: received.body, timestamp: header('x-langvel-timestamp'), deliveryId: header('x-langvel-delivery'), signature: header('x-langvel-signature') })
 }

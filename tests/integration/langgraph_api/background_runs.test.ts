@@ -10,7 +10,7 @@ import { Application } from '../../../framework/foundation/application'
 import { createServer, type HttpServer } from '../../../framework/http/server'
 import { Router } from '../../../framework/routing/router'
 import { until } from '../../e2e/support/processes'
-import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook_receiver'
+import { Receiver, signedWith } from '../../helpers/webhook_receiver'
 import { bootMigratedApp, gates, SlowAgent } from './support/protocol_app'
 import { refusal } from './support/refusal'
 
@@ -29,11 +29,11 @@ describe('background runs of the LangGraph API (sync driver)', () => {
   let server: HttpServer
   let url: string
   let client: Client
-  let receiver: WebhookReceiver
+  let receiver: Receiver
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver(SECRET, { failFirst: 1 })
-    const port = new URL(receiver.url).port
+    receiver = await new Receiver().start()
+    const port = receiver.port
     app = await bootMigratedApp(base, { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${port}`, WEBHOOK_RETRY_BASE_MS: '20' })
     const router = new Router()
     router.agent('/echo', EchoAgent).name('echo')
@@ -52,7 +52,7 @@ describe('background runs of the LangGraph API (sync driver)', () => {
     for (const release of gates.splice(0)) release()
     await server?.shutdown(1)
     await app?.shutdown()
-    await receiver?.close()
+    await receiver?.stop()
     rmSync(base, { recursive: true, force: true })
   })
 
@@ -173,11 +173,13 @@ describe('background runs of the LangGraph API (sync driver)', () => {
 
   it('POSTs the ended run to its webhook, signed, retried after a 500; a private destination is refused', async () => {
     const thread = await client.threads.create()
-    const run = await client.runs.create(thread.thread_id, 'echo', { input: { query: 'hook' }, webhook: receiver.url })
+    // The receiver fails the first delivery: the webhook is retried.
+    receiver.script.push(500)
+    const run = await client.runs.create(thread.thread_id, 'echo', { input: { query: 'hook' }, webhook: receiver.url() })
     await client.runs.join(thread.thread_id, run.run_id)
-    await until(() => receiver.deliveries.filter((delivery) => delivery.body.includes(run.run_id)).length >= 2, Boolean, 'the webhook to be delivered twice')
-    const mine = receiver.deliveries.filter((delivery) => delivery.body.includes(run.run_id))
-    expect(mine.every((delivery) => delivery.valid)).toBe(true)
+    await until(() => receiver.received.filter((delivery) => delivery.body.includes(run.run_id)).length >= 2, Boolean, 'the webhook to be delivered twice')
+    const mine = receiver.received.filter((delivery) => delivery.body.includes(run.run_id))
+    expect(mine.every((delivery) => signedWith(delivery, SECRET))).toBe(true)
     expect(mine[0].headers['x-langvel-delivery']).toBe(mine[1].headers['x-langvel-delivery'])
     expect(JSON.parse(mine[1].body)).toMatchObject({ run_id: run.run_id, thread_id: thread.thread_id, status: 'success', output: { response: 'Processed: hook' }, error: null })
     expect(await refusal(client.runs.create(thread.thread_id, 'echo', { input: { query: 'x' }, webhook: 'http://10.0.0.1/hooks' }))).toMatchObject({ status: 400 })

@@ -13,7 +13,7 @@ import { Router } from '../../../framework/routing/router'
 import { until } from '../../e2e/support/processes'
 import { parseSse } from '../http/support/sse'
 import { bootMigratedApp, gates, SlowAgent, SlowState } from './support/protocol_app'
-import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook_receiver'
+import { Receiver } from '../../helpers/webhook_receiver'
 import { refusal } from './support/refusal'
 
 const SECRET = randomBytes(32).toString('hex')
@@ -33,21 +33,21 @@ class LeakyAgent extends Agent<typeof SlowState> {
   }
 }
 
-let receiver: WebhookReceiver
+let receiver: Receiver
 let hookUrl: string
 
 beforeAll(async () => {
-  receiver = await startWebhookReceiver(SECRET)
-  hookUrl = receiver.url
+  receiver = await new Receiver().start()
+  hookUrl = receiver.url()
 })
 
 afterAll(async () => {
-  await receiver.close()
+  await receiver.stop()
 })
 
 /** The first webhook delivered for the run, waited for. */
 async function deliveryOf(runId: string): Promise<{ text: string; body: Record<string, unknown> }> {
-  const parsed = () => receiver.deliveries.map((delivery) => ({ text: delivery.body, body: JSON.parse(delivery.body) as Record<string, unknown> }))
+  const parsed = () => receiver.received.map((delivery) => ({ text: delivery.body, body: JSON.parse(delivery.body) as Record<string, unknown> }))
   const found = await until(() => parsed().find((delivery) => delivery.body.run_id === runId), Boolean, `the webhook of run ${runId}`)
   return found as { text: string; body: Record<string, unknown> }
 }

@@ -24,7 +24,7 @@ import { Router } from '../../../framework/routing'
 import { MemoryRunEvents } from '../../../framework/run_events/memory_run_events'
 import { WebhookSender } from '../../../framework/webhooks/webhook_sender'
 import { until } from '../../e2e/support/processes'
-import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook_receiver'
+import { Receiver } from '../../helpers/webhook_receiver'
 
 /*
  * How the run executor runs an attempt: which thread state a later attempt
@@ -240,10 +240,10 @@ describe('the run executor settling runs on stored threads', () => {
   let threads: ThreadStore
   let events: MemoryRunEvents
   let webhooks: WebhookSender
-  let receiver: WebhookReceiver
+  let receiver: Receiver
   const secret = randomBytes(32).toString('hex')
   /** The webhook bodies received, parsed. */
-  const deliveries = () => receiver.deliveries.map((delivery) => JSON.parse(delivery.body) as Record<string, unknown>)
+  const deliveries = () => receiver.received.map((delivery) => JSON.parse(delivery.body) as Record<string, unknown>)
   /** Runs cancelled (through the store) when the executor reads their thread's state, just before it marks where they start. */
   const cancelOnGetState = new Set<string>()
 
@@ -269,15 +269,15 @@ describe('the run executor settling runs on stored threads', () => {
     store = new RunStore(() => db.connection())
     threads = new ThreadStore(() => db.connection(), db.dialect)
     events = new MemoryRunEvents()
-    receiver = await startWebhookReceiver(secret)
-    const port = new URL(receiver.url).port
+    receiver = await new Receiver().start()
+    const port = receiver.port
     webhooks = new WebhookSender({ secret, allowedHosts: [`127.0.0.1:${port}`], logger })
   })
 
   afterAll(async () => {
     await webhooks.close(1000)
     await events.close()
-    await receiver.close()
+    await receiver.stop()
     await db.close()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -293,7 +293,7 @@ describe('the run executor settling runs on stored threads', () => {
   async function storedRun(tag: string): Promise<RunRecord> {
     const threadId = `thread-${tag}`
     await threads.create({ threadId, owner: null, metadata: {}, assistantId: 'steps', route: '/steps' })
-    const { run } = await store.create({ route: '/steps', threadId, input: { tag }, webhook: receiver.url, options: { storedThread: true } })
+    const { run } = await store.create({ route: '/steps', threadId, input: { tag }, webhook: receiver.url(), options: { storedThread: true } })
     return run
   }
 

@@ -3,7 +3,7 @@ import { verifyWebhookSignature, WEBHOOK_HEADERS } from '../../../framework/webh
 import { webhookMetrics, type WebhookMetrics } from '../../../framework/webhooks/webhook_metrics'
 import { WebhookSender, type WebhookSenderOptions } from '../../../framework/webhooks/webhook_sender'
 import { allowedHostsFilter, checkWebhookUrl } from '../../../framework/webhooks/webhook_target'
-import { Receiver } from './receiver'
+import { Receiver } from '../../helpers/webhook_receiver'
 
 const secret = 'k'.repeat(40)
 
