@@ -6,9 +6,10 @@ import { eventsMayFollow, watchRunEnd } from '../queue/run_endings'
 import type { RunService } from '../queue/run_service'
 import { FINAL_RUN_STATUSES, type CancelAction, type NewRun, type RunRecord as QueuedRun, type RunStatus as QueuedStatus } from '../queue/run_store'
 import { lastEventId, streamRunEvents } from '../run_events/stream_run_events'
+import { pause } from '../support/backoff'
 import type { LiveRuns } from './live_runs'
 import type { RunListOptions, RunRecord, RunStatus } from './run_store'
-import type { ThreadRecord, ThreadStore } from './thread_store'
+import { backgroundHolder, type ThreadRecord, type ThreadStore } from './thread_store'
 
 /** How often a background run is looked at while a client waits for its end. */
 const POLL_MS = 100
@@ -85,7 +86,7 @@ export class BackgroundRuns {
     const active = await this.runs.store.list({ threadId: thread.threadId, status: ['pending', 'running'] })
     if (strategy === 'reject') {
       // A thread busy long past its timeout was left by a process that died: acquire takes it over.
-      const hold = active.length === 0 ? await this.threads.acquire(thread.threadId, Date.now() - staleAfterMs, `run:${runId}`) : undefined
+      const hold = active.length === 0 ? await this.threads.acquire(thread.threadId, Date.now() - staleAfterMs, backgroundHolder(runId)) : undefined
       if (!hold) throw new E_THREAD_BUSY(thread.threadId)
       return hold
     }
@@ -135,16 +136,20 @@ export class BackgroundRuns {
 
   /** Resolves with the run once it has ended and its thread was let go (undefined when it was rolled back and forgotten), or when the client leaves. */
   async ended(ctx: HttpContext, runId: string): Promise<QueuedRun | undefined> {
-    let pause = POLL_MS
+    let delay = POLL_MS
     for (;;) {
       const run = await this.runs.store.get(runId)
-      if (!run || ctx.clientSignal.aborted) return run
-      // Ended and let go: a run's end is recorded before its thread is (a thread never let go is not waited for long).
-      const final = FINAL_RUN_STATUSES.includes(run.status)
-      if (final && (!run.options.storedThread || Date.now() - (run.endedAt ?? 0) > RELEASE_WAIT_MS || !(await this.threads.heldBy(run.threadId, `run:${run.id}`)))) return run
-      await new Promise((resolve) => setTimeout(resolve, pause))
-      pause = Math.min(pause * 2, MAX_POLL_MS)
+      if (!run || ctx.clientSignal.aborted || (await this.settled(run))) return run
+      await pause(delay, ctx.clientSignal)
+      delay = Math.min(delay * 2, MAX_POLL_MS)
     }
+  }
+
+  /** Ended and its thread let go (a run's end is recorded before its thread is); a thread never let go is not waited for long. */
+  private async settled(run: QueuedRun): Promise<boolean> {
+    if (!FINAL_RUN_STATUSES.includes(run.status)) return false
+    if (!run.options.storedThread || Date.now() - (run.endedAt ?? 0) > RELEASE_WAIT_MS) return true
+    return !(await this.threads.heldBy(run.threadId, backgroundHolder(run.id)))
   }
 
   /**

@@ -4,6 +4,7 @@ import type { RunDeadline } from '../agents/run_deadline'
 import type { AgentRunner, Durability, InterruptInfo, RunCommand, RunOptions, RunResult, StreamEvent, StreamMode, StreamOptions } from '../contracts/agent_run'
 import { E_ABORTED, E_OVERLOADED, E_SERVICE_UNAVAILABLE, E_SHUTTING_DOWN, E_THREAD_BUSY, E_THREAD_NOT_FOUND, E_VALIDATION, isException } from '../errors'
 import { THREAD_ID_PATTERN } from '../http/agent_path'
+import { idempotencyKey } from '../http/idempotency_key'
 import type { HttpContext } from '../http/context'
 import type { ExceptionHandler } from '../http/exception_handler'
 import { outcomeOf, resultOutcome, type RunSupervisor } from '../http/run_supervisor'
@@ -21,7 +22,7 @@ import type { RouteGuards } from './guards'
 import { presentInterrupts, presentValues } from './presenters'
 import { agentOf, boundedMetadata, deleteCheckpoints, parseBody } from './request'
 import { recordThread, type ThreadGate } from './thread_gate'
-import type { ThreadRecord } from './thread_store'
+import { threadTimeouts, type ThreadRecord } from './thread_store'
 import { pause } from '../support/backoff'
 
 /** The protocol's stream modes served, and the runner's mode each one reads. */
@@ -35,10 +36,6 @@ const STREAM_MODES: Record<string, StreamMode[]> = {
 }
 const SUPPORTED = Object.keys(STREAM_MODES)
 const MULTITASK = ['reject', 'interrupt', 'rollback', 'enqueue'] as const
-/** For a route without a timeout: how long an `enqueue` run waits, and how long a busy thread is trusted to be running. */
-const DEFAULT_TIMEOUT_SECONDS = 86_400
-/** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
-const STALE_GRACE_MS = 60_000
 /** How long a stopped run that outlived the abort grace is still waited for, to record how it ended. */
 const LATE_SETTLE_MS = 2_147_483_647
 /** How many `enqueue` runs may wait at once when the server gives no MAX_QUEUE_SIZE. */
@@ -241,7 +238,7 @@ export class ProtocolRunsController {
     if (body.command && body.input !== undefined && body.input !== null) throw unsupportedField('input', 'send input or command, not both')
     await this.options.guards.admit(ctx, assistant.route)
     await this.assertStopNodes(assistant, body)
-    const key = idempotencyKey(ctx, body)
+    const key = idempotencyKey(ctx, body.metadata?.idempotency_key)
     if (key !== undefined && !ctx.principal && ctx.params.thread_id === undefined) {
       // Anonymous keys are one namespace: without a thread to match, a guessed key would hand out another caller's run.
       throw unsupportedField('idempotency_key', 'an idempotency key needs an authenticated caller, or a run on a thread (POST /threads/{thread_id}/runs)')
@@ -286,7 +283,7 @@ export class ProtocolRunsController {
     await this.assertLatest(thread, assistant, body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? undefined)
     const runId = randomUUID()
     // With `reject` the run holds its thread from now on: the thread reads busy while the run waits in the queue.
-    const hold = await background.admit(thread, strategy, ((assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000) + STALE_GRACE_MS, runId)
+    const hold = await background.admit(thread, strategy, threadTimeouts(assistant.route).staleAfterMs, runId)
     const letGo = async () => {
       if (hold) await recordThread(gate.store, this.options.runner, thread.route ? assistant.route : undefined, threadId, hold)
     }
@@ -459,8 +456,8 @@ export class ProtocolRunsController {
    */
   private async take(ctx: HttpContext, thread: ThreadRecord, assistant: AssistantEntry, strategy: RunBody['multitask_strategy'], live: LiveRun): Promise<string> {
     const { store } = this.options.gate
-    const timeoutMs = (assistant.route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
-    const staleBefore = () => Date.now() - (timeoutMs + STALE_GRACE_MS)
+    const { timeoutMs, staleAfterMs } = threadTimeouts(assistant.route)
+    const staleBefore = () => Date.now() - staleAfterMs
     let token: string | undefined
     if (strategy !== 'enqueue') {
       token = await store.acquire(thread.threadId, staleBefore())
@@ -771,14 +768,6 @@ function wrongAssistant(thread: ThreadRecord, assistant: AssistantEntry) {
   return new E_VALIDATION(`Thread ${JSON.stringify(thread.threadId)} belongs to assistant ${JSON.stringify(thread.assistantId)}`, {
     details: [{ path: 'assistant_id', message: `this thread runs ${thread.assistantId}; create a new thread for ${assistant.id}` }],
   })
-}
-
-/** The client's idempotency key: the `Idempotency-Key` header, or `metadata.idempotency_key`. */
-function idempotencyKey(ctx: HttpContext, body: RunBody): string | undefined {
-  const value = ctx.header('idempotency-key') ?? body.metadata?.idempotency_key
-  if (value === undefined || value === null || value === '') return undefined
-  if (typeof value !== 'string' || value.length > 200) throw unsupportedField('idempotency_key', 'an idempotency key is a string of at most 200 characters')
-  return value
 }
 
 function unsupportedField(path: string, message: string) {

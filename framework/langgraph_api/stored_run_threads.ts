@@ -6,12 +6,8 @@ import type { RunRecord } from '../queue/run_store'
 import { rollBack, runStart, type RunStart } from './rollback'
 import { agentOf, deleteCheckpoints } from './request'
 import { recordThread } from './thread_gate'
-import type { ThreadStore } from './thread_store'
+import { backgroundHolder, threadTimeouts, type ThreadStore } from './thread_store'
 
-/** For a route without a timeout: how long a thread held by a background run is trusted to be running. */
-const DEFAULT_TIMEOUT_SECONDS = 86_400
-/** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
-const STALE_GRACE_MS = 60_000
 const MAX_PAUSE_MS = 1000
 /** How often a held thread is touched while its run runs. */
 const HEARTBEAT_MS = 15_000
@@ -40,9 +36,8 @@ export class StoredRunThreads implements RunThreads {
 
   async take(run: RunRecord, signal: AbortSignal): Promise<{ stop(): void }> {
     const route = this.runner.route(run.route)
-    const timeoutMs = (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
-    const staleAfterMs = timeoutMs + STALE_GRACE_MS
-    const token = holderOf(run)
+    const { timeoutMs, staleAfterMs } = threadTimeouts(route)
+    const token = backgroundHolder(run.id)
     const giveUpAt = Date.now() + timeoutMs
     let pause = 25
     // Throws once the run is cancelled while it waits.
@@ -61,7 +56,7 @@ export class StoredRunThreads implements RunThreads {
   }
 
   holds(run: RunRecord): Promise<boolean> {
-    return this.store.heldBy(run.threadId, holderOf(run))
+    return this.store.heldBy(run.threadId, backgroundHolder(run.id))
   }
 
   forget(runId: string): void {
@@ -69,7 +64,7 @@ export class StoredRunThreads implements RunThreads {
   }
 
   async release(run: RunRecord, ended: RunRecord): Promise<void> {
-    const token = holderOf(run)
+    const token = backgroundHolder(run.id)
     const start = this.starts.has(run.id) ? this.starts.get(run.id) : ended.startCheckpoint ? { checkpointId: ended.startCheckpoint, pendingWrites: [] } : undefined
     this.starts.delete(run.id)
     if (!(await this.store.heldBy(run.threadId, token))) return
@@ -89,10 +84,6 @@ export class StoredRunThreads implements RunThreads {
       await this.store.finish(run.threadId, token, { status: 'error', error: 'E_RUNTIME: the thread could not be recorded after its run' })
     }
   }
-}
-
-function holderOf(run: RunRecord): string {
-  return `run:${run.id}`
 }
 
 /** What the thread records of a run that failed: its code and message (a run records only what clients may read). */

@@ -55,6 +55,26 @@ interface Row {
 
 const TABLE = 'threads'
 
+/** For a route without a timeout: how long a run waits for its thread, and how long a busy thread is trusted to be running. */
+const DEFAULT_TIMEOUT_SECONDS = 86_400
+/** A thread busy this long past its route's timeout was left by a process that died: another run may take it. */
+const STALE_GRACE_MS = 60_000
+
+/**
+ * How long a run of the route may wait for its thread (`timeoutMs`: its
+ * timeout), and after how long a thread held that long is taken as left by
+ * a process that died (`staleAfterMs`).
+ */
+export function threadTimeouts(route: { timeoutSeconds?: number }): { timeoutMs: number; staleAfterMs: number } {
+  const timeoutMs = (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000
+  return { timeoutMs, staleAfterMs: timeoutMs + STALE_GRACE_MS }
+}
+
+/** The token a background run holds its stored thread with: the same for every attempt, whichever process makes it. */
+export function backgroundHolder(runId: string): string {
+  return `run:${runId}`
+}
+
 /**
  * The LangGraph API's threads, on the application's database (SQLite or
  * PostgreSQL, through knex). A run takes its thread with `acquire`, which

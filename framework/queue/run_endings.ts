@@ -45,7 +45,7 @@ export interface RunEndingsOptions {
  * failure is logged; none undoes the run's recorded end.
  *
  * @example
- * await endings.ended(run.id)
+ * await endings.ended(run)
  */
 export class RunEndings {
   constructor(private readonly options: RunEndingsOptions) {}
@@ -63,7 +63,8 @@ export class RunEndings {
   /**
    * A run found ended that may not have been settled (its process died
    * between recording the end and the rest, or it was cancelled while
-   * nothing ran it): settled now when it still holds its thread.
+   * nothing ran it): settled now when it still holds its thread or its
+   * event log has no `end`.
    */
   async settleLeftover(run: RunRecord): Promise<void> {
     const threads = this.options.threads
@@ -120,7 +121,7 @@ const END_EVENTS_GRACE_MS = 30_000
  * for events that will never come.
  */
 export function eventsMayFollow(run: RunRecord, now = Date.now()): boolean {
-  return run.endedAt === null || FINAL_RUN_STATUSES.every((status) => status !== run.status) || now - run.endedAt < END_EVENTS_GRACE_MS
+  return run.endedAt === null || !FINAL_RUN_STATUSES.includes(run.status) || now - run.endedAt < END_EVENTS_GRACE_MS
 }
 
 /**

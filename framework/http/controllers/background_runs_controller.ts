@@ -20,6 +20,7 @@ import { presentInterrupts } from '../presenters'
 import type { ThreadAccess } from '../thread_access'
 import { STREAM_MODES, validationDetails } from './runs_controller'
 import { pause } from '../../support/backoff'
+import { idempotencyKey as requestIdempotencyKey } from '../idempotency_key'
 
 export interface BackgroundRunsControllerOptions {
   /** The runs service (`app.make('runs')`), asked on first use so a server without background runs never builds it. */
@@ -33,13 +34,12 @@ export interface BackgroundRunsControllerOptions {
   threads?: ThreadAccess
 }
 
-const IDEMPOTENCY_KEY = z.string().min(1).max(200)
 const CREATE_BODY = z.object({
   input: z.unknown().refine((value) => value !== undefined, 'input is required'),
   config: z.looseObject({ thread_id: z.string().regex(THREAD_ID_PATTERN, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional() }).optional(),
   stream_mode: z.union([z.enum(STREAM_MODES), z.array(z.enum(STREAM_MODES)).min(1)]).optional(),
   webhook: z.string().min(1).max(2048).optional(),
-  metadata: z.looseObject({ idempotency_key: IDEMPOTENCY_KEY.optional() }).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
 })
 
 /** How long a wait sleeps between looks at a run when its event log cannot tell it the end, at most. */
@@ -74,7 +74,7 @@ export class BackgroundRunsController {
     const body = CREATE_BODY.safeParse(ctx.body)
     if (!body.success) throw new E_VALIDATION('The request body is invalid', { details: validationDetails(body.error.issues) })
     const { input, config, stream_mode: streamMode, webhook, metadata = {} } = body.data
-    const idempotencyKey = this.idempotencyKey(ctx, metadata.idempotency_key)
+    const idempotencyKey = requestIdempotencyKey(ctx, metadata.idempotency_key)
     if (idempotencyKey !== undefined && !ctx.principal && config?.thread_id === undefined) {
       // Anonymous keys are one namespace: without a thread to match, a guessed key would hand out another caller's run.
       throw new E_VALIDATION('An idempotency key needs an authenticated caller, or a run on a thread', {
@@ -160,18 +160,6 @@ export class BackgroundRunsController {
 
   private sameRoute(ctx: HttpContext, run: RunRecord): boolean {
     return ctx.agent !== undefined && run.route === ctx.agent.path
-  }
-
-  /** The `Idempotency-Key` header or `metadata.idempotency_key`; both must agree when both are sent. */
-  private idempotencyKey(ctx: HttpContext, fromMetadata: string | undefined): string | undefined {
-    const header = ctx.header('idempotency-key')
-    if (header === undefined) return fromMetadata
-    const parsed = IDEMPOTENCY_KEY.safeParse(header)
-    if (!parsed.success) throw new E_VALIDATION('The Idempotency-Key header is invalid', { details: [{ path: 'Idempotency-Key', message: 'must be 1-200 characters' }] })
-    if (fromMetadata !== undefined && fromMetadata !== header) {
-      throw new E_VALIDATION('The Idempotency-Key header and metadata.idempotency_key differ', { details: [{ path: 'metadata.idempotency_key', message: 'send one key, or the same in both' }] })
-    }
-    return header
   }
 
   private eventLog(): RunEventLog {
