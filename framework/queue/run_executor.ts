@@ -174,16 +174,18 @@ export class RunExecutor {
   private async run(run: RunRecord, bounds: RunOptions): Promise<RunResult> {
     const { runner } = this.options
     const execution = run.options
+    const cannot = () => new E_RUNTIME(`The agent runner cannot continue the thread of run ${run.id} with a command`)
     if (!this.options.events) {
-      if (execution.command && runner.command) return runner.command(run.route, run.threadId, execution.command, bounds)
-      return runner.invoke(run.route, run.input, bounds)
+      if (!execution.command) return runner.invoke(run.route, run.input, bounds)
+      if (!runner.command) throw cannot()
+      return runner.command(run.route, run.threadId, execution.command, bounds)
     }
     const wanted: StreamMode[] = execution.streamModes?.length ? execution.streamModes : ['values']
     // Values are always read (they are the run's output); they are appended only when asked for.
     const streamOptions = { ...bounds, modes: [...new Set<StreamMode>([...wanted, 'values'])], ...(execution.subgraphs ? { subgraphs: true } : {}) }
     let events: AsyncIterable<StreamEvent>
     if (execution.command) {
-      if (!runner.commandStream) throw new E_RUNTIME(`The agent runner cannot continue the thread of run ${run.id} with a command`)
+      if (!runner.commandStream) throw cannot()
       events = await runner.commandStream(run.route, run.threadId, execution.command, streamOptions)
     } else {
       events = await runner.stream(run.route, run.input, streamOptions)
